@@ -1,0 +1,82 @@
+import type { StoredRecord, UsageStore } from '../usage-store';
+import type { StoreContext } from './context';
+import { claimRequest, delta, hour, idOf, licenseIdentity } from './fixtures';
+
+const CUSTOMERS = 6;
+const DUE_HOURS = 20;
+
+export function describeConcurrentClaims(
+  sharedStores: () => Promise<[UsageStore, UsageStore]>,
+  context: StoreContext,
+): void {
+  describe('concurrent claims on one backing store', () => {
+    let first: UsageStore;
+    let second: UsageStore;
+    let dueIds: string[];
+
+    beforeEach(async () => {
+      const [a, b] = await sharedStores();
+      first = await context.track(a);
+      second = await context.track(b);
+      const deltas = [];
+      dueIds = [];
+      for (let c = 1; c <= CUSTOMERS; c++) {
+        const customer = licenseIdentity(c);
+        for (let h = 0; h < DUE_HOURS; h++) {
+          deltas.push(delta({ customer, hour: hour(h) }));
+          dueIds.push(idOf({ customer, hour: hour(h) }));
+        }
+        deltas.push(delta({ customer, hour: hour(DUE_HOURS) }));
+      }
+      await first.addUsage(deltas);
+    });
+
+    async function claimUntilEmpty(now: number, owners: [string, string], leaseMs: number) {
+      const byOwner: [StoredRecord[], StoredRecord[]] = [[], []];
+      for (;;) {
+        const request = { now, dueBefore: hour(DUE_HOURS), leaseMs, limit: 7 };
+        const [a, b] = await Promise.all([
+          first.claim({ ...request, owner: owners[0] }),
+          second.claim({ ...request, owner: owners[1] }),
+        ]);
+        byOwner[0].push(...a);
+        byOwner[1].push(...b);
+        if (a.length === 0 && b.length === 0) return byOwner;
+      }
+    }
+
+    function expectDisjointCover([a, b]: [StoredRecord[], StoredRecord[]]): void {
+      const aIds = a.map((record) => record.id);
+      const bIds = b.map((record) => record.id);
+      expect(new Set(aIds).size).toBe(aIds.length);
+      expect(new Set(bIds).size).toBe(bIds.length);
+      expect(aIds.filter((id) => bIds.includes(id))).toEqual([]);
+      expect([...aIds, ...bIds].sort()).toEqual([...dueIds].sort());
+    }
+
+    it('hands each due record to exactly one handle while leases are valid', async () => {
+      const now = hour(DUE_HOURS) + 1;
+      const claimed = await claimUntilEmpty(now, ['A', 'B'], 600_000);
+      expectDisjointCover(claimed);
+      for (const record of claimed[0]) expect(record.leaseOwner).toBe('A');
+      for (const record of claimed[1]) expect(record.leaseOwner).toBe('B');
+    });
+
+    it('hands each record with an expired lease to exactly one new owner', async () => {
+      const now = hour(DUE_HOURS) + 1;
+      await claimUntilEmpty(now, ['A', 'B'], 1_000);
+      const reclaimed = await claimUntilEmpty(now + 1_000, ['C', 'D'], 600_000);
+      expectDisjointCover(reclaimed);
+    });
+
+    it('shows each handle what the other one did', async () => {
+      const [claimed] = await first.claim(claimRequest({ owner: 'A', limit: 1, dueBefore: hour(DUE_HOURS) }));
+      expect(claimed).toBeDefined();
+      const id = claimed?.id ?? '';
+      await expect(second.journal([id], 'A', hour(30))).resolves.toEqual([id]);
+      await second.settle([{ id, state: 'sent', meteringRecordId: 'mr' }], 'A', hour(30));
+      const seen = (await first.listRecords({ states: ['sent'] })).map((record) => record.id);
+      expect(seen).toEqual([id]);
+    });
+  });
+}

@@ -1,0 +1,53 @@
+import type { UsageStore } from '../usage-store';
+import { describeClaim, describeJournalSettleRelease } from './claim.conformance';
+import { describeConcurrentClaims } from './concurrency.conformance';
+import { StoreContext } from './context';
+import type { ConformanceOptions, StoreFactory } from './context';
+import { describeCustomers } from './customers.conformance';
+import { describeLifecycle } from './lifecycle.conformance';
+import { describeListRecords, describeStats } from './query.conformance';
+import { describeSetTotal } from './set-total.conformance';
+import { describeAddUsage, describeFreezing } from './usage.conformance';
+
+export type { ConformanceOptions, StoreFactory } from './context';
+
+/**
+ * Declares (with Jest's globals) the tests every UsageStore must pass. Each test gets a fresh store from
+ * `factory`, opened by the suite, and closes it afterwards.
+ *
+ * @example
+ * describeUsageStoreConformance('MyStore', () => new MyStore(freshDatabase()));
+ */
+export function describeUsageStoreConformance(
+  name: string,
+  factory: StoreFactory,
+  options: ConformanceOptions = {},
+): void {
+  describe(`UsageStore conformance: ${name}`, () => {
+    const context = new StoreContext(options);
+    let current: UsageStore | undefined;
+    const store = (): UsageStore => {
+      if (current === undefined) throw new Error('the conformance store is not open');
+      return current;
+    };
+
+    beforeEach(async () => {
+      current = await context.track(await factory());
+    });
+    afterEach(async () => {
+      current = undefined;
+      await context.dispose();
+    });
+
+    describeLifecycle(store);
+    describeAddUsage(store);
+    describeFreezing(store);
+    describeSetTotal(store);
+    describeClaim(store);
+    describeJournalSettleRelease(store);
+    describeListRecords(store);
+    describeStats(store);
+    describeCustomers(store);
+    if (options.sharedStoreFactory !== undefined) describeConcurrentClaims(options.sharedStoreFactory, context);
+  });
+}

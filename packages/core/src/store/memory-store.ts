@@ -1,0 +1,289 @@
+import { ErrorCodes, MeterkitError } from '../errors';
+import type { CustomerRecord } from '../model/customer';
+import type { FinalTotal, UsageDelta } from '../model/usage';
+import { allocationRowsOf, compareKeys, frozenUsageFromAllocations, sameFrozenUsage } from './frozen-usage';
+import type { AllocationRow } from './frozen-usage';
+import { TERMINAL_STATES, recordId } from './usage-store';
+import type {
+  AddUsageResult,
+  ClaimRequest,
+  HourStats,
+  RecordQuery,
+  RecordState,
+  Release,
+  SetTotalResult,
+  Settlement,
+  StoreStats,
+  StoredRecord,
+  UsageStore,
+} from './usage-store';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+interface MemoryRecord {
+  record: Mutable<StoredRecord>;
+  allocations: Map<string, AllocationRow>;
+}
+
+const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
+const UNSETTLED_STATES: ReadonlySet<RecordState> = new Set(['open', 'pending', 'sending']);
+
+/**
+ * IN-MEMORY STORE: FOR DEVELOPMENT AND TESTS ONLY.
+ * Everything it holds (unsent usage, send attempts, customers) is lost when the process exits, so usage
+ * recorded with it is never billed. It is not shared between processes. Use SqliteStore or a durable
+ * store in production. It is the reference implementation of the UsageStore contract.
+ */
+export class MemoryStore implements UsageStore {
+  readonly kind = 'memory';
+  readonly durable = false;
+
+  private readonly records = new Map<string, MemoryRecord>();
+  private readonly customers = new Map<string, CustomerRecord>();
+  private closed = false;
+
+  async open(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+    this.assertOpen();
+    deltas.forEach(assertStorableDelta);
+    const late: UsageDelta[] = [];
+    for (const delta of deltas) {
+      const entry = this.recordFor(delta);
+      entry.record.quantity += delta.quantity;
+      const previous = entry.allocations.get(delta.tagsKey);
+      entry.allocations.set(delta.tagsKey, {
+        tagsKey: delta.tagsKey,
+        ...(delta.tags === undefined ? {} : { tags: { ...delta.tags } }),
+        quantity: (previous?.quantity ?? 0) + delta.quantity,
+      });
+      if (entry.record.state !== 'open') late.push(delta);
+    }
+    return { late };
+  }
+
+  async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
+    this.assertOpen();
+    const id = recordId(total.customerKey, total.dimension, total.hour);
+    const existing = this.records.get(id);
+    if (existing !== undefined) {
+      const { frozen } = existing.record;
+      if (existing.record.source === 'total' && frozen !== undefined && sameFrozenUsage(frozen, total.usage)) {
+        return { outcome: 'unchanged' };
+      }
+      return { outcome: 'conflict', existing: snapshot(existing) };
+    }
+    const allocations = new Map(allocationRowsOf(total.usage).map((row) => [row.tagsKey, row]));
+    this.records.set(id, {
+      record: {
+        id,
+        customer: structuredClone(total.customer),
+        customerKey: total.customerKey,
+        productCode: total.productCode,
+        dimension: total.dimension,
+        hour: total.hour,
+        state: 'pending',
+        quantity: total.usage.quantity,
+        frozen: structuredClone(total.usage),
+        source: 'total',
+        attempts: 0,
+        nextAttemptAt: now,
+      },
+      allocations,
+    });
+    return { outcome: 'created' };
+  }
+
+  async claim(request: ClaimRequest): Promise<StoredRecord[]> {
+    this.assertOpen();
+    const forced = new Set(request.forceCustomerKeys ?? []);
+    for (const entry of this.records.values()) {
+      const { record } = entry;
+      if (record.state === 'open' && (record.hour < request.dueBefore || forced.has(record.customerKey))) {
+        record.state = 'pending';
+        record.frozen = frozenUsageFromAllocations([...entry.allocations.values()]);
+        record.nextAttemptAt = request.now;
+      }
+    }
+    const claimable = [...this.records.values()].filter(({ record }) =>
+      record.state === 'pending'
+        ? record.nextAttemptAt <= request.now
+        : record.state === 'sending' && (record.leaseUntil ?? 0) <= request.now,
+    );
+    claimable.sort(
+      (a, b) =>
+        Number(forced.has(b.record.customerKey)) - Number(forced.has(a.record.customerKey)) ||
+        a.record.hour - b.record.hour ||
+        compareKeys(a.record.id, b.record.id),
+    );
+    return claimable.slice(0, Math.max(0, request.limit)).map((entry) => {
+      entry.record.state = 'sending';
+      entry.record.leaseOwner = request.owner;
+      entry.record.leaseUntil = request.now + request.leaseMs;
+      return snapshot(entry);
+    });
+  }
+
+  async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
+    this.assertOpen();
+    const journaled: string[] = [];
+    for (const id of ids) {
+      const record = this.leasedRecord(id, owner);
+      if (record === undefined || journaled.includes(id)) continue;
+      record.attempts += 1;
+      record.lastAttemptAt = now;
+      journaled.push(id);
+    }
+    return journaled;
+  }
+
+  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
+    this.assertOpen();
+    for (const settlement of settlements) {
+      const record = this.leasedRecord(settlement.id, owner);
+      if (record === undefined) continue;
+      clearLease(record);
+      record.state = settlement.state;
+      record.settledAt = now;
+      setOptional(record, 'meteringRecordId', settlement.meteringRecordId);
+      setOptional(record, 'reason', settlement.reason);
+    }
+  }
+
+  async release(releases: readonly Release[], owner: string): Promise<void> {
+    this.assertOpen();
+    for (const release of releases) {
+      const record = this.leasedRecord(release.id, owner);
+      if (record === undefined) continue;
+      clearLease(record);
+      record.state = 'pending';
+      record.nextAttemptAt = release.nextAttemptAt;
+      setOptional(record, 'reason', release.reason);
+    }
+  }
+
+  async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
+    this.assertOpen();
+    const states = query.states === undefined ? undefined : new Set(query.states);
+    const matching = [...this.records.values()].filter(
+      ({ record }) =>
+        (states === undefined || states.has(record.state)) &&
+        (query.customerKey === undefined || record.customerKey === query.customerKey) &&
+        (query.hourFrom === undefined || record.hour >= query.hourFrom) &&
+        (query.hourTo === undefined || record.hour < query.hourTo),
+    );
+    matching.sort((a, b) => a.record.hour - b.record.hour || compareKeys(a.record.id, b.record.id));
+    const limited = query.limit === undefined ? matching : matching.slice(0, Math.max(0, query.limit));
+    return limited.map(snapshot);
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.assertOpen();
+    const countsByState = Object.fromEntries(ALL_STATES.map((state) => [state, 0])) as Record<RecordState, number>;
+    const byHour = new Map<number, { records: number; quantity: number }>();
+    let lateQuantity = 0;
+    for (const { record } of this.records.values()) {
+      countsByState[record.state] += 1;
+      if (record.frozen !== undefined) lateQuantity += record.quantity - record.frozen.quantity;
+      if (!UNSETTLED_STATES.has(record.state)) continue;
+      const hour = byHour.get(record.hour) ?? { records: 0, quantity: 0 };
+      hour.records += 1;
+      hour.quantity += record.quantity;
+      byHour.set(record.hour, hour);
+    }
+    const unsettledByHour: HourStats[] = [...byHour.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([hour, totals]) => ({ hour, ...totals }));
+    return { unsettledByHour, countsByState, lateQuantity };
+  }
+
+  async putCustomer(customer: CustomerRecord): Promise<void> {
+    this.assertOpen();
+    this.customers.set(customer.key, structuredClone(customer));
+  }
+
+  async getCustomer(key: string): Promise<CustomerRecord | undefined> {
+    this.assertOpen();
+    const customer = this.customers.get(key);
+    return customer === undefined ? undefined : structuredClone(customer);
+  }
+
+  async findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined> {
+    this.assertOpen();
+    const candidates = [...this.customers.values()].filter((customer) => customer.tenantId === tenantId);
+    candidates.sort((a, b) => b.updatedAt - a.updatedAt || compareKeys(a.key, b.key));
+    return candidates[0] === undefined ? undefined : structuredClone(candidates[0]);
+  }
+
+  async listCustomers(): Promise<CustomerRecord[]> {
+    this.assertOpen();
+    return [...this.customers.values()].sort((a, b) => compareKeys(a.key, b.key)).map((c) => structuredClone(c));
+  }
+
+  private recordFor(delta: UsageDelta): MemoryRecord {
+    const id = recordId(delta.customerKey, delta.dimension, delta.hour);
+    let entry = this.records.get(id);
+    if (entry === undefined) {
+      entry = {
+        record: {
+          id,
+          customer: structuredClone(delta.customer),
+          customerKey: delta.customerKey,
+          productCode: delta.productCode,
+          dimension: delta.dimension,
+          hour: delta.hour,
+          state: 'open',
+          quantity: 0,
+          source: 'metered',
+          attempts: 0,
+          nextAttemptAt: 0,
+        },
+        allocations: new Map(),
+      };
+      this.records.set(id, entry);
+    }
+    return entry;
+  }
+
+  private leasedRecord(id: string, owner: string): Mutable<StoredRecord> | undefined {
+    const record = this.records.get(id)?.record;
+    return record?.state === 'sending' && record.leaseOwner === owner ? record : undefined;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MeterkitError(ErrorCodes.CLOSED, 'The memory store is closed');
+  }
+}
+
+/** Rejects what a durable store's schema would reject, before anything is changed. */
+function assertStorableDelta(delta: UsageDelta): void {
+  if (!Number.isSafeInteger(delta.quantity) || delta.quantity < 0 || !Number.isSafeInteger(delta.hour)) {
+    throw new MeterkitError(ErrorCodes.STORE, 'Usage delta cannot be stored: quantity and hour must be non-negative integers', {
+      details: { dimension: delta.dimension, hour: delta.hour, quantity: delta.quantity },
+    });
+  }
+}
+
+function snapshot(entry: MemoryRecord): StoredRecord {
+  return structuredClone(entry.record);
+}
+
+function clearLease(record: Mutable<StoredRecord>): void {
+  delete record.leaseOwner;
+  delete record.leaseUntil;
+}
+
+function setOptional<K extends 'meteringRecordId' | 'reason'>(
+  record: Mutable<StoredRecord>,
+  key: K,
+  value: string | undefined,
+): void {
+  if (value === undefined) delete record[key];
+  else record[key] = value;
+}
