@@ -1,0 +1,58 @@
+/**
+ * Every error meterkit throws or emits is a MeterkitError with a stable `code`.
+ * Where the error prevents an AWS exception, `awsException` names it.
+ */
+export const ErrorCodes = {
+  OPTIONS: 'ERR_METERKIT_OPTIONS',
+  UNKNOWN_PRODUCT: 'ERR_METERKIT_UNKNOWN_PRODUCT',
+  UNKNOWN_DIMENSION: 'ERR_METERKIT_UNKNOWN_DIMENSION',
+  QUANTITY_RANGE: 'ERR_METERKIT_QUANTITY_RANGE',
+  QUANTITY_NOT_INTEGER: 'ERR_METERKIT_QUANTITY_NOT_INTEGER',
+  QUANTITY_OVERFLOW: 'ERR_METERKIT_QUANTITY_OVERFLOW',
+  INVALID_TAGS: 'ERR_METERKIT_INVALID_TAGS',
+  INVALID_ALLOCATIONS: 'ERR_METERKIT_INVALID_ALLOCATIONS',
+  INVALID_CUSTOMER: 'ERR_METERKIT_INVALID_CUSTOMER',
+  UNKNOWN_CUSTOMER: 'ERR_METERKIT_UNKNOWN_CUSTOMER',
+  CUSTOMER_INACTIVE: 'ERR_METERKIT_CUSTOMER_INACTIVE',
+  TIMESTAMP: 'ERR_METERKIT_TIMESTAMP',
+  CLOCK_SKEW: 'ERR_METERKIT_CLOCK_SKEW',
+  TOTAL_CONFLICT: 'ERR_METERKIT_TOTAL_CONFLICT',
+  TOKEN_MALFORMED: 'ERR_METERKIT_TOKEN_MALFORMED',
+  TOKEN_INVALID: 'ERR_METERKIT_TOKEN_INVALID',
+  TOKEN_EXPIRED: 'ERR_METERKIT_TOKEN_EXPIRED',
+  REGISTRATION_FAILED: 'ERR_METERKIT_REGISTRATION_FAILED',
+  STORE: 'ERR_METERKIT_STORE',
+  STORE_SCHEMA: 'ERR_METERKIT_STORE_SCHEMA',
+  NOT_PERSISTED: 'ERR_METERKIT_NOT_PERSISTED',
+  CLOSED: 'ERR_METERKIT_CLOSED',
+  AWS: 'ERR_METERKIT_AWS',
+  AWS_CONFIGURATION: 'ERR_METERKIT_AWS_CONFIGURATION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface MeterkitErrorOptions {
+  /** The AWS exception this error prevents or reports, e.g. `InvalidUsageDimensionException`. */
+  awsException?: string;
+  /** Structured, non-secret context (never tokens, never full identifiers). */
+  details?: Readonly<Record<string, unknown>>;
+  cause?: unknown;
+}
+
+export class MeterkitError extends Error {
+  readonly code: ErrorCode;
+  readonly awsException?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: MeterkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MeterkitError';
+    this.code = code;
+    if (options.awsException !== undefined) this.awsException = options.awsException;
+    if (options.details !== undefined) this.details = options.details;
+  }
+}
+
+export function isMeterkitError(error: unknown, code?: ErrorCode): error is MeterkitError {
+  return error instanceof MeterkitError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,105 @@
+import { ErrorCodes, MeterkitError } from '../errors';
+import type { Product } from '../model/product';
+import { Aggregator } from './aggregator';
+import type { BoundCustomer } from './bound-customer';
+import { RequestMeter, type MeterSink } from './request-meter';
+
+const H = 3_600_000;
+const product: Product = { productCode: 'prod-a', identity: 'license', dimensions: new Set(['api_calls', 'gb']) };
+const customer: BoundCustomer = {
+  identity: { kind: 'license', licenseArn: 'arn:aws:license-manager::1:license:l-1', customerAwsAccountId: '222222222222', productCode: 'prod-a' },
+  key: 'license:l-1',
+  product,
+};
+
+function setup() {
+  const aggregator = new Aggregator();
+  const sink: MeterSink = {
+    commit: (c, hour, dims, qtys, tags, count) => {
+      aggregator.add(c, hour, dims, qtys, tags, count);
+      return Promise.resolve();
+    },
+  };
+  return { aggregator, meter: (hour = 10 * H) => new RequestMeter(sink, customer, hour) };
+}
+
+describe('request meter and aggregation', () => {
+  it('sums a customer\'s usage per dimension and hour across requests', async () => {
+    const { aggregator, meter } = setup();
+    await meter().record('api_calls').record('api_calls', 4).record('gb', 2).commit();
+    await meter().record('api_calls', 5).commit();
+    await meter(11 * H).record('api_calls').commit();
+    const deltas = aggregator.drain();
+    expect(deltas.map((d) => [d.dimension, d.hour, d.quantity]).sort()).toEqual(
+      [
+        ['api_calls', 10 * H, 10],
+        ['gb', 10 * H, 2],
+        ['api_calls', 11 * H, 1],
+      ].sort(),
+    );
+    expect(aggregator.drain()).toEqual([]);
+  });
+
+  it('keeps tagged usage apart per tag set and merges identical tag sets', async () => {
+    const { aggregator, meter } = setup();
+    await meter().record('gb', 3, { tags: { team: 'blue' } }).record('gb', 1).commit();
+    await meter().record('gb', 2, { tags: { team: 'blue' } }).record('gb', 4, { tags: { team: 'red' } }).commit();
+    const deltas = aggregator.drain();
+    const byTags = Object.fromEntries(deltas.map((d) => [d.tags ? JSON.stringify(d.tags) : 'untagged', d.quantity]));
+    expect(byTags).toEqual({ untagged: 1, '{"team":"blue"}': 5, '{"team":"red"}': 4 });
+  });
+
+  it('records nothing on discard and nothing twice on a second commit', async () => {
+    const { aggregator, meter } = setup();
+    const m = meter();
+    m.record('api_calls', 7);
+    m.discard();
+    await m.commit();
+    m.record('api_calls', 2);
+    await m.commit();
+    await m.commit();
+    expect(aggregator.drain().map((d) => d.quantity)).toEqual([2]);
+  });
+
+  it('throws a typed error for bad input and keeps the request\'s valid records', async () => {
+    const { aggregator, meter } = setup();
+    const m = meter().record('api_calls', 3);
+    const bad: Array<() => unknown> = [
+      () => m.record('nope'),
+      () => m.record('api_calls', -1),
+      () => m.record('api_calls', 0.5),
+      () => m.record('gb', 1, { tags: { 'bad key!~': 'x' } }),
+    ];
+    for (const call of bad) expect(call).toThrow(MeterkitError);
+    await m.commit();
+    expect(aggregator.drain().map((d) => d.quantity)).toEqual([3]);
+  });
+
+  it('keeps a zero-quantity record so the hour is reported', async () => {
+    const { aggregator, meter } = setup();
+    await meter().record('api_calls', 0).commit();
+    expect(aggregator.drain()).toEqual([expect.objectContaining({ dimension: 'api_calls', quantity: 0, tagsKey: '' })]);
+  });
+
+  it('refuses usage that would push an hour past the largest quantity AWS accepts', () => {
+    const aggregator = new Aggregator();
+    expect(aggregator.add(customer, 0, ['gb'], [2_147_483_000], undefined, 1)).toBeUndefined();
+    const overflow = aggregator.add(customer, 0, ['gb', 'api_calls'], [1000, 1], undefined, 2);
+    expect(overflow).toEqual([expect.objectContaining({ dimension: 'gb', quantity: 1000 })]);
+    expect(aggregator.drain().map((d) => d.quantity).sort()).toEqual([1, 2_147_483_000]);
+  });
+
+  it('puts usage back after a failed persist', async () => {
+    const { aggregator, meter } = setup();
+    await meter().record('api_calls', 3, { tags: { t: 'x' } }).commit();
+    const drained = aggregator.drain();
+    await meter().record('api_calls', 1, { tags: { t: 'x' } }).commit();
+    aggregator.restore(drained, () => customer);
+    expect(aggregator.drain()).toEqual([expect.objectContaining({ quantity: 4, tags: { t: 'x' } })]);
+  });
+
+  it('reports the dimension error code of an unknown dimension', () => {
+    const { meter } = setup();
+    expect(() => meter().record('x')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION }));
+  });
+});

@@ -1,0 +1,93 @@
+import { assertDimension, assertQuantity, assertTags } from '../model/validate-usage';
+import type { CustomerIdentity } from '../model/customer';
+import type { Tags } from '../model/usage';
+import type { BoundCustomer } from './bound-customer';
+
+export interface RecordOptions {
+  /** Allocation tags for cost allocation (1..5 tags); usage without tags goes to the untagged allocation. */
+  readonly tags?: Tags;
+}
+
+/** Where a request meter delivers its records on commit. */
+export interface MeterSink {
+  commit(
+    customer: BoundCustomer,
+    hour: number,
+    dimensions: readonly string[],
+    quantities: readonly number[],
+    tags: ReadonlyArray<Tags | undefined> | undefined,
+    count: number,
+  ): Promise<void>;
+}
+
+/**
+ * Collects one request's usage for one customer. The customer and the UTC hour are bound when the meter
+ * is created; record() validates and buffers, commit() hands everything to the aggregate in one step.
+ * A meter can be committed more than once: each commit takes what was recorded since the last one.
+ */
+export class RequestMeter {
+  private readonly dimensions: string[] = [];
+  private readonly quantities: number[] = [];
+  private tags: Array<Tags | undefined> | undefined;
+  private count = 0;
+
+  constructor(
+    private readonly sink: MeterSink,
+    private readonly bound: BoundCustomer,
+    /** Start of the UTC hour this meter records into. */
+    readonly hour: number,
+  ) {}
+
+  get customer(): CustomerIdentity {
+    return this.bound.identity;
+  }
+
+  get customerKey(): string {
+    return this.bound.key;
+  }
+
+  /** Records waiting for commit(). */
+  get pending(): number {
+    return this.count;
+  }
+
+  /**
+   * Records `quantity` (default 1) units of `dimension`. Throws a MeterkitError for a dimension the product
+   * does not have, a quantity that is not a whole number in 0..2147483647, or invalid tags.
+   */
+  record(dimension: string, quantity = 1, options?: RecordOptions): this {
+    assertDimension(this.bound.product, dimension);
+    assertQuantity(quantity);
+    const index = this.count;
+    if (options?.tags !== undefined) {
+      assertTags(options.tags);
+      this.tags ??= new Array<Tags | undefined>(index);
+      this.tags[index] = options.tags;
+    } else if (this.tags !== undefined) {
+      this.tags[index] = undefined;
+    }
+    this.dimensions[index] = dimension;
+    this.quantities[index] = quantity;
+    this.count = index + 1;
+    return this;
+  }
+
+  /**
+   * Adds the recorded usage to the customer's hourly aggregates. Resolves at once with interval durability,
+   * or once the usage is in the store with sync durability. Never rejects because the store is down.
+   */
+  commit(): Promise<void> {
+    const count = this.count;
+    if (count === 0) return Promise.resolve();
+    this.count = 0;
+    const tags = this.tags;
+    this.tags = undefined;
+    return this.sink.commit(this.bound, this.hour, this.dimensions, this.quantities, tags, count);
+  }
+
+  /** Drops what was recorded since the last commit (e.g. the request failed). */
+  discard(): void {
+    this.count = 0;
+    this.tags = undefined;
+  }
+}

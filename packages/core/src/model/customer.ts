@@ -1,0 +1,51 @@
+/**
+ * A customer is whatever AWS bills: a license under Concurrent Agreements (one AWS account can hold
+ * several), or a legacy customer identifier of one product.
+ */
+export interface LicenseIdentity {
+  readonly kind: 'license';
+  readonly licenseArn: string;
+  readonly customerAwsAccountId: string;
+  /** The license's product, known from registration or a lifecycle event. */
+  readonly productCode: string;
+}
+
+export interface LegacyIdentity {
+  readonly kind: 'legacy';
+  readonly productCode: string;
+  /** Exactly one of customerIdentifier and customerAwsAccountId. */
+  readonly customerIdentifier?: string;
+  readonly customerAwsAccountId?: string;
+}
+
+export type CustomerIdentity = LicenseIdentity | LegacyIdentity;
+
+/**
+ * `registered`: resolved on the registration route; `active`: License Updated / subscribe-success;
+ * `deprovisioning`: inside AWS's final-usage window; `inactive`: no usage accepted.
+ */
+export type CustomerStatus = 'registered' | 'active' | 'deprovisioning' | 'inactive';
+
+export interface CustomerRecord {
+  /** Stable key, see customerKey(). */
+  readonly key: string;
+  readonly identity: CustomerIdentity;
+  readonly status: CustomerStatus;
+  /** The app's own tenant id, linked by the registration hook or linkTenant(). */
+  readonly tenantId?: string;
+  readonly agreementId?: string;
+  /** The metering region the customer was resolved in. */
+  readonly region?: string;
+  readonly registeredAt: number;
+  readonly updatedAt: number;
+  /** When a deprovisioning customer stops accepting usage (ms epoch). */
+  readonly finalUsageDeadline?: number;
+}
+
+/** The key under which a customer's usage and registry entry are stored. */
+export function customerKey(identity: CustomerIdentity): string {
+  if (identity.kind === 'license') return `license:${identity.licenseArn}`;
+  return identity.customerIdentifier !== undefined
+    ? `legacy:${identity.productCode}:customer:${identity.customerIdentifier}`
+    : `legacy:${identity.productCode}:account:${identity.customerAwsAccountId}`;
+}

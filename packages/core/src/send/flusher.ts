@@ -1,0 +1,330 @@
+import { BatchMeterUsageCommand, type BatchMeterUsageCommandOutput, type MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
+import { classifyError, errorName } from '../aws/classify-error';
+import { ErrorCodes, MeterkitError } from '../errors';
+import type { MeteringEmitter } from '../events';
+import type { Logger } from '../logger';
+import { mask } from '../logger';
+import { dueBefore, submissionDeadline, type DueRules } from '../model/hours';
+import { AwsLimits } from '../model/limits';
+import type { Settlement, StoredRecord, TerminalState, UsageStore } from '../store/usage-store';
+import { backoffDelay, type RetryPolicy } from './backoff';
+import { toBatches, type Batch } from './batches';
+import { emptyReport, type FlushReport } from './flush-report';
+import type { RateLimiter } from './rate-limiter';
+import { toWireRecord, wireKey, type WireRecord } from './wire-record';
+
+export interface FlusherOptions {
+  readonly store: UsageStore;
+  readonly client: MarketplaceMeteringClient;
+  readonly events: MeteringEmitter;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly limiter: RateLimiter;
+  readonly owner: string;
+  readonly rules: DueRules;
+  readonly mode: 'live' | 'dry-run';
+  readonly retry: RetryPolicy;
+  readonly leaseMs: number;
+  readonly claimLimit: number;
+  readonly maxBisectDepth: number;
+  /** How long records wait after a configuration error (wrong product code, credentials, disabled API). */
+  readonly configurationBackoffMs: number;
+}
+
+export interface FlushRequest {
+  /** Send every unsettled hour of these customers now, the current one included (final-usage flush). */
+  readonly forceCustomerKeys?: readonly string[];
+}
+
+class ConfigurationStop extends Error {}
+
+const MIN_RELEASE_DELAY_MS = 1000;
+
+/**
+ * Claims due records from the store and sends them with BatchMeterUsage until none is left,
+ * turning every answer into a terminal state or a later retry.
+ */
+export class Flusher {
+  private running: Promise<FlushReport> | undefined;
+  private lastSuccessAt: number | undefined;
+  /** Sends per record id within the current flush, to tell our own resends from conflicting duplicates. */
+  private readonly sendsThisFlush = new Map<string, number>();
+
+  constructor(private readonly o: FlusherOptions) {}
+
+  get lastSuccessfulFlushAt(): number | undefined {
+    return this.lastSuccessAt;
+  }
+
+  /** One flush at a time; a call during a flush runs another one after it. */
+  flush(request: FlushRequest = {}): Promise<FlushReport> {
+    const previous = this.running ?? Promise.resolve(emptyReport());
+    const next = previous
+      .catch(() => undefined)
+      .then(() => this.run(request))
+      .finally(() => {
+        if (this.running === next) this.running = undefined;
+      });
+    this.running = next;
+    return next;
+  }
+
+  /** Resolves when no flush is running. */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running.catch(() => undefined);
+  }
+
+  private async run(request: FlushRequest): Promise<FlushReport> {
+    const report = emptyReport();
+    this.sendsThisFlush.clear();
+    let healthy = true;
+    try {
+      for (;;) {
+        const now = this.o.clock();
+        const claimed = await this.o.store.claim({
+          now,
+          dueBefore: dueBefore(now, this.o.rules),
+          ...(request.forceCustomerKeys === undefined ? {} : { forceCustomerKeys: request.forceCustomerKeys }),
+          owner: this.o.owner,
+          leaseMs: this.o.leaseMs,
+          limit: this.o.claimLimit,
+        });
+        if (claimed.length === 0) break;
+        report.claimed += claimed.length;
+        healthy = (await this.process(claimed, report)) && healthy;
+      }
+    } catch (error) {
+      if (!(error instanceof ConfigurationStop)) throw error;
+      healthy = false;
+    }
+    if (healthy) this.lastSuccessAt = this.o.clock();
+    return report;
+  }
+
+  /** Returns false when some records had to be handed back. */
+  private async process(claimed: readonly StoredRecord[], report: FlushReport): Promise<boolean> {
+    const now = this.o.clock();
+    const wires: WireRecord[] = [];
+    const terminal: Array<{ record: StoredRecord; state: TerminalState; reason: string }> = [];
+    for (const record of claimed) {
+      const deadline = submissionDeadline(record.hour, this.o.rules);
+      if (now >= deadline) {
+        terminal.push({ record, state: 'expired', reason: 'SubmissionWindowPassed' });
+      } else if ((record.frozen?.quantity ?? record.quantity) > AwsLimits.maxQuantity) {
+        terminal.push({ record, state: 'rejected', reason: 'QuantityOverflow' });
+      } else {
+        const wire = toWireRecord(record);
+        if (wire.allocationsDropped) {
+          this.o.logger.warn({ dimension: record.dimension, hour: new Date(record.hour).toISOString() }, 'allocations AWS would refuse were dropped; the record is sent untagged');
+        }
+        wires.push(wire);
+      }
+    }
+    await this.settle(terminal, report);
+    if (this.o.mode === 'dry-run') {
+      await this.settle(wires.map((w) => ({ record: w.stored, state: 'dry-run' as const, reason: 'DryRun' })), report);
+      return true;
+    }
+    let healthy = true;
+    const batches = toBatches(wires);
+    for (let i = 0; i < batches.length; i++) {
+      try {
+        healthy = (await this.sendBatch(batches[i]!, 0, report)) && healthy;
+      } catch (error) {
+        if (error instanceof ConfigurationStop) {
+          const rest = batches.slice(i + 1).flatMap((b) => b.records);
+          await this.release(rest, 'ConfigurationError', this.o.configurationBackoffMs, report);
+        }
+        throw error;
+      }
+    }
+    return healthy;
+  }
+
+  private async sendBatch(batch: Batch, depth: number, report: FlushReport): Promise<boolean> {
+    let pending = batch.records;
+    let failures = 0;
+    let unprocessedRounds = 0;
+    while (pending.length > 0) {
+      const journaled = new Set(await this.o.store.journal(pending.map((w) => w.stored.id), this.o.owner, this.o.clock()));
+      pending = pending.filter((w) => journaled.has(w.stored.id));
+      if (pending.length === 0) return true;
+      for (const w of pending) this.sendsThisFlush.set(w.stored.id, (this.sendsThisFlush.get(w.stored.id) ?? 0) + 1);
+
+      await this.o.limiter.take();
+      report.calls++;
+      let output: BatchMeterUsageCommandOutput;
+      try {
+        output = await this.o.client.send(
+          new BatchMeterUsageCommand({
+            UsageRecords: pending.map((w) => w.record),
+            ...(batch.identity === 'legacy' ? { ProductCode: batch.productCode } : {}),
+          }),
+        );
+      } catch (error) {
+        const name = errorName(error);
+        const kind = classifyError(error);
+        if (kind === 'retry') {
+          failures++;
+          if (failures < this.o.retry.attempts) {
+            await this.o.sleep(backoffDelay(this.o.retry, failures));
+            continue;
+          }
+          this.reportError(ErrorCodes.AWS, `BatchMeterUsage kept failing (${name}); ${pending.length} records will be retried by a later flush.`, name, error);
+          await this.release(pending, name, backoffDelay(this.o.retry, failures + 2), report);
+          return false;
+        }
+        if (kind === 'configuration') {
+          this.reportError(
+            ErrorCodes.AWS_CONFIGURATION,
+            `BatchMeterUsage refused the call with ${name}: check the product code, region and credentials. Sending pauses; no usage is dropped.`,
+            name,
+            error,
+          );
+          await this.release(pending, name, this.o.configurationBackoffMs, report);
+          throw new ConfigurationStop(name);
+        }
+        if (pending.length === 1) {
+          const state: TerminalState = name === 'TimestampOutOfBoundsException' ? 'expired' : 'rejected';
+          await this.settle([{ record: pending[0]!.stored, state, reason: name }], report);
+          return true;
+        }
+        if (depth >= this.o.maxBisectDepth) {
+          this.reportError(ErrorCodes.AWS, `A batch still failed with ${name} after ${depth} splits; its records are retried later.`, name, error);
+          await this.release(pending, 'BisectDepthExceeded', this.o.configurationBackoffMs, report);
+          return false;
+        }
+        const middle = Math.ceil(pending.length / 2);
+        const left = await this.sendBatch({ ...batch, records: pending.slice(0, middle) }, depth + 1, report);
+        const right = await this.sendBatch({ ...batch, records: pending.slice(middle) }, depth + 1, report);
+        return left && right;
+      }
+
+      const unanswered = new Map(pending.map((w) => [wireKey(w.record), w]));
+      const outcomes: Array<{ record: StoredRecord; state: TerminalState; reason?: string; meteringRecordId?: string }> = [];
+      for (const result of output.Results ?? []) {
+        if (result.UsageRecord === undefined) continue;
+        const key = wireKey(result.UsageRecord);
+        const wire = unanswered.get(key);
+        if (wire === undefined) continue;
+        unanswered.delete(key);
+        const record = wire.stored;
+        if (result.Status === 'Success') {
+          outcomes.push({ record, state: 'sent', ...(result.MeteringRecordId === undefined ? {} : { meteringRecordId: result.MeteringRecordId }) });
+        } else if (result.Status === 'CustomerNotSubscribed') {
+          outcomes.push({ record, state: 'not-subscribed', reason: 'CustomerNotSubscribed' });
+        } else if (result.Status === 'DuplicateRecord' && this.maySentBefore(record)) {
+          // The identical frozen record went out before and its answer was lost: AWS holds it once.
+          outcomes.push({ record, state: 'sent', reason: 'DuplicateRecordOfIdenticalResend' });
+        } else if (result.Status === 'DuplicateRecord') {
+          outcomes.push({ record, state: 'duplicate', reason: 'DuplicateRecord' });
+        } else {
+          unanswered.set(key, wire);
+        }
+      }
+      await this.settle(outcomes, report);
+
+      pending = [...unanswered.values()];
+      if (pending.length === 0) return true;
+      this.o.events.emit('unprocessed', { records: pending.map((w) => w.stored) });
+      unprocessedRounds++;
+      if (unprocessedRounds >= this.o.retry.attempts) {
+        await this.release(pending, 'UnprocessedRecords', backoffDelay(this.o.retry, unprocessedRounds), report);
+        return false;
+      }
+      await this.o.sleep(backoffDelay(this.o.retry, unprocessedRounds));
+    }
+    return true;
+  }
+
+  private maySentBefore(record: StoredRecord): boolean {
+    return record.attempts > 0 || (this.sendsThisFlush.get(record.id) ?? 0) > 1;
+  }
+
+  private async settle(
+    outcomes: ReadonlyArray<{ record: StoredRecord; state: TerminalState; reason?: string; meteringRecordId?: string }>,
+    report: FlushReport,
+  ): Promise<void> {
+    if (outcomes.length === 0) return;
+    const now = this.o.clock();
+    const settlements: Settlement[] = outcomes.map((o) => ({
+      id: o.record.id,
+      state: o.state,
+      ...(o.reason === undefined ? {} : { reason: o.reason }),
+      ...(o.meteringRecordId === undefined ? {} : { meteringRecordId: o.meteringRecordId }),
+    }));
+    await this.o.store.settle(settlements, this.o.owner, now);
+    const sent: StoredRecord[] = [];
+    const dryRun: StoredRecord[] = [];
+    for (const o of outcomes) {
+      const record: StoredRecord = {
+        ...o.record,
+        state: o.state,
+        settledAt: now,
+        ...(o.reason === undefined ? {} : { reason: o.reason }),
+        ...(o.meteringRecordId === undefined ? {} : { meteringRecordId: o.meteringRecordId }),
+      };
+      switch (o.state) {
+        case 'sent':
+          report.sent++;
+          sent.push(record);
+          break;
+        case 'dry-run':
+          report.dryRun++;
+          dryRun.push(record);
+          break;
+        case 'not-subscribed':
+          report.notSubscribed++;
+          this.o.events.emit('notSubscribed', { record });
+          break;
+        case 'duplicate':
+          report.duplicate++;
+          this.o.logger.error(
+            { customer: mask(record.customerKey), dimension: record.dimension, hour: new Date(record.hour).toISOString() },
+            'AWS already holds a different quantity for this record: this usage was not billed',
+          );
+          this.o.events.emit('duplicate', { record });
+          break;
+        case 'expired':
+          report.expired++;
+          this.o.logger.error(
+            { customer: mask(record.customerKey), dimension: record.dimension, hour: new Date(record.hour).toISOString(), quantity: record.frozen?.quantity },
+            'usage can no longer make AWS\'s submission window',
+          );
+          this.o.events.emit('expired', { record, deadline: submissionDeadline(record.hour, this.o.rules) });
+          break;
+        case 'rejected':
+          report.rejected++;
+          this.o.logger.error({ customer: mask(record.customerKey), dimension: record.dimension, reason: o.reason }, 'AWS rejected a record');
+          this.o.events.emit('rejected', { record, reason: o.reason ?? 'Rejected' });
+          break;
+      }
+    }
+    for (const [productCode, records] of groupByProduct(sent)) this.o.events.emit('sent', { records, productCode });
+    for (const [productCode, records] of groupByProduct(dryRun)) this.o.events.emit('dryRun', { records, productCode });
+  }
+
+  private async release(wires: readonly WireRecord[], reason: string, delayMs: number, report: FlushReport): Promise<void> {
+    if (wires.length === 0) return;
+    const nextAttemptAt = this.o.clock() + Math.max(MIN_RELEASE_DELAY_MS, delayMs);
+    await this.o.store.release(wires.map((w) => ({ id: w.stored.id, nextAttemptAt, reason })), this.o.owner);
+    report.released += wires.length;
+  }
+
+  private reportError(code: typeof ErrorCodes.AWS | typeof ErrorCodes.AWS_CONFIGURATION, message: string, awsException: string, cause: unknown): void {
+    const error = new MeterkitError(code, message, { awsException, cause });
+    this.o.logger.error({ code, awsException }, message);
+    this.o.events.emit('error', { error });
+  }
+}
+
+function groupByProduct(records: readonly StoredRecord[]): Map<string, StoredRecord[]> {
+  const groups = new Map<string, StoredRecord[]>();
+  for (const record of records) {
+    const group = groups.get(record.productCode);
+    if (group === undefined) groups.set(record.productCode, [record]);
+    else group.push(record);
+  }
+  return groups;
+}
