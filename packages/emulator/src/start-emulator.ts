@@ -1,0 +1,120 @@
+/** startEmulator(): wires state, HTTP server, lifecycle and the programmatic API. */
+import type { AddressInfo } from 'node:net';
+import { createAdminHandler } from './admin/routes';
+import { Clock } from './clock';
+import { Faults } from './faults/faults';
+import { createEmulatorServer } from './http/server';
+import { Lifecycle } from './lifecycle/lifecycle';
+import { RegisterUsageKeys } from './register-usage-jwt';
+import { PRODUCT_CODE_RE } from './rules/model-constraints';
+import { DEFAULT_WINDOWS, HOUR_MS } from './rules/windows';
+import { Buyers } from './state/buyers';
+import type { EmulatorState } from './state/emulator-state';
+import { Ledger } from './state/ledger';
+import { Tokens } from './state/tokens';
+import type { Emulator, EmulatorProduct, StartEmulatorOptions } from './types';
+
+function normalizeProduct(p: EmulatorProduct): Required<EmulatorProduct> {
+  if (!p || typeof p.productCode !== 'string' || !p.productCode || p.productCode.length > 255 || !PRODUCT_CODE_RE.test(p.productCode))
+    throw new TypeError(`Invalid productCode ${JSON.stringify(p?.productCode)}`);
+  if (!Array.isArray(p.dimensions) || p.dimensions.some((d) => typeof d !== 'string' || d.length < 1 || d.length > 255))
+    throw new TypeError(`Product ${p.productCode}: dimensions must be a list of 1..255 character names`);
+  const identity = p.identity ?? 'license';
+  if (identity !== 'license' && identity !== 'legacy') throw new TypeError(`Product ${p.productCode}: identity must be 'license' or 'legacy'`);
+  return { productCode: p.productCode, dimensions: [...p.dimensions], identity };
+}
+
+export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
+  const log = options.logger ?? (() => undefined);
+  const clock = new Clock(options.now);
+  const region = options.region ?? 'us-east-1';
+  const windows = { ...DEFAULT_WINDOWS, ...Object.fromEntries(Object.entries(options.windows ?? {}).filter(([, v]) => v !== undefined)) };
+  const state: EmulatorState = {
+    region,
+    clock,
+    products: new Map(),
+    buyers: new Buyers(),
+    tokens: new Tokens(options.tokenTtlMs ?? 4 * HOUR_MS),
+    ledger: new Ledger(),
+    faults: new Faults(options.faults, options.seed ?? 1),
+    keys: new RegisterUsageKeys(() => clock.now()),
+    windows,
+    finalUsageWindowMs: options.finalUsageWindowMs ?? HOUR_MS,
+    enforceLicenseStart: options.enforceLicenseStart ?? false,
+    disabledOperations: new Set(options.disabledOperations ?? []),
+  };
+  for (const p of options.products ?? []) state.products.set(p.productCode, normalizeProduct(p));
+
+  let endpoint = '';
+  const lifecycle = new Lifecycle(state, {
+    sellerAccountId: options.sellerAccountId ?? '111111111111',
+    events: options.events,
+    sns: options.sns,
+    endpoint: () => endpoint,
+    log,
+  });
+  clock.onChange(() => lifecycle.sweep());
+  const sweeper = setInterval(() => lifecycle.sweep(), 1000);
+  sweeper.unref();
+
+  let emulator: Emulator | undefined;
+  const server = createEmulatorServer(state, createAdminHandler(() => emulator as Emulator), log);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`meterkit emulator listening on ${endpoint} (region ${region})`);
+
+  let closed: Promise<void> | undefined;
+  emulator = {
+    endpoint,
+    port,
+    region,
+    clock,
+    faults: state.faults,
+    addProduct: (p) => {
+      state.products.set(p.productCode, normalizeProduct(p));
+    },
+    products: () => [...state.products.values()].map((p) => ({ ...p, dimensions: [...p.dimensions] })),
+    subscribe: (o) => lifecycle.subscribe(o),
+    cancel: (id) => lifecycle.cancel(id),
+    renew: (id) => lifecycle.renew(id),
+    replace: (id) => lifecycle.replace(id),
+    amend: (id) => lifecycle.amend(id),
+    buyers: () => state.buyers.list(),
+    issueToken: (id) => lifecycle.issueToken(id),
+    publicKeyPem: (version) => state.keys.publicKeyPem(version),
+    rotatePublicKey: () => state.keys.rotate(),
+    inspect: {
+      records: () => state.ledger.records(),
+      totals: () => state.ledger.totals(),
+      totalFor: (q) => state.ledger.totalFor(q),
+      calls: (op) => state.ledger.calls(op),
+      rejected: () => state.ledger.rejected(),
+      duplicates: () => state.ledger.duplicates(),
+      events: () => state.ledger.events(),
+    },
+    reset: () => {
+      state.ledger.reset();
+      state.faults.reset();
+    },
+    close: () => {
+      closed ??= (async () => {
+        clearInterval(sweeper);
+        await lifecycle.idle();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closed;
+    },
+  };
+  return emulator;
+}

@@ -1,0 +1,206 @@
+/** Public types of @meterkit/emulator. */
+import type { EmulatorClock } from './clock';
+import type { UsageAllocation } from './rules/model-constraints';
+
+export type { EmulatorClock } from './clock';
+export type { UsageAllocation, Tag } from './rules/model-constraints';
+
+export interface EmulatorProduct {
+  productCode: string;
+  dimensions: string[];
+  /** 'license' (Concurrent Agreements: CustomerAWSAccountId + LicenseArn, no ProductCode) or 'legacy' (ProductCode + CustomerIdentifier). Default 'license'. */
+  identity?: 'license' | 'legacy';
+}
+
+export interface FaultOptions {
+  /** Share of API calls answered ThrottlingException (400). */
+  throttleRate: number;
+  /** Share of API calls answered InternalServiceErrorException (500) before anything is applied. */
+  serverErrorRate: number;
+  /** Share of BatchMeterUsage records returned in UnprocessedRecords (not applied). */
+  unprocessedRate: number;
+  /** Delay added before every API call is handled. */
+  latencyMs: number;
+  /** Share of API calls whose connection is destroyed before anything is applied. */
+  resetRate: number;
+  /** Share of API calls applied and then answered 500 or reset (the answer is lost, the usage counted). */
+  lostAnswerRate: number;
+}
+
+export interface WindowsOption {
+  batchMeterUsageMs?: number;
+  meterUsageMs?: number;
+  monthEndCutoffHours?: number;
+  futureSkewMs?: number;
+}
+
+export interface EventsTarget {
+  url: string;
+  /** Connection header name (EventBridge API-key connection). Default 'x-api-key'. */
+  headerName?: string;
+  /** Connection header value; the header is sent only when a value is set. */
+  headerValue?: string;
+  /** Retries after the first attempt on 5xx or network errors; default 3. */
+  retries?: number;
+  /** Delay before the first retry, doubled each time; default 50 ms. */
+  retryDelayMs?: number;
+  /** Per-attempt timeout; default 5000 ms (EventBridge API destinations). */
+  timeoutMs?: number;
+}
+
+export interface StartEmulatorOptions {
+  port?: number;
+  host?: string;
+  region?: string;
+  products?: EmulatorProduct[];
+  seed?: number;
+  faults?: Partial<FaultOptions>;
+  now?: number | Date;
+  windows?: WindowsOption;
+  tokenTtlMs?: number;
+  finalUsageWindowMs?: number;
+  events?: EventsTarget;
+  sns?: { url: string };
+  logger?: (line: string) => void;
+  /** Seller account id used in events and SNS topic ARNs. Default '111111111111'. */
+  sellerAccountId?: string;
+  /** Operations answering DisabledApiException (as if disabled in this region). */
+  disabledOperations?: string[];
+  /** Refuse records whose hour precedes the hour the license started (InvalidLicenseException). Default false. */
+  enforceLicenseStart?: boolean;
+}
+
+export interface Subscription {
+  productCode: string;
+  accountId: string;
+  agreementId: string;
+  licenseArn?: string;
+  customerIdentifier?: string;
+  token: string;
+  registration?: { status: number; location?: string; body: string };
+}
+
+export interface SubscribeOptions {
+  productCode: string;
+  accountId?: string;
+  registrationUrl?: string;
+  offerType?: 'free-trial';
+  /** Legacy products only: the payment fails (SNS subscribe-fail, no usable customer). */
+  fail?: boolean;
+}
+
+export interface AcceptedRecord {
+  operation: 'BatchMeterUsage' | 'MeterUsage';
+  region: string;
+  productCode: string;
+  licenseArn?: string;
+  customerAWSAccountId?: string;
+  customerIdentifier?: string;
+  dimension: string;
+  /** Start of the UTC hour (ms epoch). */
+  hour: number;
+  /** The exact timestamp sent (ms epoch). */
+  timestamp: number;
+  quantity: number;
+  allocations?: UsageAllocation[];
+  meteringRecordId: string;
+  receivedAt: number;
+}
+
+export interface TotalRow {
+  key: string;
+  productCode: string;
+  licenseArn?: string;
+  customerIdentifier?: string;
+  customerAWSAccountId?: string;
+  dimension: string;
+  quantity: number;
+}
+
+export interface CallRow {
+  operation: string;
+  at: number;
+  records?: number;
+  status: number;
+  error?: string;
+  bytes: number;
+}
+
+export interface RejectedRow {
+  operation: string;
+  error: string;
+  message: string;
+  at: number;
+}
+
+export interface DuplicateRow {
+  key: string;
+  acceptedQuantity: number;
+  attemptedQuantity: number;
+  at: number;
+}
+
+export interface EventRow {
+  id: string;
+  /** EventBridge detail-type, or `SNS <action>` for legacy notifications. */
+  detailType: string;
+  target: string;
+  status: number | 'error';
+  attempts: number;
+  body: unknown;
+  error?: string;
+}
+
+export interface Inspection {
+  records(): AcceptedRecord[];
+  totals(): TotalRow[];
+  totalFor(q: { licenseArn?: string; customerIdentifier?: string; customerAWSAccountId?: string; productCode?: string; dimension?: string }): number;
+  calls(op?: string): CallRow[];
+  rejected(): RejectedRow[];
+  duplicates(): DuplicateRow[];
+  events(): EventRow[];
+}
+
+export interface EmulatorFaults {
+  set(f: Partial<FaultOptions>): void;
+  reset(): void;
+  /** Make the next `count` calls of `op` (or any op with '*') fail with an error name, 'reset', 'lost-answer' (apply, answer 500) or 'lost-answer-reset' (apply, destroy the socket). */
+  failNext(op: string, error: string, count?: number): void;
+  current(): FaultOptions;
+}
+
+export interface BuyerView {
+  productCode: string;
+  identity: 'license' | 'legacy';
+  accountId: string;
+  agreementId: string;
+  agreementIds: string[];
+  licenseArn?: string;
+  customerIdentifier?: string;
+  status: 'active' | 'deprovisioned' | 'failed';
+  createdAt: number;
+  deprovisionedAt?: number;
+  offerType?: 'free-trial';
+}
+
+export interface Emulator {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly region: string;
+  readonly clock: EmulatorClock;
+  readonly faults: EmulatorFaults;
+  addProduct(p: EmulatorProduct): void;
+  products(): EmulatorProduct[];
+  subscribe(o: SubscribeOptions): Promise<Subscription>;
+  cancel(id: string): Promise<void>;
+  renew(id: string): Promise<Subscription>;
+  replace(id: string): Promise<Subscription>;
+  amend(id: string): Promise<void>;
+  buyers(): BuyerView[];
+  issueToken(licenseArnOrCustomerIdentifier: string): string;
+  publicKeyPem(version?: number): string;
+  rotatePublicKey(): number;
+  readonly inspect: Inspection;
+  reset(): void;
+  close(): Promise<void>;
+}
