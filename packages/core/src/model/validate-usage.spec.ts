@@ -55,7 +55,7 @@ describe('usage validation', () => {
     [{ 'k~': 'v' }, 'a character outside the tag alphabet'], [{ 'k>': 'v' }, 'a character just past the range space..='],
     [{ k: 'é' }, 'a non-ASCII value'],
     [['k', 'v'], 'an array'],
-  ])('refuses tags with %s (%s)', (tags) => {
+  ] as Array<[unknown, string]>)('refuses tags with %s (%s)', (tags) => {
     expect(codeOf(() => assertTags(tags))).toBe(ErrorCodes.INVALID_TAGS);
   });
 

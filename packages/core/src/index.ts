@@ -1,0 +1,46 @@
+export { createMetering, Metering, type TotalInput } from './metering';
+export type { MeteringOptions } from './options';
+export type { MeteringStatus, PendingHour } from './status';
+export { MeterkitError, ErrorCodes, isMeterkitError, type ErrorCode, type MeterkitErrorOptions } from './errors';
+export type { MeteringEvents, MeteringEventName, MeteringListener } from './events';
+export { consoleLogger, silentLogger, mask, type Logger } from './logger';
+
+export type { ProductConfig, Product, IdentityMode } from './model/product';
+export {
+  customerKey,
+  type CustomerIdentity,
+  type LicenseIdentity,
+  type LegacyIdentity,
+  type CustomerRecord,
+  type CustomerStatus,
+} from './model/customer';
+export { tagsKey, type Tags, type Allocation, type FrozenUsage, type FinalTotal, type UsageDelta } from './model/usage';
+export { AwsLimits } from './model/limits';
+export { hourOf, submissionDeadline } from './model/hours';
+
+export { RequestMeter, type RecordOptions } from './meter/request-meter';
+
+export type { FlushReport } from './send/flush-report';
+export type { FlushRequest } from './send/flusher';
+export type { RetryPolicy } from './send/backoff';
+export { classifyError, type ErrorClass } from './aws/classify-error';
+export { createMeteringClient, type AwsOptions } from './aws/metering-client';
+
+export {
+  recordId,
+  TERMINAL_STATES,
+  type UsageStore,
+  type StoredRecord,
+  type RecordState,
+  type TerminalState,
+  type AddUsageResult,
+  type SetTotalResult,
+  type ClaimRequest,
+  type Settlement,
+  type Release,
+  type RecordQuery,
+  type StoreStats,
+  type HourStats,
+} from './store/usage-store';
+export { MemoryStore } from './store/memory-store';
+export { SqliteStore } from './store/sqlite/sqlite-store';

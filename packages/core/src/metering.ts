@@ -1,0 +1,374 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createMeteringClient } from './aws/metering-client';
+import { ErrorCodes, MeterkitError } from './errors';
+import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
+import { mask } from './logger';
+import { customerKey, type CustomerIdentity, type CustomerRecord } from './model/customer';
+import { hourOf, submissionDeadline } from './model/hours';
+import { HOUR_MS, AwsLimits } from './model/limits';
+import type { Allocation, Tags } from './model/usage';
+import { assertDimension, frozenUsageOf } from './model/validate-usage';
+import { Aggregator } from './meter/aggregator';
+import type { BoundCustomer } from './meter/bound-customer';
+import { Persister } from './meter/persister';
+import { RequestMeter, type MeterSink } from './meter/request-meter';
+import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
+import { CustomerDirectory } from './registration/customer-directory';
+import { Registration } from './registration/resolve-registration';
+import type { FlushReport } from './send/flush-report';
+import { Flusher, type FlushRequest } from './send/flusher';
+import { RateLimiter } from './send/rate-limiter';
+import type { MeteringStatus } from './status';
+import { storeFromOption } from './store/store-from-option';
+import type { UsageStore } from './store/usage-store';
+
+/** A finalized hourly total, for sellers who compute usage elsewhere. */
+export interface TotalInput {
+  readonly customer: CustomerIdentity | CustomerRecord;
+  readonly dimension: string;
+  /** Start of a closed UTC hour. */
+  readonly hour: Date | number;
+  readonly quantity: number;
+  /** Optional allocations; they must add up to `quantity`. */
+  readonly allocations?: readonly Allocation[];
+}
+
+/** The metering engine of one app instance. Create it once with createMetering(). */
+export class Metering {
+  readonly store: UsageStore;
+  private readonly o: ResolvedOptions;
+  private readonly events = new MeteringEmitter();
+  private readonly aggregator = new Aggregator();
+  private readonly directory: CustomerDirectory;
+  private readonly persister: Persister;
+  private readonly flusher: Flusher;
+  private readonly registration: Registration;
+  private readonly sink: MeterSink;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private opened: Promise<UsageStore> | undefined;
+  private closing: Promise<void> | undefined;
+  private overflowQuantity = 0;
+
+  constructor(options: MeteringOptions) {
+    this.o = resolveOptions(options);
+    const o = this.o;
+    this.store = storeFromOption(o.store);
+    if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
+    const client = createMeteringClient(o.aws);
+    const pause = (ms: number) => sleep(ms, undefined, { ref: false });
+    this.directory = new CustomerDirectory({
+      products: o.products,
+      store: () => this.ready(),
+      customerForTenant: o.customerForTenant,
+      meteredStatuses: o.meteredStatuses,
+      tenantCacheMs: o.tenantCacheMs,
+      clock: o.clock,
+    });
+    this.persister = new Persister(this.aggregator, this.store, (d) => this.directory.bind(d.customer), this.events, o.logger);
+    this.flusher = new Flusher({
+      store: this.store,
+      client,
+      events: this.events,
+      logger: o.logger,
+      clock: o.clock,
+      sleep: pause,
+      limiter: new RateLimiter(o.requestsPerSecond, Date.now, pause),
+      owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      rules: { windowMs: AwsLimits.batchWindowMs, monthEndCutoffHours: AwsLimits.monthEndCutoffHours, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS },
+      mode: o.mode,
+      retry: o.retry,
+      leaseMs: o.leaseMs,
+      claimLimit: 500,
+      maxBisectDepth: o.maxBisectDepth,
+      configurationBackoffMs: 5 * 60_000,
+    });
+    this.registration = new Registration({
+      client,
+      store: this.store,
+      products: o.products,
+      events: this.events,
+      logger: o.logger,
+      clock: o.clock,
+      sleep: pause,
+      retry: o.retry,
+      region: async () => (typeof client.config.region === 'function' ? client.config.region() : client.config.region),
+    });
+    this.sink = { commit: (customer, hour, dims, qtys, tags, count) => this.commit(customer, hour, dims, qtys, tags, count) };
+    if (o.autoStart) this.start();
+  }
+
+  get mode(): 'live' | 'dry-run' {
+    return this.o.mode;
+  }
+
+  on<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  once<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
+    this.events.once(event, listener);
+    return this;
+  }
+
+  off<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  /** Starts the persist and flush timers (done at creation unless autoStart is false). */
+  start(): void {
+    if (this.timers.length > 0 || this.closing !== undefined) return;
+    const persist = setInterval(() => void this.persist().catch(() => undefined), this.o.persistIntervalMs);
+    const flush = setInterval(() => void this.flush().catch((cause) => this.reportBackgroundError(cause)), this.o.flushIntervalMs);
+    persist.unref();
+    flush.unref();
+    this.timers.push(persist, flush);
+  }
+
+  /** A meter for a customer you already know (identity or registry record). Throws for an unknown product or invalid identity. */
+  meter(customer: CustomerIdentity | CustomerRecord): RequestMeter {
+    this.assertOpen();
+    const identity = 'identity' in customer ? customer.identity : customer;
+    return new RequestMeter(this.sink, this.directory.bind(identity), hourOf(this.o.clock()));
+  }
+
+  /**
+   * A meter for a tenant id (mapped by customerForTenant or the registry), an identity or a registry record,
+   * checked against the registry: inactive customers get ERR_METERKIT_CUSTOMER_INACTIVE.
+   */
+  async meterFor(who: string | CustomerIdentity | CustomerRecord): Promise<RequestMeter> {
+    this.assertOpen();
+    const bound = await this.directory.resolve(who);
+    return new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
+  }
+
+  /**
+   * Hands in a finalized hourly total (set, not add). The same total again is accepted; a different one for
+   * an hour already stored throws ERR_METERKIT_TOTAL_CONFLICT instead of becoming a DuplicateRecord at AWS.
+   */
+  async setTotal(total: TotalInput): Promise<void> {
+    this.assertOpen();
+    const identity = 'identity' in total.customer ? total.customer.identity : total.customer;
+    const bound = this.directory.bind(identity);
+    assertDimension(bound.product, total.dimension);
+    const hour = this.assertClosedHour(total.hour);
+    const usage = frozenUsageOf(total.quantity, total.allocations);
+    const store = await this.ready();
+    const result = await store.setTotal(
+      { customer: identity, customerKey: bound.key, productCode: bound.product.productCode, dimension: total.dimension, hour, usage },
+      this.o.clock(),
+    );
+    if (result.outcome === 'conflict') {
+      throw new MeterkitError(
+        ErrorCodes.TOTAL_CONFLICT,
+        `A different total for ${total.dimension} at ${new Date(hour).toISOString()} is already stored (${result.existing.frozen?.quantity ?? result.existing.quantity}, ${result.existing.state}); AWS keeps the first and would answer DuplicateRecord.`,
+        { awsException: 'DuplicateRecord', details: { state: result.existing.state } },
+      );
+    }
+  }
+
+  /** Writes in-memory usage to the store now. Rejects if the store refuses; the usage stays in memory. */
+  async persist(): Promise<void> {
+    await this.ready();
+    await this.persister.persist();
+  }
+
+  /** Persists, then sends every due hour. The scheduler calls this every flushIntervalMs. */
+  async flush(request: FlushRequest = {}): Promise<FlushReport> {
+    await this.ready();
+    await this.persister.persist().catch(() => undefined);
+    return this.flusher.flush(request);
+  }
+
+  /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
+  async resolveRegistration(token: unknown): Promise<CustomerRecord> {
+    this.assertOpen();
+    await this.ready();
+    return this.registration.resolve(token);
+  }
+
+  /** Links a registered customer to your app's tenant id, so meterFor(tenantId) finds it. */
+  async linkTenant(key: string, tenantId: string): Promise<CustomerRecord> {
+    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new MeterkitError(ErrorCodes.OPTIONS, 'tenantId must be a non-empty string.');
+    const store = await this.ready();
+    const customer = await store.getCustomer(key);
+    if (customer === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'No registered customer has this key.');
+    const linked: CustomerRecord = { ...customer, tenantId, updatedAt: this.o.clock() };
+    await store.putCustomer(linked);
+    this.directory.forget(tenantId);
+    return linked;
+  }
+
+  /** Stores or updates a customer in the registry (e.g. from your own records or a lifecycle event). */
+  async putCustomer(customer: Omit<CustomerRecord, 'key' | 'registeredAt' | 'updatedAt'> & Partial<Pick<CustomerRecord, 'registeredAt'>>): Promise<CustomerRecord> {
+    this.directory.bind(customer.identity);
+    const store = await this.ready();
+    const now = this.o.clock();
+    const record: CustomerRecord = { ...customer, key: customerKey(customer.identity), registeredAt: customer.registeredAt ?? now, updatedAt: now };
+    await store.putCustomer(record);
+    this.directory.forget();
+    return record;
+  }
+
+  async getCustomer(key: string): Promise<CustomerRecord | undefined> {
+    return (await this.ready()).getCustomer(key);
+  }
+
+  async listCustomers(): Promise<CustomerRecord[]> {
+    return (await this.ready()).listCustomers();
+  }
+
+  async status(): Promise<MeteringStatus> {
+    const store = await this.ready();
+    const stats = await store.stats();
+    const now = this.o.clock();
+    const oldest = stats.unsettledByHour[0];
+    const lastFlush = this.flusher.lastSuccessfulFlushAt;
+    const failure = this.persister.failure;
+    return {
+      mode: this.o.mode,
+      store: { kind: store.kind, durable: store.durable },
+      inMemory: this.aggregator.size,
+      ...(failure === undefined ? {} : { persistError: { code: failure.code, message: failure.message } }),
+      pending: stats.unsettledByHour.map((h) => ({
+        hour: new Date(h.hour).toISOString(),
+        records: h.records,
+        quantity: h.quantity,
+        deadline: new Date(submissionDeadline(h.hour)).toISOString(),
+      })),
+      ...(oldest === undefined
+        ? {}
+        : { oldestPendingAgeMs: Math.max(0, now - (oldest.hour + HOUR_MS)), oldestWindowLeftMs: submissionDeadline(oldest.hour) - now }),
+      ...(lastFlush === undefined ? {} : { lastSuccessfulFlushAt: new Date(lastFlush).toISOString() }),
+      counts: stats.countsByState,
+      lateQuantity: stats.lateQuantity,
+      overflowQuantity: this.overflowQuantity,
+    };
+  }
+
+  /**
+   * Stops the timers, waits for a running flush, and persists everything in memory. Rejects with
+   * ERR_METERKIT_NOT_PERSISTED (after a few tries) when the store refuses: the usage was not saved.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.length = 0;
+    await this.flusher.idle();
+    const store = await this.ready();
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.persister.persist();
+        lastError = undefined;
+        break;
+      } catch (error) {
+        lastError = error;
+        await sleep(100 * (attempt + 1));
+      }
+    }
+    if (lastError !== undefined || this.aggregator.size > 0) {
+      this.closing = undefined;
+      throw new MeterkitError(ErrorCodes.NOT_PERSISTED, `close() could not persist ${this.aggregator.size} usage aggregates: they are still in memory. Fix the store and call close() again.`, {
+        cause: lastError,
+      });
+    }
+    await store.close();
+  }
+
+  private commit(
+    customer: BoundCustomer,
+    hour: number,
+    dimensions: readonly string[],
+    quantities: readonly number[],
+    tags: ReadonlyArray<Tags | undefined> | undefined,
+    count: number,
+  ): Promise<void> {
+    if (this.closing !== undefined) {
+      const error = new MeterkitError(ErrorCodes.CLOSED, `A request committed ${count} records after close(): they were not kept.`);
+      this.o.logger.error({ code: error.code, records: count }, error.message);
+      this.events.emit('error', { error });
+      return Promise.resolve();
+    }
+    const overflow = this.aggregator.add(customer, hour, dimensions, quantities, tags, count);
+    if (overflow !== undefined) this.reportOverflow(overflow);
+    if (this.events.listens('recorded')) {
+      let quantity = 0;
+      for (let i = 0; i < count; i++) quantity += quantities[i]!;
+      this.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
+    }
+    if (this.o.durability === 'interval') return Promise.resolve();
+    return this.ready()
+      .then(() => this.persister.persist())
+      .catch((error: unknown) => {
+        if (!this.o.failOpen) throw error;
+      });
+  }
+
+  private reportOverflow(overflow: ReadonlyArray<{ customerKey: string; dimension: string; quantity: number }>): void {
+    for (const item of overflow) {
+      this.overflowQuantity += item.quantity;
+      const error = new MeterkitError(
+        ErrorCodes.QUANTITY_OVERFLOW,
+        `An hour's total for ${item.dimension} would exceed ${AwsLimits.maxQuantity}, the most one AWS record can carry; ${item.quantity} units were refused. Meter in a larger unit.`,
+        { details: { dimension: item.dimension, quantity: item.quantity } },
+      );
+      this.o.logger.error({ code: error.code, customer: mask(item.customerKey), dimension: item.dimension, quantity: item.quantity }, error.message);
+      this.events.emit('error', { error });
+    }
+  }
+
+  private assertClosedHour(value: Date | number): number {
+    const hour = value instanceof Date ? value.getTime() : value;
+    if (typeof hour !== 'number' || !Number.isFinite(hour) || hour !== hourOf(hour)) {
+      throw new MeterkitError(ErrorCodes.TIMESTAMP, 'hour must be the start of a UTC hour (minutes, seconds and ms zero).', {
+        awsException: 'TimestampOutOfBoundsException',
+      });
+    }
+    const now = this.o.clock();
+    if (hour + HOUR_MS > now) {
+      throw new MeterkitError(ErrorCodes.TIMESTAMP, `The hour ${new Date(hour).toISOString()} has not closed yet: hand in totals of completed hours only.`, {
+        awsException: 'TimestampOutOfBoundsException',
+      });
+    }
+    if (submissionDeadline(hour) <= now) {
+      throw new MeterkitError(ErrorCodes.TIMESTAMP, `The hour ${new Date(hour).toISOString()} is past AWS's submission window (24 hours, previous month until 06:00 UTC on the 1st).`, {
+        awsException: 'TimestampOutOfBoundsException',
+      });
+    }
+    return hour;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new MeterkitError(ErrorCodes.CLOSED, 'This Metering instance is closed.');
+  }
+
+  private ready(): Promise<UsageStore> {
+    this.opened ??= this.store.open().then(
+      () => this.store,
+      (cause: unknown) => {
+        this.opened = undefined;
+        throw new MeterkitError(ErrorCodes.STORE, `Could not open the ${this.store.kind} store.`, { cause });
+      },
+    );
+    return this.opened;
+  }
+
+  private reportBackgroundError(cause: unknown): void {
+    const error = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'A scheduled flush failed; it runs again at the next interval.', { cause });
+    this.o.logger.error({ code: error.code, err: String(cause) }, error.message);
+    this.events.emit('error', { error });
+  }
+}
+
+/** Creates the metering engine. Options are validated here, once; see MeteringOptions for every default. */
+export function createMetering(options: MeteringOptions): Metering {
+  return new Metering(options);
+}

@@ -1,0 +1,155 @@
+import type { AwsOptions } from './aws/metering-client';
+import { ErrorCodes, MeterkitError } from './errors';
+import { consoleLogger, type Logger } from './logger';
+import type { CustomerIdentity, CustomerRecord, CustomerStatus } from './model/customer';
+import { AwsLimits, PRODUCT_CODE_PATTERN } from './model/limits';
+import type { Product, ProductConfig } from './model/product';
+import { DEFAULT_RETRY, type RetryPolicy } from './send/backoff';
+import type { UsageStore } from './store/usage-store';
+
+export interface MeteringOptions {
+  /** The products this app meters, with their dimensions. At least one. */
+  products: readonly ProductConfig[];
+  /**
+   * Where usage is kept until AWS accepted it: a UsageStore, `'sqlite:<file>'`, `'sqlite'` or `'memory'`.
+   * Default `'sqlite:./meterkit.db'`. `'memory'` loses usage on exit: tests only.
+   */
+  store?: UsageStore | string;
+  /** The AWS client, or how to build one. Default: the SDK's region and credential resolution. */
+  aws?: AwsOptions;
+  /**
+   * Maps your app's tenant id to a registered customer. Default: the tenant linked in the customer registry
+   * (by your registration hook or linkTenant()).
+   */
+  customerForTenant?: (tenantId: string) => Promise<CustomerIdentity | CustomerRecord | undefined> | CustomerIdentity | CustomerRecord | undefined;
+  /** How long a closed hour waits for late usage before it is frozen and sent. Default 10, at most 1200 (20 h). */
+  lockMinutes?: number;
+  /** `'interval'` (default): usage reaches the store every persistIntervalMs. `'sync'`: commit() resolves after the write. */
+  durability?: 'interval' | 'sync';
+  /** Default 1000. */
+  persistIntervalMs?: number;
+  /** How often closed hours are sent. Default 60 000 (1 minute). */
+  flushIntervalMs?: number;
+  /** Start the persist and flush timers at creation. Default true; the timers never keep the process alive. */
+  autoStart?: boolean;
+  /** `'dry-run'` runs everything but the call to AWS and marks records dry-run. Default `'live'`. */
+  mode?: 'live' | 'dry-run';
+  /** pino-compatible. Default: warnings and errors as JSON lines on stderr. Identifiers are masked. */
+  logger?: Logger;
+  /** The time source (ms epoch). Default Date.now. */
+  clock?: () => number;
+  /** BatchMeterUsage calls per second from this instance. Default 5 (AWS allows 10 per account and region). */
+  requestsPerSecond?: number;
+  /** Retries of one batch within a flush. Default 4 attempts, 250 ms base, 20 s cap, full jitter. */
+  retry?: Partial<RetryPolicy>;
+  /** How long a claimed record stays reserved for this instance while it sends. Default 300 000 (5 minutes). */
+  leaseMs?: number;
+  /** When a failing batch is split to find the bad record, the deepest split. Default 5 (reaches 1 of 25). */
+  maxBisectDepth?: number;
+  /** With `sync` durability: reject commit() when the store is down instead of keeping usage in memory. Default true (fail open). */
+  failOpen?: boolean;
+  /** Customer statuses whose usage is accepted. Default registered, active, deprovisioning. */
+  meteredStatuses?: readonly CustomerStatus[];
+  /** How long a tenant → customer mapping is cached. Default 60 000. */
+  tenantCacheMs?: number;
+}
+
+export interface ResolvedOptions {
+  readonly products: ReadonlyMap<string, Product>;
+  readonly store: UsageStore | string;
+  readonly aws: AwsOptions;
+  readonly customerForTenant: MeteringOptions['customerForTenant'];
+  readonly lockMs: number;
+  readonly durability: 'interval' | 'sync';
+  readonly persistIntervalMs: number;
+  readonly flushIntervalMs: number;
+  readonly autoStart: boolean;
+  readonly mode: 'live' | 'dry-run';
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly requestsPerSecond: number;
+  readonly retry: RetryPolicy;
+  readonly leaseMs: number;
+  readonly maxBisectDepth: number;
+  readonly failOpen: boolean;
+  readonly meteredStatuses: ReadonlySet<CustomerStatus>;
+  readonly tenantCacheMs: number;
+}
+
+function fail(message: string): never {
+  throw new MeterkitError(ErrorCodes.OPTIONS, message);
+}
+
+function number(name: string, value: number | undefined, fallback: number, min: number, max: number, integer = true): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    fail(`${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) fail(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+function resolveProducts(configs: readonly ProductConfig[] | undefined): Map<string, Product> {
+  if (!Array.isArray(configs) || configs.length === 0) fail('products must list at least one product: { productCode, dimensions }.');
+  const products = new Map<string, Product>();
+  for (const config of configs) {
+    const code = config?.productCode;
+    if (typeof code !== 'string' || code.length === 0 || code.length > AwsLimits.productCodeMaxLength || !PRODUCT_CODE_PATTERN.test(code)) {
+      fail(`productCode ${JSON.stringify(code)} is not a product code AWS accepts.`);
+    }
+    if (products.has(code)) fail(`Product ${code} is listed twice.`);
+    const identity = oneOf(`products[${code}].identity`, config.identity, ['license', 'legacy'], 'license');
+    if (!Array.isArray(config.dimensions) || config.dimensions.length === 0) fail(`Product ${code} needs at least one dimension.`);
+    for (const dimension of config.dimensions) {
+      if (typeof dimension !== 'string' || dimension.length < 1 || dimension.length > AwsLimits.dimensionMaxLength) {
+        fail(`Product ${code}: dimension ${JSON.stringify(dimension)} must be 1-${AwsLimits.dimensionMaxLength} characters.`);
+      }
+    }
+    products.set(code, { productCode: code, identity, dimensions: new Set(config.dimensions) });
+  }
+  return products;
+}
+
+/** Validates options once and fills in the documented defaults. Throws ERR_METERKIT_OPTIONS. */
+export function resolveOptions(options: MeteringOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('createMetering() needs an options object with at least `products`.');
+  const store = options.store ?? 'sqlite:./meterkit.db';
+  if (typeof store === 'string' && !/^(memory|sqlite(:.+)?)$/.test(store)) {
+    fail(`store must be a UsageStore, 'memory', 'sqlite' or 'sqlite:<file>', got ${JSON.stringify(store)}.`);
+  }
+  if (options.customerForTenant !== undefined && typeof options.customerForTenant !== 'function') fail('customerForTenant must be a function.');
+  if (options.clock !== undefined && typeof options.clock !== 'function') fail('clock must be a function returning ms since the epoch.');
+  const statuses = options.meteredStatuses ?? ['registered', 'active', 'deprovisioning'];
+  for (const status of statuses) oneOf('meteredStatuses[]', status, ['registered', 'active', 'deprovisioning', 'inactive'], 'active');
+  const retry = options.retry ?? {};
+  return {
+    products: resolveProducts(options.products),
+    store,
+    aws: options.aws ?? {},
+    customerForTenant: options.customerForTenant,
+    lockMs: number('lockMinutes', options.lockMinutes, 10, 0, 1200, false) * 60_000,
+    durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
+    persistIntervalMs: number('persistIntervalMs', options.persistIntervalMs, 1000, 10, 3_600_000),
+    flushIntervalMs: number('flushIntervalMs', options.flushIntervalMs, 60_000, 100, 3_600_000),
+    autoStart: options.autoStart ?? true,
+    mode: oneOf('mode', options.mode, ['live', 'dry-run'], 'live'),
+    logger: options.logger ?? consoleLogger,
+    clock: options.clock ?? Date.now,
+    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 5, 0.01, AwsLimits.requestsPerSecond, false),
+    retry: {
+      attempts: number('retry.attempts', retry.attempts, DEFAULT_RETRY.attempts, 1, 20),
+      baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),
+      maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 600_000),
+    },
+    leaseMs: number('leaseMs', options.leaseMs, 300_000, 1000, 3_600_000),
+    maxBisectDepth: number('maxBisectDepth', options.maxBisectDepth, 5, 0, 12),
+    failOpen: options.failOpen ?? true,
+    meteredStatuses: new Set(statuses),
+    tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
+  };
+}

@@ -1,0 +1,94 @@
+import { ErrorCodes, MeterkitError } from '../errors';
+import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerStatus } from '../model/customer';
+import type { Product } from '../model/product';
+import { assertIdentity } from '../model/validate-identity';
+import type { BoundCustomer } from '../meter/bound-customer';
+import type { UsageStore } from '../store/usage-store';
+
+export interface DirectoryDeps {
+  readonly products: ReadonlyMap<string, Product>;
+  readonly store: () => Promise<UsageStore>;
+  readonly customerForTenant:
+    | ((tenantId: string) => Promise<CustomerIdentity | CustomerRecord | undefined> | CustomerIdentity | CustomerRecord | undefined)
+    | undefined;
+  readonly meteredStatuses: ReadonlySet<CustomerStatus>;
+  readonly tenantCacheMs: number;
+  readonly clock: () => number;
+}
+
+function isRecord(value: CustomerIdentity | CustomerRecord): value is CustomerRecord {
+  return 'identity' in value;
+}
+
+/** Finds and validates customers: identities are checked once and cached; tenants are mapped through the registry. */
+export class CustomerDirectory {
+  private readonly bound = new Map<string, BoundCustomer>();
+  private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number }>();
+
+  constructor(private readonly d: DirectoryDeps) {}
+
+  /** Validates an identity against its product once; later calls are a map lookup. */
+  bind(identity: CustomerIdentity): BoundCustomer {
+    const key = customerKey(identity);
+    const known = this.bound.get(key);
+    if (known !== undefined) return known;
+    const product = this.d.products.get(identity.productCode);
+    if (product === undefined) {
+      throw new MeterkitError(ErrorCodes.UNKNOWN_PRODUCT, `Product ${String(identity.productCode)} is not in this app's \`products\`.`, {
+        awsException: 'InvalidProductCodeException',
+      });
+    }
+    assertIdentity(identity, product);
+    const bound: BoundCustomer = { identity, key, product };
+    if (this.bound.size >= 100_000) this.bound.clear();
+    this.bound.set(key, bound);
+    return bound;
+  }
+
+  /** A customer given as a tenant id, an identity or a registry record, checked to be metered now. */
+  async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
+    if (typeof who === 'string') return this.bindRecord(await this.forTenant(who));
+    if (isRecord(who)) return this.bindRecord(who);
+    const store = await this.d.store();
+    const record = await store.getCustomer(customerKey(who));
+    return record === undefined ? this.bind(who) : this.bindRecord(record);
+  }
+
+  forget(tenantId?: string): void {
+    if (tenantId === undefined) this.tenants.clear();
+    else this.tenants.delete(tenantId);
+  }
+
+  private async forTenant(tenantId: string): Promise<CustomerRecord | CustomerIdentity> {
+    const now = this.d.clock();
+    const cached = this.tenants.get(tenantId);
+    if (cached !== undefined && cached.until > now) return cached.record;
+    let found: CustomerRecord | CustomerIdentity | undefined;
+    if (this.d.customerForTenant !== undefined) {
+      found = await this.d.customerForTenant(tenantId);
+    } else {
+      found = await (await this.d.store()).findCustomerByTenant(tenantId);
+    }
+    if (found === undefined) {
+      throw new MeterkitError(
+        ErrorCodes.UNKNOWN_CUSTOMER,
+        'No AWS Marketplace customer is linked to this tenant. Link one at registration (onRegistered) or with linkTenant().',
+      );
+    }
+    if (this.d.tenantCacheMs > 0) this.tenants.set(tenantId, { record: found, until: now + this.d.tenantCacheMs });
+    return found;
+  }
+
+  private bindRecord(found: CustomerRecord | CustomerIdentity): BoundCustomer {
+    if (!isRecord(found)) return this.bind(found);
+    const stillInWindow =
+      found.status === 'deprovisioning' && (found.finalUsageDeadline === undefined || found.finalUsageDeadline > this.d.clock());
+    if (!this.d.meteredStatuses.has(found.status) || (found.status === 'deprovisioning' && !stillInWindow)) {
+      throw new MeterkitError(ErrorCodes.CUSTOMER_INACTIVE, `This customer's subscription is ${found.status}: AWS would not bill its usage.`, {
+        awsException: 'CustomerNotSubscribed',
+        details: { status: found.status },
+      });
+    }
+    return this.bind(found.identity);
+  }
+}
