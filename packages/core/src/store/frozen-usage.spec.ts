@@ -16,6 +16,11 @@ describe('frozenUsageFromAllocations', () => {
       allocations: [{ quantity: 2 }, { tags: { team: 'a' }, quantity: 3 }, { tags: { team: 'b' }, quantity: 1 }],
     });
   });
+  it('serializes equal tag sets to the same bytes, whatever their key order', () => {
+    const a = frozenUsageFromAllocations([{ tagsKey: 'a\u00001\u0000b\u00002', tags: { a: '1', b: '2' }, quantity: 1 }]);
+    const b = frozenUsageFromAllocations([{ tagsKey: 'a\u00001\u0000b\u00002', tags: { b: '2', a: '1' }, quantity: 1 }]);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
 });
 
 describe('allocationRowsOf', () => {

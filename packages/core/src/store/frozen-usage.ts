@@ -1,4 +1,6 @@
-import type { Allocation, FrozenUsage, Tags } from '../model/usage';
+import { ErrorCodes, MeterkitError } from '../errors';
+import { TERMINAL_STATES } from './usage-store';
+import type { Allocation, FrozenUsage, Tags, UsageDelta } from '../model/usage';
 import { tagsKey } from '../model/usage';
 
 /** One live allocation row of a record: the running total of one tag set. */
@@ -21,9 +23,28 @@ export function frozenUsageFromAllocations(rows: readonly AllocationRow[]): Froz
   const allocations = sorted.map((row): Allocation =>
     row.tagsKey === '' || row.tags === undefined
       ? { quantity: row.quantity }
-      : { tags: { ...row.tags }, quantity: row.quantity },
+      : { tags: canonicalTags(row.tags), quantity: row.quantity },
   );
   return { quantity, allocations };
+}
+
+/** A copy of the tags with keys in code-unit order, so that serializing them gives the same bytes. */
+function canonicalTags(tags: Tags): Tags {
+  const copy: Record<string, string> = {};
+  for (const key of Object.keys(tags).sort(compareKeys)) copy[key] = tags[key] as string;
+  return copy;
+}
+
+/**
+ * Rejects usage no store can keep or AWS accept (quantities and hours are non-negative integers), before
+ * anything is changed.
+ */
+export function assertStorableDelta(delta: UsageDelta): void {
+  if (!Number.isSafeInteger(delta.quantity) || delta.quantity < 0 || !Number.isSafeInteger(delta.hour)) {
+    throw new MeterkitError(ErrorCodes.STORE, 'Usage cannot be stored: quantity and hour must be non-negative integers', {
+      details: { dimension: delta.dimension, hour: delta.hour, quantity: delta.quantity },
+    });
+  }
 }
 
 /** The allocation rows a frozen usage stands for (an empty allocation list is one untagged row). */
@@ -59,4 +80,11 @@ function canonicalAllocations(usage: FrozenUsage): string[] {
 /** Code-unit order, independent of locale, so every store and process sorts the same way. */
 export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rejects a settlement into a state that is not terminal, before anything is changed. */
+export function assertTerminalState(state: string): void {
+  if (!(TERMINAL_STATES as readonly string[]).includes(state)) {
+    throw new MeterkitError(ErrorCodes.STORE, `A record cannot be settled as ${JSON.stringify(state)}: not a terminal state`);
+  }
 }

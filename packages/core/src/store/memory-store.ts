@@ -1,7 +1,14 @@
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { CustomerRecord } from '../model/customer';
 import type { FinalTotal, UsageDelta } from '../model/usage';
-import { allocationRowsOf, compareKeys, frozenUsageFromAllocations, sameFrozenUsage } from './frozen-usage';
+import {
+  allocationRowsOf,
+  assertStorableDelta,
+  assertTerminalState,
+  compareKeys,
+  frozenUsageFromAllocations,
+  sameFrozenUsage,
+} from './frozen-usage';
 import type { AllocationRow } from './frozen-usage';
 import { TERMINAL_STATES, recordId } from './usage-store';
 import type {
@@ -145,6 +152,7 @@ export class MemoryStore implements UsageStore {
 
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     this.assertOpen();
+    settlements.forEach((settlement) => assertTerminalState(settlement.state));
     for (const settlement of settlements) {
       const record = this.leasedRecord(settlement.id, owner);
       if (record === undefined) continue;
@@ -258,15 +266,6 @@ export class MemoryStore implements UsageStore {
 
   private assertOpen(): void {
     if (this.closed) throw new MeterkitError(ErrorCodes.CLOSED, 'The memory store is closed');
-  }
-}
-
-/** Rejects what a durable store's schema would reject, before anything is changed. */
-function assertStorableDelta(delta: UsageDelta): void {
-  if (!Number.isSafeInteger(delta.quantity) || delta.quantity < 0 || !Number.isSafeInteger(delta.hour)) {
-    throw new MeterkitError(ErrorCodes.STORE, 'Usage delta cannot be stored: quantity and hour must be non-negative integers', {
-      details: { dimension: delta.dimension, hour: delta.hour, quantity: delta.quantity },
-    });
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Tags } from '../../model/usage';
 import type { UsageStore } from '../usage-store';
 import { getRecord } from './context';
 import type { DeltaSpec } from './fixtures';
@@ -138,7 +139,11 @@ export function describeFreezing(store: () => UsageStore): void {
         { tags: { team: 'b' }, quantity: 16 },
       ];
       await store().addUsage(deltas.map((spec) => delta({ ...spec, customer: first })));
-      await store().addUsage([...deltas].reverse().map((spec) => delta({ ...spec, customer: second })));
+      const reversedTags = (tags: Tags | undefined) =>
+        tags === undefined ? undefined : Object.fromEntries(Object.entries(tags).reverse());
+      await store().addUsage(
+        [...deltas].reverse().map((spec) => delta({ ...spec, tags: reversedTags(spec.tags), customer: second })),
+      );
       const [a, b] = await store().claim(claimRequest());
 
       const expected = {

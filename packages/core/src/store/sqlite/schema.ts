@@ -1,0 +1,82 @@
+import type Database from 'better-sqlite3';
+import { ErrorCodes, MeterkitError } from '../../errors';
+
+/** Migration N (1-based) brings the schema from version N-1 to N. Never edit a released migration: append one. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE usage_records (
+    id TEXT PRIMARY KEY,
+    customer_key TEXT NOT NULL,
+    product_code TEXT NOT NULL,
+    customer TEXT NOT NULL,
+    dimension TEXT NOT NULL,
+    hour INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+      ('open', 'pending', 'sending', 'sent', 'not-subscribed', 'duplicate', 'rejected', 'expired', 'dry-run')),
+    quantity INTEGER NOT NULL CHECK (quantity >= 0),
+    frozen TEXT,
+    source TEXT NOT NULL CHECK (source IN ('metered', 'total')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    last_attempt_at INTEGER,
+    settled_at INTEGER,
+    metering_record_id TEXT,
+    reason TEXT,
+    CHECK ((state = 'open') = (frozen IS NULL))
+  ) STRICT;
+  CREATE INDEX usage_records_by_state_hour ON usage_records (state, hour);
+  CREATE INDEX usage_records_by_customer ON usage_records (customer_key);
+
+  CREATE TABLE usage_allocations (
+    record_id TEXT NOT NULL REFERENCES usage_records (id) ON DELETE CASCADE,
+    tags_key TEXT NOT NULL,
+    tags TEXT,
+    quantity INTEGER NOT NULL CHECK (quantity >= 0),
+    PRIMARY KEY (record_id, tags_key)
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE customers (
+    key TEXT PRIMARY KEY,
+    tenant_id TEXT,
+    updated_at INTEGER NOT NULL,
+    record TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX customers_by_tenant ON customers (tenant_id, updated_at DESC);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Creates or upgrades the schema in one transaction; refuses a database written by a newer meterkit. */
+export function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value ANY NOT NULL) STRICT');
+    const current = readSchemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw new MeterkitError(
+        ErrorCodes.STORE_SCHEMA,
+        `The SQLite database has schema version ${current}, newer than the ${SCHEMA_VERSION} this meterkit knows: upgrade meterkit`,
+        { details: { schemaVersion: current, supportedVersion: SCHEMA_VERSION } },
+      );
+    }
+    if (current === SCHEMA_VERSION) return;
+    for (const migration of MIGRATIONS.slice(current)) db.exec(migration);
+    db.prepare(
+      "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ).run(SCHEMA_VERSION);
+  }).immediate();
+}
+
+function readSchemaVersion(db: Database.Database): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: unknown } | undefined;
+  if (row === undefined) return 0;
+  const version = Number(row.value);
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new MeterkitError(ErrorCodes.STORE_SCHEMA, 'The SQLite database has an unreadable schema version', {
+      details: { schemaVersion: String(row.value) },
+    });
+  }
+  return version;
+}

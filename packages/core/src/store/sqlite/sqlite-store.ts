@@ -1,0 +1,308 @@
+import Database from 'better-sqlite3';
+import { ErrorCodes, MeterkitError, isMeterkitError } from '../../errors';
+import type { CustomerRecord } from '../../model/customer';
+import type { FinalTotal, UsageDelta } from '../../model/usage';
+import {
+  allocationRowsOf,
+  assertStorableDelta,
+  assertTerminalState,
+  frozenUsageFromAllocations,
+  sameFrozenUsage,
+} from '../frozen-usage';
+import { TERMINAL_STATES, recordId } from '../usage-store';
+import type {
+  AddUsageResult,
+  ClaimRequest,
+  RecordQuery,
+  RecordState,
+  Release,
+  SetTotalResult,
+  Settlement,
+  StoreStats,
+  StoredRecord,
+  UsageStore,
+} from '../usage-store';
+import { toAllocationRow, toCustomerRecord, toStoredRecord } from './rows';
+import { migrate } from './schema';
+import { prepareStatements } from './statements';
+import type { Statements } from './statements';
+
+export interface SqliteStoreOptions {
+  /** Database file; default `./meterkit.db`. */
+  readonly path?: string;
+  /** How long a write waits for another connection's lock; default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+}
+
+const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
+
+/**
+ * The embedded durable store for a single app instance: one SQLite file in WAL mode.
+ * Several connections (processes) may share the file; every write runs in a `BEGIN IMMEDIATE` transaction.
+ */
+export class SqliteStore implements UsageStore {
+  readonly kind = 'sqlite';
+  readonly durable = true;
+
+  private readonly path: string;
+  private readonly busyTimeoutMs: number;
+  private readonly ownsDatabase: boolean;
+  private db: Database.Database | undefined;
+  private operations: Operations | undefined;
+  private closed = false;
+
+  /** Takes options (the store opens and closes its own connection) or a connection the caller keeps. */
+  constructor(options: SqliteStoreOptions | Database.Database = {}) {
+    if (options instanceof Database) {
+      this.db = options;
+      this.ownsDatabase = false;
+      this.path = options.name;
+      this.busyTimeoutMs = 5000;
+    } else {
+      this.ownsDatabase = true;
+      this.path = options.path ?? './meterkit.db';
+      this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    }
+  }
+
+  async open(): Promise<void> {
+    if (this.closed) throw closedError();
+    if (this.operations !== undefined) return;
+    const db = this.db ?? new Database(this.path);
+    try {
+      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.busyTimeoutMs))}`);
+      db.pragma('journal_mode = WAL');
+      // FULL: a commit survives power loss too, not only a crash; commits are batched, so the fsync is cheap.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+      this.operations = createOperations(db, prepareStatements(db));
+      this.db = db;
+    } catch (error) {
+      if (this.ownsDatabase) db.close();
+      throw asStoreError(error, 'open the SQLite store');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.operations = undefined;
+    if (this.ownsDatabase) this.db?.close();
+    this.db = undefined;
+  }
+
+  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+    deltas.forEach(assertStorableDelta);
+    return this.run('add usage', (ops) => ops.addUsage(deltas));
+  }
+
+  async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
+    return this.run('set a total', (ops) => ops.setTotal(total, now));
+  }
+
+  async claim(request: ClaimRequest): Promise<StoredRecord[]> {
+    return this.run('claim records', (ops) => ops.claim(request));
+  }
+
+  async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
+    return this.run('journal attempts', (ops) => ops.journal([...new Set(ids)], owner, now));
+  }
+
+  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
+    settlements.forEach((settlement) => assertTerminalState(settlement.state));
+    this.run('settle records', (ops) => ops.settle(settlements, owner, now));
+  }
+
+  async release(releases: readonly Release[], owner: string): Promise<void> {
+    this.run('release records', (ops) => ops.release(releases, owner));
+  }
+
+  async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
+    return this.run('list records', (ops) => ops.listRecords(query));
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.run('read stats', (ops) => ops.stats());
+  }
+
+  async putCustomer(customer: CustomerRecord): Promise<void> {
+    this.run('store a customer', (ops) => ops.putCustomer(customer));
+  }
+
+  async getCustomer(key: string): Promise<CustomerRecord | undefined> {
+    return this.run('read a customer', (ops) => ops.getCustomer(key));
+  }
+
+  async findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined> {
+    return this.run('find a customer', (ops) => ops.findCustomerByTenant(tenantId));
+  }
+
+  async listCustomers(): Promise<CustomerRecord[]> {
+    return this.run('list customers', (ops) => ops.listCustomers());
+  }
+
+  private run<T>(action: string, work: (ops: Operations) => T): T {
+    if (this.closed) throw closedError();
+    if (this.operations === undefined) {
+      throw new MeterkitError(ErrorCodes.STORE, `Cannot ${action}: call open() on the SQLite store first`);
+    }
+    try {
+      return work(this.operations);
+    } catch (error) {
+      throw asStoreError(error, action);
+    }
+  }
+}
+
+type Operations = ReturnType<typeof createOperations>;
+
+/** The store's operations on one open connection, each in one transaction. */
+function createOperations(db: Database.Database, sql: Statements) {
+  const frozenSnapshot = (id: string) => frozenUsageFromAllocations(sql.allocationsOf.all(id).map(toAllocationRow));
+
+  return {
+    addUsage: db.transaction((deltas: readonly UsageDelta[]): AddUsageResult => {
+      const late: UsageDelta[] = [];
+      for (const delta of deltas) {
+        const id = recordId(delta.customerKey, delta.dimension, delta.hour);
+        const record = sql.addToRecord.get({
+          id,
+          customerKey: delta.customerKey,
+          productCode: delta.productCode,
+          customer: JSON.stringify(delta.customer),
+          dimension: delta.dimension,
+          hour: delta.hour,
+          quantity: delta.quantity,
+        });
+        sql.addToAllocation.run({
+          recordId: id,
+          tagsKey: delta.tagsKey,
+          tags: delta.tags === undefined ? null : JSON.stringify(delta.tags),
+          quantity: delta.quantity,
+        });
+        if (record?.state !== 'open') late.push(delta);
+      }
+      return { late };
+    }).immediate,
+
+    setTotal: db.transaction((total: FinalTotal, now: number): SetTotalResult => {
+      const id = recordId(total.customerKey, total.dimension, total.hour);
+      const existing = sql.recordById.get(id);
+      if (existing !== undefined) {
+        const record = toStoredRecord(existing);
+        const same = record.source === 'total' && record.frozen !== undefined && sameFrozenUsage(record.frozen, total.usage);
+        return same ? { outcome: 'unchanged' } : { outcome: 'conflict', existing: record };
+      }
+      sql.insertTotal.run({
+        id,
+        customerKey: total.customerKey,
+        productCode: total.productCode,
+        customer: JSON.stringify(total.customer),
+        dimension: total.dimension,
+        hour: total.hour,
+        quantity: total.usage.quantity,
+        frozen: JSON.stringify(total.usage),
+        now,
+      });
+      for (const row of allocationRowsOf(total.usage)) {
+        sql.addToAllocation.run({
+          recordId: id,
+          tagsKey: row.tagsKey,
+          tags: row.tags === undefined ? null : JSON.stringify(row.tags),
+          quantity: row.quantity,
+        });
+      }
+      return { outcome: 'created' };
+    }).immediate,
+
+    claim: db.transaction((request: ClaimRequest): StoredRecord[] => {
+      const forced = JSON.stringify(request.forceCustomerKeys ?? []);
+      for (const { id } of sql.dueOpenRecords.all({ dueBefore: request.dueBefore, forced })) {
+        sql.freeze.run({ id, frozen: JSON.stringify(frozenSnapshot(id)), now: request.now });
+      }
+      const limit = Math.max(0, request.limit);
+      const leaseUntil = request.now + request.leaseMs;
+      return sql.claimable.all({ now: request.now, forced, limit }).flatMap(({ id }) => {
+        const leased = sql.lease.get({ id, owner: request.owner, leaseUntil });
+        return leased === undefined ? [] : [toStoredRecord(leased)];
+      });
+    }).immediate,
+
+    journal: db.transaction((ids: readonly string[], owner: string, now: number): string[] =>
+      ids.filter((id) => sql.journal.run({ id, owner, now }).changes === 1),
+    ).immediate,
+
+    settle: db.transaction((settlements: readonly Settlement[], owner: string, now: number): void => {
+      for (const settlement of settlements) {
+        sql.settle.run({
+          id: settlement.id,
+          owner,
+          state: settlement.state,
+          now,
+          meteringRecordId: settlement.meteringRecordId ?? null,
+          reason: settlement.reason ?? null,
+        });
+      }
+    }).immediate,
+
+    release: db.transaction((releases: readonly Release[], owner: string): void => {
+      for (const release of releases) {
+        sql.release.run({ id: release.id, owner, nextAttemptAt: release.nextAttemptAt, reason: release.reason ?? null });
+      }
+    }).immediate,
+
+    listRecords: (query: RecordQuery): StoredRecord[] =>
+      sql.listRecords
+        .all({
+          states: query.states === undefined ? null : JSON.stringify(query.states),
+          customerKey: query.customerKey ?? null,
+          hourFrom: query.hourFrom ?? null,
+          hourTo: query.hourTo ?? null,
+          limit: query.limit === undefined ? -1 : Math.max(0, query.limit),
+        })
+        .map(toStoredRecord),
+
+    stats: db.transaction((): StoreStats => {
+      const countsByState = Object.fromEntries(ALL_STATES.map((state) => [state, 0])) as Record<RecordState, number>;
+      for (const { state, count } of sql.countsByState.all()) countsByState[state as RecordState] = count;
+      return {
+        unsettledByHour: sql.unsettledByHour.all(),
+        countsByState,
+        lateQuantity: sql.lateQuantity.get()?.late ?? 0,
+      };
+    }).deferred,
+
+    putCustomer: (customer: CustomerRecord): void => {
+      sql.putCustomer.run({
+        key: customer.key,
+        tenantId: customer.tenantId ?? null,
+        updatedAt: customer.updatedAt,
+        record: JSON.stringify(customer),
+      });
+    },
+    getCustomer: (key: string): CustomerRecord | undefined => {
+      const row = sql.customerByKey.get(key);
+      return row === undefined ? undefined : toCustomerRecord(row);
+    },
+    findCustomerByTenant: (tenantId: string): CustomerRecord | undefined => {
+      const row = sql.customerByTenant.get(tenantId);
+      return row === undefined ? undefined : toCustomerRecord(row);
+    },
+    listCustomers: (): CustomerRecord[] => sql.customers.all().map(toCustomerRecord),
+  };
+}
+
+function closedError(): MeterkitError {
+  return new MeterkitError(ErrorCodes.CLOSED, 'The SQLite store is closed');
+}
+
+function asStoreError(error: unknown, action: string): MeterkitError {
+  if (isMeterkitError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  return new MeterkitError(ErrorCodes.STORE, `SQLite store failed to ${action}: ${message}`, {
+    details: typeof code === 'string' ? { sqliteCode: code } : {},
+    cause: error,
+  });
+}

@@ -1,0 +1,104 @@
+import type Database from 'better-sqlite3';
+import type { AllocationDbRow, CustomerDbRow, UsageRecordRow } from './rows';
+
+/** The part of a prepared statement the store uses: parameters P, rows R. */
+export interface Query<P extends unknown[], R = unknown> {
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/** Every statement the store runs, prepared once per connection. */
+export function prepareStatements(db: Database.Database) {
+  const prepare = <P extends unknown[], R = unknown>(sql: string): Query<P, R> => db.prepare<P, R>(sql);
+  const forced = 'customer_key IN (SELECT value FROM json_each(@forced))';
+  return {
+    addToRecord: prepare<
+      [{ id: string; customerKey: string; productCode: string; customer: string; dimension: string; hour: number; quantity: number }],
+      { state: string }
+    >(`
+      INSERT INTO usage_records (id, customer_key, product_code, customer, dimension, hour, state, quantity, source)
+      VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'open', @quantity, 'metered')
+      ON CONFLICT (id) DO UPDATE SET quantity = quantity + excluded.quantity
+      RETURNING state`),
+    addToAllocation: prepare<[{ recordId: string; tagsKey: string; tags: string | null; quantity: number }]>(`
+      INSERT INTO usage_allocations (record_id, tags_key, tags, quantity)
+      VALUES (@recordId, @tagsKey, @tags, @quantity)
+      ON CONFLICT (record_id, tags_key) DO UPDATE SET quantity = quantity + excluded.quantity`),
+    insertTotal: prepare<
+      [{ id: string; customerKey: string; productCode: string; customer: string; dimension: string; hour: number; quantity: number; frozen: string; now: number }]
+    >(`
+      INSERT INTO usage_records
+        (id, customer_key, product_code, customer, dimension, hour, state, quantity, frozen, source, next_attempt_at)
+      VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'pending', @quantity, @frozen, 'total', @now)`),
+    recordById: prepare<[string], UsageRecordRow>('SELECT * FROM usage_records WHERE id = ?'),
+    allocationsOf: prepare<[string], AllocationDbRow>(
+      'SELECT tags_key, tags, quantity FROM usage_allocations WHERE record_id = ?',
+    ),
+
+    dueOpenRecords: prepare<[{ dueBefore: number; forced: string }], { id: string }>(`
+      SELECT id FROM usage_records
+      WHERE state = 'open' AND (hour < @dueBefore OR ${forced})`),
+    freeze: prepare<[{ id: string; frozen: string; now: number }]>(`
+      UPDATE usage_records SET state = 'pending', frozen = @frozen, next_attempt_at = coalesce(next_attempt_at, @now)
+      WHERE id = @id AND state = 'open'`),
+    claimable: prepare<[{ now: number; forced: string; limit: number }], { id: string }>(`
+      SELECT id FROM usage_records
+      WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'sending' AND lease_until <= @now)
+      ORDER BY ${forced} DESC, hour, id
+      LIMIT @limit`),
+    lease: prepare<[{ id: string; owner: string; leaseUntil: number }], UsageRecordRow>(`
+      UPDATE usage_records SET state = 'sending', lease_owner = @owner, lease_until = @leaseUntil
+      WHERE id = @id
+      RETURNING *`),
+
+    journal: prepare<[{ id: string; owner: string; now: number }]>(`
+      UPDATE usage_records SET attempts = attempts + 1, last_attempt_at = @now
+      WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+    settle: prepare<
+      [{ id: string; owner: string; state: string; now: number; meteringRecordId: string | null; reason: string | null }]
+    >(`
+      UPDATE usage_records
+      SET state = @state, settled_at = @now, metering_record_id = @meteringRecordId, reason = @reason,
+          lease_owner = NULL, lease_until = NULL
+      WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+    release: prepare<[{ id: string; owner: string; nextAttemptAt: number; reason: string | null }]>(`
+      UPDATE usage_records
+      SET state = 'pending', next_attempt_at = @nextAttemptAt, reason = @reason, lease_owner = NULL, lease_until = NULL
+      WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+
+    listRecords: prepare<
+      [{ states: string | null; customerKey: string | null; hourFrom: number | null; hourTo: number | null; limit: number }],
+      UsageRecordRow
+    >(`
+      SELECT * FROM usage_records
+      WHERE (@states IS NULL OR state IN (SELECT value FROM json_each(@states)))
+        AND (@customerKey IS NULL OR customer_key = @customerKey)
+        AND (@hourFrom IS NULL OR hour >= @hourFrom)
+        AND (@hourTo IS NULL OR hour < @hourTo)
+      ORDER BY hour, id
+      LIMIT @limit`),
+    countsByState: prepare<[], { state: string; count: number }>(
+      'SELECT state, count(*) AS count FROM usage_records GROUP BY state',
+    ),
+    unsettledByHour: prepare<[], { hour: number; records: number; quantity: number }>(`
+      SELECT hour, count(*) AS records, sum(quantity) AS quantity FROM usage_records
+      WHERE state IN ('open', 'pending', 'sending')
+      GROUP BY hour ORDER BY hour`),
+    lateQuantity: prepare<[], { late: number }>(`
+      SELECT coalesce(sum(quantity - json_extract(frozen, '$.quantity')), 0) AS late
+      FROM usage_records WHERE frozen IS NOT NULL`),
+
+    putCustomer: prepare<[{ key: string; tenantId: string | null; updatedAt: number; record: string }]>(`
+      INSERT INTO customers (key, tenant_id, updated_at, record) VALUES (@key, @tenantId, @updatedAt, @record)
+      ON CONFLICT (key) DO UPDATE
+      SET tenant_id = excluded.tenant_id, updated_at = excluded.updated_at, record = excluded.record`),
+    customerByKey: prepare<[string], CustomerDbRow>('SELECT record FROM customers WHERE key = ?'),
+    customerByTenant: prepare<[string], CustomerDbRow>(
+      'SELECT record FROM customers WHERE tenant_id = ? ORDER BY updated_at DESC, key LIMIT 1',
+    ),
+    customers: prepare<[], CustomerDbRow>('SELECT record FROM customers ORDER BY key'),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
