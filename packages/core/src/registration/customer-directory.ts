@@ -48,10 +48,9 @@ export class CustomerDirectory {
   /** A customer given as a tenant id, an identity or a registry record, checked to be metered now. */
   async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
     if (typeof who === 'string') return this.bindRecord(await this.forTenant(who));
-    if (isRecord(who)) return this.bindRecord(who);
-    const store = await this.d.store();
-    const record = await store.getCustomer(customerKey(who));
-    return record === undefined ? this.bind(who) : this.bindRecord(record);
+    const identity = isRecord(who) ? who.identity : who;
+    const current = await (await this.d.store()).getCustomer(customerKey(identity));
+    return this.bindRecord(current ?? who);
   }
 
   forget(tenantId?: string): void {
