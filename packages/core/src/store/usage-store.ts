@@ -1,0 +1,166 @@
+import type { CustomerRecord, CustomerIdentity } from '../model/customer';
+import type { FinalTotal, FrozenUsage, UsageDelta } from '../model/usage';
+
+/**
+ * Life of one usage record (customer, dimension, hour):
+ *   open ─freeze─▶ pending ─claim─▶ sending ─settle─▶ sent | not-subscribed | duplicate | rejected | expired | dry-run
+ *                     ▲                 │
+ *                     └──── release ────┘   (retry later; a lost lease is reclaimed after it expires)
+ * `open` records still take increments; from `pending` on, the quantity is frozen.
+ */
+export type RecordState =
+  | 'open'
+  | 'pending'
+  | 'sending'
+  | 'sent'
+  | 'not-subscribed'
+  | 'duplicate'
+  | 'rejected'
+  | 'expired'
+  | 'dry-run';
+
+export type TerminalState = Exclude<RecordState, 'open' | 'pending' | 'sending'>;
+
+export const TERMINAL_STATES: readonly TerminalState[] = [
+  'sent',
+  'not-subscribed',
+  'duplicate',
+  'rejected',
+  'expired',
+  'dry-run',
+];
+
+export interface StoredRecord {
+  /** recordId(customerKey, dimension, hour) */
+  readonly id: string;
+  readonly customer: CustomerIdentity;
+  readonly customerKey: string;
+  readonly productCode: string;
+  readonly dimension: string;
+  /** Start of the UTC hour, ms epoch. */
+  readonly hour: number;
+  readonly state: RecordState;
+  /** Live total of all increments, frozen or not. */
+  readonly quantity: number;
+  /** Set when the record leaves `open`; never changes afterwards. */
+  readonly frozen?: FrozenUsage;
+  /** `metered` for increments, `total` for a finalized total handed in by the seller. */
+  readonly source: 'metered' | 'total';
+  /** Number of journaled send attempts. Greater than 0 means AWS may already have this record. */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly leaseOwner?: string;
+  readonly leaseUntil?: number;
+  readonly lastAttemptAt?: number;
+  readonly settledAt?: number;
+  readonly meteringRecordId?: string;
+  /** Why a record ended rejected, expired, duplicate or not-subscribed, or why it was released. */
+  readonly reason?: string;
+}
+
+export interface AddUsageResult {
+  /** Deltas that reached a record already frozen: counted in `quantity`, not in what is sent. */
+  readonly late: readonly UsageDelta[];
+}
+
+export type SetTotalResult =
+  | { readonly outcome: 'created' | 'unchanged' }
+  | { readonly outcome: 'conflict'; readonly existing: StoredRecord };
+
+export interface ClaimRequest {
+  readonly now: number;
+  /** Open records whose hour starts before this are frozen and become due. */
+  readonly dueBefore: number;
+  /** All open records of these customers are frozen and due, current hour included (final-usage flush). */
+  readonly forceCustomerKeys?: readonly string[];
+  readonly owner: string;
+  readonly leaseMs: number;
+  readonly limit: number;
+}
+
+export interface Settlement {
+  readonly id: string;
+  readonly state: TerminalState;
+  readonly meteringRecordId?: string;
+  readonly reason?: string;
+}
+
+export interface Release {
+  readonly id: string;
+  readonly nextAttemptAt: number;
+  readonly reason?: string;
+}
+
+export interface RecordQuery {
+  readonly states?: readonly RecordState[];
+  readonly customerKey?: string;
+  readonly hourFrom?: number;
+  /** Exclusive. */
+  readonly hourTo?: number;
+  readonly limit?: number;
+}
+
+export interface HourStats {
+  readonly hour: number;
+  readonly records: number;
+  readonly quantity: number;
+}
+
+export interface StoreStats {
+  /** Records not yet settled (open, pending, sending), per hour, oldest first. */
+  readonly unsettledByHour: readonly HourStats[];
+  readonly countsByState: Readonly<Record<RecordState, number>>;
+  /** Units that arrived after their record was frozen. */
+  readonly lateQuantity: number;
+}
+
+/**
+ * The durable home of usage, send attempts and the customer registry.
+ * All methods are atomic. Stores used by several app instances must make claim() hand each record
+ * to exactly one owner at a time; journal(), settle() and release() are fenced by the lease owner.
+ * Run `describeUsageStoreConformance()` from `@meterkit/core/testing` to prove an implementation.
+ */
+export interface UsageStore {
+  /** 'memory', 'sqlite', 'postgres', ... */
+  readonly kind: string;
+  /** False for stores that lose data on exit (MemoryStore); meterkit warns when they are used. */
+  readonly durable: boolean;
+
+  /** Creates or migrates the schema. Idempotent. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Atomically adds every delta (all or none). Creates open records as needed. */
+  addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult>;
+  /**
+   * Stores a finalized total as an already frozen, pending record. The same total again is `unchanged`;
+   * a different one for a record that exists is a `conflict` and changes nothing.
+   */
+  setTotal(total: FinalTotal, now: number): Promise<SetTotalResult>;
+
+  /**
+   * Freezes due open records, then leases up to `limit` records that are pending (nextAttemptAt <= now)
+   * or sending with an expired lease, forced customers first, then oldest hour first.
+   */
+  claim(request: ClaimRequest): Promise<StoredRecord[]>;
+  /** Counts a send attempt for records still leased by `owner`, before the call. Returns the ids it journaled. */
+  journal(ids: readonly string[], owner: string, now: number): Promise<string[]>;
+  /** Moves records leased by `owner` to a terminal state. Ignores records whose lease was lost. */
+  settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void>;
+  /** Hands records leased by `owner` back as pending, to be retried at nextAttemptAt. */
+  release(releases: readonly Release[], owner: string): Promise<void>;
+
+  listRecords(query?: RecordQuery): Promise<StoredRecord[]>;
+  stats(): Promise<StoreStats>;
+
+  /** Inserts or replaces a customer. */
+  putCustomer(customer: CustomerRecord): Promise<void>;
+  getCustomer(key: string): Promise<CustomerRecord | undefined>;
+  findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined>;
+  listCustomers(): Promise<CustomerRecord[]>;
+}
+
+/** Stable id of the record of (customer, dimension, hour). */
+export function recordId(customerKey: string, dimension: string, hour: number): string {
+  return `${customerKey}\u001f${dimension}\u001f${hour}`;
+}
