@@ -69,7 +69,6 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   });
   const port = (server.address() as AddressInfo).port;
   endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`meterkit emulator listening on ${endpoint} (region ${region})`);
 
   let closed: Promise<void> | undefined;
   emulator = {

@@ -1,0 +1,234 @@
+/**
+ * meterkit-emulator: start an emulator (default command) or drive a running one through its admin API.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { startEmulator } from './start-emulator';
+import type { Emulator, EmulatorProduct, FaultOptions, StartEmulatorOptions } from './types';
+
+export const DEFAULT_CLI_PORT = 4599;
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** `code:dim1,dim2` or `code:dim1,dim2:legacy`. */
+export function parseProductSpec(spec: string): EmulatorProduct {
+  const [code, dims, identity, ...rest] = spec.split(':');
+  if (!code || dims === undefined || rest.length || (identity !== undefined && identity !== 'legacy' && identity !== 'license'))
+    throw new InvalidArgumentError(`expected <productCode>:<dim1,dim2>[:legacy], got '${spec}'`);
+  return { productCode: code, dimensions: dims.split(',').filter(Boolean), ...(identity ? { identity } : {}) };
+}
+
+export function parseProductsFile(path: string): EmulatorProduct[] {
+  const data = JSON.parse(readFileSync(path, 'utf8')) as EmulatorProduct[] | { products: EmulatorProduct[] };
+  const list = Array.isArray(data) ? data : data.products;
+  if (!Array.isArray(list)) throw new InvalidArgumentError(`${path}: expected a JSON array of products or {"products": [...]}`);
+  return list;
+}
+
+/** Milliseconds from `90m`, `2h`, `1d`, `30s`, `500ms` or a plain number of milliseconds (may be negative). */
+export function parseDuration(s: string): number {
+  const m = /^(-?\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new InvalidArgumentError(`not a duration: '${s}' (use e.g. 500ms, 30s, 90m, 2h, 1d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+export function parseTime(s: string): number {
+  const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`not a time: '${s}' (ISO 8601 or ms epoch)`);
+  return n;
+}
+
+const num = (s: string) => {
+  const n = Number(s);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`not a number: '${s}'`);
+  return n;
+};
+const collect = (v: string, prev: EmulatorProduct[] = []) => [...prev, parseProductSpec(v)];
+
+async function admin(url: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${url.replace(/\/+$/, '')}/_emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const data = (await res.json()) as { error?: string };
+  if (!res.ok) throw new Error(data.error ?? `HTTP ${res.status}`);
+  return data;
+}
+
+const FAULT_FLAGS: Array<[keyof FaultOptions, string, string]> = [
+  ['throttleRate', '--throttle-rate <rate>', 'share of calls answered ThrottlingException (0..1)'],
+  ['serverErrorRate', '--server-error-rate <rate>', 'share of calls answered InternalServiceErrorException 500 (0..1)'],
+  ['unprocessedRate', '--unprocessed-rate <rate>', 'share of BatchMeterUsage records returned unprocessed (0..1)'],
+  ['latencyMs', '--latency-ms <ms>', 'delay added to every API call'],
+  ['resetRate', '--reset-rate <rate>', 'share of calls whose connection is reset before applying (0..1)'],
+  ['lostAnswerRate', '--lost-answer-rate <rate>', 'share of calls applied, then answered 500 or reset (0..1)'],
+];
+
+function faultsFrom(o: Record<string, unknown>): Partial<FaultOptions> {
+  const f: Partial<FaultOptions> = {};
+  for (const [k] of FAULT_FLAGS) if (o[k] !== undefined) f[k] = o[k] as number;
+  return f;
+}
+
+export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undefined): Command {
+  const program = new Command('meterkit-emulator')
+    .description('A local AWS Marketplace Metering Service for tests and CI (AWS JSON 1.1 over HTTP).')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+
+  const start = program
+    .command('start', { isDefault: true })
+    .description('start an emulator and print where it listens')
+    .option('-p, --port <port>', 'port (0 = random)', num, DEFAULT_CLI_PORT)
+    .option('-H, --host <host>', 'host to bind', '127.0.0.1')
+    .option('-r, --region <region>', 'region this emulator plays', 'us-east-1')
+    .option('--products <file>', 'JSON file: [{"productCode","dimensions",["identity"]}] or {"products": [...]}')
+    .option('--product <spec>', 'a product as code:dim1,dim2[:legacy] (repeatable)', collect)
+    .option('--seed <n>', 'seed of the fault PRNG', num, 1)
+    .option('--now <time>', 'initial emulated time (ISO 8601 or ms epoch)', parseTime)
+    .option('--batch-window <duration>', 'BatchMeterUsage window (default 24h)', parseDuration)
+    .option('--meter-usage-window <duration>', 'MeterUsage window (default 6h)', parseDuration)
+    .option('--month-end-cutoff-hours <h>', 'hour (UTC) on the 1st after which previous-month records are refused (default 6)', num)
+    .option('--future-skew <duration>', 'accepted future clock skew (default 5m)', parseDuration)
+    .option('--token-ttl <duration>', 'registration token lifetime (default 4h)', parseDuration)
+    .option('--final-usage-window <duration>', 'final-usage window after deprovisioning (default 1h)', parseDuration)
+    .option('--events-url <url>', 'EventBridge API-destination style target for lifecycle events')
+    .option('--events-header-name <name>', 'connection header name', 'x-api-key')
+    .option('--events-header-value <value>', 'connection header value (or env METERKIT_EMULATOR_EVENTS_SECRET)')
+    .option('--sns-url <url>', 'HTTP endpoint subscribed to the legacy SNS topics')
+    .option('--seller-account-id <id>', 'seller account id in events and topic ARNs', '111111111111')
+    .option('--quiet', 'do not log each call');
+  for (const [, flag, desc] of FAULT_FLAGS) start.option(flag, desc, num);
+  start.action(async (o: Record<string, any>) => {
+    const products = [...(o.products ? parseProductsFile(o.products as string) : []), ...((o.product as EmulatorProduct[] | undefined) ?? [])];
+    const headerValue = (o.eventsHeaderValue as string | undefined) ?? process.env.METERKIT_EMULATOR_EVENTS_SECRET;
+    const opts: StartEmulatorOptions = {
+      port: o.port as number,
+      host: o.host as string,
+      region: o.region as string,
+      products,
+      seed: o.seed as number,
+      faults: faultsFrom(o),
+      ...(o.now !== undefined ? { now: o.now as number } : {}),
+      windows: { batchMeterUsageMs: o.batchWindow, meterUsageMs: o.meterUsageWindow, monthEndCutoffHours: o.monthEndCutoffHours, futureSkewMs: o.futureSkew },
+      ...(o.tokenTtl !== undefined ? { tokenTtlMs: o.tokenTtl as number } : {}),
+      ...(o.finalUsageWindow !== undefined ? { finalUsageWindowMs: o.finalUsageWindow as number } : {}),
+      ...(o.eventsUrl ? { events: { url: o.eventsUrl as string, headerName: o.eventsHeaderName as string, ...(headerValue ? { headerValue } : {}) } } : {}),
+      ...(o.snsUrl ? { sns: { url: o.snsUrl as string } } : {}),
+      sellerAccountId: o.sellerAccountId as string,
+      ...(o.quiet ? {} : { logger: (l: string) => io.out(`[emulator] ${l}`) }),
+    };
+    const emu = await startEmulator(opts);
+    io.out(`meterkit emulator listening on ${emu.endpoint} (region ${emu.region})`);
+    io.out(`products: ${emu.products().map((p) => `${p.productCode} [${p.identity}] ${p.dimensions.join(',')}`).join('; ') || 'none (add with POST /_emulator/products)'}`);
+    io.out(`admin: ${emu.endpoint}/_emulator/summary`);
+    started(emu);
+  });
+
+  const url = (cmd: Command) => (cmd.optsWithGlobals().url as string | undefined) ?? process.env.METERKIT_EMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_CLI_PORT}`;
+  const print = (data: unknown) => io.out(JSON.stringify(data, null, 2));
+  const client = (name: string, description: string) =>
+    program.command(name).description(description).option('-u, --url <url>', `emulator URL (default env METERKIT_EMULATOR_URL or http://127.0.0.1:${DEFAULT_CLI_PORT})`);
+
+  client('subscribe', 'subscribe a buyer to a product (creates account, agreement, license or customer id, token)')
+    .argument('<productCode>')
+    .option('--account-id <id>', '12-digit buyer account id (default random)')
+    .option('--registration-url <url>', "POST the token to the seller's registration URL")
+    .option('--free-trial', 'free-trial offer (adds x-amzn-marketplace-offer-type=free-trial)')
+    .option('--fail', 'legacy products: payment fails (SNS subscribe-fail)')
+    .action(async function (this: Command, productCode: string, o: Record<string, unknown>) {
+      print(
+        await admin(url(this), 'POST', '/subscribe', {
+          productCode,
+          ...(o.accountId ? { accountId: o.accountId } : {}),
+          ...(o.registrationUrl ? { registrationUrl: o.registrationUrl } : {}),
+          ...(o.freeTrial ? { offerType: 'free-trial' } : {}),
+          ...(o.fail ? { fail: true } : {}),
+        }),
+      );
+    });
+  for (const [name, desc] of [
+    ['cancel', 'cancel an agreement: Agreement Ended + License Deprovisioned (legacy: SNS unsubscribe-pending)'],
+    ['renew', 'renew an agreement (new agreement, same license)'],
+    ['replace', 'replace an agreement (new agreement and license; the old license is deprovisioned)'],
+    ['amend', 'amend an agreement (Agreement Amended + License Updated)'],
+  ] as const) {
+    client(name, desc)
+      .argument('<id>', 'license ARN, customer identifier or agreement id')
+      .action(async function (this: Command, id: string) {
+        print(await admin(url(this), 'POST', `/${name}`, { id }));
+      });
+  }
+  client('token', 'issue a fresh registration token for a license or customer')
+    .argument('<id>')
+    .action(async function (this: Command, id: string) {
+      print(await admin(url(this), 'POST', '/tokens', { id }));
+    });
+  client('inspect', 'show what the emulator saw')
+    .argument('[view]', 'summary | records | totals | calls | rejected | duplicates | events | buyers | products', 'summary')
+    .action(async function (this: Command, view: string) {
+      const views = ['summary', 'records', 'totals', 'calls', 'rejected', 'duplicates', 'events', 'buyers', 'products'];
+      if (!views.includes(view)) throw new InvalidArgumentError(`view must be one of ${views.join(', ')}`);
+      print(await admin(url(this), 'GET', `/${view}`));
+    });
+  client('totals', 'accepted quantity per customer and dimension').action(async function (this: Command) {
+    print(await admin(url(this), 'GET', '/totals'));
+  });
+  client('clock', 'show or move emulated time')
+    .option('--set <time>', 'jump to a time (ISO 8601 or ms epoch)')
+    .option('--advance <duration>', 'move forward, e.g. 90m, 2h, 1d')
+    .action(async function (this: Command, o: { set?: string; advance?: string }) {
+      if (o.set === undefined && o.advance === undefined) return print(await admin(url(this), 'GET', '/clock'));
+      print(await admin(url(this), 'POST', '/clock', { ...(o.set ? { set: parseTime(o.set) } : {}), ...(o.advance ? { advance: parseDuration(o.advance) } : {}) }));
+    });
+  const faults = client('faults', 'show or set fault rates');
+  for (const [, flag, desc] of FAULT_FLAGS) faults.option(flag, desc, num);
+  faults.option('--reset', 'clear all faults').action(async function (this: Command, o: Record<string, unknown>) {
+    if (o.reset) return print(await admin(url(this), 'POST', '/faults/reset'));
+    const f = faultsFrom(o);
+    print(Object.keys(f).length ? await admin(url(this), 'POST', '/faults', f) : await admin(url(this), 'GET', '/faults'));
+  });
+  client('fail-next', "fail the next call(s) of an operation ('*' = any) with an error name, reset, lost-answer or lost-answer-reset")
+    .argument('<operation>')
+    .argument('<error>')
+    .argument('[count]', 'how many calls', num, 1)
+    .action(async function (this: Command, operation: string, error: string, count: number) {
+      print(await admin(url(this), 'POST', '/faults/fail-next', { operation, error, count }));
+    });
+  client('reset', 'clear usage, calls, events and faults (keeps products and buyers)').action(async function (this: Command) {
+    print(await admin(url(this), 'POST', '/reset'));
+  });
+  return program;
+}
+
+/** Runs the CLI; resolves with the emulator for `start`, or undefined after a client command. */
+export async function main(argv: string[], io: CliIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<Emulator | undefined> {
+  let emu: Emulator | undefined;
+  const program = buildCli(io, (e) => (emu = e));
+  await program.parseAsync(argv);
+  return emu;
+}
+
+function runAsBin(): void {
+  main(process.argv)
+    .then((emu) => {
+      if (!emu) return;
+      const stop = () => {
+        void emu.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    })
+    .catch((e: Error & { code?: string; exitCode?: number }) => {
+      if (e.code?.startsWith('commander.')) process.exit(e.exitCode ?? 1);
+      console.error(`meterkit-emulator: ${e.message}`);
+      process.exit(1);
+    });
+}
+
+if (require.main === module || /meterkit-emulator(\.js)?$/.test(require.main?.filename ?? '')) runAsBin();
