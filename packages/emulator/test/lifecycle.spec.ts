@@ -205,6 +205,21 @@ describe('legacy SNS notifications', () => {
     expect(verifySnsNotification({ ...n, Message: n.Message.replace('success', 'fail') }, cert)).toBe(false);
   });
 
+  it('keeps the customer identifier when the same account subscribes again, and meters the new subscription', async () => {
+    const first = await emu.subscribe({ productCode: 'prod-old', accountId: '555555555555' });
+    await emu.cancel(first.customerIdentifier as string);
+    emu.clock.advance(2 * HOUR);
+    const actions = () => notes().map((n) => JSON.parse(n.Message).action);
+    for (let i = 0; i < 50 && !actions().includes('unsubscribe-success'); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(actions()).toContain('unsubscribe-success');
+    const again = await emu.subscribe({ productCode: 'prod-old', accountId: '555555555555' });
+    expect(again.customerIdentifier).toBe(first.customerIdentifier);
+    const out = await clientFor(emu).send(
+      new BatchMeterUsageCommand({ ProductCode: 'prod-old', UsageRecords: [{ Timestamp: new Date(emu.clock.now() - HOUR), Dimension: 'seats', Quantity: 1, CustomerIdentifier: again.customerIdentifier }] }),
+    );
+    expect(out.Results?.[0].Status).toBe('Success');
+  });
+
   it('sends subscribe-fail for a failed payment, and the customer is not metered', async () => {
     const sub = await emu.subscribe({ productCode: 'prod-old', fail: true });
     expect(JSON.parse(notes()[0].Message).action).toBe('subscribe-fail');

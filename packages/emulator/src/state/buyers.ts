@@ -55,7 +55,8 @@ export class Buyers {
     return this.all.find((b) => b.licenseArn === arn);
   }
   byCustomerIdentifier(productCode: string | undefined, id: string): Buyer | undefined {
-    return this.all.find((b) => b.customerIdentifier === id && (productCode === undefined || b.productCode === productCode));
+    const list = this.all.filter((b) => b.customerIdentifier === id && (productCode === undefined || b.productCode === productCode));
+    return list.find((b) => b.status === 'active') ?? list[list.length - 1];
   }
   /** Legacy account-id mode: the newest agreement of that account for that product. */
   byAccount(productCode: string, accountId: string): Buyer | undefined {
