@@ -24,6 +24,8 @@ import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
 import type { UsageStore } from './store/usage-store';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** A finalized hourly total, for sellers who compute usage elsewhere. */
 export interface TotalInput {
   readonly customer: CustomerIdentity | CustomerRecord;
@@ -295,7 +297,7 @@ export class Metering {
       const error = new MeterkitError(ErrorCodes.CLOSED, `A request committed ${count} records after close(): they were not kept.`);
       this.o.logger.error({ code: error.code, records: count }, error.message);
       this.events.emit('error', { error });
-      return Promise.resolve();
+      return RESOLVED;
     }
     const overflow = this.aggregator.add(customer, hour, dimensions, quantities, tags, count);
     if (overflow !== undefined) this.reportOverflow(overflow);
@@ -304,7 +306,7 @@ export class Metering {
       for (let i = 0; i < count; i++) quantity += quantities[i]!;
       this.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
     }
-    if (this.o.durability === 'interval') return Promise.resolve();
+    if (this.o.durability === 'interval') return RESOLVED;
     return this.ready()
       .then(() => this.persister.persist())
       .catch((error: unknown) => {

@@ -3,6 +3,8 @@ import type { CustomerIdentity } from '../model/customer';
 import type { Tags } from '../model/usage';
 import type { BoundCustomer } from './bound-customer';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export interface RecordOptions {
   /** Allocation tags for cost allocation (1..5 tags); usage without tags goes to the untagged allocation. */
   readonly tags?: Tags;
@@ -78,7 +80,7 @@ export class RequestMeter {
    */
   commit(): Promise<void> {
     const count = this.count;
-    if (count === 0) return Promise.resolve();
+    if (count === 0) return RESOLVED;
     this.count = 0;
     const tags = this.tags;
     this.tags = undefined;

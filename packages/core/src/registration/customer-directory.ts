@@ -23,12 +23,16 @@ function isRecord(value: CustomerIdentity | CustomerRecord): value is CustomerRe
 /** Finds and validates customers: identities are checked once and cached; tenants are mapped through the registry. */
 export class CustomerDirectory {
   private readonly bound = new Map<string, BoundCustomer>();
+  /** The hot path passes the same identity object on every request: one WeakMap lookup, no key string. */
+  private readonly byObject = new WeakMap<CustomerIdentity, BoundCustomer>();
   private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number }>();
 
   constructor(private readonly d: DirectoryDeps) {}
 
   /** Validates an identity against its product once; later calls are a map lookup. */
   bind(identity: CustomerIdentity): BoundCustomer {
+    const same = this.byObject.get(identity);
+    if (same !== undefined) return same;
     const key = customerKey(identity);
     const known = this.bound.get(key);
     if (known !== undefined) return known;
@@ -42,6 +46,7 @@ export class CustomerDirectory {
     const bound: BoundCustomer = { identity, key, product };
     if (this.bound.size >= 100_000) this.bound.clear();
     this.bound.set(key, bound);
+    this.byObject.set(identity, bound);
     return bound;
   }
 
