@@ -44,3 +44,19 @@ export {
 } from './store/usage-store';
 export { MemoryStore } from './store/memory-store';
 export { SqliteStore } from './store/sqlite/sqlite-store';
+
+export { shouldCommit, finishMeter, type CommitPolicy } from './http/commit-policy';
+export { meterForRequest, type Identified, type MeterLookup } from './http/identify';
+export {
+  handleRegistration,
+  parseForm,
+  tokenFromForm,
+  registrationError,
+  TOKEN_FIELD,
+  OFFER_TYPE_FIELD,
+  DEFAULT_REGISTRATION_BODY_BYTES,
+  type RegistrationRouteOptions,
+  type RegistrationResult,
+  type RegisteredAction,
+} from './http/registration-route';
+export { FixedWindowLimiter } from './http/rate-limit';
