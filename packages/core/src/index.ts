@@ -60,3 +60,12 @@ export {
   type RegisteredAction,
 } from './http/registration-route';
 export { FixedWindowLimiter } from './http/rate-limit';
+export type { SqliteStoreOptions } from './store/sqlite';
+/** Building blocks for store implementations: the frozen snapshot every store must build identically. */
+export {
+  frozenUsageFromAllocations,
+  allocationRowsOf,
+  sameFrozenUsage,
+  assertStorableDelta,
+  type AllocationRow,
+} from './store/frozen-usage';
