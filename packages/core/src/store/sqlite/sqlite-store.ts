@@ -45,7 +45,8 @@ export class SqliteStore implements UsageStore {
   readonly durable = true;
 
   private readonly path: string;
-  private readonly busyTimeoutMs: number;
+  /** Undefined for a connection the caller gave: its own busy timeout stands. */
+  private readonly busyTimeoutMs: number | undefined;
   private readonly ownsDatabase: boolean;
   private db: Database.Database | undefined;
   private operations: Operations | undefined;
@@ -53,11 +54,11 @@ export class SqliteStore implements UsageStore {
 
   /** Takes options (the store opens and closes its own connection) or a connection the caller keeps. */
   constructor(options: SqliteStoreOptions | Database.Database = {}) {
-    if (options instanceof Database) {
+    if (isDatabase(options)) {
       this.db = options;
       this.ownsDatabase = false;
       this.path = options.name;
-      this.busyTimeoutMs = 5000;
+      this.busyTimeoutMs = undefined;
     } else {
       this.ownsDatabase = true;
       this.path = options.path ?? './meterkit.db';
@@ -70,7 +71,7 @@ export class SqliteStore implements UsageStore {
     if (this.operations !== undefined) return;
     const db = this.db ?? new Database(this.path);
     try {
-      db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.busyTimeoutMs))}`);
+      if (this.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
       // FULL: a commit survives power loss too, not only a crash; commits are batched, so the fsync is cheap.
       db.pragma('synchronous = FULL');
@@ -291,6 +292,11 @@ function createOperations(db: Database.Database, sql: Statements) {
     },
     listCustomers: (): CustomerRecord[] => sql.customers.all().map(toCustomerRecord),
   };
+}
+
+/** Duck-typed, so that a connection from another copy of better-sqlite3 is not mistaken for options. */
+function isDatabase(value: SqliteStoreOptions | Database.Database): value is Database.Database {
+  return typeof (value as Partial<Database.Database>).prepare === 'function';
 }
 
 function closedError(): MeterkitError {
