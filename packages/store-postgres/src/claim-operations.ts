@@ -1,0 +1,131 @@
+import { frozenUsageFromAllocations } from '@meterkit/core';
+import type { AllocationRow, ClaimRequest, Release, Settlement, StoredRecord } from '@meterkit/core';
+import type { PoolClient } from 'pg';
+import type { Queryable } from './transaction';
+import { RECORD_COLUMNS, toAllocationRow, toStoredRecord } from './rows';
+import type { AllocationDbRow, UsageRecordRow } from './rows';
+import type { Tables } from './tables';
+
+/**
+ * Freezes due open records, then leases claimable ones, in one transaction.
+ *
+ * Freezing locks the due records first (waiting for writers still adding to them) and only then reads their
+ * allocations in a new statement, which sees every increment committed before the lock was granted: nothing
+ * counted as on time is left out of the snapshot. Leasing uses SKIP LOCKED, so that instances claiming at
+ * the same moment take disjoint records instead of waiting for each other.
+ */
+export async function claim(client: PoolClient, t: Tables, request: ClaimRequest): Promise<StoredRecord[]> {
+  const forced = [...(request.forceCustomerKeys ?? [])];
+  await freezeDue(client, t, request.dueBefore, forced, request.now);
+  const limit = Math.max(0, Math.trunc(request.limit));
+  if (limit === 0) return [];
+  const { rows } = await client.query<UsageRecordRow>(
+    `WITH claimable AS (
+       SELECT id FROM ${t.records}
+       WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until <= $1)
+       ORDER BY customer_key = ANY($2::text[]) DESC, hour, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE ${t.records} AS r SET state = 'sending', lease_owner = $4, lease_until = $5
+     FROM claimable WHERE r.id = claimable.id
+     RETURNING ${RECORD_COLUMNS.split(',').map((column) => `r.${column.trim()}`).join(', ')}`,
+    [request.now, forced, limit, request.owner, request.now + request.leaseMs],
+  );
+  const forcedKeys = new Set(forced);
+  return rows
+    .map(toStoredRecord)
+    .sort(
+      (a, b) =>
+        Number(forcedKeys.has(b.customerKey)) - Number(forcedKeys.has(a.customerKey)) ||
+        a.hour - b.hour ||
+        compare(a.id, b.id),
+    );
+}
+
+async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<void> {
+  const due = await client.query<{ id: string }>(
+    `SELECT id FROM ${t.records}
+     WHERE state = 'open' AND (hour < $1 OR customer_key = ANY($2::text[]))
+     ORDER BY id
+     FOR UPDATE`,
+    [dueBefore, forced],
+  );
+  if (due.rows.length === 0) return;
+  const ids = due.rows.map((row) => row.id);
+  const allocations = await client.query<AllocationDbRow>(
+    `SELECT record_id, tags_key, tags, quantity FROM ${t.allocations} WHERE record_id = ANY($1::text[])`,
+    [ids],
+  );
+  const byRecord = new Map<string, AllocationRow[]>(ids.map((id) => [id, []]));
+  for (const row of allocations.rows) byRecord.get(row.record_id)?.push(toAllocationRow(row));
+  const snapshots = ids.map((id) => frozenUsageFromAllocations(byRecord.get(id) ?? []));
+  await client.query(
+    `UPDATE ${t.records} AS r
+     SET state = 'pending', frozen = input.frozen, frozen_quantity = input.quantity,
+         next_attempt_at = coalesce(r.next_attempt_at, $4)
+     FROM unnest($1::text[], $2::text[], $3::bigint[]) AS input (id, frozen, quantity)
+     WHERE r.id = input.id AND r.state = 'open'`,
+    [ids, snapshots.map((snapshot) => JSON.stringify(snapshot)), snapshots.map((snapshot) => snapshot.quantity), now],
+  );
+}
+
+/** Counts an attempt on the records still leased by `owner`; returns their ids in the order given. */
+export async function journal(client: Queryable, t: Tables, ids: readonly string[], owner: string, now: number): Promise<string[]> {
+  const unique = [...new Set(ids)].sort(compare);
+  if (unique.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE ${t.records} SET attempts = attempts + 1, last_attempt_at = $3
+     WHERE id = ANY($1::text[]) AND state = 'sending' AND lease_owner = $2
+     RETURNING id`,
+    [unique, owner, now],
+  );
+  const journaled = new Set(rows.map((row) => row.id));
+  return [...new Set(ids)].filter((id) => journaled.has(id));
+}
+
+/** Moves records leased by `owner` to their terminal states; the first settlement of an id wins, like a sequence would. */
+export async function settle(client: Queryable, t: Tables, settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
+  const unique = firstById(settlements);
+  if (unique.length === 0) return;
+  await client.query(
+    `UPDATE ${t.records} AS r
+     SET state = input.state, settled_at = $5, metering_record_id = input.metering_record_id, reason = input.reason,
+         lease_owner = NULL, lease_until = NULL
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS input (id, state, metering_record_id, reason)
+     WHERE r.id = input.id AND r.state = 'sending' AND r.lease_owner = $6`,
+    [
+      unique.map((s) => s.id),
+      unique.map((s) => s.state),
+      unique.map((s) => s.meteringRecordId ?? null),
+      unique.map((s) => s.reason ?? null),
+      now,
+      owner,
+    ],
+  );
+}
+
+/** Hands records leased by `owner` back as pending, due again at their nextAttemptAt. */
+export async function release(client: Queryable, t: Tables, releases: readonly Release[], owner: string): Promise<void> {
+  const unique = firstById(releases);
+  if (unique.length === 0) return;
+  await client.query(
+    `UPDATE ${t.records} AS r
+     SET state = 'pending', next_attempt_at = input.next_attempt_at, reason = input.reason,
+         lease_owner = NULL, lease_until = NULL
+     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS input (id, next_attempt_at, reason)
+     WHERE r.id = input.id AND r.state = 'sending' AND r.lease_owner = $4`,
+    [unique.map((r) => r.id), unique.map((r) => r.nextAttemptAt), unique.map((r) => r.reason ?? null), owner],
+  );
+}
+
+/** One entry per id, the first given, in id order so that concurrent updates lock rows in the same order. */
+function firstById<T extends { readonly id: string }>(entries: readonly T[]): T[] {
+  const byId = new Map<string, T>();
+  for (const entry of entries) if (!byId.has(entry.id)) byId.set(entry.id, entry);
+  return [...byId.values()].sort((a, b) => compare(a.id, b.id));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

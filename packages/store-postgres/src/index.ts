@@ -1,0 +1,3 @@
+export { PostgresStore } from './postgres-store';
+export type { PostgresStoreOptions } from './options';
+export { SCHEMA_VERSION } from './schema';

@@ -1,0 +1,96 @@
+import { ErrorCodes, MeterkitError } from '@meterkit/core';
+import type { PoolClient } from 'pg';
+import type { Tables } from './tables';
+
+/**
+ * Migration N (1-based) brings the schema from version N-1 to N. Never edit a released migration: append one.
+ * Text that is compared or sorted uses the "C" collation, so that PostgreSQL orders ids like every other store
+ * (code-unit order), whatever the database's locale. Tag keys contain NUL, which text cannot hold: bytea.
+ * JSON is kept as text, byte for byte, so that every resend of a frozen record is identical.
+ */
+const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
+  (t) => `
+  CREATE TABLE ${t.records} (
+    id text COLLATE "C" PRIMARY KEY,
+    customer_key text COLLATE "C" NOT NULL,
+    product_code text NOT NULL,
+    customer text NOT NULL,
+    dimension text NOT NULL,
+    hour bigint NOT NULL,
+    state text NOT NULL CHECK (state IN
+      ('open', 'pending', 'sending', 'sent', 'not-subscribed', 'duplicate', 'rejected', 'expired', 'dry-run')),
+    quantity bigint NOT NULL CHECK (quantity >= 0),
+    frozen text,
+    frozen_quantity bigint,
+    source text NOT NULL CHECK (source IN ('metered', 'total')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at bigint,
+    lease_owner text,
+    lease_until bigint,
+    last_attempt_at bigint,
+    settled_at bigint,
+    metering_record_id text,
+    reason text,
+    CHECK ((state = 'open') = (frozen IS NULL)),
+    CHECK ((frozen IS NULL) = (frozen_quantity IS NULL))
+  );
+  CREATE INDEX meterkit_usage_records_by_state_hour ON ${t.records} (state, hour);
+  CREATE INDEX meterkit_usage_records_by_customer ON ${t.records} (customer_key);
+
+  CREATE TABLE ${t.allocations} (
+    record_id text COLLATE "C" NOT NULL REFERENCES ${t.records} (id) ON DELETE CASCADE,
+    tags_key bytea NOT NULL,
+    tags text,
+    quantity bigint NOT NULL CHECK (quantity >= 0),
+    PRIMARY KEY (record_id, tags_key)
+  );
+
+  CREATE TABLE ${t.customers} (
+    key text COLLATE "C" PRIMARY KEY,
+    tenant_id text,
+    updated_at bigint NOT NULL,
+    record text NOT NULL
+  );
+  CREATE INDEX meterkit_customers_by_tenant ON ${t.customers} (tenant_id, updated_at DESC);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Creates or upgrades the schema inside the caller's transaction, under a transaction-scoped advisory lock,
+ * so that instances starting together migrate once. Refuses a schema written by a newer meterkit.
+ */
+export async function migrate(client: PoolClient, tables: Tables, schemaName: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`meterkit:schema:${schemaName}`]);
+  const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schemaName]);
+  if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${tables.schema}`);
+  await client.query(`CREATE TABLE IF NOT EXISTS ${tables.meta} (key text PRIMARY KEY, value text NOT NULL)`);
+  const current = await readSchemaVersion(client, tables);
+  if (current > SCHEMA_VERSION) {
+    throw new MeterkitError(
+      ErrorCodes.STORE_SCHEMA,
+      `The PostgreSQL schema ${JSON.stringify(schemaName)} has meterkit schema version ${current}, newer than the ${SCHEMA_VERSION} this meterkit knows: upgrade meterkit`,
+      { details: { schemaVersion: current, supportedVersion: SCHEMA_VERSION } },
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  for (const migration of MIGRATIONS.slice(current)) await client.query(migration(tables));
+  await client.query(
+    `INSERT INTO ${tables.meta} (key, value) VALUES ('schema_version', $1)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [String(SCHEMA_VERSION)],
+  );
+}
+
+async function readSchemaVersion(client: PoolClient, tables: Tables): Promise<number> {
+  const { rows } = await client.query<{ value: string }>(`SELECT value FROM ${tables.meta} WHERE key = 'schema_version'`);
+  if (rows[0] === undefined) return 0;
+  const version = Number(rows[0].value);
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new MeterkitError(ErrorCodes.STORE_SCHEMA, 'The PostgreSQL schema has an unreadable meterkit schema version', {
+      details: { schemaVersion: rows[0].value },
+    });
+  }
+  return version;
+}
