@@ -1,0 +1,37 @@
+import type { Metering } from '@meterkit/core';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { attachMeter } from './attach-meter';
+import { count } from './count';
+import { resolveOptions, type MeterkitOptions } from './options';
+import { registrationRoute } from './registration-route';
+
+/** `app.use(metering)`: attaches `req.meter`, serves the registration route, and manages the core's lifecycle. */
+export interface MeterkitMiddleware extends RequestHandler {
+  /** Route middleware counting `quantity` (default 1) units of `dimension` for every request through it. */
+  count(dimension: string, quantity?: number): RequestHandler;
+  /** Stops the core's timers and persists all usage; rejects with ERR_METERKIT_NOT_PERSISTED if it could not. */
+  close(): Promise<void>;
+  /** The core engine this middleware meters into. */
+  readonly metering: Metering;
+}
+
+/**
+ * Creates the Express middleware for a core `Metering` instance. Options are validated here, once
+ * (ERR_METERKIT_OPTIONS); the core's scheduler is started unless `start: false`.
+ */
+export function meterkit(metering: Metering, options: MeterkitOptions): MeterkitMiddleware {
+  const resolved = resolveOptions(options);
+  const router = Router();
+  if (resolved.registration !== undefined) router.post(resolved.registration.path, registrationRoute(metering, resolved.registration));
+  router.use(attachMeter(metering, resolved));
+  if (resolved.start) metering.start();
+
+  const middleware = function meterkitMiddleware(req: Request, res: Response, next: NextFunction): void {
+    router(req, res, next);
+  };
+  return Object.assign(middleware, {
+    count,
+    close: () => metering.close(),
+    metering,
+  });
+}

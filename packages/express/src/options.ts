@@ -1,0 +1,82 @@
+import {
+  DEFAULT_REGISTRATION_BODY_BYTES,
+  ErrorCodes,
+  MeterkitError,
+  type CommitPolicy,
+  type Identified,
+  type RegistrationRouteOptions,
+} from '@meterkit/core';
+import type { Request } from 'express';
+
+/** The registration route: where AWS Marketplace posts buyers after "Set up your account". */
+export type RegistrationOptions = RegistrationRouteOptions<Request>;
+
+export interface MeterkitOptions extends CommitPolicy {
+  /**
+   * Who the request bills: your tenant id (mapped to its customer by the core's registry or `customerForTenant`),
+   * a CustomerIdentity, a CustomerRecord, or undefined for requests that are not metered. May be async.
+   * If it throws, the error goes to Express's error handling (it is your code, not metering).
+   */
+  readonly identify: (req: Request) => Identified | Promise<Identified>;
+  /** Mounts the registration route (POST) when given. Default: no route. */
+  readonly registration?: RegistrationOptions;
+  /** Start the core's persist and flush timers (`metering.start()`). Default true. */
+  readonly start?: boolean;
+  /** Which responses are billed. Default: status below 500. */
+  readonly commitOn?: (statusCode: number) => boolean;
+  /** Bill requests whose client went away before the response finished. Default false. */
+  readonly commitAborted?: boolean;
+}
+
+export interface ResolvedRegistration extends RegistrationOptions {
+  readonly maxBodyBytes: number;
+  readonly rateLimitPerMinute: number;
+}
+
+export interface ResolvedOptions {
+  readonly identify: MeterkitOptions['identify'];
+  readonly registration: ResolvedRegistration | undefined;
+  readonly start: boolean;
+  readonly policy: CommitPolicy;
+}
+
+function fail(message: string): never {
+  throw new MeterkitError(ErrorCodes.OPTIONS, `meterkit(express): ${message}`);
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${name} must be an integer between ${min} and ${max}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function resolveRegistration(options: RegistrationOptions | undefined): ResolvedRegistration | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('registration must be an object with at least `path`.');
+  if (typeof options.path !== 'string' || !options.path.startsWith('/')) fail(`registration.path must start with "/", got ${JSON.stringify(options.path)}.`);
+  if (options.onRegistered !== undefined && typeof options.onRegistered !== 'function') fail('registration.onRegistered must be a function.');
+  if (options.redirectTo !== undefined && (typeof options.redirectTo !== 'string' || options.redirectTo.length === 0)) {
+    fail('registration.redirectTo must be a non-empty URL or path.');
+  }
+  return {
+    ...options,
+    maxBodyBytes: integer('registration.maxBodyBytes', options.maxBodyBytes, DEFAULT_REGISTRATION_BODY_BYTES, 64, 1_048_576),
+    rateLimitPerMinute: integer('registration.rateLimitPerMinute', options.rateLimitPerMinute, 30, 0, 1_000_000),
+  };
+}
+
+/** Validates the adapter's options once, at meterkit(), and fills in the documented defaults. */
+export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') fail('options must be an object with at least `identify`.');
+  if (typeof options.identify !== 'function') fail('identify must be a function (req) => tenant id | customer | undefined.');
+  if (options.commitOn !== undefined && typeof options.commitOn !== 'function') fail('commitOn must be a function (statusCode) => boolean.');
+  if (options.commitAborted !== undefined && typeof options.commitAborted !== 'boolean') fail('commitAborted must be a boolean.');
+  if (options.start !== undefined && typeof options.start !== 'boolean') fail('start must be a boolean.');
+  const policy: CommitPolicy = {
+    ...(options.commitOn === undefined ? {} : { commitOn: options.commitOn }),
+    ...(options.commitAborted === undefined ? {} : { commitAborted: options.commitAborted }),
+  };
+  return { identify: options.identify, registration: resolveRegistration(options.registration), start: options.start ?? true, policy };
+}

@@ -1,0 +1,207 @@
+import { ErrorCodes, isMeterkitError } from '@meterkit/core';
+import { request as httpRequest } from 'node:http';
+import request from 'supertest';
+import { meterkit } from '../src';
+import { listen, startWorld, type World } from './support/world';
+
+describe('app.use(meterkit(core, options)): req.meter', () => {
+  let world: World;
+  afterEach(() => world.close());
+
+  it('bills usage recorded by count() and in handlers with exact totals after the flush', async () => {
+    world = await startWorld({}, (app, mk) => {
+      app.get('/reports', mk.count('api_calls'), (_req, res) => {
+        res.json({ reports: [] });
+      });
+      app.post('/exports', mk.count('api_calls'), (req, res) => {
+        const rows = Number(req.query.rows);
+        req.meter?.record('rows_exported', rows);
+        res.status(201).json({ rows });
+      });
+    });
+    const acme = await world.buyer('acme');
+    const globex = await world.buyer('globex');
+    const agent = request(world.app);
+    for (let i = 0; i < 7; i++) await agent.get('/reports').set('x-tenant', 'acme').expect(200);
+    for (let i = 0; i < 3; i++) await agent.get('/reports').set('x-tenant', 'globex').expect(200);
+    await agent.post('/exports?rows=250').set('x-tenant', 'acme').expect(201);
+    await agent.post('/exports?rows=40').set('x-tenant', 'globex').expect(201);
+    await agent.post('/exports?rows=2').set('x-tenant', 'globex').expect(201);
+
+    await world.closeHourAndFlush();
+
+    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(8);
+    expect(world.billed(acme.licenseArn, 'rows_exported')).toBe(250);
+    expect(world.billed(globex.licenseArn, 'api_calls')).toBe(5);
+    expect(world.billed(globex.licenseArn, 'rows_exported')).toBe(42);
+    expect(world.emu.inspect.records().every((r) => new Date(r.timestamp).toISOString() === '2026-07-15T10:00:00.000Z')).toBe(true);
+    expect(world.emu.inspect.duplicates()).toEqual([]);
+  });
+
+  it('does not bill 5xx responses, bills 4xx ones, and honours a commitOn policy', async () => {
+    const routes = (app: import('express').Express, mk: ReturnType<typeof meterkit>) => {
+      app.get('/status/:code', mk.count('api_calls'), (req, res) => {
+        res.status(Number(req.params.code)).json({});
+      });
+    };
+    world = await startWorld({}, routes);
+    const acme = await world.buyer('acme');
+    const agent = request(world.app);
+    await agent.get('/status/200').set('x-tenant', 'acme').expect(200);
+    await agent.get('/status/404').set('x-tenant', 'acme').expect(404);
+    await agent.get('/status/500').set('x-tenant', 'acme').expect(500);
+    await agent.get('/status/503').set('x-tenant', 'acme').expect(503);
+    await world.closeHourAndFlush();
+    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(2);
+    await world.close();
+
+    world = await startWorld({ commitOn: (status) => status < 400 }, routes);
+    const strict = await world.buyer('acme');
+    await request(world.app).get('/status/200').set('x-tenant', 'acme').expect(200);
+    await request(world.app).get('/status/404').set('x-tenant', 'acme').expect(404);
+    await world.closeHourAndFlush();
+    expect(world.billed(strict.licenseArn, 'api_calls')).toBe(1);
+  });
+
+  it('does not bill a request whose client went away before the response finished, unless commitAborted', async () => {
+    for (const commitAborted of [false, true]) {
+      let reached!: () => void;
+      let closed!: () => void;
+      const handlerReached = new Promise<void>((resolve) => (reached = resolve));
+      const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
+      world = await startWorld({ commitAborted }, (app, mk) => {
+        app.get('/slow', mk.count('api_calls'), (req, res) => {
+          req.meter?.record('rows_exported', 9);
+          res.on('close', () => closed());
+          reached();
+        });
+        app.get('/fast', mk.count('api_calls'), (_req, res) => {
+          res.json({});
+        });
+      });
+      const acme = await world.buyer('acme');
+      const server = await listen(world.app);
+      const client = httpRequest(`${server.url}/slow`, { headers: { 'x-tenant': 'acme' } });
+      client.on('error', () => undefined);
+      client.end();
+      await handlerReached;
+      client.destroy();
+      await serverSawClose;
+      await request(server.url).get('/fast').set('x-tenant', 'acme').expect(200);
+      await server.close();
+
+      await world.closeHourAndFlush();
+      expect([commitAborted, world.billed(acme.licenseArn, 'api_calls'), world.billed(acme.licenseArn, 'rows_exported')]).toEqual(
+        commitAborted ? [true, 2, 9] : [false, 1, 0],
+      );
+      await world.close();
+    }
+    world = await startWorld();
+  });
+
+  it('serves unidentified requests unmetered, and tells why an identified one has no meter', async () => {
+    world = await startWorld({}, (app, mk) => {
+      app.get('/whoami', mk.count('api_calls'), (req, res) => {
+        res.json({ metered: req.meter !== undefined, error: req.meteringError?.code ?? null });
+      });
+    });
+    const acme = await world.buyer('acme');
+    const agent = request(world.app);
+    await agent.get('/whoami').expect(200, { metered: false, error: null });
+    await agent.get('/whoami').set('x-tenant', 'nobody').expect(200, { metered: false, error: ErrorCodes.UNKNOWN_CUSTOMER });
+    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: true, error: null });
+
+    await world.metering.putCustomer({ ...acme.customer, status: 'inactive' });
+    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: false, error: ErrorCodes.CUSTOMER_INACTIVE });
+
+    await world.closeHourAndFlush();
+    expect(world.emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+  });
+
+  it('serves requests while the store is down, with req.meteringError set; usage recorded meanwhile is kept', async () => {
+    world = await startWorld({}, (app, mk) => {
+      app.get('/whoami', mk.count('api_calls'), (req, res) => {
+        res.json({ metered: req.meter !== undefined, error: req.meteringError?.code ?? null });
+      });
+    }, { tenantCacheMs: 0 });
+    const acme = await world.buyer('acme');
+    const agent = request(world.app);
+    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: true, error: null });
+    world.store.down = true;
+    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: false, error: ErrorCodes.STORE });
+    await expect(world.metering.persist()).rejects.toThrow();
+    world.store.down = false;
+    await world.closeHourAndFlush();
+    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(1);
+  });
+
+  it('binds the meter to a customer record or identity that identify() returns asynchronously', async () => {
+    let customer: Awaited<ReturnType<World['buyer']>>['customer'] | undefined;
+    world = await startWorld({ identify: async (req) => (req.get('x-as') === 'record' ? customer : customer?.identity) }, (app, mk) => {
+      app.get('/r', mk.count('api_calls', 3), (_req, res) => {
+        res.end();
+      });
+    });
+    const acme = await world.buyer('acme');
+    customer = acme.customer;
+    await request(world.app).get('/r').set('x-as', 'record').expect(200);
+    await request(world.app).get('/r').set('x-as', 'identity').expect(200);
+    await world.closeHourAndFlush();
+    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(6);
+  });
+
+  it('hands errors of identify() and unknown dimensions to Express error handling', async () => {
+    const identify = (req: import('express').Request) => {
+      if (req.get('x-tenant') === 'boom') throw new Error('auth db down');
+      return req.get('x-tenant');
+    };
+    world = await startWorld({ identify }, (app, mk) => {
+      app.get('/typo', mk.count('api_cals'), (_req, res) => {
+        res.end();
+      });
+    });
+    await world.buyer('acme');
+    await request(world.app).get('/typo').set('x-tenant', 'boom').expect(500, { error: { code: 'APP_ERROR', message: 'auth db down' } });
+    const typo = await request(world.app).get('/typo').set('x-tenant', 'acme').expect(500);
+    expect(typo.body.error.code).toBe(ErrorCodes.UNKNOWN_DIMENSION);
+  });
+
+  it('validates its options once, at creation', async () => {
+    world = await startWorld();
+    const bad: unknown[] = [
+      {},
+      { identify: 'tenant' },
+      { identify: () => undefined, registration: { path: 'register' } },
+      { identify: () => undefined, registration: { path: '/r', maxBodyBytes: 0 } },
+      { identify: () => undefined, registration: { path: '/r', rateLimitPerMinute: -1 } },
+      { identify: () => undefined, commitAborted: 'yes' },
+    ];
+    for (const options of bad) {
+      let thrown: unknown;
+      try {
+        meterkit(world.metering, options as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(isMeterkitError(thrown, ErrorCodes.OPTIONS)).toBe(true);
+    }
+    expect(() => world.mk.count('')).toThrow(/dimension/);
+    expect(() => world.mk.count('api_calls', 1.5)).toThrow(/quantity/);
+  });
+
+  it('close() persists the usage still in memory, and rejects when it could not', async () => {
+    world = await startWorld({}, (app, mk) => {
+      app.get('/r', mk.count('api_calls'), (_req, res) => {
+        res.end();
+      });
+    });
+    await world.buyer('acme');
+    await request(world.app).get('/r').set('x-tenant', 'acme').expect(200);
+    world.store.down = true;
+    await expect(world.mk.close()).rejects.toMatchObject({ code: ErrorCodes.NOT_PERSISTED });
+    world.store.down = false;
+    await world.mk.close();
+    expect(world.store.recordsAtClose?.map((r) => [r.dimension, r.quantity])).toEqual([['api_calls', 1]]);
+  });
+});
+
