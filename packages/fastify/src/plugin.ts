@@ -1,0 +1,68 @@
+import { finishMeter, meterForRequest } from '@meterkit/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
+import { registerRegistrationRoute } from './registration-route';
+import { assertRouteMetering, recordRouteUsage } from './route-metering';
+import './types';
+
+/**
+ * Aborted: the client went away before the response was completely handed to the OS (the request was
+ * aborted, end() was never reached, or the socket was destroyed before 'finish').
+ */
+function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
+  return request.raw.aborted || !reply.raw.writableEnded || (reply.raw.destroyed && !reply.raw.writableFinished);
+}
+
+async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginOptions): Promise<void> {
+  const { metering, identify, identifyHook, commitPolicy, registration, manageLifecycle } = resolvePluginOptions(options);
+
+  fastify.decorateRequest('meter', null);
+  fastify.decorateRequest('meteringError', null);
+  fastify.addHook('onRoute', assertRouteMetering);
+
+  /** Commits or discards the meter exactly once; request.meter is null afterwards. */
+  const settle = (request: FastifyRequest, reply: FastifyReply, aborted: boolean): void => {
+    const meter = request.meter;
+    if (meter === null) return;
+    request.meter = null;
+    recordRouteUsage(meter, request, reply);
+    finishMeter(meter, reply.statusCode, aborted, commitPolicy);
+  };
+
+  fastify.addHook(identifyHook, async (request: FastifyRequest, reply: FastifyReply) => {
+    const { meter, error } = await meterForRequest(metering, await identify(request));
+    if (error !== undefined) {
+      request.meteringError = error;
+      const level = error.code === 'ERR_METERKIT_STORE' ? 'error' : 'debug';
+      request.log[level]({ code: error.code }, '@meterkit/fastify: request not metered');
+    }
+    if (meter === undefined) return;
+    request.meter = meter;
+    // A client that leaves before the response is complete never reaches onResponse.
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableEnded) settle(request, reply, true);
+    });
+  });
+
+  fastify.addHook('onResponse', async (request, reply) => {
+    settle(request, reply, incomplete(request, reply));
+  });
+
+  if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);
+
+  if (manageLifecycle) {
+    fastify.addHook('onReady', async () => {
+      metering.start();
+    });
+    fastify.addHook('onClose', async () => {
+      await metering.close();
+    });
+  }
+}
+
+/**
+ * AWS Marketplace metering for Fastify: `request.meter`, per-route `config.metering`, the registration
+ * route, and the engine's lifecycle (started on ready, persisted and closed on close).
+ */
+export const meterkit = fp(meterkitPlugin, { fastify: '5.x', name: '@meterkit/fastify' });

@@ -1,0 +1,71 @@
+import {
+  ErrorCodes,
+  FixedWindowLimiter,
+  handleRegistration,
+  parseForm,
+  registrationError,
+  type Metering,
+  type RegistrationResult,
+} from '@meterkit/core';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { ResolvedRegistration } from './options';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** The code of a 429 from the registration route (core has no code for rate limiting). */
+export const RATE_LIMITED = 'ERR_METERKIT_RATE_LIMITED';
+
+function send(reply: FastifyReply, result: RegistrationResult): FastifyReply {
+  if (result.status === 303) return reply.redirect(result.location, 303);
+  return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
+}
+
+/** Maps Fastify's body errors (size, media type, content length) to the registration route's answers. */
+function bodyError(error: FastifyError): RegistrationResult {
+  if (error.statusCode === 413) return registrationError(413, ErrorCodes.TOKEN_MALFORMED, 'The registration form is too large.');
+  if (error.statusCode === 415) return registrationError(415, ErrorCodes.TOKEN_MALFORMED, `The registration form must be sent as ${FORM}.`);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+    return registrationError(400, ErrorCodes.TOKEN_MALFORMED, 'The registration request could not be read.');
+  }
+  return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+}
+
+/**
+ * Registers the AWS Marketplace registration route in its own encapsulated context: its form parser,
+ * body limit, rate limit and error answers apply to this route only, never to the app's other routes.
+ */
+export function registerRegistrationRoute(fastify: FastifyInstance, metering: Metering, options: ResolvedRegistration): void {
+  const limiter = new FixedWindowLimiter(options.rateLimitPerMinute);
+  fastify.register(async function meterkitRegistration(child) {
+    child.removeAllContentTypeParsers();
+    child.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_request, body, done) => {
+      done(null, parseForm(body as string));
+    });
+
+    child.setErrorHandler((error: FastifyError, request, reply) => {
+      const result = bodyError(error);
+      if (result.status >= 500) request.log.error({ code: error.code, err: error.message }, '@meterkit/fastify: registration failed');
+      return send(reply, result);
+    });
+
+    child.addHook('onRequest', async (request, reply) => {
+      if (!limiter.take(request.ip)) {
+        return send(reply.header('retry-after', '60'), registrationError(429, RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.'));
+      }
+    });
+
+    child.post(options.path, { bodyLimit: options.maxBodyBytes }, async (request, reply) => {
+      let result: RegistrationResult;
+      try {
+        result = await handleRegistration(metering, request.body, request, options);
+      } catch (error) {
+        // The customer is stored before the app's hook runs; the buyer can post the same token again.
+        const { name, code } = error instanceof Error ? (error as Error & { code?: unknown }) : { name: typeof error, code: undefined };
+        request.log.error({ name, code }, '@meterkit/fastify: the registration hook failed');
+        result = registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+      }
+      if (result.status === 400) request.log.info({ code: result.body.error.code }, '@meterkit/fastify: registration refused');
+      return send(reply, result);
+    });
+  });
+}

@@ -1,0 +1,133 @@
+import type { Emulator } from '@meterkit/emulator';
+import { MemoryStore, type Metering } from '@meterkit/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { meterkit } from '../src';
+import { appWith, emulator, flushHour, meteringFor, PRODUCT, tenant } from './support/world';
+
+describe('metering requests (fastify.inject against the emulator)', () => {
+  let emu: Emulator;
+  let metering: Metering;
+  let app: FastifyInstance;
+
+  beforeEach(async () => {
+    emu = await emulator();
+    metering = meteringFor(emu);
+  });
+  afterEach(async () => {
+    await app?.close();
+    await metering.close().catch(() => undefined);
+    await emu.close();
+  });
+
+  async function routes(instance: FastifyInstance): Promise<FastifyInstance> {
+    instance.get('/reports', { config: { metering: { dimension: 'api_calls' } } }, async () => ({ reports: [] }));
+    instance.post<{ Body: { items: number[] } }>('/process', { config: { metering: { dimension: 'api_calls' } } }, async (request) => {
+      request.meter?.record('gb_processed', request.body.items.length);
+      return { processed: request.body.items.length };
+    });
+    instance.get('/export', { config: { metering: { dimension: 'gb_processed', quantity: (_request, reply) => Number(reply.getHeader('x-pages')) } } }, async (_request, reply) => {
+      reply.header('x-pages', '7');
+      return { pages: 7 };
+    });
+    instance.get('/broken', { config: { metering: { dimension: 'api_calls' } } }, async (request) => {
+      request.meter?.record('gb_processed', 50);
+      throw new Error('database down');
+    });
+    instance.get('/missing', { config: { metering: { dimension: 'api_calls' } } }, async (_request, reply) => reply.code(404).send({ error: 'no such report' }));
+    instance.get('/whoami', async (request) => ({ metered: request.meter !== null, error: request.meteringError?.code ?? null }));
+    await instance.ready();
+    return instance;
+  }
+
+  it('sends route-config and handler usage per tenant with exact totals after a flush', async () => {
+    const alice = await tenant(emu, metering, 'tenant-alice');
+    const bob = await tenant(emu, metering, 'tenant-bob');
+    app = await routes(await appWith(metering));
+
+    for (let i = 0; i < 3; i++) expect((await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(200);
+    const processed = await app.inject({ method: 'POST', url: '/process', headers: { 'x-tenant': 'tenant-bob' }, payload: { items: [1, 2, 3, 4, 5] } });
+    expect(processed.json()).toEqual({ processed: 5 });
+    await app.inject({ url: '/export', headers: { 'x-tenant': 'tenant-alice' } });
+    await app.inject({ url: '/reports' });
+    await flushHour(emu, metering);
+
+    const arn = (c: typeof alice) => (c.kind === 'license' ? c.licenseArn : '');
+    expect(emu.inspect.totalFor({ licenseArn: arn(alice), dimension: 'api_calls' })).toBe(3);
+    expect(emu.inspect.totalFor({ licenseArn: arn(alice), dimension: 'gb_processed' })).toBe(7);
+    expect(emu.inspect.totalFor({ licenseArn: arn(bob), dimension: 'api_calls' })).toBe(1);
+    expect(emu.inspect.totalFor({ licenseArn: arn(bob), dimension: 'gb_processed' })).toBe(5);
+    expect(emu.inspect.records()).toHaveLength(4);
+    expect(emu.inspect.records().every((r) => r.productCode === PRODUCT && r.timestamp === Date.parse('2026-07-15T10:00:00Z'))).toBe(true);
+  });
+
+  it('does not bill a request answered 5xx, and bills 4xx answers by default', async () => {
+    await tenant(emu, metering, 'tenant-alice');
+    app = await routes(await appWith(metering));
+
+    expect((await app.inject({ url: '/broken', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(500);
+    expect((await app.inject({ url: '/missing', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(404);
+    await flushHour(emu, metering);
+
+    expect(emu.inspect.totalFor({ dimension: 'gb_processed' })).toBe(0);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+  });
+
+  it('follows a custom commit policy', async () => {
+    await tenant(emu, metering, 'tenant-alice');
+    app = await routes(await appWith(metering, { commitPolicy: { commitOn: (status) => status < 400 } }));
+
+    await app.inject({ url: '/missing', headers: { 'x-tenant': 'tenant-alice' } });
+    await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } });
+    await flushHour(emu, metering);
+
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+  });
+
+  it('serves unidentified and unknown tenants unmetered, with the reason on request.meteringError', async () => {
+    app = await routes(await appWith(metering));
+
+    expect((await app.inject({ url: '/whoami' })).json()).toEqual({ metered: false, error: null });
+    expect((await app.inject({ url: '/whoami', headers: { 'x-tenant': 'tenant-nobody' } })).json()).toEqual({ metered: false, error: 'ERR_METERKIT_UNKNOWN_CUSTOMER' });
+    const reports = await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-nobody' } });
+    expect(reports.statusCode).toBe(200);
+  });
+
+  it('accepts an async identify returning a customer identity', async () => {
+    const alice = await tenant(emu, metering, 'tenant-alice');
+    app = await routes(await appWith(metering, { identify: async (request) => (request.headers['x-tenant'] === 'alice' ? alice : undefined) }));
+
+    expect((await app.inject({ url: '/whoami', headers: { 'x-tenant': 'alice' } })).json()).toEqual({ metered: true, error: null });
+    await app.inject({ url: '/reports', headers: { 'x-tenant': 'alice' } });
+    await flushHour(emu, metering);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+  });
+
+  it('never fails a request because the store is down', async () => {
+    class BrokenStore extends MemoryStore {
+      override async open(): Promise<void> {
+        throw new Error('disk unavailable');
+      }
+    }
+    await metering.close();
+    metering = meteringFor(emu, { store: new BrokenStore() });
+    app = await routes(await appWith(metering, { manageLifecycle: false }));
+
+    const response = await app.inject({ url: '/whoami', headers: { 'x-tenant': 'tenant-alice' } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ metered: false, error: 'ERR_METERKIT_STORE' });
+    expect((await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(200);
+  });
+
+  it('refuses an invalid route metering config when the route is declared', async () => {
+    app = await appWith(metering);
+    expect(() => app.get('/bad', { config: { metering: { dimension: '' } } }, async () => 'x')).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));
+    expect(() => app.get('/bad2', { config: { metering: { dimension: 'api_calls', quantity: -1 } } }, async () => 'x')).toThrow(/quantity/);
+  });
+
+  it('refuses invalid plugin options at registration', async () => {
+    app = await appWith(metering, { manageLifecycle: false });
+    const bad = Fastify();
+    await expect(bad.register(meterkit, { metering, identify: 'tenant' as never })).rejects.toMatchObject({ code: 'ERR_METERKIT_OPTIONS' });
+    await bad.close();
+  });
+});
