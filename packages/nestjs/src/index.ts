@@ -1,0 +1,11 @@
+export { MeteringModule } from './metering.module';
+export type { MeteringModuleExtras } from './metering.module-definition';
+export { MeteringService } from './metering.service';
+export { MeterInterceptor } from './meter.interceptor';
+export { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
+export type { MeteringModuleOptions, MeteringAdapterOptions, CoreMeteringOptions, ExistingMeteringOptions } from './metering-options';
+export { Meter } from './decorators/meter.decorator';
+export { Metered, type MeteredUsage } from './decorators/metered.decorator';
+export { InjectMetering } from './decorators/inject-metering.decorator';
+export { meterOf } from './request-meter';
+export { RATE_LIMITED } from './registration/registration.controller';

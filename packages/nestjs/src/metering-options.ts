@@ -1,0 +1,81 @@
+import {
+  DEFAULT_REGISTRATION_BODY_BYTES,
+  ErrorCodes,
+  MeterkitError,
+  type CommitPolicy,
+  type Identified,
+  type Metering,
+  type MeteringOptions,
+  type RegistrationRouteOptions,
+} from '@meterkit/core';
+
+/** What the Nest adapter adds to the core options. `Req` is the platform's request (Express `Request` or `FastifyRequest`). */
+export interface MeteringAdapterOptions<Req = any> {
+  /**
+   * Names the customer of a request: your tenant id (mapped by the customer registry or `customerForTenant`), a
+   * customer identity or record, or nothing for unmetered requests. Runs in a global interceptor, after guards, so
+   * it can read what your auth guard put on the request. Default: no request is metered.
+   */
+  readonly identify?: (request: Req) => Identified | Promise<Identified>;
+  /** The AWS Marketplace registration (fulfillment URL) route. Default: none. */
+  readonly registration?: RegistrationRouteOptions<Req>;
+  /** Which responses are billed. Default: status below 500, aborted requests not billed. */
+  readonly commitPolicy?: CommitPolicy;
+  /**
+   * Called when a request could not be metered (unknown or inactive customer, store outage, a `@Metered()`
+   * dimension the product does not have). The request is served anyway. Default: a warning through Nest's Logger
+   * with the error code.
+   */
+  readonly onMeteringError?: (error: MeterkitError, request: Req) => void;
+}
+
+/** Core options (a new `Metering` is created, started with the app and closed on shutdown)... */
+export type CoreMeteringOptions = MeteringOptions & { readonly metering?: undefined };
+/** ...or a `Metering` you created; the module starts it with the app (unless `autoStart: false`) and closes it on shutdown. */
+export interface ExistingMeteringOptions {
+  readonly metering: Metering;
+  /** Start the scheduler on application bootstrap. Default true. */
+  readonly autoStart?: boolean;
+}
+
+export type MeteringModuleOptions<Req = any> = MeteringAdapterOptions<Req> & (CoreMeteringOptions | ExistingMeteringOptions);
+
+export interface ResolvedRegistration<Req = any> extends RegistrationRouteOptions<Req> {
+  readonly maxBodyBytes: number;
+  readonly rateLimitPerMinute: number;
+}
+
+function fail(message: string): never {
+  throw new MeterkitError(ErrorCodes.OPTIONS, message);
+}
+
+function checkFunction(name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') fail(`${name} must be a function.`);
+}
+
+/** Validates the adapter's own options once, when the module is created. Throws ERR_METERKIT_OPTIONS. */
+export function validateAdapterOptions(options: MeteringModuleOptions): void {
+  if (options === null || typeof options !== 'object') fail('MeteringModule needs an options object.');
+  checkFunction('identify', options.identify);
+  checkFunction('onMeteringError', options.onMeteringError);
+  checkFunction('commitPolicy.commitOn', options.commitPolicy?.commitOn);
+  resolveRegistration(options.registration);
+}
+
+/** The registration route with its documented defaults, or undefined when the app has none. */
+export function resolveRegistration<Req>(registration: RegistrationRouteOptions<Req> | undefined): ResolvedRegistration<Req> | undefined {
+  if (registration === undefined) return undefined;
+  if (typeof registration.path !== 'string' || !registration.path.startsWith('/')) fail('registration.path must be a path starting with "/".');
+  checkFunction('registration.onRegistered', registration.onRegistered);
+  const maxBodyBytes = registration.maxBodyBytes ?? DEFAULT_REGISTRATION_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 256 || maxBodyBytes > 1_048_576) fail('registration.maxBodyBytes must be an integer between 256 and 1048576.');
+  const rateLimitPerMinute = registration.rateLimitPerMinute ?? 30;
+  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) fail('registration.rateLimitPerMinute must be a non-negative integer (0 turns the limit off).');
+  return { ...registration, maxBodyBytes, rateLimitPerMinute };
+}
+
+/** The core options without the adapter's, with the scheduler left to the application lifecycle. */
+export function coreOptionsOf(options: CoreMeteringOptions & MeteringAdapterOptions): MeteringOptions {
+  const { identify: _identify, registration: _registration, commitPolicy: _commitPolicy, onMeteringError: _onError, metering: _metering, ...core } = options;
+  return { ...core, autoStart: false };
+}

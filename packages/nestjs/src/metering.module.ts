@@ -1,0 +1,47 @@
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { createMetering, type Metering } from '@meterkit/core';
+import { METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE } from './metering.constants';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './metering.module-definition';
+import { coreOptionsOf, validateAdapterOptions, type MeteringModuleOptions } from './metering-options';
+import { MeteringService } from './metering.service';
+import { MeterInterceptor } from './meter.interceptor';
+import { createRegistrationController } from './registration/registration.controller';
+import { registrationRouteFactory } from './registration/registration-route';
+
+function meteringOf(options: MeteringModuleOptions): Metering {
+  validateAdapterOptions(options);
+  return options.metering ?? createMetering(coreOptionsOf(options));
+}
+
+function withMetering(definition: DynamicModule): DynamicModule {
+  const controller = createRegistrationController();
+  const providers: Provider[] = [
+    { provide: METERING, useFactory: meteringOf, inject: [METERING_MODULE_OPTIONS] },
+    { provide: REGISTRATION_ROUTE, useFactory: registrationRouteFactory(controller, 'register'), inject: [METERING_MODULE_OPTIONS] },
+    MeteringService,
+    { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
+  ];
+  return {
+    ...definition,
+    controllers: [...(definition.controllers ?? []), controller],
+    providers: [...(definition.providers ?? []), ...providers],
+    exports: [...(definition.exports ?? []), METERING, MeteringService],
+  };
+}
+
+/**
+ * AWS Marketplace metering for a Nest app: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
+ * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters requests through a global
+ * interceptor, and serves the registration route when `registration` is configured.
+ */
+@Module({})
+export class MeteringModule extends ConfigurableModuleClass {
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return withMetering(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withMetering(super.forRootAsync(options));
+  }
+}

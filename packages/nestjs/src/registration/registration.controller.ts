@@ -1,0 +1,54 @@
+import { Controller, Inject, Req, Res, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { handleRegistration, registrationError, type Metering, type RegistrationResult } from '@meterkit/core';
+import { METERING, REGISTRATION_ROUTE } from '../metering.constants';
+import { readRegistrationForm } from './registration-form';
+import { RegistrationExceptionFilter } from './registration-exception.filter';
+import type { RegistrationRoute } from './registration-route';
+
+export const RATE_LIMITED = 'ERR_METERKIT_RATE_LIMITED';
+
+interface PlatformRequest {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body?: unknown;
+  readonly ip?: string;
+  readonly socket?: { readonly remoteAddress?: string };
+}
+
+/**
+ * A controller class of its own for each MeteringModule: its path is set when the module's options are resolved
+ * (see registrationRouteFactory), and it has no route at all when the app configures no registration.
+ */
+export function createRegistrationController(): Type<unknown> {
+  @Controller({ version: VERSION_NEUTRAL })
+  @UseFilters(RegistrationExceptionFilter)
+  class MarketplaceRegistrationController {
+    constructor(
+      @Inject(REGISTRATION_ROUTE) private readonly route: RegistrationRoute,
+      @Inject(METERING) private readonly metering: Metering,
+      private readonly adapterHost: HttpAdapterHost,
+    ) {}
+
+    async register(@Req() request: PlatformRequest, @Res() response: unknown): Promise<void> {
+      this.send(response, await this.answer(request));
+    }
+
+    private async answer(request: PlatformRequest): Promise<RegistrationResult> {
+      const options = this.route.options!;
+      if (!this.route.limiter.take(request.ip ?? request.socket?.remoteAddress ?? 'unknown')) {
+        return registrationError(429, RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.');
+      }
+      const read = readRegistrationForm(request, options.maxBodyBytes);
+      if ('refused' in read) return read.refused;
+      return handleRegistration(this.metering, read.form, request, options);
+    }
+
+    private send(response: unknown, result: RegistrationResult): void {
+      const http = this.adapterHost.httpAdapter;
+      if (result.status === 303) return http.redirect(response, 303, result.location);
+      if (result.status === 429) http.setHeader(response, 'retry-after', '60');
+      http.reply(response, result.body, result.status);
+    }
+  }
+  return MarketplaceRegistrationController;
+}

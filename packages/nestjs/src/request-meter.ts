@@ -1,0 +1,12 @@
+import type { RequestMeter } from '@meterkit/core';
+
+const METER = Symbol.for('meterkit:request-meter');
+
+/** The meter the module attached to this request (Express `req` or `FastifyRequest`), or null when it is not metered. */
+export function meterOf(request: object): RequestMeter | null {
+  return ((request as Record<symbol, RequestMeter | undefined>)[METER]) ?? null;
+}
+
+export function attachMeter(request: object, meter: RequestMeter): void {
+  Object.defineProperty(request, METER, { value: meter, configurable: true });
+}

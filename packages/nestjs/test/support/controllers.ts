@@ -1,0 +1,50 @@
+import { Body, Controller, Get, NotFoundException, Post } from '@nestjs/common';
+import type { RequestMeter } from '@meterkit/core';
+import { Meter, Metered } from '../../src';
+
+@Controller('reports')
+@Metered('api_calls')
+export class ReportsController {
+  @Get()
+  list(): { reports: string[] } {
+    return { reports: ['daily'] };
+  }
+
+  @Get('heavy')
+  @Metered('api_calls', 4)
+  @Metered('gb_processed', 2)
+  heavy(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('missing')
+  missing(): never {
+    throw new NotFoundException('No such report');
+  }
+
+  @Get('failing')
+  failing(): never {
+    throw new Error('database down');
+  }
+}
+
+@Controller('uploads')
+export class UploadsController {
+  @Post()
+  upload(@Body() body: { gb?: number }, @Meter() meter: RequestMeter | null): { metered: boolean } {
+    meter?.record('gb_processed', body.gb ?? 0);
+    return { metered: meter !== null };
+  }
+
+  @Post('broken')
+  broken(@Body() body: { gb?: number }, @Meter() meter: RequestMeter | null): never {
+    meter?.record('gb_processed', body.gb ?? 0);
+    throw new Error('storage down');
+  }
+
+  @Get('wrong-dimension')
+  @Metered('no_such_dimension')
+  wrongDimension(): { ok: true } {
+    return { ok: true };
+  }
+}
