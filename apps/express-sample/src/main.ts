@@ -1,0 +1,40 @@
+import { buildApp, REGISTRATION_PATH } from './app';
+import { createSampleMetering, readEnv } from './config';
+import { serve } from './serve';
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  const { metering, emulator } = await createSampleMetering(env);
+  const { app, mk } = buildApp({ metering });
+  const running = await serve(app, mk, env.port, env.host);
+
+  console.log(`express-sample listening on ${running.url}`);
+  console.log(`registration URL (fulfillment URL): ${running.url}${REGISTRATION_PATH}`);
+  if (emulator !== undefined) {
+    console.log(`metering to the local emulator at ${emulator.endpoint} (set METERKIT_AWS_REGION to meter to AWS)`);
+    console.log(`subscribe a buyer: npx meterkit-emulator subscribe ${env.productCode} --url ${emulator.endpoint} --registration-url ${running.url}${REGISTRATION_PATH}`);
+  } else {
+    console.log(`metering to AWS Marketplace in ${env.awsRegion}`);
+  }
+
+  const shutdown = (signal: string) => {
+    console.log(`${signal}: closing the server, then persisting usage`);
+    running
+      .stop()
+      .then(() => emulator?.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error('could not persist all usage before exit:', error instanceof Error ? error.message : error);
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
