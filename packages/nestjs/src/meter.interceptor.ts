@@ -41,7 +41,7 @@ export class MeterInterceptor implements NestInterceptor {
     try {
       identified = await this.options.identify!(request);
     } catch (cause) {
-      this.report(new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'identify() threw; the request is served unmetered.', { cause }), request);
+      this.report(new MeterkitError(ErrorCodes.STORE, 'identify() threw: the customer of this request is unknown; it is served unmetered.', { cause }), request);
       return undefined;
     }
     const { meter, error } = await meterForRequest(this.metering, identified);
@@ -72,6 +72,8 @@ export class MeterInterceptor implements NestInterceptor {
       }
       return;
     }
-    this.logger.warn(`${error.code}: ${error.message}`);
+    // Requests of tenants that are not AWS Marketplace customers are common and expected.
+    if (error.code === ErrorCodes.UNKNOWN_CUSTOMER) this.logger.debug(`${error.code}: ${error.message}`);
+    else this.logger.warn(`${error.code}: ${error.message}`);
   }
 }

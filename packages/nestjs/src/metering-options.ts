@@ -23,8 +23,8 @@ export interface MeteringAdapterOptions<Req = any> {
   readonly commitPolicy?: CommitPolicy;
   /**
    * Called when a request could not be metered (unknown or inactive customer, store outage, a `@Metered()`
-   * dimension the product does not have). The request is served anyway. Default: a warning through Nest's Logger
-   * with the error code.
+   * dimension the product does not have). The request is served anyway. Default: Nest's Logger, context
+   * 'Metering', with the error code: debug for an unknown customer, warn for everything else.
    */
   readonly onMeteringError?: (error: MeterkitError, request: Req) => void;
 }

@@ -127,7 +127,7 @@ describe.each(PLATFORMS)('MeteringModule on %s', (_name, platform) => {
     expect((await request(h.url).get('/uploads/wrong-dimension').set('x-tenant', tenant)).status).toBe(200);
     expect((await request(h.url).post('/uploads').send({ gb: 1 })).body).toEqual({ metered: false });
 
-    expect(h.errors.map((e) => e.code)).toEqual(['ERR_METERKIT_UNKNOWN_CUSTOMER', 'ERR_METERKIT_UNKNOWN_CUSTOMER', 'ERR_METERKIT_UNKNOWN_DIMENSION']);
+    expect(h.errors.map((e) => e.code)).toEqual(['ERR_METERKIT_UNKNOWN_CUSTOMER', 'ERR_METERKIT_STORE', 'ERR_METERKIT_UNKNOWN_DIMENSION']);
   });
 
   describe('registration input', () => {
