@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
+import { ForbiddenException, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { Emulator } from '@meterkit/emulator';
@@ -178,6 +178,26 @@ describe.each(PLATFORMS)('MeteringModule on %s', (_name, platform) => {
         expect(JSON.parse(subscription.registration!.body)).toEqual({ error: { code: 'ERR_METERKIT_REGISTRATION_FAILED', message: expect.any(String) } });
       } finally {
         await failing.app.close();
+      }
+    });
+
+    it('keeps the status and message of a 4xx Nest exception thrown by the app hook', async () => {
+      const refusing = await startApp(platform, emu, {
+        registration: {
+          path: REGISTER,
+          onRegistered: () => {
+            throw new ForbiddenException('This AWS account may not use the product.');
+          },
+        },
+      });
+      try {
+        const subscription = await emu.subscribe({ productCode: PRODUCT, registrationUrl: refusing.url + REGISTER });
+        expect(subscription.registration?.status).toBe(403);
+        expect(JSON.parse(subscription.registration!.body)).toEqual({
+          error: { code: 'ERR_METERKIT_REGISTRATION_FAILED', message: 'This AWS account may not use the product.' },
+        });
+      } finally {
+        await refusing.app.close();
       }
     });
 
