@@ -9,6 +9,9 @@ const DIMENSIONS = ['api_calls', 'gb_processed'];
 const HOUR = 3_600_000;
 const START = Date.parse('2026-07-15T10:20:00Z');
 
+// Child processes start, meter and flush for a few seconds; a loaded machine may need far more.
+jest.setTimeout(120_000);
+
 const janitor = new SchemaJanitor();
 let emu: Emulator;
 let observer: PostgresStore;
