@@ -44,7 +44,7 @@ function bodyError(error: { status?: number; type?: string }, limit: number): Re
  */
 export function registrationRoute(metering: Metering, options: ResolvedRegistration): RequestHandler {
   const limiter = new FixedWindowLimiter(options.rateLimitPerMinute, 60_000);
-  const parseForm = express.urlencoded({ extended: false, limit: options.maxBodyBytes, parameterLimit: 20 });
+  const parseForm = express.urlencoded({ extended: false, inflate: false, limit: options.maxBodyBytes, parameterLimit: 20 });
 
   const register = async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     let result: RegistrationResult;

@@ -1,4 +1,5 @@
 import { ErrorCodes } from '@meterkit/core';
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { RATE_LIMITED, type MeterkitOptions } from '../src';
 import { listen, PRODUCT, REGISTER_PATH, startWorld, type World } from './support/world';
@@ -92,6 +93,10 @@ describe('the registration route', () => {
     expect(code(await post().set('content-type', 'text/plain').send('x-amzn-marketplace-token=abc'))).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
     expect(code(await post().set('content-type', `${FORM}; charset=utf-16`).send('x-amzn-marketplace-token=abc'))).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
     expect(code(await post().set('content-type', FORM).set('content-encoding', 'br-nope').send('x'))).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
+    expect(code(await post().set('content-type', FORM).set('content-encoding', 'gzip').send(gzipSync('x-amzn-marketplace-token=abc')))).toEqual([
+      415,
+      ErrorCodes.TOKEN_MALFORMED,
+    ]);
     expect(code(await post().set('content-type', FORM).send('%%%=%E0%A4%A&&=&x-amzn-marketplace-token'))).toEqual([400, ErrorCodes.TOKEN_MALFORMED]);
     expect(code(await post().set('content-type', FORM).send(Array.from({ length: 50 }, (_, i) => `f${i}=1`).join('&')))).toEqual([
       413,
