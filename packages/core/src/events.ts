@@ -3,6 +3,7 @@ import type { MeterkitError } from './errors';
 import type { CustomerRecord } from './model/customer';
 import type { StoredRecord } from './store/usage-store';
 import type { UsageDelta } from './model/usage';
+import type { SubscriptionEvent } from './lifecycle/lifecycle';
 
 /** The typed events of a Metering instance. Listeners run synchronously: keep them quick. */
 export interface MeteringEvents {
@@ -26,6 +27,8 @@ export interface MeteringEvents {
   unprocessed: { records: readonly StoredRecord[] };
   /** Usage reached a record after its quantity was frozen: counted in status, not sent. */
   late: { deltas: readonly UsageDelta[] };
+  /** A subscription changed (AWS lifecycle event): grant, keep, move or revoke the customer's access. */
+  subscription: SubscriptionEvent;
   /** A buyer was resolved on the registration route. */
   registered: { customer: CustomerRecord; firstTime: boolean };
   /** Trouble that did not fail a request: store outage, AWS errors, configuration. */

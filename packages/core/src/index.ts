@@ -52,6 +52,7 @@ export {
   parseForm,
   tokenFromForm,
   registrationError,
+  rateLimitedResult,
   TOKEN_FIELD,
   OFFER_TYPE_FIELD,
   DEFAULT_REGISTRATION_BODY_BYTES,
@@ -69,3 +70,21 @@ export {
   assertStorableDelta,
   type AllocationRow,
 } from './store/frozen-usage';
+
+export { Lifecycle, type SubscriptionChange, type SubscriptionEvent, type ApplyOutcome } from './lifecycle/lifecycle';
+export {
+  parseEventBridgeEvent,
+  parseLegacyNotification,
+  normalizeLicenseArn,
+  EVENT_SOURCE,
+  type LifecycleEvent,
+  type LifecycleChange,
+} from './lifecycle/marketplace-event';
+export { SnsVerifier, parseSnsMessage, snsStringToSign, isAwsSnsCertificateUrl, type SnsMessage, type SnsVerifierOptions } from './lifecycle/sns-message';
+export {
+  LifecycleReceiver,
+  createLifecycleHandler,
+  type LifecycleRouteOptions,
+  type DeliveryRequest,
+  type LifecycleResult,
+} from './lifecycle/lifecycle-receiver';

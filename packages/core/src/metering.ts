@@ -16,6 +16,8 @@ import { Persister } from './meter/persister';
 import { RequestMeter, type MeterSink } from './meter/request-meter';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
+import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
+import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
@@ -47,11 +49,14 @@ export class Metering {
   private readonly persister: Persister;
   private readonly flusher: Flusher;
   private readonly registration: Registration;
+  private readonly lifecycle: Lifecycle;
   private readonly sink: MeterSink;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
   private overflowQuantity = 0;
+  /** Flushes started by lifecycle events; close() waits for them. */
+  private readonly background = new Set<Promise<unknown>>();
 
   constructor(options: MeteringOptions) {
     this.o = resolveOptions(options);
@@ -97,8 +102,23 @@ export class Metering {
       retry: o.retry,
       region: async () => (typeof client.config.region === 'function' ? client.config.region() : client.config.region),
     });
+    this.lifecycle = new Lifecycle({
+      store: () => this.ready(),
+      products: o.products,
+      events: this.events,
+      logger: o.logger,
+      clock: o.clock,
+      finalFlush: (keys) => this.inBackground(this.flush({ forceCustomerKeys: keys })),
+      forget: () => this.directory.forget(),
+      finalUsageMs: o.finalUsageMs,
+    });
     this.sink = { commit: (customer, hour, dims, qtys, tags, count) => this.commit(customer, hour, dims, qtys, tags, count) };
     if (o.autoStart) this.start();
+  }
+
+  /** The time source meterkit works with (the `clock` option). */
+  now(): number {
+    return this.o.clock();
   }
 
   get mode(): 'live' | 'dry-run' {
@@ -180,9 +200,22 @@ export class Metering {
 
   /** Persists, then sends every due hour. The scheduler calls this every flushIntervalMs. */
   async flush(request: FlushRequest = {}): Promise<FlushReport> {
+    this.assertOpen();
     await this.ready();
     await this.persister.persist().catch(() => undefined);
-    return this.flusher.flush(request);
+    const finalUsage = await this.lifecycle.finalUsageCustomers();
+    const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];
+    return this.flusher.flush(forced.length === 0 ? {} : { forceCustomerKeys: forced });
+  }
+
+  /**
+   * Applies an AWS Marketplace lifecycle event (EventBridge or legacy SNS, parsed): License Updated activates,
+   * License Deprovisioned / a cancelled agreement starts the final-usage flush, renewals move the tenant link.
+   * Idempotent per event id; events older than the customer's state are ignored. Emits `subscription`.
+   */
+  async applyLifecycleEvent(event: LifecycleEvent): Promise<ApplyOutcome> {
+    this.assertOpen();
+    return this.lifecycle.apply(event);
   }
 
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
@@ -196,10 +229,10 @@ export class Metering {
   async linkTenant(key: string, tenantId: string): Promise<CustomerRecord> {
     if (typeof tenantId !== 'string' || tenantId.length === 0) throw new MeterkitError(ErrorCodes.OPTIONS, 'tenantId must be a non-empty string.');
     const store = await this.ready();
-    const customer = await store.getCustomer(key);
+    const customer = await storeCall(() => store.getCustomer(key));
     if (customer === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'No registered customer has this key.');
     const linked: CustomerRecord = { ...customer, tenantId, updatedAt: this.o.clock() };
-    await store.putCustomer(linked);
+    await storeCall(() => store.putCustomer(linked));
     this.directory.forget(tenantId);
     return linked;
   }
@@ -263,6 +296,7 @@ export class Metering {
   private async shutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
+    while (this.background.size > 0) await Promise.all([...this.background]);
     await this.flusher.idle();
     const store = await this.ready();
     let lastError: unknown;
@@ -363,10 +397,25 @@ export class Metering {
     return this.opened;
   }
 
+  private inBackground(work: Promise<unknown>): void {
+    const tracked = work.catch((cause: unknown) => this.reportBackgroundError(cause)).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
   private reportBackgroundError(cause: unknown): void {
     const error = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'A scheduled flush failed; it runs again at the next interval.', { cause });
     this.o.logger.error({ code: error.code, err: String(cause) }, error.message);
     this.events.emit('error', { error });
+  }
+}
+
+/** Runs a store call, turning a driver's error into ERR_METERKIT_STORE. */
+async function storeCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (cause) {
+    if (cause instanceof MeterkitError) throw cause;
+    throw new MeterkitError(ErrorCodes.STORE, 'The store refused the operation.', { cause });
   }
 }
 

@@ -48,10 +48,18 @@ export interface MeteringOptions {
   maxBisectDepth?: number;
   /** With `sync` durability: reject commit() when the store is down instead of keeping usage in memory. Default true (fail open). */
   failOpen?: boolean;
-  /** Customer statuses whose usage is accepted. Default registered, active, deprovisioning. */
+  /**
+   * Customer statuses whose usage is accepted by meterFor(). Default registered and active: a deprovisioned
+   * license's remaining usage is flushed and new usage refused.
+   */
   meteredStatuses?: readonly CustomerStatus[];
   /** How long a tenant → customer mapping is cached. Default 60 000. */
   tenantCacheMs?: number;
+  /**
+   * After License Deprovisioned (or Purchase Agreement Ended, whichever comes first), the customer's remaining
+   * usage must be sent within this many minutes. Default 50 (AWS allows about 60).
+   */
+  finalUsageMinutes?: number;
 }
 
 export interface ResolvedOptions {
@@ -74,6 +82,7 @@ export interface ResolvedOptions {
   readonly failOpen: boolean;
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
+  readonly finalUsageMs: number;
 }
 
 function fail(message: string): never {
@@ -124,7 +133,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   }
   if (options.customerForTenant !== undefined && typeof options.customerForTenant !== 'function') fail('customerForTenant must be a function.');
   if (options.clock !== undefined && typeof options.clock !== 'function') fail('clock must be a function returning ms since the epoch.');
-  const statuses = options.meteredStatuses ?? ['registered', 'active', 'deprovisioning'];
+  const statuses = options.meteredStatuses ?? ['registered', 'active'];
   for (const status of statuses) oneOf('meteredStatuses[]', status, ['registered', 'active', 'deprovisioning', 'inactive'], 'active');
   const retry = options.retry ?? {};
   return {
@@ -151,5 +160,6 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     failOpen: options.failOpen ?? true,
     meteredStatuses: new Set(statuses),
     tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
+    finalUsageMs: number('finalUsageMinutes', options.finalUsageMinutes, 50, 1, 60, false) * 60_000,
   };
 }

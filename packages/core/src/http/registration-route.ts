@@ -46,6 +46,11 @@ export function registrationError(status: 400 | 413 | 415 | 429 | 502 | 503, cod
   return { status, body: { error: { code, message } } };
 }
 
+/** The answer to a client over its registration rate limit (send it with `retry-after: 60`). */
+export function rateLimitedResult(): RegistrationResult {
+  return registrationError(429, ErrorCodes.RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.');
+}
+
 /** Reads the token from a parsed form (an object of fields) without trusting its shape. */
 export function tokenFromForm(form: unknown): unknown {
   if (form === null || typeof form !== 'object') return undefined;
@@ -66,6 +71,7 @@ export function parseForm(raw: string): Record<string, string | string[]> {
 /**
  * The registration route's logic, the same in every adapter: resolve the token, store the customer, run the
  * app's hook, answer with a redirect or JSON. Bad tokens are 400s; AWS or store trouble 502/503; never a 500.
+ * Errors thrown by the app's own `onRegistered` hook are the app's: they propagate to the framework.
  */
 export async function handleRegistration<Req>(
   metering: Metering,
@@ -83,7 +89,14 @@ export async function handleRegistration<Req>(
   }
   const fields = form as Record<string, unknown>;
   const action = (await options.onRegistered?.(customer, request, { freeTrial: fields[OFFER_TYPE_FIELD] === 'free-trial' })) ?? {};
-  if (action.tenantId !== undefined) await metering.linkTenant(customer.key, action.tenantId);
+  if (action.tenantId !== undefined) {
+    try {
+      await metering.linkTenant(customer.key, action.tenantId);
+    } catch (error) {
+      if (!(error instanceof MeterkitError && error.code === ErrorCodes.STORE)) throw error;
+      return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+    }
+  }
   const location = action.redirect ?? options.redirectTo;
   if (location !== undefined) return { status: 303, location };
   return { status: 200, body: { registered: true, productCode: customer.identity.productCode } };

@@ -38,8 +38,16 @@ export interface CustomerRecord {
   readonly region?: string;
   readonly registeredAt: number;
   readonly updatedAt: number;
-  /** When a deprovisioning customer stops accepting usage (ms epoch). */
+  /** When a deprovisioning customer's final usage must be sent by (ms epoch). */
   readonly finalUsageDeadline?: number;
+  /** The agreement's status as last reported (ACTIVE, CANCELLED, EXPIRED, RENEWED, REPLACED, ...). */
+  readonly agreementStatus?: string;
+  /** The agreement that renews or replaces this customer's agreement, once AWS announced it. */
+  readonly successorAgreementId?: string;
+  /** Time (ms epoch) of the newest lifecycle event applied: older ones cannot change the status any more. */
+  readonly lastEventAt?: number;
+  /** Ids of the latest lifecycle events applied, to ignore redeliveries. */
+  readonly recentEventIds?: readonly string[];
 }
 
 /** The key under which a customer's usage and registry entry are stored. */

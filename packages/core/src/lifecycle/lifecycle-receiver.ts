@@ -1,0 +1,177 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ErrorCodes, MeterkitError, type ErrorCode } from '../errors';
+import type { Metering } from '../metering';
+import type { ApplyOutcome } from './lifecycle';
+import { parseEventBridgeEvent, parseLegacyNotification } from './marketplace-event';
+import { isAwsSnsCertificateUrl, parseSnsMessage, SnsVerifier, type SnsVerifierOptions } from './sns-message';
+
+export interface LifecycleRouteOptions {
+  /** Where EventBridge (API destination) or SNS posts lifecycle events. */
+  readonly path: string;
+  /**
+   * The secret your EventBridge connection sends (API key authorization) in `headerName`. Required for
+   * EventBridge deliveries; at least 16 characters. Compared in constant time.
+   */
+  readonly secret?: string;
+  /** Default 'x-api-key'. */
+  readonly headerName?: string;
+  /** Largest accepted body in bytes. Default 65 536. */
+  readonly maxBodyBytes?: number;
+  /** Accept legacy SNS notifications (signature-verified). Default off. */
+  readonly sns?: boolean | (SnsVerifierOptions & { readonly maxAgeMs?: number; readonly confirmSubscriptions?: boolean });
+}
+
+export interface DeliveryRequest {
+  /** Header names lower-cased, as Node gives them. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The raw body (string or Buffer), or a body the framework already parsed as JSON. */
+  readonly body: unknown;
+}
+
+export type LifecycleResult =
+  | { readonly status: 200; readonly body: { readonly outcome: ApplyOutcome | 'confirmed' } }
+  | { readonly status: 400 | 401 | 403 | 404 | 413 | 503; readonly body: { readonly error: { readonly code: string; readonly message: string } } };
+
+const STATUS: Partial<Record<ErrorCode, 400 | 401 | 403>> = {
+  [ErrorCodes.LIFECYCLE_MALFORMED]: 400,
+  [ErrorCodes.LIFECYCLE_STALE]: 400,
+  [ErrorCodes.LIFECYCLE_UNAUTHORIZED]: 401,
+  [ErrorCodes.SNS_SIGNATURE]: 403,
+};
+
+function failure(status: 400 | 401 | 403 | 404 | 413 | 503, code: string, message: string): LifecycleResult {
+  return { status, body: { error: { code, message } } };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function header(headers: DeliveryRequest['headers'], name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Receives lifecycle deliveries in any framework: EventBridge API destinations (secret header) and, if enabled,
+ * legacy SNS notifications (signature). Answers fast; nothing changes on a refused delivery.
+ */
+export class LifecycleReceiver {
+  private readonly secretDigest: Buffer | undefined;
+  private readonly headerName: string;
+  private readonly maxBodyBytes: number;
+  private readonly sns: SnsVerifier | undefined;
+  private readonly snsMaxAgeMs: number;
+  private readonly confirmSubscriptions: boolean;
+
+  constructor(
+    private readonly metering: Metering,
+    options: LifecycleRouteOptions,
+  ) {
+    if (options.secret !== undefined && (typeof options.secret !== 'string' || options.secret.length < 16)) {
+      throw new MeterkitError(ErrorCodes.OPTIONS, 'lifecycle.secret must be a string of at least 16 characters.');
+    }
+    if (options.secret === undefined && !options.sns) {
+      throw new MeterkitError(ErrorCodes.OPTIONS, 'lifecycle needs a secret (EventBridge API destination) or sns: true.');
+    }
+    this.secretDigest = options.secret === undefined ? undefined : digest(options.secret);
+    this.headerName = (options.headerName ?? 'x-api-key').toLowerCase();
+    this.maxBodyBytes = options.maxBodyBytes ?? 65_536;
+    const sns = options.sns === true ? {} : options.sns || undefined;
+    this.sns = sns === undefined ? undefined : new SnsVerifier(sns);
+    this.snsMaxAgeMs = sns?.maxAgeMs ?? 3_600_000;
+    this.confirmSubscriptions = sns?.confirmSubscriptions ?? true;
+  }
+
+  get bodyLimit(): number {
+    return this.maxBodyBytes;
+  }
+
+  async handle(request: DeliveryRequest): Promise<LifecycleResult> {
+    const raw = request.body;
+    const size = typeof raw === 'string' ? Buffer.byteLength(raw) : Buffer.isBuffer(raw) ? raw.length : 0;
+    if (size > this.maxBodyBytes) return failure(413, ErrorCodes.LIFECYCLE_MALFORMED, `Deliveries are limited to ${this.maxBodyBytes} bytes.`);
+    try {
+      const isSns = header(request.headers, 'x-amz-sns-message-type') !== undefined;
+      if (isSns) return await this.handleSns(raw);
+      this.authorize(request.headers);
+      const event = parseEventBridgeEvent(this.json(raw));
+      return { status: 200, body: { outcome: await this.metering.applyLifecycleEvent(event) } };
+    } catch (error) {
+      if (error instanceof MeterkitError && STATUS[error.code] !== undefined) return failure(STATUS[error.code]!, error.code, error.message);
+      if (error instanceof MeterkitError && error.code === ErrorCodes.OPTIONS) return failure(404, error.code, error.message);
+      return failure(503, ErrorCodes.STORE, 'The event could not be stored; deliver it again later.');
+    }
+  }
+
+  private authorize(headers: DeliveryRequest['headers']): void {
+    const given = header(headers, this.headerName);
+    if (this.secretDigest === undefined || given === undefined || !timingSafeEqual(digest(given), this.secretDigest)) {
+      throw new MeterkitError(ErrorCodes.LIFECYCLE_UNAUTHORIZED, 'Missing or wrong lifecycle secret.');
+    }
+  }
+
+  private json(raw: unknown): unknown {
+    if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) return raw;
+    try {
+      return JSON.parse(raw.toString());
+    } catch {
+      throw new MeterkitError(ErrorCodes.LIFECYCLE_MALFORMED, 'The body is not JSON.');
+    }
+  }
+
+  private async handleSns(raw: unknown): Promise<LifecycleResult> {
+    if (this.sns === undefined) throw new MeterkitError(ErrorCodes.OPTIONS, 'SNS deliveries are not enabled on this route.');
+    const message = parseSnsMessage(this.json(raw));
+    if (!/:aws-mp-(subscription|entitlement)-notification-[^:]+$/.test(message.TopicArn)) {
+      throw new MeterkitError(ErrorCodes.LIFECYCLE_MALFORMED, 'The SNS topic is not an AWS Marketplace notification topic.');
+    }
+    await this.sns.verify(message);
+    const timestamp = Date.parse(message.Timestamp);
+    if (Number.isNaN(timestamp) || Math.abs(this.metering.now() - timestamp) > this.snsMaxAgeMs) {
+      throw new MeterkitError(ErrorCodes.LIFECYCLE_STALE, 'The SNS message is too old (or from the future) and was refused as a replay.');
+    }
+    if (message.Type !== 'Notification') {
+      if (message.Type === 'SubscriptionConfirmation' && this.confirmSubscriptions) await this.confirm(message.SubscribeURL);
+      return { status: 200, body: { outcome: 'confirmed' } };
+    }
+    const event = parseLegacyNotification(message.MessageId, timestamp, message.Message);
+    return { status: 200, body: { outcome: await this.metering.applyLifecycleEvent(event) } };
+  }
+
+  private async confirm(subscribeUrl: string | undefined): Promise<void> {
+    if (subscribeUrl === undefined || !(this.sns!.isTrustedUrl(subscribeUrl) || isTrustedSubscribeUrl(subscribeUrl))) {
+      throw new MeterkitError(ErrorCodes.SNS_SIGNATURE, 'The SubscribeURL is not on an AWS SNS host.');
+    }
+    const response = await fetch(subscribeUrl, { signal: AbortSignal.timeout(5000), redirect: 'error' });
+    if (!response.ok) throw new Error(`SNS subscription confirmation answered ${response.status}`);
+  }
+}
+
+function isTrustedSubscribeUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return isAwsSnsCertificateUrl(new URL(`${url.origin}/x.pem`));
+  } catch {
+    return false;
+  }
+}
+
+/** A Lambda handler for lifecycle events delivered by an EventBridge rule directly, or through SQS. */
+export function createLifecycleHandler(metering: Metering) {
+  return async (input: unknown): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | { outcome: ApplyOutcome }> => {
+    const records = (input as { Records?: Array<{ messageId: string; body: string }> } | null)?.Records;
+    if (!Array.isArray(records)) return { outcome: await metering.applyLifecycleEvent(parseEventBridgeEvent(input)) };
+    const batchItemFailures: Array<{ itemIdentifier: string }> = [];
+    for (const record of records) {
+      try {
+        await metering.applyLifecycleEvent(parseEventBridgeEvent(JSON.parse(record.body)));
+      } catch (error) {
+        if (error instanceof MeterkitError && error.code === ErrorCodes.LIFECYCLE_MALFORMED) continue;
+        if (error instanceof SyntaxError) continue;
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures };
+  };
+}
