@@ -5,7 +5,7 @@ import {
   isMeterkitError,
   registrationError,
   type Metering,
-  type RegistrationResult,
+  type RegistrationResult, rateLimitedResult
 } from '@meterkit/core';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { ResolvedRegistration } from './options';
@@ -13,7 +13,6 @@ import type { ResolvedRegistration } from './options';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 /** The code of a 429 from the registration route (the core has no error for an HTTP rate limit). */
-export const RATE_LIMITED = 'ERR_METERKIT_RATE_LIMITED';
 
 /** A POST with no body and no content type is a registration without a token (400), not a wrong media type. */
 function isEmptyUntypedBody(req: Request): boolean {
@@ -63,7 +62,7 @@ export function registrationRoute(metering: Metering, options: ResolvedRegistrat
   return function meterkitRegistration(req: Request, res: Response, next: NextFunction): void {
     if (!limiter.take(req.ip ?? req.socket.remoteAddress ?? 'unknown')) {
       res.set('Retry-After', '60');
-      return send(res, registrationError(429, RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.'));
+      return send(res, rateLimitedResult());
     }
     if (req.is(FORM_TYPE) === false && !isEmptyUntypedBody(req)) {
       return send(res, registrationError(415, ErrorCodes.TOKEN_MALFORMED, `The registration form must be ${FORM_TYPE}.`));

@@ -1,7 +1,7 @@
 import { ErrorCodes } from '@meterkit/core';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
-import { RATE_LIMITED, type MeterkitOptions } from '../src';
+import { type MeterkitOptions } from '../src';
 import { listen, PRODUCT, REGISTER_PATH, startWorld, type World } from './support/world';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -113,7 +113,7 @@ describe('the registration route', () => {
     for (let i = 0; i < 5; i++) statuses.push((await agent.post(REGISTER_PATH).type('form').send({ 'x-amzn-marketplace-token': 'forged' })).status);
     expect(statuses).toEqual([400, 400, 400, 429, 429]);
     const limited = await agent.post(REGISTER_PATH).type('form').send({ 'x-amzn-marketplace-token': 'forged' });
-    expect(limited.body.error.code).toBe(RATE_LIMITED);
+    expect(limited.body.error.code).toBe(ErrorCodes.RATE_LIMITED);
     expect(limited.headers['retry-after']).toBe('60');
     expect(world.emu.inspect.calls('ResolveCustomer')).toHaveLength(3);
   });

@@ -1,4 +1,3 @@
 export { meterkit, meterkit as default } from './plugin';
 export type { MeterkitPluginOptions, IdentifyHook } from './options';
 export type { RouteMetering } from './types';
-export { RATE_LIMITED } from './registration-route';

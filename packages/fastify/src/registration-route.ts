@@ -5,7 +5,7 @@ import {
   parseForm,
   registrationError,
   type Metering,
-  type RegistrationResult,
+  type RegistrationResult, rateLimitedResult
 } from '@meterkit/core';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { ResolvedRegistration } from './options';
@@ -13,7 +13,6 @@ import type { ResolvedRegistration } from './options';
 const FORM = 'application/x-www-form-urlencoded';
 
 /** The code of a 429 from the registration route (core has no code for rate limiting). */
-export const RATE_LIMITED = 'ERR_METERKIT_RATE_LIMITED';
 
 function send(reply: FastifyReply, result: RegistrationResult): FastifyReply {
   if (result.status === 303) return reply.redirect(result.location, 303);
@@ -50,7 +49,7 @@ export function registerRegistrationRoute(fastify: FastifyInstance, metering: Me
 
     child.addHook('onRequest', async (request, reply) => {
       if (!limiter.take(request.ip)) {
-        return send(reply.header('retry-after', '60'), registrationError(429, RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.'));
+        return send(reply.header('retry-after', '60'), rateLimitedResult());
       }
     });
 

@@ -8,4 +8,3 @@ export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
 export { meterOf } from './request-meter';
-export { RATE_LIMITED } from './registration/registration.controller';

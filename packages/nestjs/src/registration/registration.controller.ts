@@ -1,12 +1,11 @@
 import { Controller, Inject, Req, Res, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { handleRegistration, registrationError, type Metering, type RegistrationResult } from '@meterkit/core';
+import { handleRegistration, rateLimitedResult, type Metering, type RegistrationResult } from '@meterkit/core';
 import { METERING, REGISTRATION_ROUTE } from '../metering.constants';
 import { readRegistrationForm } from './registration-form';
 import { RegistrationExceptionFilter } from './registration-exception.filter';
 import type { RegistrationRoute } from './registration-route';
 
-export const RATE_LIMITED = 'ERR_METERKIT_RATE_LIMITED';
 
 interface PlatformRequest {
   readonly headers: Record<string, string | string[] | undefined>;
@@ -36,7 +35,7 @@ export function createRegistrationController(): Type<unknown> {
     private async answer(request: PlatformRequest): Promise<RegistrationResult> {
       const options = this.route.options!;
       if (!this.route.limiter.take(request.ip ?? request.socket?.remoteAddress ?? 'unknown')) {
-        return registrationError(429, RATE_LIMITED, 'Too many registration attempts from this address; try again in a minute.');
+        return rateLimitedResult();
       }
       const read = readRegistrationForm(request, options.maxBodyBytes);
       if ('refused' in read) return read.refused;
