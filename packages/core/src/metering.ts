@@ -205,7 +205,10 @@ export class Metering {
     await this.persister.persist().catch(() => undefined);
     const finalUsage = await this.lifecycle.finalUsageCustomers();
     const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];
-    return this.flusher.flush(forced.length === 0 ? {} : { forceCustomerKeys: forced });
+    return this.flusher.flush({
+      ...(forced.length === 0 ? {} : { forceCustomerKeys: forced }),
+      ...(request.stopAt === undefined ? {} : { stopAt: request.stopAt }),
+    });
   }
 
   /**

@@ -67,6 +67,27 @@ describe('sending usage to AWS (BatchMeterUsage against the emulator)', () => {
     expect(emu.inspect.records().reduce((sum, r) => sum + r.quantity, 0)).toBe(120);
   });
 
+  it('stops at a time budget, hands the rest back, and the next flush completes the bill exactly', async () => {
+    world = await startWorld({}, { faults: { latencyMs: 150 } });
+    const { metering, emu } = world;
+    for (let c = 0; c < 3; c++) {
+      const meter = metering.meter(await world.license());
+      for (const dimension of DIMENSIONS) meter.record(dimension, 3);
+      await meter.commit();
+    }
+    world.setTime('2026-07-15T12:00:00Z');
+    expect(await metering.flush({ stopAt: Date.now() })).toMatchObject({ claimed: 0, calls: 0 });
+    const partial = await metering.flush({ stopAt: Date.now() + 100 });
+    expect(partial.sent).toBeGreaterThan(0);
+    expect(partial.sent).toBeLessThan(36);
+    expect(partial.released).toBe(36 - partial.sent);
+    emu.clock.advance(60_000);
+    const rest = await metering.flush();
+    expect(partial.sent + rest.sent).toBe(36);
+    expect(emu.inspect.records().reduce((sum, r) => sum + r.quantity, 0)).toBe(108);
+    expect(emu.inspect.duplicates()).toEqual([]);
+  });
+
   it('never mixes two products\' customers, or license and legacy records, in one call', async () => {
     world = await startWorld();
     const { metering, emu } = world;

@@ -35,9 +35,18 @@ export interface FlusherOptions {
 export interface FlushRequest {
   /** Send every unsettled hour of these customers now, the current one included (final-usage flush). */
   readonly forceCustomerKeys?: readonly string[];
+  /**
+   * Wall-clock time (ms epoch, Date.now) by which the flush must stop, e.g. a Lambda invocation's end minus a
+   * margin. No new batch starts after it; claimed records not yet sent are handed back for the next flush.
+   */
+  readonly stopAt?: number;
 }
 
 class ConfigurationStop extends Error {}
+
+function outOfTime(request: FlushRequest): boolean {
+  return request.stopAt !== undefined && Date.now() >= request.stopAt;
+}
 
 const MIN_RELEASE_DELAY_MS = 1000;
 
@@ -81,6 +90,7 @@ export class Flusher {
     let healthy = true;
     try {
       for (;;) {
+        if (outOfTime(request)) break;
         const now = this.o.clock();
         const claimed = await this.o.store.claim({
           now,
@@ -92,7 +102,7 @@ export class Flusher {
         });
         if (claimed.length === 0) break;
         report.claimed += claimed.length;
-        healthy = (await this.process(claimed, report)) && healthy;
+        healthy = (await this.process(claimed, report, request)) && healthy;
       }
     } catch (error) {
       if (!(error instanceof ConfigurationStop)) throw error;
@@ -103,7 +113,7 @@ export class Flusher {
   }
 
   /** Returns false when some records had to be handed back. */
-  private async process(claimed: readonly StoredRecord[], report: FlushReport): Promise<boolean> {
+  private async process(claimed: readonly StoredRecord[], report: FlushReport, request: FlushRequest): Promise<boolean> {
     const now = this.o.clock();
     const wires: WireRecord[] = [];
     const terminal: Array<{ record: StoredRecord; state: TerminalState; reason: string }> = [];
@@ -129,6 +139,10 @@ export class Flusher {
     let healthy = true;
     const batches = toBatches(wires);
     for (let i = 0; i < batches.length; i++) {
+      if (outOfTime(request)) {
+        await this.release(batches.slice(i).flatMap((b) => b.records), 'FlushTimeBudget', 0, report);
+        return false;
+      }
       try {
         healthy = (await this.sendBatch(batches[i]!, 0, report)) && healthy;
       } catch (error) {
