@@ -29,6 +29,7 @@ export { createMeteringClient, type AwsOptions } from './aws/metering-client';
 export {
   recordId,
   TERMINAL_STATES,
+  REDRIVABLE_STATES,
   type UsageStore,
   type StoredRecord,
   type RecordState,

@@ -119,6 +119,21 @@ export async function release(client: Queryable, t: Tables, releases: readonly R
   );
 }
 
+/** Puts rejected, not-subscribed and waiting pending records back in line, due now; returns the ids moved. */
+export async function redrive(client: Queryable, t: Tables, ids: readonly string[], now: number): Promise<string[]> {
+  const unique = [...new Set(ids)].sort(compare);
+  if (unique.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE ${t.records}
+     SET state = 'pending', next_attempt_at = $2, reason = NULL, settled_at = NULL, metering_record_id = NULL
+     WHERE id = ANY($1::text[]) AND state IN ('rejected', 'not-subscribed', 'pending')
+     RETURNING id`,
+    [unique, now],
+  );
+  const moved = new Set(rows.map((row) => row.id));
+  return [...new Set(ids)].filter((id) => moved.has(id));
+}
+
 /** One entry per id, the first given, in id order so that concurrent updates lock rows in the same order. */
 function firstById<T extends { readonly id: string }>(entries: readonly T[]): T[] {
   const byId = new Map<string, T>();

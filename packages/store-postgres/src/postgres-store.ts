@@ -103,6 +103,10 @@ export class PostgresStore implements UsageStore {
     return this.run('release records', () => claims.release(this.pool, this.tables, releases, owner));
   }
 
+  async redrive(ids: readonly string[], now: number): Promise<string[]> {
+    return this.run('redrive records', () => claims.redrive(this.pool, this.tables, ids, now));
+  }
+
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
     return this.run('list records', () => queries.listRecords(this.pool, this.tables, query));
   }

@@ -10,7 +10,7 @@ import {
   sameFrozenUsage,
 } from './frozen-usage';
 import type { AllocationRow } from './frozen-usage';
-import { TERMINAL_STATES, recordId } from './usage-store';
+import { REDRIVABLE_STATES, TERMINAL_STATES, recordId } from './usage-store';
 import type {
   AddUsageResult,
   ClaimRequest,
@@ -174,6 +174,22 @@ export class MemoryStore implements UsageStore {
       record.nextAttemptAt = release.nextAttemptAt;
       setOptional(record, 'reason', release.reason);
     }
+  }
+
+  async redrive(ids: readonly string[], now: number): Promise<string[]> {
+    this.assertOpen();
+    const moved: string[] = [];
+    for (const id of new Set(ids)) {
+      const record = this.records.get(id)?.record;
+      if (record === undefined || !REDRIVABLE_STATES.includes(record.state)) continue;
+      record.state = 'pending';
+      record.nextAttemptAt = now;
+      delete record.settledAt;
+      delete record.reason;
+      delete record.meteringRecordId;
+      moved.push(id);
+    }
+    return moved;
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {

@@ -21,6 +21,9 @@ export type RecordState =
 
 export type TerminalState = Exclude<RecordState, 'open' | 'pending' | 'sending'>;
 
+/** The states redrive() moves back to pending. */
+export const REDRIVABLE_STATES: readonly RecordState[] = ['rejected', 'not-subscribed', 'pending'];
+
 export const TERMINAL_STATES: readonly TerminalState[] = [
   'sent',
   'not-subscribed',
@@ -152,6 +155,14 @@ export interface UsageStore {
 
   listRecords(query?: RecordQuery): Promise<StoredRecord[]>;
   stats(): Promise<StoreStats>;
+
+  /**
+   * Optional. Puts records that failed back in line after the cause was fixed: records in state `rejected`
+   * or `not-subscribed`, and `pending` records waiting for a retry, become `pending` with nextAttemptAt = now
+   * and no reason; attempts are kept. Never touches open, sending, sent, duplicate, expired or dry-run records.
+   * Returns the ids it moved. The caller checks AWS's submission window first.
+   */
+  redrive?(ids: readonly string[], now: number): Promise<string[]>;
 
   /** Inserts or replaces a customer. */
   putCustomer(customer: CustomerRecord): Promise<void>;

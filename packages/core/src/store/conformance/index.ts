@@ -6,6 +6,7 @@ import type { ConformanceOptions, StoreFactory } from './context';
 import { describeCustomers } from './customers.conformance';
 import { describeLifecycle } from './lifecycle.conformance';
 import { describeListRecords, describeStats } from './query.conformance';
+import { describeRedrive } from './redrive.conformance';
 import { describeSetTotal } from './set-total.conformance';
 import { describeAddUsage, describeFreezing } from './usage.conformance';
 
@@ -48,6 +49,7 @@ export function describeUsageStoreConformance(
     describeListRecords(store);
     describeStats(store);
     describeCustomers(store);
+    describeRedrive(store);
     if (options.sharedStoreFactory !== undefined) describeConcurrentClaims(options.sharedStoreFactory, context);
   });
 }

@@ -119,6 +119,10 @@ export class SqliteStore implements UsageStore {
     this.run('release records', (ops) => ops.release(releases, owner));
   }
 
+  async redrive(ids: readonly string[], now: number): Promise<string[]> {
+    return this.run('redrive records', (ops) => ops.redrive([...new Set(ids)], now));
+  }
+
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
     return this.run('list records', (ops) => ops.listRecords(query));
   }
@@ -252,6 +256,10 @@ function createOperations(db: Database.Database, sql: Statements) {
         sql.release.run({ id: release.id, owner, nextAttemptAt: release.nextAttemptAt, reason: release.reason ?? null });
       }
     }).immediate,
+
+    redrive: db.transaction((ids: readonly string[], now: number): string[] =>
+      ids.filter((id) => sql.redrive.run({ id, now }).changes === 1),
+    ).immediate,
 
     listRecords: (query: RecordQuery): StoredRecord[] =>
       sql.listRecords

@@ -66,6 +66,10 @@ export function prepareStatements(db: Database.Database) {
       UPDATE usage_records
       SET state = 'pending', next_attempt_at = @nextAttemptAt, reason = @reason, lease_owner = NULL, lease_until = NULL
       WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+    redrive: prepare<[{ id: string; now: number }]>(`
+      UPDATE usage_records
+      SET state = 'pending', next_attempt_at = @now, reason = NULL, settled_at = NULL, metering_record_id = NULL
+      WHERE id = @id AND state IN ('rejected', 'not-subscribed', 'pending')`),
 
     listRecords: prepare<
       [{ states: string | null; customerKey: string | null; hourFrom: number | null; hourTo: number | null; limit: number }],
