@@ -2,10 +2,15 @@ import type { Metering } from '@meterkit/core';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { attachMeter } from './attach-meter';
 import { count } from './count';
+import { lifecycleRoute } from './lifecycle-route';
 import { resolveOptions, type MeterkitOptions } from './options';
 import { registrationRoute } from './registration-route';
+import { subscribeHook } from './subscription-hook';
 
-/** `app.use(metering)`: attaches `req.meter`, serves the registration route, and manages the core's lifecycle. */
+/**
+ * `app.use(metering)`: attaches `req.meter`, serves the registration and lifecycle routes, and manages the core's
+ * timers.
+ */
 export interface MeterkitMiddleware extends RequestHandler {
   /** Route middleware counting `quantity` (default 1) units of `dimension` for every request through it. */
   count(dimension: string, quantity?: number): RequestHandler;
@@ -23,6 +28,8 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
   const resolved = resolveOptions(options);
   const router = Router();
   if (resolved.registration !== undefined) router.post(resolved.registration.path, registrationRoute(metering, resolved.registration));
+  if (resolved.lifecycle !== undefined) router.post(resolved.lifecycle.path, lifecycleRoute(metering, resolved.lifecycle));
+  const unsubscribe = resolved.onSubscriptionChange === undefined ? () => undefined : subscribeHook(metering, resolved.onSubscriptionChange);
   router.use(attachMeter(metering, resolved));
   if (resolved.start) metering.start();
 
@@ -31,7 +38,10 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
   };
   return Object.assign(middleware, {
     count,
-    close: () => metering.close(),
+    close: () => {
+      unsubscribe();
+      return metering.close();
+    },
     metering,
   });
 }

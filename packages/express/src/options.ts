@@ -4,12 +4,21 @@ import {
   MeterkitError,
   type CommitPolicy,
   type Identified,
+  type LifecycleRouteOptions,
   type RegistrationRouteOptions,
+  type SubscriptionEvent,
 } from '@meterkit/core';
 import type { Request } from 'express';
 
 /** The registration route: where AWS Marketplace posts buyers after "Set up your account". */
 export type RegistrationOptions = RegistrationRouteOptions<Request>;
+
+/**
+ * The lifecycle route (POST): where an EventBridge API destination (and, with `sns`, a legacy SNS subscription)
+ * delivers AWS Marketplace agreement and license events. `secret` is what the connection sends in `headerName`
+ * (default 'x-api-key'); bodies are read raw on this route only, up to `maxBodyBytes` (default 65 536).
+ */
+export type LifecycleOptions = LifecycleRouteOptions;
 
 export interface MeterkitOptions extends CommitPolicy {
   /**
@@ -20,6 +29,13 @@ export interface MeterkitOptions extends CommitPolicy {
   readonly identify: (req: Request) => Identified | Promise<Identified>;
   /** Mounts the registration route (POST) when given. Default: no route. */
   readonly registration?: RegistrationOptions;
+  /** Mounts the lifecycle route (POST) when given. Default: no route. */
+  readonly lifecycle?: LifecycleOptions;
+  /**
+   * Called on every subscription change (activated, updated, renewed, replaced, deprovisioning, ended) to grant or
+   * revoke access. Not awaited by the delivery; an error it throws or rejects with is logged (console.error).
+   */
+  readonly onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
   /** Start the core's persist and flush timers (`metering.start()`). Default true. */
   readonly start?: boolean;
   /** Which responses are billed. Default: status below 500. */
@@ -36,6 +52,8 @@ export interface ResolvedRegistration extends RegistrationOptions {
 export interface ResolvedOptions {
   readonly identify: MeterkitOptions['identify'];
   readonly registration: ResolvedRegistration | undefined;
+  readonly lifecycle: LifecycleOptions | undefined;
+  readonly onSubscriptionChange: MeterkitOptions['onSubscriptionChange'];
   readonly start: boolean;
   readonly policy: CommitPolicy;
 }
@@ -67,6 +85,16 @@ function resolveRegistration(options: RegistrationOptions | undefined): Resolved
   };
 }
 
+function resolveLifecycle(options: LifecycleOptions | undefined): LifecycleOptions | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
+  if (typeof options.path !== 'string' || !options.path.startsWith('/')) fail(`lifecycle.path must start with "/", got ${JSON.stringify(options.path)}.`);
+  if (options.headerName !== undefined && (typeof options.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.headerName))) {
+    fail('lifecycle.headerName must be an HTTP header name.');
+  }
+  return { ...options, maxBodyBytes: integer('lifecycle.maxBodyBytes', options.maxBodyBytes, 65_536, 1024, 1_048_576) };
+}
+
 /** Validates the adapter's options once, at meterkit(), and fills in the documented defaults. */
 export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object with at least `identify`.');
@@ -74,9 +102,17 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   if (options.commitOn !== undefined && typeof options.commitOn !== 'function') fail('commitOn must be a function (statusCode) => boolean.');
   if (options.commitAborted !== undefined && typeof options.commitAborted !== 'boolean') fail('commitAborted must be a boolean.');
   if (options.start !== undefined && typeof options.start !== 'boolean') fail('start must be a boolean.');
+  if (options.onSubscriptionChange !== undefined && typeof options.onSubscriptionChange !== 'function') fail('onSubscriptionChange must be a function (event) => void.');
   const policy: CommitPolicy = {
     ...(options.commitOn === undefined ? {} : { commitOn: options.commitOn }),
     ...(options.commitAborted === undefined ? {} : { commitAborted: options.commitAborted }),
   };
-  return { identify: options.identify, registration: resolveRegistration(options.registration), start: options.start ?? true, policy };
+  return {
+    identify: options.identify,
+    registration: resolveRegistration(options.registration),
+    lifecycle: resolveLifecycle(options.lifecycle),
+    onSubscriptionChange: options.onSubscriptionChange,
+    start: options.start ?? true,
+    policy,
+  };
 }

@@ -33,8 +33,14 @@ function install(app: string, tarball: string, name: string): Record<string, str
   const target = join(app, 'node_modules', name);
   mkdirSync(target, { recursive: true });
   run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], app);
-  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
-  return { ...manifest.dependencies, ...manifest.peerDependencies };
+  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  // Optional peers (telemetry) are not installed: the package must work without them.
+  const peers = Object.entries(manifest.peerDependencies ?? {}).filter(([peer]) => manifest.peerDependenciesMeta?.[peer]?.optional !== true);
+  return { ...manifest.dependencies, ...Object.fromEntries(peers) };
 }
 
 function linkFromWorkspace(app: string, name: string): void {
