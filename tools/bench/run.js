@@ -1,79 +1,80 @@
 #!/usr/bin/env node
-// Hot-path benchmark: meterkit's request meter against the counter sellers hand-write (a Map keyed by a string
-// built per record). Figures are ratios against that baseline, measured in the same run.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { createMetering, silentLogger } = require('@meterkit/core');
+// Runs the benchmark suites, each in its own process, and writes the figures to docs/benchmarks.json and between
+// the bench markers of docs/benchmarks.md. `node tools/bench/run.js [overhead|recording|persistence|flush ...]`
+// runs some suites and keeps the others' last figures. BENCH_QUICK=1 shrinks every workload for a smoke run.
+const { spawn } = require('node:child_process');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { join, relative } = require('node:path');
+const { parseResult } = require('./lib/child-result');
+const { machine } = require('./lib/machine');
+const { renderFigures, spliceFigures } = require('./lib/report');
 
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2_000_000);
-const RECORDS_PER_REQUEST = 3;
-const ROUNDS = 5;
+const ROOT = join(__dirname, '..', '..');
+const JSON_FILE = join(ROOT, 'docs', 'benchmarks.json');
+const MD_FILE = join(ROOT, 'docs', 'benchmarks.md');
 
-const customers = Array.from({ length: 100 }, (_, i) => ({
-  kind: 'license',
-  licenseArn: `arn:aws:license-manager::111111111111:license:l-${String(i).padStart(32, '0')}`,
-  customerAwsAccountId: String(222222222222 + i),
-  productCode: 'prod-bench',
-}));
-const dimensions = ['api_calls', 'gb_processed', 'seats'];
+const SUITES = {
+  overhead: { file: 'overhead.js', nodeArgs: [] },
+  recording: { file: 'recording.js', nodeArgs: ['--expose-gc'] },
+  persistence: { file: 'persistence.js', nodeArgs: [] },
+  flush: { file: 'flush.js', nodeArgs: [] },
+};
 
-function baseline() {
-  const counts = new Map();
-  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
-  for (let r = 0; r < REQUESTS; r++) {
-    const customer = customers[r % customers.length];
-    for (let d = 0; d < RECORDS_PER_REQUEST; d++) {
-      const key = `${customer.licenseArn}|${customer.customerAwsAccountId}|${dimensions[d]}|${hour}`;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+function runChild(name) {
+  const { file, nodeArgs } = SUITES[name];
+  const script = join(__dirname, 'suites', file);
+  const args = [...nodeArgs, relative(ROOT, script)];
+  const command = `${process.env.BENCH_QUICK === '1' ? 'BENCH_QUICK=1 ' : ''}node ${args.join(' ')}`;
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${command} exited with ${code}`));
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      resolve({ command, seconds, machine: machine(), result: parseResult(stdout) });
+    });
+  });
+}
+
+/** The checks the suites assert: flush calls = ceil(N/25), every unit billed once. */
+function checks(data) {
+  const list = [];
+  const flush = data.suites.flush?.result;
+  if (flush !== undefined) {
+    for (const e of [...flush.economy, ...flush.speed]) list.push([`flush N=${e.pairs} latency ${e.latencyMs} ms: ${e.calls} calls, expected ${e.expectedCalls}`, e.pass]);
   }
-  return counts.size;
-}
-
-const metering = createMetering({
-  products: [{ productCode: 'prod-bench', dimensions }],
-  store: 'memory',
-  logger: silentLogger,
-  autoStart: false,
-});
-
-function meterkit() {
-  for (let r = 0; r < REQUESTS; r++) {
-    const meter = metering.meter(customers[r % customers.length]);
-    meter.record('api_calls').record('gb_processed', 2).record('seats');
-    void meter.commit();
+  for (const f of data.suites.overhead?.result.frameworks ?? []) {
+    list.push([`${f.framework}: ${f.billing.unitsStored} units stored for ${f.billing.answered}..${f.billing.sent} requests`, f.billing.pass]);
   }
-}
-
-function measure(fn) {
-  const start = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function best(fn) {
-  let fastest = Infinity;
-  for (let i = 0; i < ROUNDS; i++) fastest = Math.min(fastest, measure(fn));
-  return fastest;
+  return list;
 }
 
 async function main() {
-  baseline();
-  meterkit();
-  const records = REQUESTS * RECORDS_PER_REQUEST;
-  const base = best(baseline);
-  const mk = best(meterkit);
-  const heapBefore = process.memoryUsage().heapUsed;
-  await metering.persist();
-  const rows = [
-    ['hand-written Map counter, string key per record (baseline)', records / base, 1],
-    ['meterkit: meter(customer) + 3 x record() + commit() per request', records / mk, base / mk],
-  ];
-  console.log(`node ${process.version}, ${REQUESTS.toLocaleString('en-US')} requests x ${RECORDS_PER_REQUEST} records, best of ${ROUNDS}`);
-  console.log('| path | records/s | vs baseline |');
-  console.log('|---|---|---|');
-  for (const [name, rate, ratio] of rows) console.log(`| ${name} | ${(rate / 1e6).toFixed(1)} M | ${ratio.toFixed(2)}x |`);
-  console.log(`heap after aggregation: ${(heapBefore / 1024 / 1024).toFixed(0)} MiB`);
-  await metering.close();
+  const wanted = process.argv.slice(2);
+  for (const name of wanted) if (SUITES[name] === undefined) throw new Error(`unknown suite ${name}; known: ${Object.keys(SUITES).join(', ')}`);
+  const names = wanted.length > 0 ? wanted : Object.keys(SUITES);
+  const data = existsSync(JSON_FILE) && wanted.length > 0 ? JSON.parse(readFileSync(JSON_FILE, 'utf8')) : { suites: {} };
+  for (const name of names) {
+    console.error(`bench: ${name}...`);
+    data.suites[name] = await runChild(name);
+    console.error(`bench: ${name} done in ${data.suites[name].seconds.toFixed(1)} s`);
+  }
+  data.machine = machine();
+  writeFileSync(JSON_FILE, `${JSON.stringify(data, null, 2)}\n`);
+  const figures = renderFigures(data);
+  writeFileSync(MD_FILE, spliceFigures(readFileSync(MD_FILE, 'utf8'), figures));
+  console.log(figures);
+  const results = checks(data);
+  for (const [what, ok] of results) console.log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
+  console.log(`wrote ${relative(ROOT, JSON_FILE)} and ${relative(ROOT, MD_FILE)}`);
+  if (results.some(([, ok]) => !ok)) process.exitCode = 1;
 }
 
 main().catch((error) => {

@@ -1,0 +1,80 @@
+// The same route (GET /hello answering {"ok":true}) in each framework, bare, with meterkit recording one
+// api_calls unit per request, or with the rate limiter users of that framework already accept.
+const { PRODUCT } = require('../lib/fixtures');
+
+const ROUTE = '/hello';
+const DIMENSION = 'api_calls';
+const NO_LIMIT = 1_000_000_000;
+
+/** Tenant id a request bills: one header, set by the load generator. */
+const identify = (request) => request.headers['x-tenant'];
+
+async function express(variant, metering) {
+  const createApp = require('express');
+  const app = createApp();
+  app.disable('x-powered-by');
+  const handler = (req, res) => res.json({ ok: true });
+  if (variant === 'bare') {
+    app.get(ROUTE, handler);
+  } else if (variant === 'meterkit') {
+    const { meterkit } = require('@meterkit/express');
+    const mk = meterkit(metering, { identify });
+    app.use(mk);
+    app.get(ROUTE, mk.count(DIMENSION), handler);
+  } else if (variant === 'reference') {
+    const { rateLimit } = require('express-rate-limit');
+    app.use(rateLimit({ windowMs: 60_000, limit: NO_LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
+    app.get(ROUTE, handler);
+  } else throw new Error(`unknown variant ${variant}`);
+  const server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  return { port: server.address().port, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+async function fastify(variant, metering) {
+  const Fastify = require('fastify');
+  const app = Fastify({ logger: false });
+  const handler = async () => ({ ok: true });
+  if (variant === 'bare') {
+    app.get(ROUTE, handler);
+  } else if (variant === 'meterkit') {
+    const { meterkit } = require('@meterkit/fastify');
+    await app.register(meterkit, { metering, identify });
+    app.get(ROUTE, { config: { metering: { dimension: DIMENSION } } }, handler);
+  } else if (variant === 'reference') {
+    await app.register(require('@fastify/rate-limit'), { max: NO_LIMIT, timeWindow: 60_000 });
+    app.get(ROUTE, handler);
+  } else throw new Error(`unknown variant ${variant}`);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { port: app.server.address().port, close: () => app.close() };
+}
+
+async function nest(variant, metering) {
+  require('reflect-metadata');
+  const { Controller, Get, Module } = require('@nestjs/common');
+  const { NestFactory } = require('@nestjs/core');
+  class HelloController {
+    hello() {
+      return { ok: true };
+    }
+  }
+  const decorators = [Get(ROUTE.slice(1))];
+  const imports = [];
+  if (variant === 'meterkit') {
+    const { MeteringModule, Metered } = require('@meterkit/nestjs');
+    decorators.push(Metered(DIMENSION));
+    imports.push(MeteringModule.forRoot({ metering, identify }));
+  } else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`);
+  Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
+  Reflect.decorate([Controller()], HelloController);
+  class AppModule {}
+  Reflect.decorate([Module({ imports, controllers: [HelloController] })], AppModule);
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  return { port: app.getHttpServer().address().port, close: () => app.close() };
+}
+
+const frameworks = { express, fastify, nest };
+
+module.exports = { frameworks, PRODUCT, DIMENSION, ROUTE };

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// One benchmark server in its own process: `node tools/bench/http/server.js <framework> <variant> [tenants]`.
+// Reports { port } over IPC; on 'stop' it persists, reports the units meterkit stored, and exits.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const { mkdtempSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const { createMetering, silentLogger } = require('@meterkit/core');
+const { licenseCustomer } = require('../lib/fixtures');
+const { frameworks, PRODUCT, DIMENSION } = require('./apps');
+
+const [framework, variant, tenantArg] = process.argv.slice(2);
+const tenants = Number(tenantArg ?? 10);
+
+/** What users get by default: the SQLite store in a file, interval durability (persisted every second). */
+async function meteringWithTenants(dir) {
+  const metering = createMetering({
+    products: [{ productCode: PRODUCT, dimensions: [DIMENSION] }],
+    store: `sqlite:${join(dir, 'meterkit.db')}`,
+    durability: 'interval',
+    logger: silentLogger,
+    aws: { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
+    flushIntervalMs: 3_600_000,
+  });
+  for (let i = 0; i < tenants; i++) {
+    const customer = await metering.putCustomer({ identity: licenseCustomer(i), status: 'active' });
+    await metering.linkTenant(customer.key, `tenant-${i}`);
+  }
+  return metering;
+}
+
+async function storedUnits(metering) {
+  await metering.persist();
+  const records = await metering.store.listRecords();
+  return records.reduce((sum, r) => sum + r.quantity, 0);
+}
+
+async function main() {
+  const build = frameworks[framework];
+  if (build === undefined) throw new Error(`unknown framework ${framework}`);
+  const dir = variant === 'meterkit' ? mkdtempSync(join(tmpdir(), 'meterkit-bench-')) : undefined;
+  const metering = dir === undefined ? undefined : await meteringWithTenants(dir);
+  const server = await build(variant, metering);
+  process.on('message', async (message) => {
+    if (message !== 'stop') return;
+    const units = metering === undefined ? null : await storedUnits(metering);
+    await server.close();
+    if (metering !== undefined) await metering.close().catch(() => undefined);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    process.send({ units }, () => process.exit(0));
+  });
+  process.send({ port: server.port });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,18 @@
+// Customers and products shared by the suites: Concurrent Agreements (license) identities, as AWS issues them.
+const PRODUCT = 'prod-bench';
+const DIMENSIONS = ['api_calls', 'gb_processed', 'seats', ...Array.from({ length: 22 }, (_, i) => `d${String(i).padStart(2, '0')}`)];
+
+function licenseCustomer(i, productCode = PRODUCT) {
+  return {
+    kind: 'license',
+    licenseArn: `arn:aws:license-manager::111111111111:license:l-${String(i).padStart(32, '0')}`,
+    customerAwsAccountId: String(222222222222 + i),
+    productCode,
+  };
+}
+
+function customers(count, productCode = PRODUCT) {
+  return Array.from({ length: count }, (_, i) => licenseCustomer(i, productCode));
+}
+
+module.exports = { PRODUCT, DIMENSIONS, licenseCustomer, customers };

@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Request overhead per framework: the same route bare, with meterkit recording one unit per request (SQLite
+// default store in a temp dir, interval durability), and with the framework's usual rate limiter as a reference.
+// Each server runs in its own process; autocannon runs here. Variants alternate within each round; the figures
+// are medians over the rounds of the per-round ratio to bare. A figure short of its target gets a CPU profile.
+const { fork } = require('node:child_process');
+const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+const autocannon = require('autocannon');
+const { runSuite } = require('../lib/child-result');
+const { summarizeProfile } = require('../lib/cpu-profile');
+const { sizes } = require('../lib/sizes');
+const { median } = require('../lib/stats');
+
+const SERVER = join(__dirname, '..', 'http', 'server.js');
+const TARGET_RATIO = 0.95;
+const PLAN = [
+  { framework: 'express', variants: ['bare', 'meterkit', 'reference'], reference: 'express-rate-limit 8 (memory store)' },
+  { framework: 'fastify', variants: ['bare', 'meterkit', 'reference'], reference: '@fastify/rate-limit 11 (memory store)' },
+  { framework: 'nest', variants: ['bare', 'meterkit'], reference: null },
+];
+
+function startServer(framework, variant, execArgv = []) {
+  const child = fork(SERVER, [framework, variant, String(sizes.http.tenants)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)));
+    child.once('message', ({ port }) => {
+      child.removeAllListeners('exit');
+      resolve({
+        port,
+        stop: () =>
+          new Promise((done, fail) => {
+            child.once('message', done);
+            child.once('exit', (code) => (code === 0 ? undefined : fail(new Error(`${framework}/${variant} server exited with ${code}`))));
+            child.send('stop');
+          }).then(async (reply) => {
+            if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+            return reply;
+          }),
+      });
+    });
+  });
+}
+
+function requests() {
+  return Array.from({ length: sizes.http.tenants }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
+}
+
+async function load(port, seconds) {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  }
+  return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent };
+}
+
+async function profileMeterkit(framework) {
+  const dir = mkdtempSync(join(tmpdir(), 'meterkit-bench-prof-'));
+  try {
+    const server = await startServer(framework, 'meterkit', ['--cpu-prof', '--cpu-prof-dir', dir]);
+    // Long enough that start-up (module loading, opening the store) is a small share of the samples.
+    await load(server.port, sizes.http.warmupSeconds + 2 * sizes.http.seconds);
+    await server.stop();
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (file === undefined) return { error: 'no profile written' };
+    return summarizeProfile(join(dir, file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measureFramework({ framework, variants, reference }) {
+  const { rounds, seconds, warmupSeconds } = sizes.http;
+  const servers = {};
+  for (const v of variants) servers[v] = await startServer(framework, v);
+  // 2xx answers autocannon counted, and requests it sent: those in flight when a load ends are served (and
+  // billed) after autocannon stopped counting, so the units stored lie between the two.
+  const ok = Object.fromEntries(variants.map((v) => [v, 0]));
+  const sent = Object.fromEntries(variants.map((v) => [v, 0]));
+  const count = (v, s) => {
+    ok[v] += s.ok;
+    sent[v] += s.sent;
+    return s;
+  };
+  const samples = Object.fromEntries(variants.map((v) => [v, []]));
+  try {
+    for (const v of variants) count(v, await load(servers[v].port, warmupSeconds));
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order so that no variant always runs first (or right after another's load).
+      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
+      for (const v of order) {
+        samples[v].push(count(v, await load(servers[v].port, seconds)));
+      }
+    }
+  } finally {
+    for (const v of variants) {
+      const { units } = await servers[v].stop();
+      if (v === 'meterkit') servers[v].units = units;
+    }
+  }
+  const ratioTo = (v) => median(samples[v].map((s, i) => s.rps / samples.bare[i].rps));
+  const p99Diff = (v) => median(samples[v].map((s, i) => s.p99 - samples.bare[i].p99));
+  const row = (v) => ({ rps: median(samples[v].map((s) => s.rps)), p99Ms: median(samples[v].map((s) => s.p99)) });
+  const result = {
+    framework,
+    rounds,
+    seconds,
+    connections: sizes.http.connections,
+    bare: row('bare'),
+    meterkit: { ...row('meterkit'), ratio: ratioTo('meterkit'), p99DiffMs: p99Diff('meterkit') },
+    reference: reference === null ? null : { name: reference, ...row('reference'), ratio: ratioTo('reference'), p99DiffMs: p99Diff('reference') },
+    billing: {
+      answered: ok.meterkit,
+      sent: sent.meterkit,
+      unitsStored: servers.meterkit.units,
+      pass: servers.meterkit.units >= ok.meterkit && servers.meterkit.units <= sent.meterkit,
+    },
+  };
+  const refRatio = result.reference?.ratio ?? 0;
+  result.meterkit.meetsTarget = result.meterkit.ratio >= TARGET_RATIO && result.meterkit.ratio >= refRatio;
+  if (!result.meterkit.meetsTarget) result.profile = await profileMeterkit(framework);
+  return result;
+}
+
+runSuite(async () => {
+  const frameworks = [];
+  for (const plan of PLAN) frameworks.push(await measureFramework(plan));
+  return { targetRatio: TARGET_RATIO, frameworks };
+});
