@@ -1,0 +1,3 @@
+export { DynamoDbStore } from './dynamodb-store';
+export type { DynamoDbStoreOptions } from './options';
+export { tableDefinition } from './table-layout';

@@ -1,0 +1,87 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { ErrorCodes, MeterkitError } from '@meterkit/core';
+
+export interface DynamoDbStoreOptions {
+  /** A client your app already has. The store uses it as is and never destroys it. */
+  readonly client?: DynamoDBClient;
+  /** Table holding meterkit's items. Default `'meterkit'`. */
+  readonly tableName?: string;
+  /** Region of the client the store builds when no `client` is given. Default: the SDK's resolution (AWS_REGION). */
+  readonly region?: string;
+  /** Endpoint of the client the store builds (DynamoDB Local, dynalite). Default: AWS. */
+  readonly endpoint?: string;
+  /** Credentials of the client the store builds. Default: the SDK's provider chain. */
+  readonly credentials?: DynamoDBClientConfig['credentials'];
+  /** Attempts per DynamoDB call of the client the store builds, throttling included (SDK retry). Default 8. */
+  readonly maxAttempts?: number;
+  /**
+   * Settled records get `expiresAt` (epoch seconds) this long after they settle, for DynamoDB's TTL to delete
+   * them. Enable TTL on `expiresAt` in the table. Default: none (settled records are kept).
+   */
+  readonly settledTtlSeconds?: number;
+  /** How often a write that lost a race (conditional check failed) is re-read and retried. Default 20. */
+  readonly conflictRetries?: number;
+  /**
+   * A multi-record write interrupted by a crash is finished by the next claim after this many ms (wall clock).
+   * Default 60 000.
+   */
+  readonly recoverBatchesAfterMs?: number;
+  /** Records leased or frozen in parallel by one claim. Default 16. */
+  readonly concurrency?: number;
+}
+
+export interface ResolvedDynamoDbOptions {
+  readonly client: DynamoDBClient;
+  readonly ownsClient: boolean;
+  readonly tableName: string;
+  readonly settledTtlSeconds: number | undefined;
+  readonly conflictRetries: number;
+  readonly recoverBatchesAfterMs: number;
+  readonly concurrency: number;
+}
+
+function fail(message: string): never {
+  throw new MeterkitError(ErrorCodes.OPTIONS, `DynamoDbStore: ${message}`);
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${name} must be an integer between ${min} and ${max}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+/** Validates the store options once and fills in the documented defaults. Throws ERR_METERKIT_OPTIONS. */
+export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): ResolvedDynamoDbOptions {
+  if (options === null || typeof options !== 'object') fail('options must be an object.');
+  const tableName = options.tableName ?? 'meterkit';
+  if (typeof tableName !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(tableName)) {
+    fail(`tableName must be 3-255 characters of A-Z, a-z, 0-9, _ - and ., got ${JSON.stringify(tableName)}.`);
+  }
+  if (options.client !== undefined && (options.endpoint !== undefined || options.region !== undefined || options.credentials !== undefined)) {
+    fail('give either `client` or `region`/`endpoint`/`credentials`, not both.');
+  }
+  const settledTtlSeconds =
+    options.settledTtlSeconds === undefined ? undefined : integer('settledTtlSeconds', options.settledTtlSeconds, 0, 60, 10 * 365 * 86_400);
+  const common = {
+    tableName,
+    settledTtlSeconds,
+    conflictRetries: integer('conflictRetries', options.conflictRetries, 20, 1, 1000),
+    recoverBatchesAfterMs: integer('recoverBatchesAfterMs', options.recoverBatchesAfterMs, 60_000, 0, 86_400_000),
+    concurrency: integer('concurrency', options.concurrency, 16, 1, 256),
+  };
+  if (options.client !== undefined) {
+    if (typeof (options.client as { send?: unknown }).send !== 'function') fail('client must be a DynamoDBClient.');
+    return { ...common, client: options.client, ownsClient: false };
+  }
+  const maxAttempts = integer('maxAttempts', options.maxAttempts, 8, 1, 50);
+  const client = new DynamoDBClient({
+    maxAttempts,
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  });
+  return { ...common, client, ownsClient: true };
+}

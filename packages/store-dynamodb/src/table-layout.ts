@@ -1,0 +1,79 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds everything (single-table design):
+ *
+ * | item             | pk                | sk                         | notes                                              |
+ * |------------------|-------------------|----------------------------|----------------------------------------------------|
+ * | usage record     | `R#<recordId>`    | `#`                        | allocations as attributes `a:<hex tagsKey>`/`t:<hex>` |
+ * | customer         | `C`               | `<customer key>`           | `tenantId` + `updatedAt` feed the tenant index     |
+ * | batch header     | `B`               | `<createdAt>#<batchId>`    | commit point of a multi-record addUsage            |
+ * | batch part       | `B#<batchId>`     | `<part number>`            | the deltas of that batch, as JSON                  |
+ *
+ * Indexes: `unsettled` (sparse; `us` = open | pending | sending, `uk` = `<hour>#<recordId>`), the only way
+ * claims find records; `byTenant` (sparse; `tenantId`, `updatedAt`).
+ */
+export const KEY = { partition: 'pk', sort: 'sk' } as const;
+export const UNSETTLED_INDEX = 'unsettled';
+export const TENANT_INDEX = 'byTenant';
+export const RECORD_SK = '#';
+export const CUSTOMERS_PK = 'C';
+export const BATCHES_PK = 'B';
+/** Attribute holding the epoch seconds after which DynamoDB's TTL may delete an item. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export function recordPk(recordId: string): string {
+  return `R#${recordId}`;
+}
+
+export function batchPartsPk(batchId: string): string {
+  return `B#${batchId}`;
+}
+
+/** Fixed width, so that the string order of keys is the numeric order of hours and times. */
+export function padNumber(value: number): string {
+  return String(value).padStart(16, '0');
+}
+
+/** Sort key in the unsettled index: oldest hour first, then record id. */
+export function unsettledKey(hour: number, recordId: string): string {
+  return `${padNumber(hour)}#${recordId}`;
+}
+
+/** The table definition createTable() uses: on-demand capacity, the two sparse indexes. */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: 'us', AttributeType: 'S' },
+      { AttributeName: 'uk', AttributeType: 'S' },
+      { AttributeName: 'tenantId', AttributeType: 'S' },
+      { AttributeName: 'updatedAt', AttributeType: 'N' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: UNSETTLED_INDEX,
+        KeySchema: [
+          { AttributeName: 'us', KeyType: 'HASH' },
+          { AttributeName: 'uk', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+      {
+        IndexName: TENANT_INDEX,
+        KeySchema: [
+          { AttributeName: 'tenantId', KeyType: 'HASH' },
+          { AttributeName: 'updatedAt', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
