@@ -4,8 +4,10 @@ import {
   MeterkitError,
   type CommitPolicy,
   type Identified,
+  type LifecycleRouteOptions,
   type Metering,
   type RegistrationRouteOptions,
+  type SubscriptionEvent,
 } from '@meterkit/core';
 import type { FastifyRequest } from 'fastify';
 
@@ -29,6 +31,18 @@ export interface MeterkitPluginOptions {
   commitPolicy?: CommitPolicy;
   /** The AWS Marketplace registration (fulfillment URL) route. Default: none. */
   registration?: RegistrationRouteOptions<FastifyRequest>;
+  /**
+   * The lifecycle route (POST `path`): where an EventBridge API destination (and, with `sns`, a legacy SNS
+   * subscription) delivers AWS Marketplace agreement and license events. `secret` is what the connection sends in
+   * `headerName` (default 'x-api-key'); the body is read raw in the route's own context, up to `maxBodyBytes`
+   * (default 65 536). Default: none.
+   */
+  lifecycle?: LifecycleRouteOptions;
+  /**
+   * Called on every subscription change (activated, updated, renewed, replaced, deprovisioning, ended) to grant or
+   * revoke access. Not awaited by the delivery; what it throws or rejects with is logged with `fastify.log`.
+   */
+  onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
   /** Start the scheduler on `onReady` and close the engine (persisting pending usage) on `onClose`. Default true. */
   manageLifecycle?: boolean;
 }
@@ -44,6 +58,8 @@ export interface ResolvedPluginOptions {
   readonly identifyHook: IdentifyHook;
   readonly commitPolicy: CommitPolicy;
   readonly registration: ResolvedRegistration | undefined;
+  readonly lifecycle: LifecycleRouteOptions | undefined;
+  readonly onSubscriptionChange: MeterkitPluginOptions['onSubscriptionChange'];
   readonly manageLifecycle: boolean;
 }
 
@@ -75,6 +91,16 @@ function resolveRegistration(registration: RegistrationRouteOptions<FastifyReque
   };
 }
 
+function resolveLifecycle(lifecycle: LifecycleRouteOptions | undefined): LifecycleRouteOptions | undefined {
+  if (lifecycle === undefined) return undefined;
+  if (lifecycle === null || typeof lifecycle !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
+  if (typeof lifecycle.path !== 'string' || !lifecycle.path.startsWith('/')) fail('lifecycle.path must be a path starting with "/".');
+  if (lifecycle.headerName !== undefined && (typeof lifecycle.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(lifecycle.headerName))) {
+    fail('lifecycle.headerName must be an HTTP header name.');
+  }
+  return { ...lifecycle, maxBodyBytes: integer('lifecycle.maxBodyBytes', lifecycle.maxBodyBytes, 65_536, 1024, MAX_REGISTRATION_BODY_BYTES) };
+}
+
 function resolveCommitPolicy(policy: CommitPolicy | undefined): CommitPolicy {
   if (policy === undefined) return {};
   if (policy === null || typeof policy !== 'object') fail('commitPolicy must be an object.');
@@ -91,12 +117,15 @@ export function resolvePluginOptions(options: MeterkitPluginOptions): ResolvedPl
   const identifyHook = options.identifyHook ?? 'preHandler';
   if (!IDENTIFY_HOOKS.includes(identifyHook)) fail(`identifyHook must be one of ${IDENTIFY_HOOKS.join(', ')}, got ${JSON.stringify(identifyHook)}.`);
   if (options.manageLifecycle !== undefined && typeof options.manageLifecycle !== 'boolean') fail('manageLifecycle must be a boolean.');
+  if (options.onSubscriptionChange !== undefined && typeof options.onSubscriptionChange !== 'function') fail('onSubscriptionChange must be a function of the event.');
   return {
     metering: options.metering,
     identify: options.identify,
     identifyHook,
     commitPolicy: resolveCommitPolicy(options.commitPolicy),
     registration: resolveRegistration(options.registration),
+    lifecycle: resolveLifecycle(options.lifecycle),
+    onSubscriptionChange: options.onSubscriptionChange,
     manageLifecycle: options.manageLifecycle ?? true,
   };
 }

@@ -2,8 +2,10 @@ import { finishMeter, meterForRequest } from '@meterkit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
+import { registerLifecycleRoute } from './lifecycle-route';
 import { registerRegistrationRoute } from './registration-route';
 import { assertRouteMetering, recordRouteUsage } from './route-metering';
+import { subscribeHook } from './subscription-hook';
 import './types';
 
 /**
@@ -15,7 +17,7 @@ function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
 }
 
 async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginOptions): Promise<void> {
-  const { metering, identify, identifyHook, commitPolicy, registration, manageLifecycle } = resolvePluginOptions(options);
+  const { metering, identify, identifyHook, commitPolicy, registration, lifecycle, onSubscriptionChange, manageLifecycle } = resolvePluginOptions(options);
 
   fastify.decorateRequest('meter', null);
   fastify.decorateRequest('meteringError', null);
@@ -31,6 +33,8 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
   };
 
   fastify.addHook(identifyHook, async (request: FastifyRequest, reply: FastifyReply) => {
+    // Lifecycle deliveries come from AWS, never from a customer: not metered.
+    if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return;
     const { meter, error } = await meterForRequest(metering, await identify(request));
     if (error !== undefined) {
       request.meteringError = error;
@@ -50,6 +54,11 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
   });
 
   if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);
+  if (lifecycle !== undefined) registerLifecycleRoute(fastify, metering, lifecycle);
+  if (onSubscriptionChange !== undefined) {
+    const unsubscribe = subscribeHook(metering, onSubscriptionChange, fastify.log);
+    fastify.addHook('onClose', async () => unsubscribe());
+  }
 
   if (manageLifecycle) {
     fastify.addHook('onReady', async () => {
@@ -63,6 +72,6 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
 
 /**
  * AWS Marketplace metering for Fastify: `request.meter`, per-route `config.metering`, the registration
- * route, and the engine's lifecycle (started on ready, persisted and closed on close).
+ * and lifecycle routes, and the engine's lifecycle (started on ready, persisted and closed on close).
  */
 export const meterkit = fp(meterkitPlugin, { fastify: '5.x', name: '@meterkit/fastify' });
