@@ -89,3 +89,4 @@ export {
   type DeliveryRequest,
   type LifecycleResult,
 } from './lifecycle/lifecycle-receiver';
+export { createFlushHandler, type FlushContext, type FlushHandlerOptions } from './serverless';

@@ -1,0 +1,72 @@
+import { ErrorCodes, isMeterkitError } from '../errors';
+import type { CustomerIdentity } from '../model/customer';
+import { startWorld, type World } from '../../test/support/world';
+import { createFlushHandler } from './flush-handler';
+
+let world: World;
+afterEach(() => world?.close());
+
+/** A Lambda context whose invocation has `ms` left. */
+const contextWith = (ms: number) => ({ getRemainingTimeInMillis: () => ms });
+
+async function meterHour(customers: readonly CustomerIdentity[]): Promise<void> {
+  for (const [i, customer] of customers.entries()) {
+    const meter = world.metering.meter(customer);
+    meter.record('api_calls', i + 1);
+    await meter.commit();
+  }
+  await world.metering.persist();
+}
+
+it('sends within the time budget, hands the rest back, and finishes over later invocations', async () => {
+  world = await startWorld({}, { faults: { latencyMs: 300 } });
+  const customers = await Promise.all(Array.from({ length: 60 }, () => world.license()));
+  await meterHour(customers);
+  world.setTime('2026-07-15T11:20:00Z');
+  let created = 0;
+  const handler = createFlushHandler(() => {
+    created += 1;
+    return world.metering;
+  }, { marginMs: 1_000 });
+
+  // 1.1 s left, 1 s margin: one batch starts, each call takes 300 ms, so the next batches are handed back.
+  const first = await handler({}, contextWith(1_100));
+  expect(first.sent).toBeGreaterThan(0);
+  expect(first.sent).toBeLessThan(60);
+  expect(first.released).toBe(first.claimed - first.sent);
+
+  let sent = first.sent;
+  for (let run = 0; run < 10 && sent < 60; run++) {
+    world.emu.clock.set(world.emu.clock.now() + 2_000);
+    sent += (await handler({ source: 'aws.events' }, contextWith(1_100))).sent;
+  }
+  expect(sent).toBe(60);
+  expect(created).toBe(1);
+  for (const [i, customer] of customers.entries()) {
+    const licenseArn = customer.kind === 'license' ? customer.licenseArn : '';
+    expect(world.emu.inspect.totalFor({ licenseArn, dimension: 'api_calls' })).toBe(i + 1);
+  }
+  expect(world.emu.inspect.duplicates()).toEqual([]);
+});
+
+it('starts no batch when the invocation has less time left than the margin', async () => {
+  world = await startWorld();
+  await meterHour([await world.license()]);
+  world.setTime('2026-07-15T11:20:00Z');
+  const report = await createFlushHandler(() => world.metering)({}, contextWith(9_000));
+  expect(report).toMatchObject({ claimed: 0, sent: 0 });
+  expect(world.emu.inspect.records()).toEqual([]);
+  expect(await createFlushHandler(() => world.metering, { marginMs: 0 })({}, contextWith(9_000))).toMatchObject({ sent: 1 });
+  expect(world.emu.inspect.records()).toHaveLength(1);
+});
+
+it('refuses an invalid margin', () => {
+  world = undefined as unknown as World;
+  let error: unknown;
+  try {
+    createFlushHandler(() => ({ products: [] }), { marginMs: -1 });
+  } catch (caught) {
+    error = caught;
+  }
+  expect(isMeterkitError(error, ErrorCodes.OPTIONS)).toBe(true);
+});

@@ -1,0 +1,1 @@
+export { createFlushHandler, type FlushContext, type FlushHandlerOptions } from './flush-handler';
