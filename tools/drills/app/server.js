@@ -84,6 +84,7 @@ const server = app.listen(0, '127.0.0.1', () => {
 
 if (config.sampleMs > 0) {
   setInterval(() => {
+    global.gc?.();
     const { rss, heapUsed } = process.memoryUsage();
     process.send?.({ type: 'memory', at: Date.now(), rss, heapUsed, served });
   }, config.sampleMs).unref();

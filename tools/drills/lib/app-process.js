@@ -8,6 +8,8 @@ const SERVER = path.join(__dirname, '..', 'app', 'server.js');
 function startApp(config) {
   const child = fork(SERVER, [], {
     env: { ...process.env, MK_DRILL_APP: JSON.stringify(config) },
+    // --expose-gc: memory samples are taken after a full collection, so they show live memory, not garbage.
+    execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const samples = [];
