@@ -52,7 +52,7 @@ async function fastify(variant, metering) {
 
 async function nest(variant, metering) {
   require('reflect-metadata');
-  const { Controller, Get, Module } = require('@nestjs/common');
+  const { Controller, Get, Injectable, Module } = require('@nestjs/common');
   const { NestFactory } = require('@nestjs/core');
   class HelloController {
     hello() {
@@ -61,7 +61,19 @@ async function nest(variant, metering) {
   }
   const decorators = [Get(ROUTE.slice(1))];
   const imports = [];
-  if (variant === 'meterkit') {
+  const providers = [];
+  if (variant === 'reference') {
+    // Nest has no rate limiter in core; the reference is the cost of any global interceptor (meterkit's adapter
+    // is one): Nest wraps each interceptor in an AsyncResource and an RxJS pipeline per request.
+    const { APP_INTERCEPTOR } = require('@nestjs/core');
+    class NoopInterceptor {
+      intercept(context, next) {
+        return next.handle();
+      }
+    }
+    Reflect.decorate([Injectable()], NoopInterceptor);
+    providers.push({ provide: APP_INTERCEPTOR, useClass: NoopInterceptor });
+  } else if (variant === 'meterkit') {
     const { MeteringModule, Metered } = require('@meterkit/nestjs');
     decorators.push(Metered(DIMENSION));
     imports.push(MeteringModule.forRoot({ metering, identify }));
@@ -69,7 +81,7 @@ async function nest(variant, metering) {
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);
   class AppModule {}
-  Reflect.decorate([Module({ imports, controllers: [HelloController] })], AppModule);
+  Reflect.decorate([Module({ imports, providers, controllers: [HelloController] })], AppModule);
   const app = await NestFactory.create(AppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   return { port: app.getHttpServer().address().port, close: () => app.close() };

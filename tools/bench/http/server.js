@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // One benchmark server in its own process: `node tools/bench/http/server.js <framework> <variant> [tenants]`.
-// Reports { port } over IPC; on 'stop' it persists, reports the units meterkit stored, and exits.
+// Reports { port } over IPC; answers 'cpu' with its CPU time so far; on 'stop' it persists, reports the units meterkit stored, and exits.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -42,6 +42,11 @@ async function main() {
   const metering = dir === undefined ? undefined : await meteringWithTenants(dir);
   const server = await build(variant, metering);
   process.on('message', async (message) => {
+    if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send({ cpuMicros: user + system });
+      return;
+    }
     if (message !== 'stop') return;
     const units = metering === undefined ? null : await storedUnits(metering);
     await server.close();

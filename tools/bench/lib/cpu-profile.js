@@ -19,6 +19,15 @@ function shortUrl(url) {
   return tools >= 0 ? url.slice(tools + 1) : url;
 }
 
+function frameName(callFrame) {
+  return `${callFrame.functionName || '(anonymous)'} ${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}`;
+}
+
+function mainCaller(callers) {
+  if (callers === undefined) return '';
+  return [...callers].sort((a, b) => b[1] - a[1])[0][0];
+}
+
 function summarizeProfile(file, top = 12) {
   const profile = JSON.parse(readFileSync(file, 'utf8'));
   const total = profile.samples.length;
@@ -26,6 +35,9 @@ function summarizeProfile(file, top = 12) {
   const areaByFrame = new Map();
   const byArea = new Map();
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parentOf = new Map();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parentOf.set(child, n);
+  const callersByFrame = new Map();
   const hits = new Map();
   for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
   for (const [id, count] of hits) {
@@ -36,7 +48,14 @@ function summarizeProfile(file, top = 12) {
       byArea.set(name, (byArea.get(name) ?? 0) + count);
       continue;
     }
-    const frame = `${callFrame.functionName || '(anonymous)'} ${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}`;
+    const frame = frameName(callFrame);
+    const parent = parentOf.get(id);
+    if (parent !== undefined) {
+      const callers = callersByFrame.get(frame) ?? new Map();
+      const caller = frameName(parent.callFrame);
+      callers.set(caller, (callers.get(caller) ?? 0) + count);
+      callersByFrame.set(frame, callers);
+    }
     selfByFrame.set(frame, (selfByFrame.get(frame) ?? 0) + count);
     const area = areaOf(callFrame.url);
     areaByFrame.set(frame, area);
@@ -49,7 +68,7 @@ function summarizeProfile(file, top = 12) {
     samples: total,
     busySamples: busy,
     areas: [...byArea].filter(([a]) => a !== '(idle)').sort((a, b) => b[1] - a[1]).map(([area, count]) => ({ area, percent: share(count) })),
-    top: ranked.slice(0, top).map(([frame, count]) => ({ frame, percent: share(count) })),
+    top: ranked.slice(0, top).map(([frame, count]) => ({ frame, percent: share(count), calledFrom: mainCaller(callersByFrame.get(frame)) })),
     meterkitTop: ranked
       .filter(([f]) => areaByFrame.get(f) === 'meterkit')
       .slice(0, 6)

@@ -25,7 +25,9 @@ function overhead(entry) {
   const { frameworks, targetRatio } = entry.result;
   const rows = [];
   for (const f of frameworks) {
-    rows.push([f.framework, 'bare', int(f.bare.rps), `${fixed(f.bare.p99Ms, 0)} ms`, '1.00', '', '']);
+    const cpu = (v) => `${fixed(v.cpuMicrosPerRequest, 0)} µs`;
+    const cpuDiff = (v) => `${cpu(v)} (${v.cpuMicrosPerRequest >= f.bare.cpuMicrosPerRequest ? '+' : ''}${fixed(v.cpuMicrosPerRequest - f.bare.cpuMicrosPerRequest, 0)})`;
+    rows.push([f.framework, 'bare', int(f.bare.rps), `${fixed(f.bare.p99Ms, 0)} ms`, '1.00', '', cpu(f.bare), '']);
     rows.push([
       f.framework,
       'meterkit (SQLite, interval)',
@@ -33,10 +35,11 @@ function overhead(entry) {
       `${fixed(f.meterkit.p99Ms, 0)} ms`,
       `**${fixed(f.meterkit.ratio)}**`,
       signed(f.meterkit.p99DiffMs),
+      cpuDiff(f.meterkit),
       `${f.meterkit.meetsTarget ? 'met' : '**short**'}; billing ${passFail(f.billing.pass)} (${int(f.billing.unitsStored)} units for ${int(f.billing.answered)}..${int(f.billing.sent)} requests)`,
     ]);
     if (f.reference !== null) {
-      rows.push([f.framework, f.reference.name, int(f.reference.rps), `${fixed(f.reference.p99Ms, 0)} ms`, fixed(f.reference.ratio), signed(f.reference.p99DiffMs), 'reference']);
+      rows.push([f.framework, f.reference.name, int(f.reference.rps), `${fixed(f.reference.p99Ms, 0)} ms`, fixed(f.reference.ratio), signed(f.reference.p99DiffMs), cpuDiff(f.reference), 'reference']);
     }
   }
   const first = frameworks[0];
@@ -46,7 +49,7 @@ function overhead(entry) {
     commandLine(entry),
     `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, variants alternating; medians of the per-round ratio to bare. Target: meterkit ≥ ${targetRatio} and not below the reference.`,
     '',
-    table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'target / check'], rows),
+    table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'server CPU per request (vs bare)', 'target / check'], rows),
   ];
   for (const f of frameworks.filter((x) => x.profile !== undefined)) {
     const p = f.profile;
@@ -56,7 +59,7 @@ function overhead(entry) {
       continue;
     }
     parts.push('', `Self time by area: ${p.areas.map((a) => `${a.area} ${a.percent}%`).join(', ')}.`, '');
-    parts.push(table(['top frames (self time)', '%'], p.top.map((t) => [`\`${t.frame}\``, fixed(t.percent, 1)])));
+    parts.push(table(['top frames (self time)', '%', 'mostly called from'], p.top.map((t) => [`\`${t.frame}\``, fixed(t.percent, 1), t.calledFrom ? `\`${t.calledFrom}\`` : ''])));
     if (p.meterkitTop.length > 0) {
       parts.push('', table(['top meterkit frames', '%'], p.meterkitTop.map((t) => [`\`${t.frame}\``, fixed(t.percent, 1)])));
     }

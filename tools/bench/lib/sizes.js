@@ -4,7 +4,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const sizes = quick
   ? {
       quick,
-      http: { rounds: 3, seconds: 1, warmupSeconds: 0.5, connections: 10, tenants: 10 },
+      http: { rounds: 3, seconds: 1, warmupSeconds: 0.3, connections: 10, tenants: 10 },
       recording: { requests: 100_000, rounds: 3, growthRequests: 50_000, growthCustomers: [100, 1_000, 10_000] },
       memory: { customers: 2_000, dimensions: 5 },
       persistence: { fewKeys: 100, fewBatches: 20, manyKeys: 10_000, manyBatches: 2 },

@@ -18,7 +18,7 @@ const TARGET_RATIO = 0.95;
 const PLAN = [
   { framework: 'express', variants: ['bare', 'meterkit', 'reference'], reference: 'express-rate-limit 8 (memory store)' },
   { framework: 'fastify', variants: ['bare', 'meterkit', 'reference'], reference: '@fastify/rate-limit 11 (memory store)' },
-  { framework: 'nest', variants: ['bare', 'meterkit'], reference: null },
+  { framework: 'nest', variants: ['bare', 'meterkit', 'reference'], reference: 'a no-op global interceptor' },
 ];
 
 function startServer(framework, variant, execArgv = []) {
@@ -30,6 +30,11 @@ function startServer(framework, variant, execArgv = []) {
       child.removeAllListeners('exit');
       resolve({
         port,
+        cpuMicros: () =>
+          new Promise((done) => {
+            child.once('message', (reply) => done(reply.cpuMicros));
+            child.send('cpu');
+          }),
         stop: () =>
           new Promise((done, fail) => {
             child.once('message', done);
@@ -48,12 +53,16 @@ function requests() {
   return Array.from({ length: sizes.http.tenants }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
 }
 
-async function load(port, seconds) {
+/** One load of a server; also the server's CPU time per request, which other processes on the machine disturb less than throughput. */
+async function load(server, seconds) {
+  const port = server.port;
+  const cpuBefore = await server.cpuMicros();
   const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
   if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
     throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
   }
-  return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent };
+  const cpuPerRequest = ((await server.cpuMicros()) - cpuBefore) / result.requests.sent;
+  return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent, cpuPerRequest };
 }
 
 async function profileMeterkit(framework) {
@@ -61,7 +70,7 @@ async function profileMeterkit(framework) {
   try {
     const server = await startServer(framework, 'meterkit', ['--cpu-prof', '--cpu-prof-dir', dir]);
     // Long enough that start-up (module loading, opening the store) is a small share of the samples.
-    await load(server.port, sizes.http.warmupSeconds + 2 * sizes.http.seconds);
+    await load(server, sizes.quick ? sizes.http.seconds : sizes.http.warmupSeconds + 2 * sizes.http.seconds);
     await server.stop();
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file === undefined) return { error: 'no profile written' };
@@ -86,12 +95,12 @@ async function measureFramework({ framework, variants, reference }) {
   };
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
   try {
-    for (const v of variants) count(v, await load(servers[v].port, warmupSeconds));
+    for (const v of variants) count(v, await load(servers[v], warmupSeconds));
     for (let round = 0; round < rounds; round++) {
       // Rotate the order so that no variant always runs first (or right after another's load).
       const order = variants.map((_, i) => variants[(i + round) % variants.length]);
       for (const v of order) {
-        samples[v].push(count(v, await load(servers[v].port, seconds)));
+        samples[v].push(count(v, await load(servers[v], seconds)));
       }
     }
   } finally {
@@ -102,7 +111,11 @@ async function measureFramework({ framework, variants, reference }) {
   }
   const ratioTo = (v) => median(samples[v].map((s, i) => s.rps / samples.bare[i].rps));
   const p99Diff = (v) => median(samples[v].map((s, i) => s.p99 - samples.bare[i].p99));
-  const row = (v) => ({ rps: median(samples[v].map((s) => s.rps)), p99Ms: median(samples[v].map((s) => s.p99)) });
+  const row = (v) => ({
+    rps: median(samples[v].map((s) => s.rps)),
+    p99Ms: median(samples[v].map((s) => s.p99)),
+    cpuMicrosPerRequest: median(samples[v].map((s) => s.cpuPerRequest)),
+  });
   const result = {
     framework,
     rounds,
