@@ -90,3 +90,14 @@ export {
   type LifecycleResult,
 } from './lifecycle/lifecycle-receiver';
 export { createFlushHandler, type FlushContext, type FlushHandlerOptions } from './serverless';
+export {
+  StatusPage,
+  type StatusPageOptions,
+  type StatusPageRequest,
+  type StatusPageResponse,
+  type StatusPageData,
+  type UsageBar,
+  type RecentError,
+} from './http/status-page';
+export { instrumentMetering, type InstrumentOptions, type Instrumentation } from './telemetry/instrument';
+export { createHealthCheck, type HealthCheck, type HealthCheckOptions, type HealthReport } from './telemetry/health';
