@@ -1,6 +1,7 @@
 import { finishMeter, meterForRequest, type CommitPolicy, type Metering, type RequestMeter } from '@meterkit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedOptions } from './options';
+import { persistOnEnd } from './persist-on-end';
 import './request';
 
 /** Commits the meter when the response finished, or applies the aborted-request policy when the connection closed first. */
@@ -33,6 +34,7 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
     if (meter !== undefined) {
       req.meter = meter;
       settleWhenDone(res, meter, options.policy);
+      if (options.persistBeforeResponse) persistOnEnd(res, meter, metering, options.policy);
     }
     next();
   };

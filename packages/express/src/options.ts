@@ -42,6 +42,12 @@ export interface MeterkitOptions extends CommitPolicy {
   readonly commitOn?: (statusCode: number) => boolean;
   /** Bill requests whose client went away before the response finished. Default false. */
   readonly commitAborted?: boolean;
+  /**
+   * Commit the request's meter and wait for the store write when the handler ends the response (`res.end`),
+   * before the response leaves: for AWS Lambda, where the instance may be frozen right after it. Adds one store
+   * write to each metered request's latency. A store outage never fails the response. Default false.
+   */
+  readonly persistBeforeResponse?: boolean;
 }
 
 export interface ResolvedRegistration extends RegistrationOptions {
@@ -56,6 +62,7 @@ export interface ResolvedOptions {
   readonly onSubscriptionChange: MeterkitOptions['onSubscriptionChange'];
   readonly start: boolean;
   readonly policy: CommitPolicy;
+  readonly persistBeforeResponse: boolean;
 }
 
 function fail(message: string): never {
@@ -102,6 +109,7 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   if (options.commitOn !== undefined && typeof options.commitOn !== 'function') fail('commitOn must be a function (statusCode) => boolean.');
   if (options.commitAborted !== undefined && typeof options.commitAborted !== 'boolean') fail('commitAborted must be a boolean.');
   if (options.start !== undefined && typeof options.start !== 'boolean') fail('start must be a boolean.');
+  if (options.persistBeforeResponse !== undefined && typeof options.persistBeforeResponse !== 'boolean') fail('persistBeforeResponse must be a boolean.');
   if (options.onSubscriptionChange !== undefined && typeof options.onSubscriptionChange !== 'function') fail('onSubscriptionChange must be a function (event) => void.');
   const policy: CommitPolicy = {
     ...(options.commitOn === undefined ? {} : { commitOn: options.commitOn }),
@@ -114,5 +122,6 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
     onSubscriptionChange: options.onSubscriptionChange,
     start: options.start ?? true,
     policy,
+    persistBeforeResponse: options.persistBeforeResponse ?? false,
   };
 }
