@@ -52,8 +52,9 @@ export function printStatus(context: Context, report: StatusReport): void {
   out.push(`Store: ${report.store}    now: ${report.now}`);
   out.push(`Last successful send: ${report.lastSuccessfulSendAt ?? 'never'}`);
   if (report.oldestPendingAgeMs !== undefined && report.oldestWindowLeftMs !== undefined) {
+    const oldest = report.pending[0]!.hour;
     out.push(
-      `Oldest pending hour closed ${duration(report.oldestPendingAgeMs)} ago; ${
+      `Oldest pending hour ${oldest} ${report.oldestPendingAgeMs === 0 ? 'is still open' : `closed ${duration(report.oldestPendingAgeMs)} ago`}; ${
         report.oldestWindowLeftMs > 0 ? `${duration(report.oldestWindowLeftMs)} left in AWS's window` : 'AWS’s window has PASSED'
       }`,
     );
