@@ -6,7 +6,7 @@ import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
 import { mask } from './logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord } from './model/customer';
-import { hourOf, submissionDeadline } from './model/hours';
+import { dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
 import { HOUR_MS, AwsLimits } from './model/limits';
 import type { Allocation, Tags } from './model/usage';
 import { assertDimension, frozenUsageOf } from './model/validate-usage';
@@ -22,6 +22,7 @@ import { Registration } from './registration/resolve-registration';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
 import { RateLimiter } from './send/rate-limiter';
+import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
 import type { UsageStore } from './store/usage-store';
@@ -50,11 +51,13 @@ export class Metering {
   private readonly flusher: Flusher;
   private readonly registration: Registration;
   private readonly lifecycle: Lifecycle;
+  private readonly zeroHours: ZeroHours | undefined;
   private readonly sink: MeterSink;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
   private overflowQuantity = 0;
+  private readonly flushRules: DueRules;
   /** Flushes started by lifecycle events; close() waits for them. */
   private readonly background = new Set<Promise<unknown>>();
 
@@ -64,6 +67,7 @@ export class Metering {
     this.store = storeFromOption(o.store);
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
+    this.flushRules = { windowMs: AwsLimits.batchWindowMs, monthEndCutoffHours: AwsLimits.monthEndCutoffHours, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
     const pause = (ms: number) => sleep(ms, undefined, { ref: false });
     this.directory = new CustomerDirectory({
       products: o.products,
@@ -83,7 +87,7 @@ export class Metering {
       sleep: pause,
       limiter: new RateLimiter(o.requestsPerSecond, Date.now, pause),
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-      rules: { windowMs: AwsLimits.batchWindowMs, monthEndCutoffHours: AwsLimits.monthEndCutoffHours, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS },
+      rules: this.flushRules,
       mode: o.mode,
       retry: o.retry,
       leaseMs: o.leaseMs,
@@ -112,6 +116,16 @@ export class Metering {
       forget: () => this.directory.forget(),
       finalUsageMs: o.finalUsageMs,
     });
+    const zero = o.zeroHours;
+    this.zeroHours =
+      zero === false
+        ? undefined
+        : new ZeroHours({
+            store: this.store,
+            products: o.products,
+            logger: o.logger,
+            dimensionOf: (product) => zero.dimensions[product.productCode] ?? [...product.dimensions][0]!,
+          });
     this.sink = { commit: (customer, hour, dims, qtys, tags, count) => this.commit(customer, hour, dims, qtys, tags, count) };
     if (o.autoStart) this.start();
   }
@@ -203,6 +217,10 @@ export class Metering {
     this.assertOpen();
     await this.ready();
     await this.persister.persist().catch(() => undefined);
+    if (this.zeroHours !== undefined) {
+      const now = this.o.clock();
+      await this.zeroHours.fill(await this.store.listCustomers(), dueBefore(now, this.flushRules), now);
+    }
     const finalUsage = await this.lifecycle.finalUsageCustomers();
     const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];
     return this.flusher.flush({

@@ -38,7 +38,10 @@ export interface MeteringOptions {
   logger?: Logger;
   /** The time source (ms epoch). Default Date.now. */
   clock?: () => number;
-  /** BatchMeterUsage calls per second from this instance. Default 5 (AWS allows 10 per account and region). */
+  /**
+   * BatchMeterUsage calls per second from this instance. Default 5: AWS allows 10 per account and region, shared by
+   * all instances. Values above 10 (up to 10 000) are for emulators and benchmarks.
+   */
   requestsPerSecond?: number;
   /** Retries of one batch within a flush. Default 4 attempts, 250 ms base, 20 s cap, full jitter. */
   retry?: Partial<RetryPolicy>;
@@ -60,6 +63,11 @@ export interface MeteringOptions {
    * usage must be sent within this many minutes. Default 50 (AWS allows about 60).
    */
   finalUsageMinutes?: number;
+  /**
+   * Send a 0 record for every closed, locked hour of an active customer without usage, as AWS recommends.
+   * `true` uses each product's first dimension; an object names the dimension per product code. Default off.
+   */
+  zeroHours?: boolean | { readonly dimensions: Readonly<Record<string, string>> };
 }
 
 export interface ResolvedOptions {
@@ -83,6 +91,7 @@ export interface ResolvedOptions {
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
   readonly finalUsageMs: number;
+  readonly zeroHours: false | { readonly dimensions: Readonly<Record<string, string>> };
 }
 
 function fail(message: string): never {
@@ -124,6 +133,17 @@ function resolveProducts(configs: readonly ProductConfig[] | undefined): Map<str
   return products;
 }
 
+function resolveZeroHours(option: MeteringOptions['zeroHours'], products: ReadonlyMap<string, Product>): ResolvedOptions['zeroHours'] {
+  if (option === undefined || option === false) return false;
+  if (option === true) return { dimensions: {} };
+  const dimensions = option?.dimensions;
+  if (dimensions === null || typeof dimensions !== 'object') fail('zeroHours must be true or { dimensions: { [productCode]: dimension } }.');
+  for (const [code, dimension] of Object.entries(dimensions)) {
+    if (!products.get(code)?.dimensions.has(dimension)) fail(`zeroHours: ${JSON.stringify(dimension)} is not a dimension of product ${code}.`);
+  }
+  return { dimensions };
+}
+
 /** Validates options once and fills in the documented defaults. Throws ERR_METERKIT_OPTIONS. */
 export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('createMetering() needs an options object with at least `products`.');
@@ -136,8 +156,9 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   const statuses = options.meteredStatuses ?? ['registered', 'active'];
   for (const status of statuses) oneOf('meteredStatuses[]', status, ['registered', 'active', 'deprovisioning', 'inactive'], 'active');
   const retry = options.retry ?? {};
+  const products = resolveProducts(options.products);
   return {
-    products: resolveProducts(options.products),
+    products,
     store,
     aws: options.aws ?? {},
     customerForTenant: options.customerForTenant,
@@ -149,7 +170,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     mode: oneOf('mode', options.mode, ['live', 'dry-run'], 'live'),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? Date.now,
-    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 5, 0.01, AwsLimits.requestsPerSecond, false),
+    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 5, 0.01, 10_000, false),
     retry: {
       attempts: number('retry.attempts', retry.attempts, DEFAULT_RETRY.attempts, 1, 20),
       baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),
@@ -161,5 +182,6 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     meteredStatuses: new Set(statuses),
     tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
     finalUsageMs: number('finalUsageMinutes', options.finalUsageMinutes, 50, 1, 60, false) * 60_000,
+    zeroHours: resolveZeroHours(options.zeroHours, products),
   };
 }

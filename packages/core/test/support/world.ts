@@ -36,7 +36,9 @@ export async function startWorld(
     ],
     ...emulator,
   });
-  const metering = createMetering({
+  let metering: Metering;
+  try {
+    metering = createMetering({
     products: [
       { productCode: LICENSED, dimensions: DIMENSIONS },
       { productCode: LEGACY, dimensions: DIMENSIONS, identity: 'legacy' },
@@ -49,7 +51,11 @@ export async function startWorld(
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
     requestsPerSecond: 10,
     ...options,
-  });
+    });
+  } catch (error) {
+    await emu.close();
+    throw error;
+  }
   return {
     emu,
     metering,
