@@ -1,3 +1,4 @@
+import { BatchMeterUsageCommand, MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { MeterkitError, type CustomerIdentity, type MeteringEvents } from '../src';
 import { batchCalls, DIMENSIONS, startWorld, type World } from './support/world';
 
@@ -126,6 +127,31 @@ describe('sending usage to AWS (BatchMeterUsage against the emulator)', () => {
     expect(emu.inspect.records()).toHaveLength(23);
     expect(emu.inspect.records().some((r) => r.dimension === 'd07')).toBe(false);
     expect((await metering.status()).counts).toMatchObject({ sent: 23, rejected: 2, pending: 0, sending: 0 });
+  });
+
+  it('reports a conflicting DuplicateRecord as lost billing even inside a batch that had to be split', async () => {
+    world = await startWorld({}, {
+      products: [{ productCode: 'prod-licensed', dimensions: DIMENSIONS.filter((d) => d !== 'd07'), identity: 'license' }],
+    });
+    const { metering, emu } = world;
+    const customer = (await world.license()) as Extract<CustomerIdentity, { kind: 'license' }>;
+    const client = new MarketplaceMeteringClient({ region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    await client.send(
+      new BatchMeterUsageCommand({
+        UsageRecords: [{ CustomerAWSAccountId: customer.customerAwsAccountId, LicenseArn: customer.licenseArn, Dimension: 'api_calls', Quantity: 99, Timestamp: new Date('2026-07-15T10:00:00Z') }],
+      }),
+    );
+    client.destroy();
+    const duplicates: MeteringEvents['duplicate'][] = [];
+    metering.on('duplicate', (e) => duplicates.push(e));
+    const meter = metering.meter(customer);
+    for (const dimension of DIMENSIONS) meter.record(dimension, 1);
+    await meter.commit();
+    world.setTime('2026-07-15T12:00:00Z');
+    const report = await metering.flush();
+    expect(report).toMatchObject({ duplicate: 1, rejected: 1, sent: 10 });
+    expect(duplicates.map((d) => d.record.dimension)).toEqual(['api_calls']);
+    expect((await metering.status()).counts).toMatchObject({ duplicate: 1, sent: 10, rejected: 1 });
   });
 
   it('meters legacy customers by CustomerIdentifier with the request ProductCode', async () => {

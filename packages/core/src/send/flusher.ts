@@ -57,8 +57,11 @@ const MIN_RELEASE_DELAY_MS = 1000;
 export class Flusher {
   private running: Promise<FlushReport> | undefined;
   private lastSuccessAt: number | undefined;
-  /** Sends per record id within the current flush, to tell our own resends from conflicting duplicates. */
-  private readonly sendsThisFlush = new Map<string, number>();
+  /**
+   * Calls per record id within the current flush that may have reached AWS (answered, or no answer), to tell our
+   * own resends from conflicting duplicates. Calls AWS refused as a whole applied nothing and are not counted.
+   */
+  private readonly mayHaveLanded = new Map<string, number>();
 
   constructor(private readonly o: FlusherOptions) {}
 
@@ -86,7 +89,7 @@ export class Flusher {
 
   private async run(request: FlushRequest): Promise<FlushReport> {
     const report = emptyReport();
-    this.sendsThisFlush.clear();
+    this.mayHaveLanded.clear();
     let healthy = true;
     try {
       for (;;) {
@@ -164,7 +167,7 @@ export class Flusher {
       const journaled = new Set(await this.o.store.journal(pending.map((w) => w.stored.id), this.o.owner, this.o.clock()));
       pending = pending.filter((w) => journaled.has(w.stored.id));
       if (pending.length === 0) return true;
-      for (const w of pending) this.sendsThisFlush.set(w.stored.id, (this.sendsThisFlush.get(w.stored.id) ?? 0) + 1);
+      for (const w of pending) this.mayHaveLanded.set(w.stored.id, (this.mayHaveLanded.get(w.stored.id) ?? 0) + 1);
 
       await this.o.limiter.take();
       report.calls++;
@@ -199,6 +202,7 @@ export class Flusher {
           await this.release(pending, name, this.o.configurationBackoffMs, report);
           throw new ConfigurationStop(name);
         }
+        for (const w of pending) this.mayHaveLanded.set(w.stored.id, this.mayHaveLanded.get(w.stored.id)! - 1);
         if (pending.length === 1) {
           const state: TerminalState = name === 'TimestampOutOfBoundsException' ? 'expired' : 'rejected';
           await this.settle([{ record: pending[0]!.stored, state, reason: name }], report);
@@ -252,8 +256,9 @@ export class Flusher {
     return true;
   }
 
+  /** The current call counts itself once; anything beyond, or an attempt journaled by an earlier flush, may be at AWS. */
   private maySentBefore(record: StoredRecord): boolean {
-    return record.attempts > 0 || (this.sendsThisFlush.get(record.id) ?? 0) > 1;
+    return record.attempts > 0 || (this.mayHaveLanded.get(record.id) ?? 0) > 1;
   }
 
   private async settle(
