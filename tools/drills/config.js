@@ -3,7 +3,7 @@ const quick = process.env.DRILLS_QUICK === '1';
 
 const full = {
   crash: { kills: 6, runMs: 6000, concurrency: 16, tenants: 5 },
-  faults: { rounds: 4, tenants: 40, hours: 6, requestsPerSecond: 5 },
+  faults: { rounds: 3, tenants: 40, hours: 6, requestsPerSecond: 5 },
   time: { tenants: 10 },
   outage: { beforeMs: 3000, outageMs: 8000, afterMs: 3000, concurrency: 8, tenants: 4 },
   badInput: { registrationBodies: 4000, recordCalls: 10000 },

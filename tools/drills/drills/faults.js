@@ -33,7 +33,6 @@ async function faultsDrill(size) {
     let quantity = 0;
     for (let round = 0; round < size.rounds; round++) {
       const firstHour = start + round * (size.hours + 2) * HOUR;
-      world.emu.faults.reset();
       for (let h = 0; h < size.hours; h++) {
         world.emu.clock.set(firstHour + h * HOUR);
         for (const tenant of world.tenantIds) {
