@@ -100,7 +100,10 @@ function sentFor(metering: Metering, customerKey: string): Promise<void> {
 
 describe('the lifecycle route (EventBridge API destination deliveries from the emulator over HTTP)', () => {
   let a: App;
+  /** Apps a test starts beside `a`, closed even when the test fails. */
+  const others: App[] = [];
   afterEach(async () => {
+    for (const other of others.splice(0)) await other.close();
     await a.close();
   });
 
@@ -172,6 +175,7 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     const deprovision = a.emu.inspect.events().find((e) => e.detailType.startsWith('License Deprovisioned'))!.body as Record<string, unknown>;
     // A second app that has seen none of it receives the deliveries.
     const fresh = await startApp();
+    others.push(fresh);
     const before = await fresh.metering.listCustomers();
     const body = JSON.stringify(deprovision);
     const post = () => request(fresh.app).post(EVENTS_PATH).set('content-type', 'application/json');
@@ -193,7 +197,6 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     const accepted = await post().set('x-api-key', SECRET).send(body).expect(200);
     expect(accepted.body).toEqual({ outcome: 'applied' });
     expect(await fresh.metering.listCustomers()).toHaveLength(1);
-    await fresh.close();
   });
 
   it('adds no body parser to the app: its own routes keep their parsers, and deliveries are never metered', async () => {

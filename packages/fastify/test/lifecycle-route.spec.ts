@@ -95,7 +95,10 @@ function sentFor(metering: Metering, customerKey: string): Promise<void> {
 
 describe('the lifecycle route (EventBridge API destination deliveries from the emulator over HTTP)', () => {
   let a: App;
+  /** Apps a test starts beside `a`, closed even when the test fails. */
+  const others: App[] = [];
   afterEach(async () => {
+    for (const other of others.splice(0)) await other.close();
     await a.close();
   });
 
@@ -169,6 +172,7 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     const deprovision = a.emu.inspect.events().find((e) => e.detailType.startsWith('License Deprovisioned'))!.body as Record<string, unknown>;
     // A second app that has seen none of it receives the deliveries.
     const fresh = await startApp();
+    others.push(fresh);
     const before = await fresh.metering.listCustomers();
     const body = JSON.stringify(deprovision);
     const post = async (headers: Record<string, string>, payload: string) =>
@@ -195,7 +199,6 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     const accepted = await fresh.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'content-type': 'application/json', 'x-api-key': SECRET }, payload: body });
     expect([accepted.statusCode, accepted.json()]).toEqual([200, { outcome: 'applied' }]);
     expect(await fresh.metering.listCustomers()).toHaveLength(1);
-    await fresh.close();
   });
 
   it('adds no content-type parser to the root instance, and deliveries are never metered', async () => {

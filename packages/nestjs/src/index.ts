@@ -8,3 +8,4 @@ export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
 export { meterOf } from './request-meter';
+export type { LifecycleRouteOptions, SubscriptionEvent } from '@meterkit/core';

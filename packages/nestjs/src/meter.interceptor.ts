@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type CallHandler, type ExecutionContext, ty
 import { Reflector } from '@nestjs/core';
 import { ErrorCodes, finishMeter, meterForRequest, MeterkitError, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
 import type { Observable } from 'rxjs';
-import { METERED_METADATA, METERING, METERING_MODULE_OPTIONS } from './metering.constants';
+import { METERED_METADATA, METERING, METERING_MODULE_OPTIONS, UNMETERED_METADATA } from './metering.constants';
 import type { MeteringModuleOptions } from './metering-options';
 import type { MeteredUsage } from './decorators/metered.decorator';
 import { onResponseDone, rawResponse } from './raw-response';
@@ -24,6 +24,7 @@ export class MeterInterceptor implements NestInterceptor {
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (context.getType() !== 'http' || this.options.identify === undefined) return next.handle();
+    if (this.reflector.get<boolean | undefined>(UNMETERED_METADATA, context.getClass()) === true) return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<object>();
     const response = rawResponse(http.getResponse());

@@ -4,9 +4,11 @@ import {
   MeterkitError,
   type CommitPolicy,
   type Identified,
+  type LifecycleRouteOptions,
   type Metering,
   type MeteringOptions,
   type RegistrationRouteOptions,
+  type SubscriptionEvent,
 } from '@meterkit/core';
 
 /** What the Nest adapter adds to the core options. `Req` is the platform's request (Express `Request` or `FastifyRequest`). */
@@ -19,6 +21,18 @@ export interface MeteringAdapterOptions<Req = any> {
   readonly identify?: (request: Req) => Identified | Promise<Identified>;
   /** The AWS Marketplace registration (fulfillment URL) route. Default: none. */
   readonly registration?: RegistrationRouteOptions<Req>;
+  /**
+   * The lifecycle route (POST `path`): where an EventBridge API destination (and, with `sns`, a legacy SNS
+   * subscription) delivers AWS Marketplace agreement and license events. `secret` is what the connection sends in
+   * `headerName` (default 'x-api-key'); bodies are capped at `maxBodyBytes` (default 65 536). Create the app with
+   * `rawBody: true` to have the exact bytes checked; without it the platform's parsed body is used. Default: none.
+   */
+  readonly lifecycle?: LifecycleRouteOptions;
+  /**
+   * Called on every subscription change (activated, updated, renewed, replaced, deprovisioning, ended) to grant or
+   * revoke access. Not awaited by the delivery; what it throws or rejects with is logged (Logger, context 'Metering').
+   */
+  readonly onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
   /** Which responses are billed. Default: status below 500, aborted requests not billed. */
   readonly commitPolicy?: CommitPolicy;
   /**
@@ -59,7 +73,22 @@ export function validateAdapterOptions(options: MeteringModuleOptions): void {
   checkFunction('identify', options.identify);
   checkFunction('onMeteringError', options.onMeteringError);
   checkFunction('commitPolicy.commitOn', options.commitPolicy?.commitOn);
+  checkFunction('onSubscriptionChange', options.onSubscriptionChange);
   resolveRegistration(options.registration);
+  resolveLifecycle(options.lifecycle);
+}
+
+/** The lifecycle route with its documented defaults, or undefined when the app has none. */
+export function resolveLifecycle(lifecycle: LifecycleRouteOptions | undefined): LifecycleRouteOptions | undefined {
+  if (lifecycle === undefined) return undefined;
+  if (lifecycle === null || typeof lifecycle !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
+  if (typeof lifecycle.path !== 'string' || !lifecycle.path.startsWith('/')) fail('lifecycle.path must be a path starting with "/".');
+  if (lifecycle.headerName !== undefined && (typeof lifecycle.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(lifecycle.headerName))) {
+    fail('lifecycle.headerName must be an HTTP header name.');
+  }
+  const maxBodyBytes = lifecycle.maxBodyBytes ?? 65_536;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 1_048_576) fail('lifecycle.maxBodyBytes must be an integer between 1024 and 1048576.');
+  return { ...lifecycle, maxBodyBytes };
 }
 
 /** The registration route with its documented defaults, or undefined when the app has none. */
@@ -76,6 +105,15 @@ export function resolveRegistration<Req>(registration: RegistrationRouteOptions<
 
 /** The core options without the adapter's, with the scheduler left to the application lifecycle. */
 export function coreOptionsOf(options: CoreMeteringOptions & MeteringAdapterOptions): MeteringOptions {
-  const { identify: _identify, registration: _registration, commitPolicy: _commitPolicy, onMeteringError: _onError, metering: _metering, ...core } = options;
+  const {
+    identify: _identify,
+    registration: _registration,
+    lifecycle: _lifecycle,
+    onSubscriptionChange: _onSubscriptionChange,
+    commitPolicy: _commitPolicy,
+    onMeteringError: _onError,
+    metering: _metering,
+    ...core
+  } = options;
   return { ...core, autoStart: false };
 }

@@ -7,5 +7,11 @@ export const METERING_MODULE_OPTIONS = Symbol('meterkit:module-options');
 /** @internal The resolved registration route of one MeteringModule. */
 export const REGISTRATION_ROUTE = Symbol('meterkit:registration-route');
 
+/** @internal The resolved lifecycle route of one MeteringModule. */
+export const LIFECYCLE_ROUTE = Symbol('meterkit:lifecycle-route');
+
+/** @internal Metadata key of controllers the interceptor never meters (AWS's own deliveries). */
+export const UNMETERED_METADATA = 'meterkit:unmetered';
+
 /** @internal Metadata key of `@Metered()`. */
 export const METERED_METADATA = 'meterkit:metered';

@@ -1,11 +1,13 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { createMetering, type Metering } from '@meterkit/core';
-import { METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE } from './metering.constants';
+import { LIFECYCLE_ROUTE, METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE } from './metering.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './metering.module-definition';
 import { coreOptionsOf, validateAdapterOptions, type MeteringModuleOptions } from './metering-options';
 import { MeteringService } from './metering.service';
 import { MeterInterceptor } from './meter.interceptor';
+import { createLifecycleController } from './lifecycle/lifecycle.controller';
+import { lifecycleRouteFactory } from './lifecycle/lifecycle-route';
 import { createRegistrationController } from './registration/registration.controller';
 import { registrationRouteFactory } from './registration/registration-route';
 
@@ -16,15 +18,17 @@ function meteringOf(options: MeteringModuleOptions): Metering {
 
 function withMetering(definition: DynamicModule): DynamicModule {
   const controller = createRegistrationController();
+  const lifecycleController = createLifecycleController();
   const providers: Provider[] = [
     { provide: METERING, useFactory: meteringOf, inject: [METERING_MODULE_OPTIONS] },
     { provide: REGISTRATION_ROUTE, useFactory: registrationRouteFactory(controller, 'register'), inject: [METERING_MODULE_OPTIONS] },
+    { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
   ];
   return {
     ...definition,
-    controllers: [...(definition.controllers ?? []), controller],
+    controllers: [...(definition.controllers ?? []), controller, lifecycleController],
     providers: [...(definition.providers ?? []), ...providers],
     exports: [...(definition.exports ?? []), METERING, MeteringService],
   };
@@ -33,7 +37,7 @@ function withMetering(definition: DynamicModule): DynamicModule {
 /**
  * AWS Marketplace metering for a Nest app: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
  * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters requests through a global
- * interceptor, and serves the registration route when `registration` is configured.
+ * interceptor, and serves the registration and lifecycle routes when `registration` / `lifecycle` are configured.
  */
 @Module({})
 export class MeteringModule extends ConfigurableModuleClass {

@@ -1,5 +1,5 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { CustomerIdentity, CustomerRecord, FlushReport, FlushRequest, Metering, MeteringStatus, RequestMeter } from '@meterkit/core';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { CustomerIdentity, CustomerRecord, FlushReport, FlushRequest, Metering, MeteringStatus, RequestMeter, SubscriptionEvent } from '@meterkit/core';
 import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
 import type { MeteringModuleOptions } from './metering-options';
 
@@ -8,7 +8,9 @@ import type { MeteringModuleOptions } from './metering-options';
  * persists everything on shutdown (call `app.enableShutdownHooks()` so SIGTERM runs the hooks).
  */
 @Injectable()
-export class MeteringService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MeteringService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Metering');
+
   constructor(
     @Inject(METERING) readonly metering: Metering,
     @Inject(METERING_MODULE_OPTIONS) private readonly options: MeteringModuleOptions,
@@ -33,12 +35,28 @@ export class MeteringService implements OnApplicationBootstrap, OnApplicationShu
     return this.metering.status();
   }
 
+  /** Subscribes the app's `onSubscriptionChange` hook: it runs beside each delivery, its errors are logged. */
+  onModuleInit(): void {
+    if (this.options.onSubscriptionChange !== undefined) this.metering.on('subscription', this.onSubscription);
+  }
+
+  private readonly onSubscription = (event: SubscriptionEvent): void => {
+    const report = (error: unknown): void =>
+      this.logger.error(`onSubscriptionChange failed for ${event.change} (event ${event.eventId}): ${error instanceof Error ? error.message : String(error)}`);
+    try {
+      Promise.resolve(this.options.onSubscriptionChange!(event)).catch(report);
+    } catch (error) {
+      report(error);
+    }
+  };
+
   onApplicationBootstrap(): void {
     if (this.options.autoStart !== false) this.metering.start();
   }
 
   /** Runs after the HTTP server stopped taking requests; rejects with ERR_METERKIT_NOT_PERSISTED if usage could not be saved. */
   onApplicationShutdown(): Promise<void> {
+    this.metering.off('subscription', this.onSubscription);
     return this.metering.close();
   }
 }
