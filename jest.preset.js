@@ -19,6 +19,8 @@ module.exports = {
   testEnvironmentOptions: {
     customExportConditions: ['@meterkit/source', 'node', 'node-addons'],
   },
+  // jose is ESM-only: let SWC turn it into CommonJS like our own sources.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
   setupFiles: [path.join(__dirname, 'jest.setup.js')],
   testTimeout: 30000,

@@ -11,6 +11,7 @@ export {
   type CustomerIdentity,
   type LicenseIdentity,
   type LegacyIdentity,
+  type ProductIdentity,
   type CustomerRecord,
   type CustomerStatus,
 } from './model/customer';
@@ -101,3 +102,10 @@ export {
 } from './http/status-page';
 export { instrumentMetering, type InstrumentOptions, type Instrumentation } from './telemetry/instrument';
 export { createHealthCheck, type HealthCheck, type HealthCheckOptions, type HealthReport } from './telemetry/health';
+export { productIdentity } from './product/product-identity';
+export { clientTokenFor } from './product/client-token';
+export { METER_USAGE_WINDOW } from './product/meter-usage-window';
+export type { EntitlementOptions } from './product/entitlement-options';
+export type { EntitlementStatus } from './product/entitlement';
+export { verifyRegisterUsageSignature, type ExpectedClaims } from './product/verify-signature';
+export { entitlementGate, type EntitlementGate, type EntitlementSource, type GateResult } from './product/entitlement-gate';

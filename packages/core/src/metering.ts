@@ -21,6 +21,9 @@ import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
+import { Entitlement, type EntitlementStatus } from './product/entitlement';
+import { resolveEntitlementOptions, type EntitlementOptions } from './product/entitlement-options';
+import { productFor, productIdentity, productModeOnly } from './product/product-identity';
 import { RateLimiter } from './send/rate-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
@@ -53,6 +56,7 @@ export class Metering {
   private readonly lifecycle: Lifecycle;
   private readonly zeroHours: ZeroHours | undefined;
   private readonly sink: MeterSink;
+  private readonly entitlements: Entitlement;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
@@ -116,6 +120,7 @@ export class Metering {
       forget: () => this.directory.forget(),
       finalUsageMs: o.finalUsageMs,
     });
+    this.entitlements = new Entitlement({ client, events: this.events, logger: o.logger, clock: o.clock });
     const zero = o.zeroHours;
     this.zeroHours =
       zero === false
@@ -162,6 +167,8 @@ export class Metering {
     persist.unref();
     flush.unref();
     this.timers.push(persist, flush);
+    // A refusal is kept in entitlement() and emitted as an `error` event.
+    if (this.o.entitlement !== undefined) void this.registerUsage().catch(() => undefined);
   }
 
   /** A meter for a customer you already know (identity or registry record). Throws for an unknown product or invalid identity. */
@@ -172,11 +179,40 @@ export class Metering {
   }
 
   /**
-   * A meter for a tenant id (mapped by customerForTenant or the registry), an identity or a registry record,
-   * checked against the registry: inactive customers get ERR_METERKIT_CUSTOMER_INACTIVE.
+   * A meter for the running product (AMI and container products, `identity: 'product'`): usage is sent with
+   * MeterUsage, one record per dimension and hour. Without a code, the only product-mode product.
    */
-  async meterFor(who: string | CustomerIdentity | CustomerRecord): Promise<RequestMeter> {
+  productMeter(productCode?: string): RequestMeter {
     this.assertOpen();
+    const product = productFor(this.o.products, productCode);
+    return new RequestMeter(this.sink, this.directory.bind(productIdentity(product.productCode)), hourOf(this.o.clock()));
+  }
+
+  /**
+   * Paid container products: RegisterUsage with a fresh nonce, transient failures retried (30 minutes by default),
+   * the signed answer verified with AWS's public key. Resolves once entitled; rejects with a typed MeterkitError
+   * when refused. Without options, the `entitlement` option is used. The outcome is cached: see entitlement().
+   */
+  async registerUsage(options?: EntitlementOptions): Promise<EntitlementStatus> {
+    this.assertOpen();
+    const resolved = options === undefined ? this.o.entitlement : resolveEntitlementOptions(options);
+    if (resolved === undefined) throw new MeterkitError(ErrorCodes.OPTIONS, 'registerUsage() needs { productCode, publicKeyVersion, publicKeyPem } or the `entitlement` option.');
+    return this.entitlements.register(resolved);
+  }
+
+  /** The cached RegisterUsage outcome: pending, entitled, or refused with its error. */
+  entitlement(): EntitlementStatus {
+    return this.entitlements.status();
+  }
+
+  /**
+   * A meter for a tenant id (mapped by customerForTenant or the registry), an identity or a registry record,
+   * checked against the registry: inactive customers get ERR_METERKIT_CUSTOMER_INACTIVE. When every product uses
+   * `identity: 'product'`, any tenant id (or none) gets the product meter, so handlers stay unchanged.
+   */
+  async meterFor(who?: string | CustomerIdentity | CustomerRecord | null): Promise<RequestMeter> {
+    this.assertOpen();
+    if (who === undefined || who === null || (typeof who === 'string' && productModeOnly(this.o.products))) return this.productMeter();
     const bound = await this.directory.resolve(who);
     return new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
   }
@@ -317,6 +353,8 @@ export class Metering {
   private async shutdown(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
+    this.entitlements.stop();
+    await this.entitlements.idle();
     while (this.background.size > 0) await Promise.all([...this.background]);
     await this.flusher.idle();
     const store = await this.ready();

@@ -6,6 +6,7 @@ import { AwsLimits, PRODUCT_CODE_PATTERN } from './model/limits';
 import type { Product, ProductConfig } from './model/product';
 import { DEFAULT_RETRY, type RetryPolicy } from './send/backoff';
 import type { UsageStore } from './store/usage-store';
+import { resolveEntitlementOptions, type EntitlementOptions, type ResolvedEntitlementOptions } from './product/entitlement-options';
 
 export interface MeteringOptions {
   /** The products this app meters, with their dimensions. At least one. */
@@ -68,6 +69,12 @@ export interface MeteringOptions {
    * `true` uses each product's first dimension; an object names the dimension per product code. Default off.
    */
   zeroHours?: boolean | { readonly dimensions: Readonly<Record<string, string>> };
+  /**
+   * Paid container products: call RegisterUsage once when the timers start (autoStart or start()), retrying
+   * transient failures for up to 30 minutes, and verify AWS's signature. See metering.entitlement() and
+   * entitlementGate(). Default none.
+   */
+  entitlement?: EntitlementOptions;
 }
 
 export interface ResolvedOptions {
@@ -92,6 +99,7 @@ export interface ResolvedOptions {
   readonly tenantCacheMs: number;
   readonly finalUsageMs: number;
   readonly zeroHours: false | { readonly dimensions: Readonly<Record<string, string>> };
+  readonly entitlement: ResolvedEntitlementOptions | undefined;
 }
 
 function fail(message: string): never {
@@ -121,7 +129,7 @@ function resolveProducts(configs: readonly ProductConfig[] | undefined): Map<str
       fail(`productCode ${JSON.stringify(code)} is not a product code AWS accepts.`);
     }
     if (products.has(code)) fail(`Product ${code} is listed twice.`);
-    const identity = oneOf(`products[${code}].identity`, config.identity, ['license', 'legacy'], 'license');
+    const identity = oneOf(`products[${code}].identity`, config.identity, ['license', 'legacy', 'product'], 'license');
     if (!Array.isArray(config.dimensions) || config.dimensions.length === 0) fail(`Product ${code} needs at least one dimension.`);
     for (const dimension of config.dimensions) {
       if (typeof dimension !== 'string' || dimension.length < 1 || dimension.length > AwsLimits.dimensionMaxLength) {
@@ -183,5 +191,6 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
     finalUsageMs: number('finalUsageMinutes', options.finalUsageMinutes, 50, 1, 60, false) * 60_000,
     zeroHours: resolveZeroHours(options.zeroHours, products),
+    entitlement: options.entitlement === undefined ? undefined : resolveEntitlementOptions(options.entitlement),
   };
 }

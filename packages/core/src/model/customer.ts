@@ -18,7 +18,15 @@ export interface LegacyIdentity {
   readonly customerAwsAccountId?: string;
 }
 
-export type CustomerIdentity = LicenseIdentity | LegacyIdentity;
+/** AMI and container products: the running product itself is what AWS bills (MeterUsage). */
+export interface ProductIdentity {
+  readonly kind: 'product';
+  readonly productCode: string;
+  /** A product-level record names no buyer. */
+  readonly customerAwsAccountId?: undefined;
+}
+
+export type CustomerIdentity = LicenseIdentity | LegacyIdentity | ProductIdentity;
 
 /**
  * `registered`: resolved on the registration route; `active`: License Updated / subscribe-success;
@@ -53,6 +61,7 @@ export interface CustomerRecord {
 /** The key under which a customer's usage and registry entry are stored. */
 export function customerKey(identity: CustomerIdentity): string {
   if (identity.kind === 'license') return `license:${identity.licenseArn}`;
+  if (identity.kind === 'product') return `product:${identity.productCode}`;
   return identity.customerIdentifier !== undefined
     ? `legacy:${identity.productCode}:customer:${identity.customerIdentifier}`
     : `legacy:${identity.productCode}:account:${identity.customerAwsAccountId}`;

@@ -1,5 +1,8 @@
-/** How a product's buyers are identified in BatchMeterUsage records. */
-export type IdentityMode = 'license' | 'legacy';
+/**
+ * How usage is billed: per buyer in BatchMeterUsage records (`license`, `legacy`), or per running product
+ * (`product`: AMI and container products, MeterUsage).
+ */
+export type IdentityMode = 'license' | 'legacy' | 'product';
 
 export interface ProductConfig {
   /** The product code from the AWS Marketplace listing. */
@@ -10,6 +13,8 @@ export interface ProductConfig {
    * `license` (default): Concurrent Agreements, records carry CustomerAWSAccountId + LicenseArn
    * (required for SaaS products created from June 1, 2026).
    * `legacy`: records carry CustomerIdentifier (or CustomerAWSAccountId) with the request's ProductCode.
+   * `product`: AMI and container products: usage belongs to the running product and is sent with MeterUsage,
+   * one call per dimension and hour, signed by the instance's or task's own role (docs/products.md).
    */
   identity?: IdentityMode;
 }

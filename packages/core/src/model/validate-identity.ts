@@ -19,6 +19,12 @@ export function assertIdentity(identity: CustomerIdentity, product: Product): vo
   if (identity.productCode !== product.productCode) {
     throw invalid(`Customer belongs to product ${identity.productCode}, not ${product.productCode}.`, 'InvalidLicenseException');
   }
+  if (product.identity === 'product' || identity.kind === 'product') {
+    if (product.identity !== 'product' || identity.kind !== 'product') {
+      throw invalid(`Product ${product.productCode} is metered per ${product.identity === 'product' ? 'running product' : 'buyer'}: use ${product.identity === 'product' ? 'metering.productMeter()' : 'a buyer identity'}.`, 'InvalidProductCodeException');
+    }
+    return;
+  }
   if (product.identity === 'license') {
     if (identity.kind !== 'license') {
       throw invalid(

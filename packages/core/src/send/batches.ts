@@ -1,10 +1,11 @@
+import type { CustomerIdentity } from '../model/customer';
 import { AwsLimits } from '../model/limits';
 import { ENVELOPE_BYTES, type WireRecord } from './wire-record';
 
 export interface Batch {
   readonly productCode: string;
   /** Legacy batches carry the request's ProductCode; license batches must not. */
-  readonly identity: 'license' | 'legacy';
+  readonly identity: CustomerIdentity['kind'];
   readonly records: readonly WireRecord[];
 }
 
@@ -13,7 +14,7 @@ export interface Batch {
  * under 1 MB of JSON. Order is kept, so the oldest hours go first.
  */
 export function toBatches(records: readonly WireRecord[], maxRecords: number = AwsLimits.recordsPerBatch): Batch[] {
-  const open = new Map<string, { batch: { productCode: string; identity: 'license' | 'legacy'; records: WireRecord[] }; bytes: number }>();
+  const open = new Map<string, { batch: { productCode: string; identity: CustomerIdentity['kind']; records: WireRecord[] }; bytes: number }>();
   const batches: Batch[] = [];
   for (const wire of records) {
     const identity = wire.stored.customer.kind;

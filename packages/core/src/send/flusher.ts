@@ -11,6 +11,7 @@ import { backoffDelay, type RetryPolicy } from './backoff';
 import { toBatches, type Batch } from './batches';
 import { emptyReport, type FlushReport } from './flush-report';
 import type { RateLimiter } from './rate-limiter';
+import { MeterUsageSender } from '../product/meter-usage-sender';
 import { toWireRecord, wireKey, type WireRecord } from './wire-record';
 
 export interface FlusherOptions {
@@ -42,6 +43,16 @@ export interface FlushRequest {
   readonly stopAt?: number;
 }
 
+/** How a record ended after a send, as stored and reported. */
+export interface Outcome {
+  readonly record: StoredRecord;
+  readonly state: TerminalState;
+  readonly reason?: string;
+  readonly meteringRecordId?: string;
+  /** For expired records: the deadline they missed (default: BatchMeterUsage's). */
+  readonly deadline?: number;
+}
+
 class ConfigurationStop extends Error {}
 
 function outOfTime(request: FlushRequest): boolean {
@@ -62,8 +73,16 @@ export class Flusher {
    * own resends from conflicting duplicates. Calls AWS refused as a whole applied nothing and are not counted.
    */
   private readonly mayHaveLanded = new Map<string, number>();
+  /** Product-level records (AMI and container products) go out one by one with MeterUsage. */
+  private readonly products: MeterUsageSender;
 
-  constructor(private readonly o: FlusherOptions) {}
+  constructor(private readonly o: FlusherOptions) {
+    this.products = new MeterUsageSender({
+      ...o,
+      settle: (outcomes, report) => this.settle(outcomes, report),
+      release: (records, reason, delayMs, report) => this.release(records.map((stored) => ({ stored })), reason, delayMs, report),
+    });
+  }
 
   get lastSuccessfulFlushAt(): number | undefined {
     return this.lastSuccessAt;
@@ -117,6 +136,13 @@ export class Flusher {
 
   /** Returns false when some records had to be handed back. */
   private async process(claimed: readonly StoredRecord[], report: FlushReport, request: FlushRequest): Promise<boolean> {
+    const productRecords = claimed.filter((r) => r.customer.kind === 'product');
+    const productsHealthy = productRecords.length === 0 || (await this.products.send(productRecords, report, () => outOfTime(request)));
+    return (await this.processBatchable(claimed.filter((r) => r.customer.kind !== 'product'), report, request)) && productsHealthy;
+  }
+
+  private async processBatchable(claimed: readonly StoredRecord[], report: FlushReport, request: FlushRequest): Promise<boolean> {
+    if (claimed.length === 0) return true;
     const now = this.o.clock();
     const wires: WireRecord[] = [];
     const terminal: Array<{ record: StoredRecord; state: TerminalState; reason: string }> = [];
@@ -261,10 +287,7 @@ export class Flusher {
     return record.attempts > 0 || (this.mayHaveLanded.get(record.id) ?? 0) > 1;
   }
 
-  private async settle(
-    outcomes: ReadonlyArray<{ record: StoredRecord; state: TerminalState; reason?: string; meteringRecordId?: string }>,
-    report: FlushReport,
-  ): Promise<void> {
+  private async settle(outcomes: readonly Outcome[], report: FlushReport): Promise<void> {
     if (outcomes.length === 0) return;
     const now = this.o.clock();
     const settlements: Settlement[] = outcomes.map((o) => ({
@@ -311,7 +334,7 @@ export class Flusher {
             { customer: mask(record.customerKey), dimension: record.dimension, hour: new Date(record.hour).toISOString(), quantity: record.frozen?.quantity },
             'usage can no longer make AWS\'s submission window',
           );
-          this.o.events.emit('expired', { record, deadline: submissionDeadline(record.hour, this.o.rules) });
+          this.o.events.emit('expired', { record, deadline: o.deadline ?? submissionDeadline(record.hour, this.o.rules) });
           break;
         case 'rejected':
           report.rejected++;
@@ -324,7 +347,7 @@ export class Flusher {
     for (const [productCode, records] of groupByProduct(dryRun)) this.o.events.emit('dryRun', { records, productCode });
   }
 
-  private async release(wires: readonly WireRecord[], reason: string, delayMs: number, report: FlushReport): Promise<void> {
+  private async release(wires: ReadonlyArray<{ readonly stored: StoredRecord }>, reason: string, delayMs: number, report: FlushReport): Promise<void> {
     if (wires.length === 0) return;
     const nextAttemptAt = this.o.clock() + Math.max(MIN_RELEASE_DELAY_MS, delayMs);
     await this.o.store.release(wires.map((w) => ({ id: w.stored.id, nextAttemptAt, reason })), this.o.owner);

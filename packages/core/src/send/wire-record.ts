@@ -32,7 +32,9 @@ function build(stored: StoredRecord, usage: FrozenUsage, withAllocations: boolea
     Dimension: stored.dimension,
     Quantity: usage.quantity,
   };
-  if (identity.kind === 'license') {
+  if (identity.kind === 'product') {
+    // MeterUsage names the product in the request; the record carries no buyer.
+  } else if (identity.kind === 'license') {
     record.CustomerAWSAccountId = identity.customerAwsAccountId;
     record.LicenseArn = identity.licenseArn;
   } else if (identity.customerIdentifier !== undefined) {
