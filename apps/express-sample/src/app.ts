@@ -1,4 +1,4 @@
-import { mask, type CustomerRecord, type Metering } from '@meterkit/core';
+import { mask, type CustomerRecord, type Metering, type SubscriptionEvent } from '@meterkit/core';
 import { meterkit, type MeterkitMiddleware, type RegisteredAction } from '@meterkit/express';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { apiRouter } from './api';
@@ -7,6 +7,8 @@ import { TenantRegistry } from './tenants';
 import { welcomePage } from './welcome';
 
 export const REGISTRATION_PATH = '/marketplace/register';
+/** Where the EventBridge API destination (or the emulator) delivers subscription lifecycle events. */
+export const EVENTS_PATH = '/marketplace/events';
 
 export interface SampleConfig {
   /** The core engine, created by the caller (main.ts reads the environment, tests point it at an emulator). */
@@ -15,6 +17,8 @@ export interface SampleConfig {
   readonly tenants?: TenantRegistry;
   /** Registration posts per client address per minute. Default 30. */
   readonly registrationRateLimit?: number;
+  /** The secret the EventBridge connection sends in x-api-key. Default: no lifecycle route. */
+  readonly eventsSecret?: string;
   /** Start the core's persist and flush timers. Default true. */
   readonly startScheduler?: boolean;
 }
@@ -37,6 +41,15 @@ function onRegistered(tenants: TenantRegistry) {
   };
 }
 
+/** A subscription that is ending revokes the tenant's API key at once; its final usage is still sent. */
+function onSubscriptionChange(tenants: TenantRegistry) {
+  return (event: SubscriptionEvent): void => {
+    if (event.change !== 'deprovisioning' && event.change !== 'ended') return;
+    const tenant = event.customer.tenantId === undefined ? tenants.forCustomer(event.customer.key) : tenants.get(event.customer.tenantId);
+    if (tenant !== undefined && tenants.revokeApiKey(tenant.id)) console.log(`subscription ${event.change}: API key of tenant ${tenant.id} revoked`);
+  };
+}
+
 function errorHandler(error: Error & { status?: number; expose?: boolean }, _req: Request, res: Response, _next: NextFunction): void {
   if (error.expose === true && error.status !== undefined && error.status < 500) {
     res.status(error.status).json({ error: { code: 'BAD_REQUEST', message: error.message } });
@@ -55,6 +68,7 @@ export function buildApp(config: SampleConfig): SampleApp {
       onRegistered: onRegistered(tenants),
       ...(config.registrationRateLimit === undefined ? {} : { rateLimitPerMinute: config.registrationRateLimit }),
     },
+    ...(config.eventsSecret === undefined ? {} : { lifecycle: { path: EVENTS_PATH, secret: config.eventsSecret }, onSubscriptionChange: onSubscriptionChange(tenants) }),
     start: config.startScheduler ?? true,
   });
 

@@ -1,5 +1,6 @@
 import { consoleLogger, createMetering, type Logger, type Metering, type ProductConfig } from '@meterkit/core';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
+import { randomBytes } from 'node:crypto';
 import { DIMENSIONS } from './api';
 
 export interface SampleEnv {
@@ -15,6 +16,11 @@ export interface SampleEnv {
   readonly awsRegion?: string;
   /** METERKIT_EMULATOR_PORT, default 4599 (only without METERKIT_AWS_REGION). */
   readonly emulatorPort: number;
+  /**
+   * METERKIT_EVENTS_SECRET: the secret your EventBridge connection sends in x-api-key (at least 16 characters).
+   * Unset: with the emulator a random one is made up (and printed); with AWS the lifecycle route is off.
+   */
+  readonly eventsSecret?: string;
 }
 
 function port(name: string, value: string | undefined, fallback: number): number {
@@ -33,6 +39,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SampleEnv {
     store: env.METERKIT_STORE || 'sqlite:./meterkit.db',
     ...(awsRegion ? { awsRegion } : {}),
     emulatorPort: port('METERKIT_EMULATOR_PORT', env.METERKIT_EMULATOR_PORT, 4599),
+    ...(env.METERKIT_EVENTS_SECRET ? { eventsSecret: env.METERKIT_EVENTS_SECRET } : {}),
   };
 }
 
@@ -40,15 +47,26 @@ export interface MeteringSetup {
   readonly metering: Metering;
   /** The local emulator, when not metering to AWS. */
   readonly emulator?: Emulator;
+  /** The lifecycle route's secret: METERKIT_EVENTS_SECRET, or a random one the emulator was configured with. */
+  readonly eventsSecret?: string;
 }
 
-/** Real AWS when a region is configured; otherwise a local emulator with the sample's product, on its clock. */
-export async function createSampleMetering(env: SampleEnv, logger: Logger = consoleLogger): Promise<MeteringSetup> {
+/**
+ * Real AWS when a region is configured; otherwise a local emulator with the sample's product, on its clock, that
+ * delivers lifecycle events to `eventsUrl` with the events secret, as an EventBridge API destination does.
+ */
+export async function createSampleMetering(env: SampleEnv, eventsUrl: string, logger: Logger = consoleLogger): Promise<MeteringSetup> {
   const products: ProductConfig[] = [{ productCode: env.productCode, dimensions: [...DIMENSIONS] }];
   if (env.awsRegion !== undefined) {
-    return { metering: createMetering({ products, store: env.store, aws: { region: env.awsRegion }, logger, autoStart: false }) };
+    const metering = createMetering({ products, store: env.store, aws: { region: env.awsRegion }, logger, autoStart: false });
+    return { metering, ...(env.eventsSecret === undefined ? {} : { eventsSecret: env.eventsSecret }) };
   }
-  const emulator = await startEmulator({ port: env.emulatorPort, products: [{ productCode: env.productCode, dimensions: [...DIMENSIONS] }] });
+  const eventsSecret = env.eventsSecret ?? randomBytes(24).toString('base64url');
+  const emulator = await startEmulator({
+    port: env.emulatorPort,
+    products: [{ productCode: env.productCode, dimensions: [...DIMENSIONS] }],
+    events: { url: eventsUrl, headerValue: eventsSecret },
+  });
   const metering = createMetering({
     products,
     store: env.store,
@@ -57,5 +75,5 @@ export async function createSampleMetering(env: SampleEnv, logger: Logger = cons
     logger,
     autoStart: false,
   });
-  return { metering, emulator };
+  return { metering, emulator, eventsSecret };
 }

@@ -1,15 +1,18 @@
-import { buildApp, REGISTRATION_PATH } from './app';
+import { buildApp, EVENTS_PATH, REGISTRATION_PATH } from './app';
 import { createSampleMetering, readEnv } from './config';
 import { serve } from './serve';
 
 async function main(): Promise<void> {
   const env = readEnv();
-  const { metering, emulator } = await createSampleMetering(env);
-  const { app, mk } = buildApp({ metering });
+  const { metering, emulator, eventsSecret } = await createSampleMetering(env, `http://${env.host}:${env.port}${EVENTS_PATH}`);
+  const { app, mk } = buildApp({ metering, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   const running = await serve(app, mk, env.port, env.host);
 
   console.log(`express-sample listening on ${running.url}`);
   console.log(`registration URL (fulfillment URL): ${running.url}${REGISTRATION_PATH}`);
+  if (eventsSecret === undefined) console.log('lifecycle route off: set METERKIT_EVENTS_SECRET to receive EventBridge events');
+  else console.log(`lifecycle events (EventBridge API destination): ${running.url}${EVENTS_PATH}`);
+  if (emulator !== undefined && env.eventsSecret === undefined) console.log(`emulator events secret (x-api-key): ${eventsSecret}`);
   if (emulator !== undefined) {
     console.log(`metering to the local emulator at ${emulator.endpoint} (set METERKIT_AWS_REGION to meter to AWS)`);
     console.log(`subscribe a buyer: npx meterkit-emulator subscribe ${env.productCode} --url ${emulator.endpoint} --registration-url ${running.url}${REGISTRATION_PATH}`);

@@ -62,6 +62,15 @@ export class TenantRegistry {
     return apiKey;
   }
 
+  /** Revokes the tenant's API key: its requests are refused from now on. Returns whether it had one. */
+  revokeApiKey(tenantId: string): boolean {
+    const previous = this.keysOf.get(tenantId);
+    if (previous === undefined) return false;
+    this.keys.delete(previous);
+    this.keysOf.delete(tenantId);
+    return true;
+  }
+
   authenticate(apiKey: string | undefined): Tenant | undefined {
     if (apiKey === undefined || apiKey.length === 0 || apiKey.length > 200) return undefined;
     const id = this.keys.get(digest(apiKey));
