@@ -29,13 +29,17 @@ export interface SampleApp {
   readonly tenants: TenantRegistry;
 }
 
+function accountOf(customer: CustomerRecord): string | undefined {
+  return 'customerAwsAccountId' in customer.identity ? customer.identity.customerAwsAccountId : undefined;
+}
+
 /**
  * After AWS Marketplace resolved a buyer: reuse its tenant or create one, issue an API key, and send the browser
  * to a one-time welcome page. A repeated post of the same link issues a new key (the old one stops working).
  */
 function onRegistered(tenants: TenantRegistry) {
   return (customer: CustomerRecord): RegisteredAction => {
-    const tenant = tenants.forCustomer(customer.key) ?? tenants.create(`AWS account ${mask(customer.identity.customerAwsAccountId) ?? ''}`.trim(), customer.key);
+    const tenant = tenants.forCustomer(customer.key) ?? tenants.create(`AWS account ${mask(accountOf(customer)) ?? ''}`.trim(), customer.key);
     const apiKey = tenants.issueApiKey(tenant.id);
     return { tenantId: tenant.id, redirect: `/welcome?ref=${tenants.offerWelcome(tenant.id, apiKey)}` };
   };
