@@ -1,4 +1,4 @@
-import type { Metering } from '@meterkit/core';
+import type { Metering, SubscriptionEvent } from '@meterkit/core';
 import { meterkit } from '@meterkit/fastify';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Tenants, type Tenant } from './tenants';
@@ -19,6 +19,22 @@ export interface AppConfig {
   readonly logger?: FastifyServerOptions['logger'];
   /** Where AWS Marketplace posts new buyers. Default '/marketplace/register'. */
   readonly registrationPath?: string;
+  /** The secret the EventBridge connection sends in x-api-key. Default: no lifecycle route. */
+  readonly eventsSecret?: string;
+  /** Serve on a server you created (tests start it before the emulator, which needs its URL). Default: Fastify's own. */
+  readonly serverFactory?: FastifyServerOptions['serverFactory'];
+}
+
+/** Where the EventBridge API destination (or the emulator) delivers subscription lifecycle events. */
+export const EVENTS_PATH = '/marketplace/events';
+
+/** A subscription that is ending revokes the tenant's API keys at once; its final usage is still billed. */
+function revokeOnEnd(tenants: Tenants, log: FastifyInstance['log']) {
+  return (event: SubscriptionEvent): void => {
+    if ((event.change !== 'deprovisioning' && event.change !== 'ended') || event.customer.tenantId === undefined) return;
+    const revoked = tenants.revokeApiKeys(event.customer.tenantId);
+    if (revoked > 0) log.info({ tenant: event.customer.tenantId, change: event.change }, 'subscription ending: API keys revoked');
+  };
 }
 
 const GB = 1_000_000_000;
@@ -84,7 +100,7 @@ async function api(app: FastifyInstance, tenants: Tenants): Promise<void> {
 /** Builds the sample SaaS API; call `listen()` (main.ts) or `inject()` (tests) on the result. */
 export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   const tenants = config.tenants ?? new Tenants();
-  const app = Fastify({ logger: config.logger ?? false });
+  const app = Fastify({ logger: config.logger ?? false, ...(config.serverFactory === undefined ? {} : { serverFactory: config.serverFactory }) });
   app.decorateRequest('tenant', null);
 
   await app.register(meterkit, {
@@ -97,6 +113,7 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
         return { tenantId: created.tenant.id, redirect: `/welcome?ref=${tenants.issueWelcome(created)}` };
       },
     },
+    ...(config.eventsSecret === undefined ? {} : { lifecycle: { path: EVENTS_PATH, secret: config.eventsSecret }, onSubscriptionChange: revokeOnEnd(tenants, app.log) }),
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -11,6 +11,11 @@ export interface SampleConfig {
   /** AWS region of the Metering API (target 'aws'); default: the SDK's resolution (AWS_REGION, profile). */
   readonly awsRegion: string | undefined;
   readonly mode: 'live' | 'dry-run';
+  /**
+   * METERKIT_EVENTS_SECRET: what the EventBridge connection sends in x-api-key (at least 16 characters). Unset: with
+   * the emulator a random one is made up (and printed), with AWS the lifecycle route is off.
+   */
+  readonly eventsSecret: string | undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -43,5 +48,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfi
     emulatorPort: integer(env, 'METERKIT_EMULATOR_PORT', 4599),
     awsRegion: env.AWS_REGION || undefined,
     mode: oneOf(env, 'METERKIT_MODE', ['live', 'dry-run'], 'live'),
+    eventsSecret: env.METERKIT_EVENTS_SECRET || undefined,
   };
 }

@@ -1,14 +1,22 @@
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import { createMetering, type AwsOptions } from '@meterkit/core';
-import { buildApp } from './app';
+import { randomBytes } from 'node:crypto';
+import { buildApp, EVENTS_PATH } from './app';
 import { configFromEnv } from './config';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
   let emulator: Emulator | undefined;
   let aws: AwsOptions;
+  let eventsSecret = config.eventsSecret;
   if (config.target === 'emulator') {
-    emulator = await startEmulator({ port: config.emulatorPort, products: [{ productCode: config.productCode, dimensions: [...config.dimensions] }] });
+    eventsSecret ??= randomBytes(24).toString('base64url');
+    emulator = await startEmulator({
+      port: config.emulatorPort,
+      products: [{ productCode: config.productCode, dimensions: [...config.dimensions] }],
+      // Delivered like an EventBridge API destination; the app listens there by the time a buyer changes.
+      events: { url: `http://${config.host}:${config.port}${EVENTS_PATH}`, headerValue: eventsSecret },
+    });
     aws = { region: emulator.region, endpoint: emulator.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
   } else {
     aws = config.awsRegion === undefined ? {} : { region: config.awsRegion };
@@ -21,9 +29,12 @@ async function main(): Promise<void> {
     mode: config.mode,
     ...(emulator === undefined ? {} : { clock: () => emulator.clock.now() }),
   });
-  const app = await buildApp({ metering, logger: { level: 'info' } });
+  const app = await buildApp({ metering, logger: { level: 'info' }, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   await app.listen({ port: config.port, host: config.host });
+  if (eventsSecret === undefined) app.log.info('lifecycle route off: set METERKIT_EVENTS_SECRET to receive EventBridge events');
+  else app.log.info(`lifecycle events (EventBridge API destination): POST ${EVENTS_PATH}`);
   if (emulator !== undefined) {
+    if (config.eventsSecret === undefined) app.log.info(`emulator events secret (x-api-key): ${eventsSecret}`);
     const { port } = app.server.address() as { port: number };
     app.log.info(
       `metering to the emulator at ${emulator.endpoint}; add a buyer with: npx meterkit-emulator subscribe ${config.productCode} --url ${emulator.endpoint} --registration-url http://${config.host}:${port}/marketplace/register`,

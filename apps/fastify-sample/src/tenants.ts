@@ -39,6 +39,17 @@ export class Tenants {
     return this.byId.get(id);
   }
 
+  /** Revokes every API key of the tenant: its calls are refused from now on. Returns how many were revoked. */
+  revokeApiKeys(tenantId: string): number {
+    let revoked = 0;
+    for (const [keyHash, id] of this.byKeyHash) {
+      if (id !== tenantId) continue;
+      this.byKeyHash.delete(keyHash);
+      revoked += 1;
+    }
+    return revoked;
+  }
+
   /** The tenant an API key belongs to. */
   authenticate(apiKey: string): Tenant | undefined {
     const id = this.byKeyHash.get(hash(apiKey));

@@ -12,6 +12,7 @@ describe('configuration from the environment', () => {
       emulatorPort: 4599,
       awsRegion: undefined,
       mode: 'live',
+      eventsSecret: undefined,
     });
   });
 
