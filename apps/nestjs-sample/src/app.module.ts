@@ -1,5 +1,5 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { MeteringOptions } from '@meterkit/core';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import type { MeteringOptions, SubscriptionEvent } from '@meterkit/core';
 import { MeteringModule } from '@meterkit/nestjs';
 import { ProcessController } from './api/process.controller';
 import { ReportsController } from './api/reports.controller';
@@ -15,6 +15,20 @@ export interface AppOptions {
   readonly metering: MeteringOptions;
   /** Where AWS Marketplace posts new buyers. Default '/marketplace/register'. */
   readonly registrationPath?: string;
+  /** The secret the EventBridge connection sends in x-api-key. Default: no lifecycle route. */
+  readonly eventsSecret?: string;
+}
+
+/** Where the EventBridge API destination (or the emulator) delivers subscription lifecycle events. */
+export const EVENTS_PATH = '/marketplace/events';
+
+/** A subscription that is ending revokes the tenant's API keys at once; its final usage is still billed. */
+function revokeOnEnd(tenants: TenantsService) {
+  const logger = new Logger('Subscriptions');
+  return (event: SubscriptionEvent): void => {
+    if ((event.change !== 'deprovisioning' && event.change !== 'ended') || event.customer.tenantId === undefined) return;
+    if (tenants.revokeApiKeys(event.customer.tenantId) > 0) logger.log(`subscription ${event.change}: API keys of tenant ${event.customer.tenantId} revoked`);
+  };
 }
 
 @Module({})
@@ -32,6 +46,7 @@ export class AppModule {
             ...options.metering,
             identify: (request: TenantRequest) => request.tenant?.id,
             registration: { path: options.registrationPath ?? '/marketplace/register', onRegistered: marketplaceSignup(tenants) },
+            ...(options.eventsSecret === undefined ? {} : { lifecycle: { path: EVENTS_PATH, secret: options.eventsSecret }, onSubscriptionChange: revokeOnEnd(tenants) }),
           }),
         }),
       ],

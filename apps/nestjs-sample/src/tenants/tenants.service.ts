@@ -30,6 +30,17 @@ export class TenantsService {
     return { tenant, apiKey };
   }
 
+  /** Revokes every API key of the tenant: its calls are refused from now on. Returns how many were revoked. */
+  revokeApiKeys(tenantId: string): number {
+    let revoked = 0;
+    for (const [keyDigest, id] of this.keys) {
+      if (id !== tenantId) continue;
+      this.keys.delete(keyDigest);
+      revoked += 1;
+    }
+    return revoked;
+  }
+
   authenticate(apiKey: string | undefined): Tenant | undefined {
     if (apiKey === undefined || apiKey.length === 0 || apiKey.length > 200) return undefined;
     const id = this.keys.get(digest(apiKey));
