@@ -28,7 +28,7 @@ import { RateLimiter } from './send/rate-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
-import type { UsageStore } from './store/usage-store';
+import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -313,16 +313,24 @@ export class Metering {
     return (await this.ready()).listCustomers();
   }
 
+  /** Never rejects: while the store is unreachable, `storeError` says so and the store's figures are empty. */
   async status(): Promise<MeteringStatus> {
-    const store = await this.ready();
-    const stats = await store.stats();
+    let stats: StoreStats;
+    let storeError: MeterkitError | undefined;
+    try {
+      stats = await (await this.ready()).stats();
+    } catch (cause) {
+      storeError = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'The store did not answer.', { cause });
+      stats = { unsettledByHour: [], countsByState: emptyCounts(), lateQuantity: 0 };
+    }
     const now = this.o.clock();
     const oldest = stats.unsettledByHour[0];
     const lastFlush = this.flusher.lastSuccessfulFlushAt;
     const failure = this.persister.failure;
     return {
       mode: this.o.mode,
-      store: { kind: store.kind, durable: store.durable },
+      store: { kind: this.store.kind, durable: this.store.durable },
+      ...(storeError === undefined ? {} : { storeError: { code: storeError.code, message: storeError.message } }),
       inMemory: this.aggregator.size,
       ...(failure === undefined ? {} : { persistError: { code: failure.code, message: failure.message } }),
       pending: stats.unsettledByHour.map((h) => ({
@@ -466,6 +474,12 @@ export class Metering {
     this.o.logger.error({ code: error.code, err: String(cause) }, error.message);
     this.events.emit('error', { error });
   }
+}
+
+function emptyCounts(): Record<RecordState, number> {
+  const counts = { open: 0, pending: 0, sending: 0 } as Record<RecordState, number>;
+  for (const state of TERMINAL_STATES) counts[state] = 0;
+  return counts;
 }
 
 /** Runs a store call, turning a driver's error into ERR_METERKIT_STORE. */

@@ -16,6 +16,8 @@ export interface MeteringStatus {
   readonly inMemory: number;
   /** Set while the store refuses writes: usage is held in memory and retried. */
   readonly persistError?: { readonly code: string; readonly message: string };
+  /** Set when the store did not answer this status call: its figures below are empty, not zero. */
+  readonly storeError?: { readonly code: string; readonly message: string };
   /** Hours with records not yet settled, oldest first. */
   readonly pending: readonly PendingHour[];
   /** How long ago the oldest unsettled hour closed, in ms. */

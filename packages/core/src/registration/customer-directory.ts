@@ -16,6 +16,8 @@ export interface DirectoryDeps {
   readonly clock: () => number;
 }
 
+const MAX_TENANTS = 100_000;
+
 function isRecord(value: CustomerIdentity | CustomerRecord): value is CustomerRecord {
   return 'identity' in value;
 }
@@ -25,6 +27,7 @@ export class CustomerDirectory {
   private readonly bound = new Map<string, BoundCustomer>();
   /** The hot path passes the same identity object on every request: one WeakMap lookup, no key string. */
   private readonly byObject = new WeakMap<CustomerIdentity, BoundCustomer>();
+  /** Tenant → customer, fresh until `until`; kept afterwards as the fallback while the store is down. */
   private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number }>();
 
   constructor(private readonly d: DirectoryDeps) {}
@@ -54,13 +57,23 @@ export class CustomerDirectory {
   async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
     if (typeof who === 'string') return this.bindRecord(await this.forTenant(who));
     const identity = isRecord(who) ? who.identity : who;
-    const current = await (await this.d.store()).getCustomer(customerKey(identity));
+    let current: CustomerRecord | undefined;
+    try {
+      current = await (await this.d.store()).getCustomer(customerKey(identity));
+    } catch {
+      // The store is down: meter the customer the caller named rather than lose the usage (fail open).
+      current = undefined;
+    }
     return this.bindRecord(current ?? who);
   }
 
+  /** Makes cached tenant mappings stale: they are looked up again, and serve only while the store is down. */
   forget(tenantId?: string): void {
-    if (tenantId === undefined) this.tenants.clear();
-    else this.tenants.delete(tenantId);
+    if (tenantId === undefined) for (const entry of this.tenants.values()) entry.until = 0;
+    else {
+      const entry = this.tenants.get(tenantId);
+      if (entry !== undefined) entry.until = 0;
+    }
   }
 
   private async forTenant(tenantId: string): Promise<CustomerRecord | CustomerIdentity> {
@@ -68,10 +81,15 @@ export class CustomerDirectory {
     const cached = this.tenants.get(tenantId);
     if (cached !== undefined && cached.until > now) return cached.record;
     let found: CustomerRecord | CustomerIdentity | undefined;
-    if (this.d.customerForTenant !== undefined) {
-      found = await this.d.customerForTenant(tenantId);
-    } else {
-      found = await (await this.d.store()).findCustomerByTenant(tenantId);
+    try {
+      found =
+        this.d.customerForTenant !== undefined
+          ? await this.d.customerForTenant(tenantId)
+          : await (await this.d.store()).findCustomerByTenant(tenantId);
+    } catch (cause) {
+      // The store is down: a tenant seen before keeps being metered with its last known customer (fail open).
+      if (cached !== undefined) return cached.record;
+      throw cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'Could not look up the customer of this tenant.', { cause });
     }
     if (found === undefined) {
       throw new MeterkitError(
@@ -79,7 +97,8 @@ export class CustomerDirectory {
         'No AWS Marketplace customer is linked to this tenant. Link one at registration (onRegistered) or with linkTenant().',
       );
     }
-    if (this.d.tenantCacheMs > 0) this.tenants.set(tenantId, { record: found, until: now + this.d.tenantCacheMs });
+    if (this.tenants.size >= MAX_TENANTS && !this.tenants.has(tenantId)) this.tenants.delete(this.tenants.keys().next().value!);
+    this.tenants.set(tenantId, { record: found, until: now + this.d.tenantCacheMs });
     return found;
   }
 
