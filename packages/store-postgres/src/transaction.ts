@@ -15,6 +15,12 @@ export async function inTransaction<T>(
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A connection that breaks while checked out emits 'error' on the client; unheard, it would end the process.
+    // The failing query rejects too, so the error is reported there; the listener only marks the client broken.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
       const result = await work(client);
@@ -27,7 +33,8 @@ export async function inTransaction<T>(
       if (attempt < ATTEMPTS && RETRYABLE_CODES.has(pgCode(error) ?? '')) continue;
       throw error;
     } finally {
-      // A connection that could not roll back is in an unknown state: destroy it rather than reuse it.
+      client.off('error', onError);
+      // A connection that could not roll back, or broke, is in an unknown state: destroy it rather than reuse it.
       client.release(broken);
     }
   }
