@@ -118,7 +118,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     expect(world.emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
   });
 
-  it('serves requests while the store is down, with req.meteringError set; usage recorded meanwhile is kept', async () => {
+  it('serves requests while the store is down: a known tenant stays metered (fail open), usage recorded meanwhile is kept', async () => {
     world = await startWorld({}, (app, mk) => {
       app.get('/whoami', mk.count('api_calls'), (req, res) => {
         res.json({ metered: req.meter !== undefined, error: req.meteringError?.code ?? null });
@@ -128,11 +128,12 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     const agent = request(world.app);
     await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: true, error: null });
     world.store.down = true;
-    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: false, error: ErrorCodes.STORE });
+    await agent.get('/whoami').set('x-tenant', 'acme').expect(200, { metered: true, error: null });
+    await agent.get('/whoami').set('x-tenant', 'nobody-known').expect(200, { metered: false, error: ErrorCodes.STORE });
     await expect(world.metering.persist()).rejects.toThrow();
     world.store.down = false;
     await world.closeHourAndFlush();
-    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(1);
+    expect(world.billed(acme.licenseArn, 'api_calls')).toBe(2);
   });
 
   it('binds the meter to a customer record or identity that identify() returns asynchronously', async () => {

@@ -129,7 +129,7 @@ describe('the published packages, installed like a user would', () => {
       ...install(app, join(tarballs, 'meterkit-express-0.1.0.tgz'), '@meterkit/express'),
     };
     for (const name of [...Object.keys(declared), 'express', '@types/express', '@types/node']) if (!name.startsWith('@meterkit/')) linkFromWorkspace(app, name);
-    expect(Object.keys(declared).sort()).toEqual(['@aws-sdk/client-marketplace-metering', '@meterkit/core', 'better-sqlite3', 'express']);
+    expect(Object.keys(declared).sort()).toEqual(['@aws-sdk/client-marketplace-metering', '@meterkit/core', 'better-sqlite3', 'express', 'jose']);
 
     const subscription = await emu.subscribe({ productCode: PRODUCT });
     const identity = { kind: 'license', licenseArn: subscription.licenseArn, customerAwsAccountId: subscription.accountId, productCode: PRODUCT };
