@@ -2,14 +2,17 @@ import type { Metering } from '@meterkit/core';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { attachMeter } from './attach-meter';
 import { count } from './count';
+import { entitlementGateMiddleware } from './entitlement-gate';
 import { lifecycleRoute } from './lifecycle-route';
 import { resolveOptions, type MeterkitOptions } from './options';
 import { registrationRoute } from './registration-route';
+import { registerAtStartup } from './register-at-startup';
+import { statusPageRoute } from './status-page-route';
 import { subscribeHook } from './subscription-hook';
 
 /**
- * `app.use(metering)`: attaches `req.meter`, serves the registration and lifecycle routes, and manages the core's
- * timers.
+ * `app.use(metering)`: attaches `req.meter`, serves the registration, lifecycle and status routes, gates traffic
+ * on the entitlement when asked, and manages the core's timers.
  */
 export interface MeterkitMiddleware extends RequestHandler {
   /** Route middleware counting `quantity` (default 1) units of `dimension` for every request through it. */
@@ -29,9 +32,13 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
   const router = Router();
   if (resolved.registration !== undefined) router.post(resolved.registration.path, registrationRoute(metering, resolved.registration));
   if (resolved.lifecycle !== undefined) router.post(resolved.lifecycle.path, lifecycleRoute(metering, resolved.lifecycle));
+  const status = resolved.statusPage === undefined ? undefined : statusPageRoute(metering, resolved.statusPage);
+  if (status !== undefined) router.use(status.handler);
+  if (resolved.entitlementGate !== undefined) router.use(entitlementGateMiddleware(metering));
   const unsubscribe = resolved.onSubscriptionChange === undefined ? () => undefined : subscribeHook(metering, resolved.onSubscriptionChange);
   router.use(attachMeter(metering, resolved));
   if (resolved.start) metering.start();
+  if (resolved.entitlementGate?.register === true) registerAtStartup(metering);
 
   const middleware = function meterkitMiddleware(req: Request, res: Response, next: NextFunction): void {
     router(req, res, next);
@@ -40,6 +47,7 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
     count,
     close: () => {
       unsubscribe();
+      status?.page.close();
       return metering.close();
     },
     metering,

@@ -20,6 +20,27 @@ export type RegistrationOptions = RegistrationRouteOptions<Request>;
  */
 export type LifecycleOptions = LifecycleRouteOptions;
 
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
+export interface StatusPageRouteOptions {
+  /** Where the page is served, relative to where meterkit is mounted. Default `'/meterkit/status'`. */
+  readonly path?: string;
+  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
+  readonly token?: string;
+  /** Your own check (an admin session, an internal network): true lets the request in. */
+  readonly guard?: (req: Request) => boolean | Promise<boolean>;
+  /** How many recent errors the page keeps. Default 20, 0 for none. */
+  readonly recentErrors?: number;
+}
+
+/** The entitlement gate of paid container products (docs/products.md). */
+export interface EntitlementGateOptions {
+  /**
+   * Call `metering.registerUsage()` (the core's `entitlement` option) when the middleware is created, without
+   * waiting for it. Default false: the core registers by itself when its timers start.
+   */
+  readonly register?: boolean;
+}
+
 export interface MeterkitOptions extends CommitPolicy {
   /**
    * Who the request bills: your tenant id (mapped to its customer by the core's registry or `customerForTenant`),
@@ -36,6 +57,13 @@ export interface MeterkitOptions extends CommitPolicy {
    * revoke access. Not awaited by the delivery; an error it throws or rejects with is logged (console.error).
    */
   readonly onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
+  /** Serves the status page when given (a `token` or a `guard` is required). Default: no page. */
+  readonly statusPage?: StatusPageRouteOptions;
+  /**
+   * `true` (or `{ register }`): while `metering.entitlement()` is not `entitled`, every request through meterkit
+   * except the registration, lifecycle and status routes is answered 503 with the core's body. Default off.
+   */
+  readonly entitlementGate?: boolean | EntitlementGateOptions;
   /** Start the core's persist and flush timers (`metering.start()`). Default true. */
   readonly start?: boolean;
   /** Which responses are billed. Default: status below 500. */
@@ -63,6 +91,8 @@ export interface ResolvedOptions {
   readonly start: boolean;
   readonly policy: CommitPolicy;
   readonly persistBeforeResponse: boolean;
+  readonly statusPage: StatusPageRouteOptions | undefined;
+  readonly entitlementGate: Required<EntitlementGateOptions> | undefined;
 }
 
 function fail(message: string): never {
@@ -102,6 +132,24 @@ function resolveLifecycle(options: LifecycleOptions | undefined): LifecycleOptio
   return { ...options, maxBodyBytes: integer('lifecycle.maxBodyBytes', options.maxBodyBytes, 65_536, 1024, 1_048_576) };
 }
 
+function resolveStatusPage(options: StatusPageRouteOptions | undefined): StatusPageRouteOptions | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
+  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
+    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
+  }
+  // token, guard and recentErrors are checked by the core's StatusPage.
+  return options;
+}
+
+function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { register: false };
+  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
+  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
+  return { register: option.register ?? false };
+}
+
 /** Validates the adapter's options once, at meterkit(), and fills in the documented defaults. */
 export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('options must be an object with at least `identify`.');
@@ -123,5 +171,7 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
     start: options.start ?? true,
     policy,
     persistBeforeResponse: options.persistBeforeResponse ?? false,
+    statusPage: resolveStatusPage(options.statusPage),
+    entitlementGate: resolveEntitlementGate(options.entitlementGate),
   };
 }

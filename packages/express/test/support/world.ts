@@ -52,7 +52,7 @@ export interface World {
 export async function startWorld(
   options: Partial<MeterkitOptions> = {},
   routes: (app: Express, mk: MeterkitMiddleware) => void = () => undefined,
-  core: Partial<MeteringOptions> = {},
+  core: Partial<MeteringOptions> | ((emu: Emulator) => Partial<MeteringOptions>) = {},
 ): Promise<World> {
   const emu = await startEmulator({ now: at('2026-07-15T10:20:00Z'), products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }] });
   const store = new FlakyStore();
@@ -64,7 +64,7 @@ export async function startWorld(
     logger: silentLogger,
     autoStart: false,
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...core,
+    ...(typeof core === 'function' ? core(emu) : core),
   });
   const mk = meterkit(metering, { identify: (req) => req.get('x-tenant'), start: false, ...options });
   const app = express();
