@@ -30,6 +30,7 @@ export { createMeteringClient, type AwsOptions } from './aws/metering-client';
 export {
   recordId,
   TERMINAL_STATES,
+  BATCH_ID_RETENTION_MS,
   REDRIVABLE_STATES,
   type UsageStore,
   type StoredRecord,

@@ -81,7 +81,7 @@ export class Metering {
       tenantCacheMs: o.tenantCacheMs,
       clock: o.clock,
     });
-    this.persister = new Persister(this.aggregator, this.store, (d) => this.directory.bind(d.customer), this.events, o.logger);
+    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger);
     this.flusher = new Flusher({
       store: this.store,
       client,
@@ -331,7 +331,7 @@ export class Metering {
       mode: this.o.mode,
       store: { kind: this.store.kind, durable: this.store.durable },
       ...(storeError === undefined ? {} : { storeError: { code: storeError.code, message: storeError.message } }),
-      inMemory: this.aggregator.size,
+      inMemory: this.persister.pending,
       ...(failure === undefined ? {} : { persistError: { code: failure.code, message: failure.message } }),
       pending: stats.unsettledByHour.map((h) => ({
         hour: new Date(h.hour).toISOString(),
@@ -377,9 +377,9 @@ export class Metering {
         await sleep(100 * (attempt + 1));
       }
     }
-    if (lastError !== undefined || this.aggregator.size > 0) {
+    if (lastError !== undefined || this.persister.pending > 0) {
       this.closing = undefined;
-      throw new MeterkitError(ErrorCodes.NOT_PERSISTED, `close() could not persist ${this.aggregator.size} usage aggregates: they are still in memory. Fix the store and call close() again.`, {
+      throw new MeterkitError(ErrorCodes.NOT_PERSISTED, `close() could not persist ${this.persister.pending} usage aggregates: they are still in memory. Fix the store and call close() again.`, {
         cause: lastError,
       });
     }

@@ -15,6 +15,25 @@ function outageStore(): { store: UsageStore; setDown(down: boolean): void } {
   return { store, setDown: (value) => (down = value) };
 }
 
+/** A real store whose next write is applied and then reported as failed, as when a connection drops after COMMIT. */
+function lostAnswerStore(): { store: UsageStore; loseNextAnswer(): void } {
+  const inner = new MemoryStore();
+  let lose = false;
+  const store = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== 'addUsage') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<UsageStore['addUsage']>) => {
+        const result = await inner.addUsage(...args);
+        if (!lose) return result;
+        lose = false;
+        throw new Error('connection terminated unexpectedly');
+      };
+    },
+  });
+  return { store, loseNextAnswer: () => (lose = true) };
+}
+
 describe('a store outage (fail open)', () => {
   let world: World;
   afterEach(() => world.close());
@@ -48,5 +67,21 @@ describe('a store outage (fail open)', () => {
     expect(after.storeError).toBeUndefined();
     expect(after.persistError).toBeUndefined();
     expect(after.counts.sent).toBe(1);
+  });
+
+  it('counts a write once when the store applied it but its answer was lost', async () => {
+    const flaky = lostAnswerStore();
+    world = await startWorld({ store: flaky.store });
+    const { metering, emu } = world;
+    const customer = await world.license();
+    await metering.meter(customer).record('api_calls', 5).commit();
+    flaky.loseNextAnswer();
+    await expect(metering.persist()).rejects.toMatchObject({ code: 'ERR_METERKIT_STORE' });
+    await metering.meter(customer).record('api_calls', 2).commit();
+    await metering.persist();
+    expect((await metering.status()).inMemory).toBe(0);
+    world.setTime('2026-07-15T11:30:00Z');
+    await metering.flush();
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(7);
   });
 });

@@ -105,10 +105,10 @@ export class DynamoDbStore implements UsageStore {
     if (this.options.ownsClient) this.options.client.destroy();
   }
 
-  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     this.assertReady('add usage');
     deltas.forEach(assertStorableDelta);
-    return this.run('add usage', () => this.writer.addUsage(deltas));
+    return this.run('add usage', () => this.writer.addUsage(deltas, batchId));
   }
 
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {

@@ -31,19 +31,30 @@ export interface WriterSettings {
  * header exists nothing is applied and the call fails; once it exists the batch is durable, and a batch left
  * unfinished by a crash or an outage is finished by the next claim of any instance.
  */
+/** Completed batch ids remembered for retries: far more than the batches a process has unconfirmed at once. */
+const COMPLETED_BATCHES_KEPT = 10_000;
+
 export class UsageWriter {
+  /** Batch ids this process completed, newest last. */
+  private readonly completedBatches = new Set<string>();
   /** record id → markers of completed writes, removed from the record with this process's next write to it. */
   private readonly completedMarkers = new Map<string, string[]>();
 
   constructor(private readonly o: WriterSettings) {}
 
-  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+  /**
+   * A retried batch keeps its id. After a failed call every record write is conditioned on the batch's marker;
+   * after a completed one the id is remembered here (batch ids are made and retried by one process).
+   */
+  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     const groups = groupByRecord(deltas);
     if (groups.length === 0) return { late: [] };
-    const writeId = randomUUID();
+    if (batchId !== undefined && this.completedBatches.has(batchId)) return { late: [], applied: false };
+    const writeId = batchId ?? randomUUID();
     if (groups.length === 1) {
       const late = await this.applyGroup(groups[0] as RecordGroup, writeId);
       this.remember(groups, writeId);
+      this.completed(batchId);
       return { late: late ? [...deltas] : [] };
     }
     await this.journal(writeId, deltas);
@@ -56,7 +67,14 @@ export class UsageWriter {
     } catch {
       // The batch is journaled: the next claim finishes it. Failing here would have the caller write it again.
     }
+    this.completed(batchId);
     return { late: deltas.filter((d) => late.has(recordId(d.customerKey, d.dimension, d.hour))) };
+  }
+
+  private completed(batchId: string | undefined): void {
+    if (batchId === undefined) return;
+    if (this.completedBatches.size >= COMPLETED_BATCHES_KEPT) this.completedBatches.delete(this.completedBatches.values().next().value!);
+    this.completedBatches.add(batchId);
   }
 
   /** Finishes batches whose writer stopped before the end (crash, outage), taking over their lease. */

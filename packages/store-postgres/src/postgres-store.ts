@@ -74,11 +74,11 @@ export class PostgresStore implements UsageStore {
     if (this.ownsPool) await this.pool.end();
   }
 
-  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     this.assertReady('add usage');
     deltas.forEach(assertStorableDelta);
     if (deltas.length === 0) return { late: [] };
-    return this.transaction('add usage', (client) => usage.addUsage(client, this.tables, deltas));
+    return this.transaction('add usage', (client) => usage.addUsage(client, this.tables, deltas, batchId));
   }
 
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {

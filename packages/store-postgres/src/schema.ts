@@ -53,6 +53,13 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   );
   CREATE INDEX meterkit_customers_by_tenant ON ${t.customers} (tenant_id, updated_at DESC);
   `,
+  (t) => `
+  CREATE TABLE ${t.batches} (
+    id text COLLATE "C" PRIMARY KEY,
+    applied_at bigint NOT NULL
+  );
+  CREATE INDEX meterkit_applied_batches_by_time ON ${t.batches} (applied_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

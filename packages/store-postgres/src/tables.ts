@@ -5,6 +5,7 @@ export interface Tables {
   readonly records: string;
   readonly allocations: string;
   readonly customers: string;
+  readonly batches: string;
 }
 
 export function quoteIdentifier(name: string): string {
@@ -19,5 +20,6 @@ export function tablesIn(schema: string): Tables {
     records: `${q}.meterkit_usage_records`,
     allocations: `${q}.meterkit_usage_allocations`,
     customers: `${q}.meterkit_customers`,
+    batches: `${q}.meterkit_applied_batches`,
   };
 }

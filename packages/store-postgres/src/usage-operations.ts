@@ -1,4 +1,4 @@
-import { allocationRowsOf, recordId, sameFrozenUsage } from '@meterkit/core';
+import { allocationRowsOf, BATCH_ID_RETENTION_MS, recordId, sameFrozenUsage } from '@meterkit/core';
 import type { AddUsageResult, FinalTotal, SetTotalResult, UsageDelta } from '@meterkit/core';
 import type { PoolClient } from 'pg';
 import { encodeTagsKey, RECORD_COLUMNS, toStoredRecord } from './rows';
@@ -24,7 +24,13 @@ interface AllocationIncrement {
  * concurrent writers lock rows in the same order. The record row lock is taken first and held until commit:
  * a claim freezing the record waits for it, and then reads these allocations.
  */
-export async function addUsage(client: PoolClient, t: Tables, deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+export async function addUsage(client: PoolClient, t: Tables, deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
+  if (batchId !== undefined) {
+    const now = Date.now();
+    const { rowCount } = await client.query(`INSERT INTO ${t.batches} (id, applied_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [batchId, now]);
+    if (rowCount === 0) return { late: [], applied: false };
+    await client.query(`DELETE FROM ${t.batches} WHERE applied_at < $1`, [now - BATCH_ID_RETENTION_MS]);
+  }
   if (deltas.length === 0) return { late: [] };
   const records = new Map<string, RecordIncrement>();
   const allocations = new Map<string, AllocationIncrement>();

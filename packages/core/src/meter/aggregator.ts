@@ -116,11 +116,4 @@ export class Aggregator {
     }
     return deltas;
   }
-
-  /** Puts deltas back after a failed persist, so they go out with the next one. */
-  restore(deltas: readonly UsageDelta[], customers: (delta: UsageDelta) => BoundCustomer): void {
-    for (const delta of deltas) {
-      this.add(customers(delta), delta.hour, [delta.dimension], [delta.quantity], [delta.tags], 1);
-    }
-  }
 }

@@ -89,15 +89,6 @@ describe('request meter and aggregation', () => {
     expect(aggregator.drain().map((d) => d.quantity).sort()).toEqual([1, 2_147_483_000]);
   });
 
-  it('puts usage back after a failed persist', async () => {
-    const { aggregator, meter } = setup();
-    await meter().record('api_calls', 3, { tags: { t: 'x' } }).commit();
-    const drained = aggregator.drain();
-    await meter().record('api_calls', 1, { tags: { t: 'x' } }).commit();
-    aggregator.restore(drained, () => customer);
-    expect(aggregator.drain()).toEqual([expect.objectContaining({ quantity: 4, tags: { t: 'x' } })]);
-  });
-
   it('reports the dimension error code of an unknown dimension', () => {
     const { meter } = setup();
     expect(() => meter().record('x')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION }));

@@ -42,6 +42,7 @@ const UNSETTLED_STATES: ReadonlySet<RecordState> = new Set(['open', 'pending', '
  * store in production. It is the reference implementation of the UsageStore contract.
  */
 export class MemoryStore implements UsageStore {
+  private readonly appliedBatches = new Set<string>();
   readonly kind = 'memory';
   readonly durable = false;
 
@@ -57,9 +58,13 @@ export class MemoryStore implements UsageStore {
     this.closed = true;
   }
 
-  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     this.assertOpen();
     deltas.forEach(assertStorableDelta);
+    if (batchId !== undefined) {
+      if (this.appliedBatches.has(batchId)) return { late: [], applied: false };
+      this.appliedBatches.add(batchId);
+    }
     const late: UsageDelta[] = [];
     for (const delta of deltas) {
       const entry = this.recordFor(delta);

@@ -64,7 +64,12 @@ export interface StoredRecord {
 export interface AddUsageResult {
   /** Deltas that reached a record already frozen: counted in `quantity`, not in what is sent. */
   readonly late: readonly UsageDelta[];
+  /** False when the batch id had been applied before and nothing was added. */
+  readonly applied?: boolean;
 }
+
+/** How long stores remember applied batch ids. */
+export const BATCH_ID_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export type SetTotalResult =
   | { readonly outcome: 'created' | 'unchanged' }
@@ -133,8 +138,13 @@ export interface UsageStore {
   open(): Promise<void>;
   close(): Promise<void>;
 
-  /** Atomically adds every delta (all or none). Creates open records as needed. */
-  addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult>;
+  /**
+   * Atomically adds every delta (all or none). Creates open records as needed. With a `batchId`, a batch already
+   * applied under that id is not applied again (`applied: false`): a write whose answer was lost (the commit reached
+   * the database, the connection did not survive) can be retried without counting twice. Stores keep applied batch
+   * ids for at least a day.
+   */
+  addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult>;
   /**
    * Stores a finalized total as an already frozen, pending record. The same total again is `unchanged`;
    * a different one for a record that exists is a `conflict` and changes nothing.

@@ -37,6 +37,19 @@ export function describeAddUsage(store: () => UsageStore): void {
       expect((await getRecord(store(), idOf())).quantity).toBe(10);
     });
 
+    it('applies a batch id once: a retried write whose answer was lost does not count twice', async () => {
+      const customer = licenseIdentity(2);
+      const batch = [delta({ customer, quantity: 4 }), delta({ customer, quantity: 1, dimension: 'storage' })];
+      const first = await store().addUsage(batch, 'batch-1');
+      expect(first.applied).not.toBe(false);
+      await expect(store().addUsage(batch, 'batch-1')).resolves.toMatchObject({ late: [], applied: false });
+      await store().addUsage([delta({ customer, quantity: 4 })], 'batch-2');
+      await store().addUsage([delta({ customer, quantity: 4 })]);
+      await store().addUsage([delta({ customer, quantity: 4 })]);
+      expect((await getRecord(store(), idOf({ customer }))).quantity).toBe(16);
+      expect((await getRecord(store(), idOf({ customer, dimension: 'storage' }))).quantity).toBe(1);
+    });
+
     it('keeps one record per customer, dimension and hour', async () => {
       const other = legacyIdentifierIdentity(2);
       await store().addUsage([

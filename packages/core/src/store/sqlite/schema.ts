@@ -45,6 +45,13 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX customers_by_tenant ON customers (tenant_id, updated_at DESC);
   `,
+  `
+  CREATE TABLE applied_batches (
+    id TEXT PRIMARY KEY,
+    applied_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX applied_batches_by_time ON applied_batches (applied_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

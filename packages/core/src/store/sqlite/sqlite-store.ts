@@ -9,7 +9,7 @@ import {
   frozenUsageFromAllocations,
   sameFrozenUsage,
 } from '../frozen-usage';
-import { TERMINAL_STATES, recordId } from '../usage-store';
+import { BATCH_ID_RETENTION_MS, TERMINAL_STATES, recordId } from '../usage-store';
 import type {
   AddUsageResult,
   ClaimRequest,
@@ -93,9 +93,9 @@ export class SqliteStore implements UsageStore {
     this.db = undefined;
   }
 
-  async addUsage(deltas: readonly UsageDelta[]): Promise<AddUsageResult> {
+  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     deltas.forEach(assertStorableDelta);
-    return this.run('add usage', (ops) => ops.addUsage(deltas));
+    return this.run('add usage', (ops) => ops.addUsage(deltas, batchId ?? null, Date.now()));
   }
 
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
@@ -167,7 +167,11 @@ function createOperations(db: Database.Database, sql: Statements) {
   const frozenSnapshot = (id: string) => frozenUsageFromAllocations(sql.allocationsOf.all(id).map(toAllocationRow));
 
   return {
-    addUsage: db.transaction((deltas: readonly UsageDelta[]): AddUsageResult => {
+    addUsage: db.transaction((deltas: readonly UsageDelta[], batchId: string | null, now: number): AddUsageResult => {
+      if (batchId !== null) {
+        if (sql.recordBatch.run({ id: batchId, now }).changes === 0) return { late: [], applied: false };
+        sql.forgetBatches.run({ before: now - BATCH_ID_RETENTION_MS });
+      }
       const late: UsageDelta[] = [];
       for (const delta of deltas) {
         const id = recordId(delta.customerKey, delta.dimension, delta.hour);

@@ -32,6 +32,8 @@ export function prepareStatements(db: Database.Database) {
         (id, customer_key, product_code, customer, dimension, hour, state, quantity, frozen, source, next_attempt_at)
       VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'pending', @quantity, @frozen, 'total', @now)`),
     recordById: prepare<[string], UsageRecordRow>('SELECT * FROM usage_records WHERE id = ?'),
+    recordBatch: prepare<[{ id: string; now: number }]>('INSERT OR IGNORE INTO applied_batches (id, applied_at) VALUES (@id, @now)'),
+    forgetBatches: prepare<[{ before: number }]>('DELETE FROM applied_batches WHERE applied_at < @before'),
     allocationsOf: prepare<[string], AllocationDbRow>(
       'SELECT tags_key, tags, quantity FROM usage_allocations WHERE record_id = ?',
     ),
