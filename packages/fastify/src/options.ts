@@ -14,6 +14,27 @@ import type { FastifyRequest } from 'fastify';
 /** The hooks `identify` can run in. */
 export type IdentifyHook = 'onRequest' | 'preValidation' | 'preHandler';
 
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
+export interface StatusPageRouteOptions {
+  /** Where the page is served. Default `'/meterkit/status'`. */
+  path?: string;
+  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
+  token?: string;
+  /** Your own check (an admin session, an internal network): true lets the request in. */
+  guard?: (request: FastifyRequest) => boolean | Promise<boolean>;
+  /** How many recent errors the page keeps. Default 20, 0 for none. */
+  recentErrors?: number;
+}
+
+/** The entitlement gate of paid container products (docs/products.md). */
+export interface EntitlementGateOptions {
+  /**
+   * Call `metering.registerUsage()` (the core's `entitlement` option) on `onReady`, without waiting for it.
+   * Default false: the core registers by itself when its scheduler starts.
+   */
+  register?: boolean;
+}
+
 export interface MeterkitPluginOptions {
   /** The engine from `createMetering()`. Required. */
   metering: Metering;
@@ -43,6 +64,13 @@ export interface MeterkitPluginOptions {
    * revoke access. Not awaited by the delivery; what it throws or rejects with is logged with `fastify.log`.
    */
   onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
+  /** Serves the status page when given (a `token` or a `guard` is required). Default: no page. */
+  statusPage?: StatusPageRouteOptions;
+  /**
+   * `true` (or `{ register }`): while `metering.entitlement()` is not `entitled`, every request except the
+   * registration, lifecycle and status routes is answered 503 with the core's body, in an `onRequest` hook. Default off.
+   */
+  entitlementGate?: boolean | EntitlementGateOptions;
   /** Start the scheduler on `onReady` and close the engine (persisting pending usage) on `onClose`. Default true. */
   manageLifecycle?: boolean;
 }
@@ -61,6 +89,8 @@ export interface ResolvedPluginOptions {
   readonly lifecycle: LifecycleRouteOptions | undefined;
   readonly onSubscriptionChange: MeterkitPluginOptions['onSubscriptionChange'];
   readonly manageLifecycle: boolean;
+  readonly statusPage: StatusPageRouteOptions | undefined;
+  readonly entitlementGate: Required<EntitlementGateOptions> | undefined;
 }
 
 const MAX_REGISTRATION_BODY_BYTES = 1_048_576;
@@ -101,6 +131,24 @@ function resolveLifecycle(lifecycle: LifecycleRouteOptions | undefined): Lifecyc
   return { ...lifecycle, maxBodyBytes: integer('lifecycle.maxBodyBytes', lifecycle.maxBodyBytes, 65_536, 1024, MAX_REGISTRATION_BODY_BYTES) };
 }
 
+function resolveStatusPage(options: StatusPageRouteOptions | undefined): StatusPageRouteOptions | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
+  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
+    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
+  }
+  // token, guard and recentErrors are checked by the core's StatusPage.
+  return options;
+}
+
+function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { register: false };
+  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
+  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
+  return { register: option.register ?? false };
+}
+
 function resolveCommitPolicy(policy: CommitPolicy | undefined): CommitPolicy {
   if (policy === undefined) return {};
   if (policy === null || typeof policy !== 'object') fail('commitPolicy must be an object.');
@@ -127,5 +175,7 @@ export function resolvePluginOptions(options: MeterkitPluginOptions): ResolvedPl
     lifecycle: resolveLifecycle(options.lifecycle),
     onSubscriptionChange: options.onSubscriptionChange,
     manageLifecycle: options.manageLifecycle ?? true,
+    statusPage: resolveStatusPage(options.statusPage),
+    entitlementGate: resolveEntitlementGate(options.entitlementGate),
   };
 }

@@ -1,10 +1,12 @@
 import { finishMeter, meterForRequest } from '@meterkit/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { addEntitlementGate, registerOnReady } from './entitlement-gate';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
 import { registerLifecycleRoute } from './lifecycle-route';
 import { registerRegistrationRoute } from './registration-route';
 import { assertRouteMetering, recordRouteUsage } from './route-metering';
+import { registerStatusPageRoute } from './status-page-route';
 import { subscribeHook } from './subscription-hook';
 import './types';
 
@@ -17,7 +19,9 @@ function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
 }
 
 async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginOptions): Promise<void> {
-  const { metering, identify, identifyHook, commitPolicy, registration, lifecycle, onSubscriptionChange, manageLifecycle } = resolvePluginOptions(options);
+  const { metering, identify, identifyHook, commitPolicy, registration, lifecycle, onSubscriptionChange, manageLifecycle, statusPage, entitlementGate } =
+    resolvePluginOptions(options);
+  const statusPaths = new Set<string>();
 
   fastify.decorateRequest('meter', null);
   fastify.decorateRequest('meteringError', null);
@@ -35,6 +39,8 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
   fastify.addHook(identifyHook, async (request: FastifyRequest, reply: FastifyReply) => {
     // Lifecycle deliveries come from AWS, never from a customer: not metered.
     if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return;
+    // Nor are operators reading the status page.
+    if (request.routeOptions.url !== undefined && statusPaths.has(request.routeOptions.url)) return;
     const { meter, error } = await meterForRequest(metering, await identify(request));
     if (error !== undefined) {
       request.meteringError = error;
@@ -55,6 +61,12 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
 
   if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);
   if (lifecycle !== undefined) registerLifecycleRoute(fastify, metering, lifecycle);
+  if (statusPage !== undefined) for (const path of registerStatusPageRoute(fastify, metering, statusPage)) statusPaths.add(path);
+  if (entitlementGate !== undefined) {
+    const exempt = new Set([...statusPaths, ...(registration === undefined ? [] : [registration.path]), ...(lifecycle === undefined ? [] : [lifecycle.path])]);
+    addEntitlementGate(fastify, metering, exempt);
+    if (entitlementGate.register) registerOnReady(fastify, metering);
+  }
   if (onSubscriptionChange !== undefined) {
     const unsubscribe = subscribeHook(metering, onSubscriptionChange, fastify.log);
     fastify.addHook('onClose', async () => unsubscribe());
@@ -71,7 +83,8 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
 }
 
 /**
- * AWS Marketplace metering for Fastify: `request.meter`, per-route `config.metering`, the registration
- * and lifecycle routes, and the engine's lifecycle (started on ready, persisted and closed on close).
+ * AWS Marketplace metering for Fastify: `request.meter`, per-route `config.metering`, the registration,
+ * lifecycle and status routes, the entitlement gate, and the engine's lifecycle (started on ready, persisted and
+ * closed on close).
  */
 export const meterkit = fp(meterkitPlugin, { fastify: '5.x', name: '@meterkit/fastify' });
