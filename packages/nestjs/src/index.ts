@@ -3,7 +3,7 @@ export type { MeteringModuleExtras } from './metering.module-definition';
 export { MeteringService } from './metering.service';
 export { MeterInterceptor } from './meter.interceptor';
 export { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
-export type { MeteringModuleOptions, MeteringAdapterOptions, CoreMeteringOptions, ExistingMeteringOptions } from './metering-options';
+export type { MeteringModuleOptions, MeteringAdapterOptions, CoreMeteringOptions, ExistingMeteringOptions, StatusPageRouteOptions, EntitlementGateOptions } from './metering-options';
 export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';

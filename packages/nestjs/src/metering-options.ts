@@ -11,6 +11,27 @@ import {
   type SubscriptionEvent,
 } from '@meterkit/core';
 
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
+export interface StatusPageRouteOptions<Req = any> {
+  /** Where the page is served (your global prefix, if any, comes before it). Default `'/meterkit/status'`. */
+  readonly path?: string;
+  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
+  readonly token?: string;
+  /** Your own check (an admin session, an internal network) on the platform's request: true lets it in. */
+  readonly guard?: (request: Req) => boolean | Promise<boolean>;
+  /** How many recent errors the page keeps. Default 20, 0 for none. */
+  readonly recentErrors?: number;
+}
+
+/** The entitlement gate of paid container products (docs/products.md). */
+export interface EntitlementGateOptions {
+  /**
+   * Call `metering.registerUsage()` (the core's `entitlement` option) on application bootstrap, without waiting
+   * for it. Default false: the core registers by itself when its scheduler starts.
+   */
+  readonly register?: boolean;
+}
+
 /** What the Nest adapter adds to the core options. `Req` is the platform's request (Express `Request` or `FastifyRequest`). */
 export interface MeteringAdapterOptions<Req = any> {
   /**
@@ -41,6 +62,14 @@ export interface MeteringAdapterOptions<Req = any> {
    * 'Metering', with the error code: debug for an unknown customer, warn for everything else.
    */
   readonly onMeteringError?: (error: MeterkitError, request: Req) => void;
+  /** Serves the status page when given (a `token` or a `guard` is required). Default: no page. */
+  readonly statusPage?: StatusPageRouteOptions<Req>;
+  /**
+   * `true` (or `{ register }`): while `metering.entitlement()` is not `entitled`, every request to a controller
+   * except the registration, lifecycle and status routes is answered 503 with the core's body (a global guard).
+   * Default off.
+   */
+  readonly entitlementGate?: boolean | EntitlementGateOptions;
 }
 
 /** Core options (a new `Metering` is created, started with the app and closed on shutdown)... */
@@ -76,6 +105,27 @@ export function validateAdapterOptions(options: MeteringModuleOptions): void {
   checkFunction('onSubscriptionChange', options.onSubscriptionChange);
   resolveRegistration(options.registration);
   resolveLifecycle(options.lifecycle);
+  resolveStatusPage(options.statusPage);
+  resolveEntitlementGate(options.entitlementGate);
+}
+
+/** The status page options, path checked (token, guard and recentErrors are checked by the core), or undefined. */
+export function resolveStatusPage<Req>(options: StatusPageRouteOptions<Req> | undefined): StatusPageRouteOptions<Req> | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
+  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
+    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
+  }
+  return options;
+}
+
+/** The entitlement gate with its default, or undefined when it is off. */
+export function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option === true) return { register: false };
+  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
+  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
+  return { register: option.register ?? false };
 }
 
 /** The lifecycle route with its documented defaults, or undefined when the app has none. */
@@ -112,6 +162,8 @@ export function coreOptionsOf(options: CoreMeteringOptions & MeteringAdapterOpti
     onSubscriptionChange: _onSubscriptionChange,
     commitPolicy: _commitPolicy,
     onMeteringError: _onError,
+    statusPage: _statusPage,
+    entitlementGate: _entitlementGate,
     metering: _metering,
     ...core
   } = options;

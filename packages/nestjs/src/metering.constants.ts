@@ -15,3 +15,9 @@ export const UNMETERED_METADATA = 'meterkit:unmetered';
 
 /** @internal Metadata key of `@Metered()`. */
 export const METERED_METADATA = 'meterkit:metered';
+
+/** @internal The status page of one MeteringModule. */
+export const STATUS_PAGE_ROUTE = Symbol('meterkit:status-page-route');
+
+/** @internal Metadata key of meterkit's own controllers (registration, lifecycle, status page), which the entitlement gate lets through. */
+export const OWN_ROUTE_METADATA = 'meterkit:own-route';

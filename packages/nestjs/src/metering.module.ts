@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { createMetering, type Metering } from '@meterkit/core';
-import { LIFECYCLE_ROUTE, METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE } from './metering.constants';
+import { LIFECYCLE_ROUTE, METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE, STATUS_PAGE_ROUTE } from './metering.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './metering.module-definition';
 import { coreOptionsOf, validateAdapterOptions, type MeteringModuleOptions } from './metering-options';
 import { MeteringService } from './metering.service';
@@ -10,6 +10,9 @@ import { createLifecycleController } from './lifecycle/lifecycle.controller';
 import { lifecycleRouteFactory } from './lifecycle/lifecycle-route';
 import { createRegistrationController } from './registration/registration.controller';
 import { registrationRouteFactory } from './registration/registration-route';
+import { EntitlementGuard } from './entitlement/entitlement.guard';
+import { createStatusPageController } from './status-page/status-page.controller';
+import { statusPageRouteFactory } from './status-page/status-page-route';
 
 function meteringOf(options: MeteringModuleOptions): Metering {
   validateAdapterOptions(options);
@@ -19,16 +22,19 @@ function meteringOf(options: MeteringModuleOptions): Metering {
 function withMetering(definition: DynamicModule): DynamicModule {
   const controller = createRegistrationController();
   const lifecycleController = createLifecycleController();
+  const statusPageController = createStatusPageController();
   const providers: Provider[] = [
     { provide: METERING, useFactory: meteringOf, inject: [METERING_MODULE_OPTIONS] },
     { provide: REGISTRATION_ROUTE, useFactory: registrationRouteFactory(controller, 'register'), inject: [METERING_MODULE_OPTIONS] },
     { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
+    { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json' }), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
+    { provide: APP_GUARD, useClass: EntitlementGuard },
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
   ];
   return {
     ...definition,
-    controllers: [...(definition.controllers ?? []), controller, lifecycleController],
+    controllers: [...(definition.controllers ?? []), controller, lifecycleController, statusPageController],
     providers: [...(definition.providers ?? []), ...providers],
     exports: [...(definition.exports ?? []), METERING, MeteringService],
   };
@@ -37,7 +43,8 @@ function withMetering(definition: DynamicModule): DynamicModule {
 /**
  * AWS Marketplace metering for a Nest app: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
  * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters requests through a global
- * interceptor, and serves the registration and lifecycle routes when `registration` / `lifecycle` are configured.
+ * interceptor, serves the registration, lifecycle and status routes when `registration` / `lifecycle` / `statusPage`
+ * are configured, and gates traffic on the entitlement with `entitlementGate`.
  */
 @Module({})
 export class MeteringModule extends ConfigurableModuleClass {

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ErrorCodes, isMeterkitError } from '@meterkit/core';
 import type { CustomerIdentity, CustomerRecord, FlushReport, FlushRequest, Metering, MeteringStatus, RequestMeter, SubscriptionEvent } from '@meterkit/core';
 import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
-import type { MeteringModuleOptions } from './metering-options';
+import { resolveEntitlementGate, type MeteringModuleOptions } from './metering-options';
 
 /**
  * The metering engine of the app, for services and scheduled jobs. Starts the scheduler with the app and
@@ -52,6 +53,14 @@ export class MeteringService implements OnModuleInit, OnApplicationBootstrap, On
 
   onApplicationBootstrap(): void {
     if (this.options.autoStart !== false) this.metering.start();
+    if (resolveEntitlementGate(this.options.entitlementGate)?.register === true) this.registerUsage();
+  }
+
+  /** RegisterUsage without waiting; a refusal is kept in `entitlement()` and emitted by the core as an `error` event. */
+  private registerUsage(): void {
+    this.metering.registerUsage().catch((error: unknown) => {
+      if (isMeterkitError(error, ErrorCodes.OPTIONS)) this.logger.error(`entitlementGate.register: ${error.message}`);
+    });
   }
 
   /** Runs after the HTTP server stopped taking requests; rejects with ERR_METERKIT_NOT_PERSISTED if usage could not be saved. */

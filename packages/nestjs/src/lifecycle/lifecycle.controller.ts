@@ -1,7 +1,7 @@
 import { Catch, Controller, HttpException, Inject, Logger, Req, Res, SetMetadata, UseFilters, VERSION_NEUTRAL, type ArgumentsHost, type ExceptionFilter, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ErrorCodes, type LifecycleResult } from '@meterkit/core';
-import { LIFECYCLE_ROUTE, UNMETERED_METADATA } from '../metering.constants';
+import { LIFECYCLE_ROUTE, OWN_ROUTE_METADATA, UNMETERED_METADATA } from '../metering.constants';
 import { readDeliveryBody, type PlatformRequest } from './lifecycle-body';
 import type { LifecycleRoute } from './lifecycle-route';
 
@@ -32,6 +32,7 @@ export class LifecycleExceptionFilter implements ExceptionFilter {
 export function createLifecycleController(): Type<unknown> {
   @Controller({ version: VERSION_NEUTRAL })
   @SetMetadata(UNMETERED_METADATA, true)
+  @SetMetadata(OWN_ROUTE_METADATA, true)
   @UseFilters(LifecycleExceptionFilter)
   class MarketplaceLifecycleController {
     constructor(

@@ -1,7 +1,7 @@
-import { Controller, Inject, Req, Res, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
+import { Controller, Inject, Req, Res, SetMetadata, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { handleRegistration, rateLimitedResult, type Metering, type RegistrationResult } from '@meterkit/core';
-import { METERING, REGISTRATION_ROUTE } from '../metering.constants';
+import { METERING, OWN_ROUTE_METADATA, REGISTRATION_ROUTE } from '../metering.constants';
 import { readRegistrationForm } from './registration-form';
 import { RegistrationExceptionFilter } from './registration-exception.filter';
 import type { RegistrationRoute } from './registration-route';
@@ -21,6 +21,7 @@ interface PlatformRequest {
 export function createRegistrationController(): Type<unknown> {
   @Controller({ version: VERSION_NEUTRAL })
   @UseFilters(RegistrationExceptionFilter)
+  @SetMetadata(OWN_ROUTE_METADATA, true)
   class MarketplaceRegistrationController {
     constructor(
       @Inject(REGISTRATION_ROUTE) private readonly route: RegistrationRoute,
