@@ -18,6 +18,11 @@ const DRILLS = [
 
 async function main() {
   const only = process.env.DRILLS_ONLY?.split(',').map((s) => s.trim());
+  const unknown = (only ?? []).filter((name) => !DRILLS.some(([known]) => known === name));
+  if (unknown.length > 0) {
+    console.error(`unknown drill(s): ${unknown.join(', ')}; known: ${DRILLS.map(([name]) => name).join(', ')}`);
+    process.exit(2);
+  }
   const started = Date.now();
   const rows = [];
   for (const [name, run] of DRILLS) {

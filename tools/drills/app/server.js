@@ -2,7 +2,7 @@
 // Configuration arrives as JSON in MK_DRILL_APP; the app reports on its IPC channel: ready, memory samples.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const express = require('express');
-const { createMetering, finishMeter, silentLogger, SqliteStore } = require('@meterkit/core');
+const { createMetering, silentLogger, SqliteStore } = require('@meterkit/core');
 const { meterkit } = require('@meterkit/express');
 
 const config = JSON.parse(process.env.MK_DRILL_APP);
@@ -10,14 +10,7 @@ const config = JSON.parse(process.env.MK_DRILL_APP);
 function storeOf(option) {
   if (option.kind === 'sqlite') return new SqliteStore({ path: option.path, busyTimeoutMs: option.busyTimeoutMs });
   const { PostgresStore } = require('@meterkit/store-postgres');
-  if (!option.workarounds) return new PostgresStore({ connectionString: option.connectionString, schema: option.schema, maxConnections: 4 });
-  // Workaround: a connection that breaks while checked out emits 'error' on its client; without a listener that
-  // ends the process. The failed query still rejects, so the store reports the outage as usual.
-  const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: option.connectionString, max: 4 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
-  return new PostgresStore({ pool, schema: option.schema });
+  return new PostgresStore({ connectionString: option.connectionString, schema: option.schema, maxConnections: 4 });
 }
 
 const core = createMetering({
@@ -42,19 +35,6 @@ app.use((req, res, next) => {
   next();
 });
 app.use(metering);
-if (config.store.workarounds) {
-  // Workaround: when the registry lookup fails because the store is down, the adapter serves the request unmetered.
-  // The app knows the customer's identity, so it meters without the registry check.
-  app.use((req, res, next) => {
-    const identity = config.tenants[req.get('x-tenant') ?? ''];
-    if (req.meter === undefined && req.meteringError?.code === 'ERR_METERKIT_STORE' && identity !== undefined) {
-      const meter = core.meter(identity);
-      req.meter = meter;
-      res.once('finish', () => finishMeter(meter, res.statusCode, false));
-    }
-    next();
-  });
-}
 const unmetered = {};
 app.get('/work', metering.count('api_calls'), async (req, res) => {
   if (req.meter === undefined) {

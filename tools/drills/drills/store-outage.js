@@ -112,7 +112,7 @@ async function sqliteOutage(size) {
   });
 }
 
-async function postgresOutage(size, { workarounds }) {
+async function postgresOutage(size) {
   const { Pool } = require('pg');
   const { PostgresStore } = require('@meterkit/store-postgres');
   const admin = new Pool({ connectionString: pgUrl, max: 1, connectionTimeoutMillis: 5000 });
@@ -124,10 +124,9 @@ async function postgresOutage(size, { workarounds }) {
   viaGate.hostname = '127.0.0.1';
   viaGate.port = String(gate.port);
   try {
-    const label = workarounds ? "PostgreSQL unreachable, with two app-side workarounds" : 'PostgreSQL unreachable';
-    return await outageRun(label, size, {
+    return await outageRun('PostgreSQL unreachable', size, {
       how: 'connections cut and refused',
-      appStore: { kind: 'postgres', connectionString: viaGate.toString(), schema, workarounds },
+      appStore: { kind: 'postgres', connectionString: viaGate.toString(), schema },
       fail: async () => gate.close(),
       restore: async () => gate.open(),
       verifierStore: () => new PostgresStore({ connectionString: pgUrl, schema, maxConnections: 2 }),
@@ -142,8 +141,7 @@ async function postgresOutage(size, { workarounds }) {
 async function storeOutageDrill(size) {
   return [
     await sqliteOutage(size),
-    await postgresOutage(size, { workarounds: false }),
-    await postgresOutage(size, { workarounds: true }),
+    await postgresOutage(size),
   ];
 }
 
