@@ -1,7 +1,8 @@
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import type { CustomerIdentity, StoredRecord } from '@meterkit/core';
 import type { DynamoDbStore } from '../src';
-import { addTotals, AppInstance, assertBuilt, waitUntil, type SentRecord, type Totals } from './support/app-instances';
+import path from 'node:path';
+import { addTotals, AppInstance, assertBuilt, waitUntil, type SentRecord, type Totals } from '../../../tools/testing/multi-instance/app-instances';
 import { LocalDynamo } from './support/dynalite';
 
 const PRODUCT = 'prod-shared';
@@ -15,10 +16,11 @@ jest.setTimeout(180_000);
 const dynamo = new LocalDynamo();
 let emu: Emulator;
 let observer: DynamoDbStore | undefined;
+const STORE_MODULE = path.join(__dirname, 'fixtures', 'store.js');
 let instances: AppInstance[] = [];
 
 beforeAll(async () => {
-  assertBuilt();
+  assertBuilt(['core', 'store-dynamodb']);
   await dynamo.start();
 });
 beforeEach(async () => {
@@ -52,7 +54,7 @@ async function openObserver(tableName: string): Promise<DynamoDbStore> {
 async function startInstances(count: number, tableName: string, leaseMs: number): Promise<AppInstance[]> {
   const started = Array.from(
     { length: count },
-    (_, i) => new AppInstance(`instance-${i + 1}`, { emu, endpoint: dynamo.endpoint, tableName, productCode: PRODUCT, dimensions: DIMENSIONS, leaseMs }),
+    (_, i) => new AppInstance(`instance-${i + 1}`, { emu, storeModule: STORE_MODULE, env: { DYNAMO_ENDPOINT: dynamo.endpoint, TABLE_NAME: tableName }, flush: 'lambda', productCode: PRODUCT, dimensions: DIMENSIONS, leaseMs }),
   );
   instances.push(...started);
   await Promise.all(started.map((instance) => instance.ready()));

@@ -1,7 +1,8 @@
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import type { CustomerIdentity, StoredRecord } from '@meterkit/core';
 import { PostgresStore } from '../src';
-import { addTotals, AppInstance, assertBuilt, waitUntil, type SentRecord, type Totals } from './support/app-instances';
+import path from 'node:path';
+import { addTotals, AppInstance, assertBuilt, waitUntil, type SentRecord, type Totals } from '../../../tools/testing/multi-instance/app-instances';
 import { PG_URL, SchemaJanitor } from './support/database';
 
 const PRODUCT = 'prod-shared';
@@ -15,10 +16,11 @@ jest.setTimeout(120_000);
 const janitor = new SchemaJanitor();
 let emu: Emulator;
 let observer: PostgresStore;
+const STORE_MODULE = path.join(__dirname, 'fixtures', 'store.js');
 let instances: AppInstance[] = [];
 
 beforeAll(async () => {
-  assertBuilt();
+  assertBuilt(['core', 'store-postgres']);
   await janitor.assertServerAnswers();
 });
 beforeEach(async () => {
@@ -42,7 +44,7 @@ async function customers(count: number): Promise<CustomerIdentity[]> {
 }
 
 async function startInstances(count: number, schema: string, leaseMs: number): Promise<AppInstance[]> {
-  const started = Array.from({ length: count }, (_, i) => new AppInstance(`instance-${i + 1}`, { emu, schema, productCode: PRODUCT, dimensions: DIMENSIONS, leaseMs }));
+  const started = Array.from({ length: count }, (_, i) => new AppInstance(`instance-${i + 1}`, { emu, storeModule: STORE_MODULE, env: { METERKIT_TEST_PG_URL: PG_URL, PG_SCHEMA: schema }, productCode: PRODUCT, dimensions: DIMENSIONS, leaseMs }));
   instances.push(...started);
   await Promise.all(started.map((instance) => instance.ready()));
   return started;

@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Emulator } from '@meterkit/emulator';
 import type { CustomerIdentity } from '@meterkit/core';
-import { PG_URL } from './database';
 
-const PACKAGES = path.resolve(__dirname, '../../..');
-const SCRIPT = path.resolve(__dirname, '../fixtures/app-instance.js');
+// Shared by the stores' multi-instance tests: app instances as separate Node processes on one shared store.
+const PACKAGES = path.resolve(__dirname, '../../../packages');
+const SCRIPT = path.resolve(__dirname, 'app-instance.js');
 
 /** The children run the built packages: fails with what to do when a build is missing. */
-export function assertBuilt(): void {
-  for (const pkg of ['core', 'store-postgres']) {
+export function assertBuilt(packages: readonly string[]): void {
+  for (const pkg of packages) {
     const entry = path.join(PACKAGES, pkg, 'dist', 'index.js');
     if (!existsSync(entry)) {
       throw new Error(`${path.relative(PACKAGES, entry)} is missing: build it first (npx nx run-many -t build, or npx tsc -p tsconfig.lib.json in packages/${pkg}).`);
@@ -38,13 +38,18 @@ interface Message {
 
 export interface InstanceSettings {
   readonly emu: Emulator;
-  readonly schema: string;
+  /** A CommonJS module exporting `createStore(env)`: how each instance opens the shared store. */
+  readonly storeModule: string;
+  /** Extra environment for the store module. */
+  readonly env: Readonly<Record<string, string>>;
+  /** `timer`: each instance flushes like the scheduler does; `lambda`: through createFlushHandler with a 5 s budget. */
+  readonly flush?: 'timer' | 'lambda';
   readonly productCode: string;
   readonly dimensions: readonly string[];
   readonly leaseMs: number;
 }
 
-/** One app instance in its own Node process (test/fixtures/app-instance.js). */
+/** One app instance in its own Node process (app-instance.js beside this file). */
 export class AppInstance {
   /** Every BatchMeterUsage call this instance made, with its records. */
   readonly calls: SentRecord[][] = [];
@@ -56,8 +61,9 @@ export class AppInstance {
     this.child = fork(SCRIPT, [], {
       env: {
         ...process.env,
-        METERKIT_TEST_PG_URL: PG_URL,
-        PG_SCHEMA: settings.schema,
+        ...settings.env,
+        STORE_MODULE: settings.storeModule,
+        FLUSH_STYLE: settings.flush ?? 'timer',
         EMULATOR_ENDPOINT: settings.emu.endpoint,
         CLOCK_OFFSET_MS: String(settings.emu.clock.now() - Date.now()),
         PRODUCT_CODE: settings.productCode,
