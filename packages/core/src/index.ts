@@ -110,3 +110,11 @@ export type { EntitlementOptions } from './product/entitlement-options';
 export type { EntitlementStatus } from './product/entitlement';
 export { verifyRegisterUsageSignature, type ExpectedClaims } from './product/verify-signature';
 export { entitlementGate, type EntitlementGate, type EntitlementSource, type GateResult } from './product/entitlement-gate';
+export {
+  resolveRegistrationRoute,
+  resolveLifecycleRoute,
+  resolveStatusPageRoute,
+  resolveEntitlementGate,
+  type ResolvedRegistrationRoute,
+  type EntitlementGateOptions,
+} from './http/route-options';

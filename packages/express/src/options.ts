@@ -1,13 +1,18 @@
 import {
-  DEFAULT_REGISTRATION_BODY_BYTES,
   ErrorCodes,
   MeterkitError,
+  resolveEntitlementGate,
+  resolveLifecycleRoute,
+  resolveRegistrationRoute,
+  resolveStatusPageRoute,
   type CommitPolicy,
   type Identified,
   type LifecycleRouteOptions,
   type RegistrationRouteOptions,
   type SubscriptionEvent,
 } from '@meterkit/core';
+export type { EntitlementGateOptions } from '@meterkit/core';
+import type { EntitlementGateOptions } from '@meterkit/core';
 import type { Request } from 'express';
 
 /** The registration route: where AWS Marketplace posts buyers after "Set up your account". */
@@ -33,13 +38,6 @@ export interface StatusPageRouteOptions {
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */
-export interface EntitlementGateOptions {
-  /**
-   * Call `metering.registerUsage()` (the core's `entitlement` option) when the middleware is created, without
-   * waiting for it. Default false: the core registers by itself when its timers start.
-   */
-  readonly register?: boolean;
-}
 
 export interface MeterkitOptions extends CommitPolicy {
   /**
@@ -99,56 +97,10 @@ function fail(message: string): never {
   throw new MeterkitError(ErrorCodes.OPTIONS, `meterkit(express): ${message}`);
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    fail(`${name} must be an integer between ${min} and ${max}, got ${String(value)}.`);
-  }
-  return value;
-}
 
-function resolveRegistration(options: RegistrationOptions | undefined): ResolvedRegistration | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('registration must be an object with at least `path`.');
-  if (typeof options.path !== 'string' || !options.path.startsWith('/')) fail(`registration.path must start with "/", got ${JSON.stringify(options.path)}.`);
-  if (options.onRegistered !== undefined && typeof options.onRegistered !== 'function') fail('registration.onRegistered must be a function.');
-  if (options.redirectTo !== undefined && (typeof options.redirectTo !== 'string' || options.redirectTo.length === 0)) {
-    fail('registration.redirectTo must be a non-empty URL or path.');
-  }
-  return {
-    ...options,
-    maxBodyBytes: integer('registration.maxBodyBytes', options.maxBodyBytes, DEFAULT_REGISTRATION_BODY_BYTES, 64, 1_048_576),
-    rateLimitPerMinute: integer('registration.rateLimitPerMinute', options.rateLimitPerMinute, 30, 0, 1_000_000),
-  };
-}
 
-function resolveLifecycle(options: LifecycleOptions | undefined): LifecycleOptions | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
-  if (typeof options.path !== 'string' || !options.path.startsWith('/')) fail(`lifecycle.path must start with "/", got ${JSON.stringify(options.path)}.`);
-  if (options.headerName !== undefined && (typeof options.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(options.headerName))) {
-    fail('lifecycle.headerName must be an HTTP header name.');
-  }
-  return { ...options, maxBodyBytes: integer('lifecycle.maxBodyBytes', options.maxBodyBytes, 65_536, 1024, 1_048_576) };
-}
 
-function resolveStatusPage(options: StatusPageRouteOptions | undefined): StatusPageRouteOptions | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
-  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
-    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
-  }
-  // token, guard and recentErrors are checked by the core's StatusPage.
-  return options;
-}
 
-function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return { register: false };
-  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
-  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
-  return { register: option.register ?? false };
-}
 
 /** Validates the adapter's options once, at meterkit(), and fills in the documented defaults. */
 export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
@@ -165,13 +117,13 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   };
   return {
     identify: options.identify,
-    registration: resolveRegistration(options.registration),
-    lifecycle: resolveLifecycle(options.lifecycle),
+    registration: resolveRegistrationRoute(options.registration),
+    lifecycle: resolveLifecycleRoute(options.lifecycle),
     onSubscriptionChange: options.onSubscriptionChange,
     start: options.start ?? true,
     policy,
     persistBeforeResponse: options.persistBeforeResponse ?? false,
-    statusPage: resolveStatusPage(options.statusPage),
+    statusPage: resolveStatusPageRoute(options.statusPage),
     entitlementGate: resolveEntitlementGate(options.entitlementGate),
   };
 }

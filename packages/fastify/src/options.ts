@@ -1,7 +1,10 @@
 import {
-  DEFAULT_REGISTRATION_BODY_BYTES,
   ErrorCodes,
   MeterkitError,
+  resolveEntitlementGate,
+  resolveLifecycleRoute,
+  resolveRegistrationRoute,
+  resolveStatusPageRoute,
   type CommitPolicy,
   type Identified,
   type LifecycleRouteOptions,
@@ -9,6 +12,8 @@ import {
   type RegistrationRouteOptions,
   type SubscriptionEvent,
 } from '@meterkit/core';
+export type { EntitlementGateOptions } from '@meterkit/core';
+import type { EntitlementGateOptions } from '@meterkit/core';
 import type { FastifyRequest } from 'fastify';
 
 /** The hooks `identify` can run in. */
@@ -27,13 +32,6 @@ export interface StatusPageRouteOptions {
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */
-export interface EntitlementGateOptions {
-  /**
-   * Call `metering.registerUsage()` (the core's `entitlement` option) on `onReady`, without waiting for it.
-   * Default false: the core registers by itself when its scheduler starts.
-   */
-  register?: boolean;
-}
 
 export interface MeterkitPluginOptions {
   /** The engine from `createMetering()`. Required. */
@@ -93,61 +91,16 @@ export interface ResolvedPluginOptions {
   readonly entitlementGate: Required<EntitlementGateOptions> | undefined;
 }
 
-const MAX_REGISTRATION_BODY_BYTES = 1_048_576;
 const IDENTIFY_HOOKS: readonly IdentifyHook[] = ['onRequest', 'preValidation', 'preHandler'];
 
 function fail(message: string): never {
   throw new MeterkitError(ErrorCodes.OPTIONS, `@meterkit/fastify: ${message}`);
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min || value > max) fail(`${name} must be an integer between ${min} and ${max}, got ${String(value)}.`);
-  return value;
-}
 
-function resolveRegistration(registration: RegistrationRouteOptions<FastifyRequest> | undefined): ResolvedRegistration | undefined {
-  if (registration === undefined) return undefined;
-  if (registration === null || typeof registration !== 'object') fail('registration must be an object with at least `path`.');
-  if (typeof registration.path !== 'string' || !registration.path.startsWith('/')) fail('registration.path must be a path starting with "/".');
-  if (registration.onRegistered !== undefined && typeof registration.onRegistered !== 'function') fail('registration.onRegistered must be a function.');
-  if (registration.redirectTo !== undefined && (typeof registration.redirectTo !== 'string' || registration.redirectTo.length === 0)) {
-    fail('registration.redirectTo must be a non-empty URL or path.');
-  }
-  return {
-    ...registration,
-    maxBodyBytes: integer('registration.maxBodyBytes', registration.maxBodyBytes, DEFAULT_REGISTRATION_BODY_BYTES, 64, MAX_REGISTRATION_BODY_BYTES),
-    rateLimitPerMinute: integer('registration.rateLimitPerMinute', registration.rateLimitPerMinute, 30, 0, 1_000_000),
-  };
-}
 
-function resolveLifecycle(lifecycle: LifecycleRouteOptions | undefined): LifecycleRouteOptions | undefined {
-  if (lifecycle === undefined) return undefined;
-  if (lifecycle === null || typeof lifecycle !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
-  if (typeof lifecycle.path !== 'string' || !lifecycle.path.startsWith('/')) fail('lifecycle.path must be a path starting with "/".');
-  if (lifecycle.headerName !== undefined && (typeof lifecycle.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(lifecycle.headerName))) {
-    fail('lifecycle.headerName must be an HTTP header name.');
-  }
-  return { ...lifecycle, maxBodyBytes: integer('lifecycle.maxBodyBytes', lifecycle.maxBodyBytes, 65_536, 1024, MAX_REGISTRATION_BODY_BYTES) };
-}
 
-function resolveStatusPage(options: StatusPageRouteOptions | undefined): StatusPageRouteOptions | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
-  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
-    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
-  }
-  // token, guard and recentErrors are checked by the core's StatusPage.
-  return options;
-}
 
-function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return { register: false };
-  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
-  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
-  return { register: option.register ?? false };
-}
 
 function resolveCommitPolicy(policy: CommitPolicy | undefined): CommitPolicy {
   if (policy === undefined) return {};
@@ -171,11 +124,11 @@ export function resolvePluginOptions(options: MeterkitPluginOptions): ResolvedPl
     identify: options.identify,
     identifyHook,
     commitPolicy: resolveCommitPolicy(options.commitPolicy),
-    registration: resolveRegistration(options.registration),
-    lifecycle: resolveLifecycle(options.lifecycle),
+    registration: resolveRegistrationRoute(options.registration),
+    lifecycle: resolveLifecycleRoute(options.lifecycle),
     onSubscriptionChange: options.onSubscriptionChange,
     manageLifecycle: options.manageLifecycle ?? true,
-    statusPage: resolveStatusPage(options.statusPage),
+    statusPage: resolveStatusPageRoute(options.statusPage),
     entitlementGate: resolveEntitlementGate(options.entitlementGate),
   };
 }

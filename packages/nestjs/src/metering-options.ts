@@ -1,7 +1,10 @@
 import {
-  DEFAULT_REGISTRATION_BODY_BYTES,
   ErrorCodes,
   MeterkitError,
+  resolveEntitlementGate,
+  resolveLifecycleRoute,
+  resolveRegistrationRoute,
+  resolveStatusPageRoute,
   type CommitPolicy,
   type Identified,
   type LifecycleRouteOptions,
@@ -10,6 +13,8 @@ import {
   type RegistrationRouteOptions,
   type SubscriptionEvent,
 } from '@meterkit/core';
+export type { EntitlementGateOptions } from '@meterkit/core';
+import type { EntitlementGateOptions } from '@meterkit/core';
 
 /** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
 export interface StatusPageRouteOptions<Req = any> {
@@ -24,13 +29,6 @@ export interface StatusPageRouteOptions<Req = any> {
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */
-export interface EntitlementGateOptions {
-  /**
-   * Call `metering.registerUsage()` (the core's `entitlement` option) on application bootstrap, without waiting
-   * for it. Default false: the core registers by itself when its scheduler starts.
-   */
-  readonly register?: boolean;
-}
 
 /** What the Nest adapter adds to the core options. `Req` is the platform's request (Express `Request` or `FastifyRequest`). */
 export interface MeteringAdapterOptions<Req = any> {
@@ -103,55 +101,19 @@ export function validateAdapterOptions(options: MeteringModuleOptions): void {
   checkFunction('onMeteringError', options.onMeteringError);
   checkFunction('commitPolicy.commitOn', options.commitPolicy?.commitOn);
   checkFunction('onSubscriptionChange', options.onSubscriptionChange);
-  resolveRegistration(options.registration);
-  resolveLifecycle(options.lifecycle);
-  resolveStatusPage(options.statusPage);
+  resolveRegistrationRoute(options.registration);
+  resolveLifecycleRoute(options.lifecycle);
+  resolveStatusPageRoute(options.statusPage);
   resolveEntitlementGate(options.entitlementGate);
 }
 
 /** The status page options, path checked (token, guard and recentErrors are checked by the core), or undefined. */
-export function resolveStatusPage<Req>(options: StatusPageRouteOptions<Req> | undefined): StatusPageRouteOptions<Req> | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object') fail('statusPage must be an object with a `token` or a `guard`.');
-  if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(options.path))) {
-    fail(`statusPage.path must start with "/" and use only letters, digits and / . _ ~ -, got ${JSON.stringify(options.path)}.`);
-  }
-  return options;
-}
 
 /** The entitlement gate with its default, or undefined when it is off. */
-export function resolveEntitlementGate(option: boolean | EntitlementGateOptions | undefined): Required<EntitlementGateOptions> | undefined {
-  if (option === undefined || option === false) return undefined;
-  if (option === true) return { register: false };
-  if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
-  if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
-  return { register: option.register ?? false };
-}
 
 /** The lifecycle route with its documented defaults, or undefined when the app has none. */
-export function resolveLifecycle(lifecycle: LifecycleRouteOptions | undefined): LifecycleRouteOptions | undefined {
-  if (lifecycle === undefined) return undefined;
-  if (lifecycle === null || typeof lifecycle !== 'object') fail('lifecycle must be an object with at least `path` and `secret` (or `sns`).');
-  if (typeof lifecycle.path !== 'string' || !lifecycle.path.startsWith('/')) fail('lifecycle.path must be a path starting with "/".');
-  if (lifecycle.headerName !== undefined && (typeof lifecycle.headerName !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(lifecycle.headerName))) {
-    fail('lifecycle.headerName must be an HTTP header name.');
-  }
-  const maxBodyBytes = lifecycle.maxBodyBytes ?? 65_536;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024 || maxBodyBytes > 1_048_576) fail('lifecycle.maxBodyBytes must be an integer between 1024 and 1048576.');
-  return { ...lifecycle, maxBodyBytes };
-}
 
 /** The registration route with its documented defaults, or undefined when the app has none. */
-export function resolveRegistration<Req>(registration: RegistrationRouteOptions<Req> | undefined): ResolvedRegistration<Req> | undefined {
-  if (registration === undefined) return undefined;
-  if (typeof registration.path !== 'string' || !registration.path.startsWith('/')) fail('registration.path must be a path starting with "/".');
-  checkFunction('registration.onRegistered', registration.onRegistered);
-  const maxBodyBytes = registration.maxBodyBytes ?? DEFAULT_REGISTRATION_BODY_BYTES;
-  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 256 || maxBodyBytes > 1_048_576) fail('registration.maxBodyBytes must be an integer between 256 and 1048576.');
-  const rateLimitPerMinute = registration.rateLimitPerMinute ?? 30;
-  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) fail('registration.rateLimitPerMinute must be a non-negative integer (0 turns the limit off).');
-  return { ...registration, maxBodyBytes, rateLimitPerMinute };
-}
 
 /** The core options without the adapter's, with the scheduler left to the application lifecycle. */
 export function coreOptionsOf(options: CoreMeteringOptions & MeteringAdapterOptions): MeteringOptions {

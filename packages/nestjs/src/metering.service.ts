@@ -1,8 +1,12 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ErrorCodes, isMeterkitError } from '@meterkit/core';
+import {
+  ErrorCodes,
+  isMeterkitError,
+  resolveEntitlementGate,
+} from '@meterkit/core';
 import type { CustomerIdentity, CustomerRecord, FlushReport, FlushRequest, Metering, MeteringStatus, RequestMeter, SubscriptionEvent } from '@meterkit/core';
 import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
-import { resolveEntitlementGate, type MeteringModuleOptions } from './metering-options';
+import { type MeteringModuleOptions } from './metering-options';
 
 /**
  * The metering engine of the app, for services and scheduled jobs. Starts the scheduler with the app and

@@ -1,7 +1,11 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { LifecycleReceiver, type Metering } from '@meterkit/core';
-import { resolveLifecycle, type MeteringModuleOptions } from '../metering-options';
+import {
+  LifecycleReceiver,
+  resolveLifecycleRoute,
+  type Metering,
+} from '@meterkit/core';
+import { type MeteringModuleOptions } from '../metering-options';
 
 /** The lifecycle route of one MeteringModule: the core's receiver, or none when the app configures no route. */
 export class LifecycleRoute {
@@ -14,7 +18,7 @@ export class LifecycleRoute {
  */
 export function lifecycleRouteFactory(controller: Type<unknown>, handler: string) {
   return (options: MeteringModuleOptions, metering: Metering): LifecycleRoute => {
-    const resolved = resolveLifecycle(options.lifecycle);
+    const resolved = resolveLifecycleRoute(options.lifecycle);
     if (resolved === undefined) return new LifecycleRoute(undefined);
     const method = (controller.prototype as Record<string, object>)[handler]!;
     Reflect.defineMetadata(PATH_METADATA, resolved.path, controller);

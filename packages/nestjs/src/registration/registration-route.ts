@@ -1,7 +1,10 @@
 import { RequestMethod, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { FixedWindowLimiter } from '@meterkit/core';
-import { resolveRegistration, type MeteringModuleOptions, type ResolvedRegistration } from '../metering-options';
+import {
+  FixedWindowLimiter,
+  resolveRegistrationRoute,
+} from '@meterkit/core';
+import { type MeteringModuleOptions, type ResolvedRegistration } from '../metering-options';
 
 /** The registration route of one MeteringModule: its options and its per-client-address limiter. */
 export class RegistrationRoute {
@@ -19,7 +22,7 @@ export class RegistrationRoute {
  */
 export function registrationRouteFactory(controller: Type<unknown>, handler: string) {
   return (options: MeteringModuleOptions): RegistrationRoute => {
-    const route = new RegistrationRoute(resolveRegistration(options.registration));
+    const route = new RegistrationRoute(resolveRegistrationRoute(options.registration));
     if (route.options !== undefined) {
       const method = (controller.prototype as Record<string, object>)[handler]!;
       Reflect.defineMetadata(PATH_METADATA, route.options.path, controller);

@@ -1,7 +1,12 @@
 import { RequestMethod, type OnApplicationShutdown, type Type } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { StatusPage, type Metering, type StatusPageRequest } from '@meterkit/core';
-import { resolveStatusPage, type MeteringModuleOptions } from '../metering-options';
+import {
+  resolveStatusPageRoute,
+  StatusPage,
+  type Metering,
+  type StatusPageRequest,
+} from '@meterkit/core';
+import { type MeteringModuleOptions } from '../metering-options';
 
 /** The status page request as the core sees it, carrying the platform's request for the app's guard. */
 export interface GuardedRequest extends StatusPageRequest {
@@ -23,7 +28,7 @@ export class StatusPageRoute implements OnApplicationShutdown {
  */
 export function statusPageRouteFactory(controller: Type<unknown>, handlers: { readonly html: string; readonly json: string }) {
   return (options: MeteringModuleOptions, metering: Metering): StatusPageRoute => {
-    const resolved = resolveStatusPage(options.statusPage);
+    const resolved = resolveStatusPageRoute(options.statusPage);
     if (resolved === undefined) return new StatusPageRoute(undefined);
     const guard = resolved.guard;
     const page = new StatusPage(metering, {
