@@ -8,6 +8,8 @@ import type { Emulator, EmulatorProduct, FaultOptions, StartEmulatorOptions } fr
 
 export const DEFAULT_CLI_PORT = 4599;
 
+const URL_HELP = `emulator URL of the commands that drive a running emulator (default env METERKIT_EMULATOR_URL or http://127.0.0.1:${DEFAULT_CLI_PORT})`;
+
 export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -79,7 +81,9 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
   const program = new Command('meterkit-emulator')
     .description('A local AWS Marketplace Metering Service for tests and CI (AWS JSON 1.1 over HTTP).')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    // Also on each client command: before the command (`-u URL subscribe p1`) or anywhere after it.
+    .option('-u, --url <url>', URL_HELP);
 
   const start = program
     .command('start', { isDefault: true })
@@ -133,7 +137,7 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
   const url = (cmd: Command) => (cmd.optsWithGlobals().url as string | undefined) ?? process.env.METERKIT_EMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_CLI_PORT}`;
   const print = (data: unknown) => io.out(JSON.stringify(data, null, 2));
   const client = (name: string, description: string) =>
-    program.command(name).description(description).option('-u, --url <url>', `emulator URL (default env METERKIT_EMULATOR_URL or http://127.0.0.1:${DEFAULT_CLI_PORT})`);
+    program.command(name).description(description).option('-u, --url <url>', URL_HELP);
 
   client('subscribe', 'subscribe a buyer to a product (creates account, agreement, license or customer id, token)')
     .argument('<productCode>')

@@ -65,6 +65,22 @@ describe('meterkit-emulator CLI', () => {
     expect(await run('totals')).toEqual([]);
   });
 
+  it('takes -u/--url before or after the command, as the README shows', async () => {
+    const runWith = async (...args: string[]) => {
+      lines.length = 0;
+      await main(['node', 'meterkit-emulator', ...args], io);
+      return JSON.parse(lines.join('\n'));
+    };
+    const before = await runWith('-u', emu.endpoint, 'subscribe', 'p1', '--account-id', '333333333333');
+    expect(before).toMatchObject({ productCode: 'p1', accountId: '333333333333' });
+    const after = await runWith('subscribe', 'p1', '-u', emu.endpoint, '--account-id', '444444444444');
+    expect(after).toMatchObject({ productCode: 'p1', accountId: '444444444444' });
+    expect((await runWith('--url', emu.endpoint, 'inspect', 'buyers')).map((b: { accountId: string }) => b.accountId)).toEqual(
+      expect.arrayContaining(['333333333333', '444444444444']),
+    );
+    expect(await runWith('--url', emu.endpoint, 'reset')).toEqual({ ok: true });
+  });
+
   it('parses product specs and durations', () => {
     expect(parseProductSpec('x:a,b:legacy')).toEqual({ productCode: 'x', dimensions: ['a', 'b'], identity: 'legacy' });
     expect(() => parseProductSpec('x')).toThrow(/expected/);
