@@ -86,7 +86,8 @@ describe('BatchMeterUsage', () => {
   it('meters legacy products by ProductCode + CustomerIdentifier, and by CustomerAWSAccountId', async () => {
     const out = await send([{ Timestamp: HOUR_START, Dimension: 'seats', Quantity: 3, CustomerIdentifier: legacy.customerIdentifier }], 'prod-old');
     expect(out.Results?.[0].Status).toBe('Success');
-    const byAcct = await send([{ Timestamp: HOUR_START, Dimension: 'seats', Quantity: 4, CustomerAWSAccountId: legacy.accountId }], 'prod-old');
+    const earlier = new Date(HOUR_START.getTime() - HOUR); // the same hour by account id would be the same customer's record
+    const byAcct = await send([{ Timestamp: earlier, Dimension: 'seats', Quantity: 4, CustomerAWSAccountId: legacy.accountId }], 'prod-old');
     expect(byAcct.Results?.[0].Status).toBe('Success');
     const stranger = await send([{ Timestamp: HOUR_START, Dimension: 'seats', Quantity: 4, CustomerAWSAccountId: '999999999999' }], 'prod-old');
     expect(stranger.Results?.[0].Status).toBe('CustomerNotSubscribed');

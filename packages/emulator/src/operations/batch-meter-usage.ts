@@ -7,7 +7,6 @@ import {
   MAX_RECORDS,
   PRODUCT_CODE_RE,
   Violations,
-  allocationsSignature,
   asObject,
   checkAllocations,
   optInteger,
@@ -60,6 +59,15 @@ export function parseUsageRecords(raw: unknown[], v: Violations): UsageRecord[] 
     v.pattern(rec.LicenseArn, `${p}licenseArn`, LICENSE_ARN_RE);
     return rec;
   });
+}
+
+/**
+ * Whom a record bills, for de-duplication. A legacy buyer is one customer whether a record names its
+ * CustomerIdentifier or its account id (AWS is silent; docs/decisions.md): both resolve to the buyer's account.
+ */
+function dedupCustomer(r: Resolved, productCode: string): string {
+  if (r.mode === 'license') return `L|${r.rec.LicenseArn}|${r.rec.CustomerAWSAccountId}`;
+  return `A|${productCode}|${(r.buyer as Buyer).accountId}`;
 }
 
 export function batchMeterUsage(input: unknown, state: EmulatorState, ctx: CallContext): OperationResult {
@@ -158,14 +166,8 @@ export function batchMeterUsage(input: unknown, state: EmulatorState, ctx: CallC
     }
     const quantity = r.rec.Quantity ?? 0;
     const hour = hourStart(r.t);
-    const who =
-      r.mode === 'license'
-        ? `L|${r.rec.LicenseArn}|${r.rec.CustomerAWSAccountId}`
-        : r.mode === 'customer'
-          ? `C|${code}|${r.rec.CustomerIdentifier}`
-          : `A|${code}|${r.rec.CustomerAWSAccountId}`;
-    const key = `${state.region}|${who}|${r.rec.Dimension}|${new Date(hour).toISOString()}`;
-    const outcome = state.ledger.applyBatchRecord(key, quantity, allocationsSignature(r.rec.UsageAllocations), ctx.now, (id) => ({
+    const key = `${state.region}|${dedupCustomer(r, code)}|${r.rec.Dimension}|${new Date(hour).toISOString()}`;
+    const outcome = state.ledger.applyBatchRecord(key, quantity, ctx.now, (id) => ({
       operation: 'BatchMeterUsage',
       region: state.region,
       productCode: code,

@@ -57,15 +57,15 @@ export function meterUsage(input: unknown, state: EmulatorState, ctx: CallContex
   const hourKey = `${state.region}|${caller}|${productCode}|${dimension}|${new Date(hour).toISOString()}`;
   const allocSig = allocationsSignature(allocations);
   const paramsSig = JSON.stringify([productCode, ts, dimension, quantity, allocSig]);
-  const hourSig = JSON.stringify([quantity, allocSig]);
   const prior = state.ledger.meterUsagePrior(clientToken, hourKey);
   if (prior.byToken) {
     if (prior.byToken.paramsSig !== paramsSig)
       throw new AwsError('IdempotencyConflictException', `ClientToken ${clientToken} was already used with different parameters`);
     return { output: { MeteringRecordId: prior.byToken.meteringRecordId }, records: 1 };
   }
+  // Identical after the hour truncation, allocations aside (AWS: DuplicateRequestException means another quantity).
   if (prior.byHour) {
-    if (prior.byHour.hourSig !== hourSig) {
+    if (prior.byHour.quantity !== quantity) {
       state.ledger.noteMeterUsageDuplicate(hourKey, prior.byHour.quantity, quantity, ctx.now);
       throw new AwsError('DuplicateRequestException', `Usage for ${dimension} in the hour ${new Date(hour).toISOString()} was already metered with a different quantity`);
     }
@@ -76,7 +76,7 @@ export function meterUsage(input: unknown, state: EmulatorState, ctx: CallContex
   state.ledger.recordMeterUsage(
     clientToken,
     hourKey,
-    { paramsSig, hourSig, meteringRecordId: id, quantity },
+    { paramsSig, meteringRecordId: id, quantity },
     {
       operation: 'MeterUsage',
       region: state.region,

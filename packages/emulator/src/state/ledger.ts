@@ -4,16 +4,14 @@ import type { AcceptedRecord, CallRow, DuplicateRow, EventRow, RejectedRow, Tota
 
 interface BatchEntry {
   quantity: number;
-  allocationsSig: string;
   meteringRecordId: string;
 }
 
 export interface MeterUsageEntry {
   /** Exact request parameters (ClientToken idempotency). */
   paramsSig: string;
-  /** Quantity and allocations (hourly idempotency). */
-  hourSig: string;
   meteringRecordId: string;
+  /** The hour's quantity: another one is a DuplicateRequestException, the same one the same record. */
   quantity: number;
 }
 
@@ -30,20 +28,19 @@ export class Ledger {
   eventRows: EventRow[] = [];
 
   /**
-   * BatchMeterUsage de-duplication: one record per key (identity, dimension, hour, region).
-   * Same quantity and allocations again → Success with the first MeteringRecordId, not counted again.
-   * Anything different → DuplicateRecord, not counted.
+   * BatchMeterUsage de-duplication: one record per key (customer, dimension, hour, region).
+   * The same quantity again, whatever its allocations → Success with the first MeteringRecordId, not counted
+   * again (the first allocations stand). Another quantity → DuplicateRecord, not counted.
    */
-  applyBatchRecord(key: string, quantity: number, allocationsSig: string, now: number, make: (id: string) => AcceptedRecord): DedupOutcome {
+  applyBatchRecord(key: string, quantity: number, now: number, make: (id: string) => AcceptedRecord): DedupOutcome {
     const prior = this.batch.get(key);
     if (prior) {
-      if (prior.quantity === quantity && prior.allocationsSig === allocationsSig)
-        return { status: 'Success', meteringRecordId: prior.meteringRecordId, applied: false };
+      if (prior.quantity === quantity) return { status: 'Success', meteringRecordId: prior.meteringRecordId, applied: false };
       this.duplicateRows.push({ key, acceptedQuantity: prior.quantity, attemptedQuantity: quantity, at: now });
       return { status: 'DuplicateRecord', meteringRecordId: prior.meteringRecordId, applied: false };
     }
     const id = randomUUID();
-    this.batch.set(key, { quantity, allocationsSig, meteringRecordId: id });
+    this.batch.set(key, { quantity, meteringRecordId: id });
     this.accepted.push(make(id));
     return { status: 'Success', meteringRecordId: id, applied: true };
   }
