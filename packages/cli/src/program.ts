@@ -23,6 +23,7 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .option('--store <store>', `sqlite:<file> or postgres://… (default: env METERKIT_STORE or ${DEFAULT_STORE})`)
     .option('--schema <schema>', 'PostgreSQL schema of the meterkit tables (default public)')
+    .option('--create', 'create the store if it does not exist (an empty SQLite file, or the tables in --schema); default: an error')
     .option('--json', 'print JSON instead of tables');
 
   const storeOf = (command: Command): StoreOptions => command.optsWithGlobals<GlobalOptions>();
