@@ -86,10 +86,14 @@ describe('express-sample: a metered SaaS API', () => {
     await agent.get('/v1/reports').set('authorization', 'Bearer sk_not-a-key').expect(401);
     await agent.get('/v1/reports').set('authorization', `Basic ${acme.apiKey}`).expect(401);
     await agent.post('/v1/exports').set('x-api-key', acme.apiKey).set('content-type', 'application/json').send('{"report":').expect(400);
+    await agent.post('/v1/exports').set('x-api-key', acme.apiKey).send({ report: 'no-such-report', limit: 5 }).expect(400);
+    await agent.get('/v1/reports/no-such-report').set('x-api-key', acme.apiKey).expect(404);
+    await agent.get('/v1/no-such-route').set('x-api-key', acme.apiKey).expect(404);
 
     await closeHourAndFlush();
-    // Only the malformed export reached a metered route (a 4xx is billed by the default commit policy).
-    expect(emu.inspect.totalFor({ licenseArn: acme.licenseArn, dimension: 'api_calls' })).toBe(1);
+    // Refused answers (4xx) are not billed by the default commit policy: nothing reached AWS for acme.
+    expect(emu.inspect.totalFor({ licenseArn: acme.licenseArn, dimension: 'api_calls' })).toBe(0);
+    expect(emu.inspect.totalFor({ licenseArn: acme.licenseArn, dimension: 'rows_exported' })).toBe(0);
   });
 
   it('answers bad registration posts with 4xx, never 500, and rate-limits them', async () => {

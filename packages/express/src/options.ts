@@ -64,7 +64,7 @@ export interface MeterkitOptions extends CommitPolicy {
   readonly entitlementGate?: boolean | EntitlementGateOptions;
   /** Start the core's persist and flush timers (`metering.start()`). Default true. */
   readonly start?: boolean;
-  /** Which responses are billed. Default: status below 500. */
+  /** Which responses are billed. Default: status below 400 (refusals and failures bill nothing). */
   readonly commitOn?: (statusCode: number) => boolean;
   /** Bill requests whose client went away before the response finished. Default false. */
   readonly commitAborted?: boolean;

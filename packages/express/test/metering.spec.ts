@@ -38,29 +38,55 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     expect(world.emu.inspect.duplicates()).toEqual([]);
   });
 
-  it('does not bill 5xx responses, bills 4xx ones, and honours a commitOn policy', async () => {
+  it('bills nothing for a refused request (400 validation, 403 guard, 404) nor a 5xx, bills a 2xx exactly, and honours commitOn', async () => {
     const routes = (app: import('express').Express, mk: ReturnType<typeof meterkit>) => {
       app.get('/status/:code', mk.count('api_calls'), (req, res) => {
         res.status(Number(req.params.code)).json({});
+      });
+      // Usage recorded before a validation middleware or a guard refuses the request goes with the refusal.
+      app.post('/validated', mk.count('api_calls'), (req, _res, next) => {
+        req.meter?.record('rows_exported', 5);
+        if (req.query.rows === undefined) return next(Object.assign(new Error('rows is required'), { status: 400, expose: true }));
+        next();
+      }, (_req, res) => {
+        res.status(201).json({});
+      });
+      app.get('/admin', mk.count('api_calls'), (req, res, next) => {
+        req.meter?.record('rows_exported', 7);
+        if (req.get('x-role') !== 'admin') return void res.status(403).json({ error: 'forbidden' });
+        next();
+      }, (_req, res) => {
+        res.json({});
+      });
+      app.get('/throws', mk.count('api_calls'), () => {
+        throw new Error('database down');
       });
     };
     world = await startWorld({}, routes);
     const acme = await world.buyer('acme');
     const agent = request(world.app);
     await agent.get('/status/200').set('x-tenant', 'acme').expect(200);
+    await agent.get('/status/400').set('x-tenant', 'acme').expect(400);
     await agent.get('/status/404').set('x-tenant', 'acme').expect(404);
     await agent.get('/status/500').set('x-tenant', 'acme').expect(500);
     await agent.get('/status/503').set('x-tenant', 'acme').expect(503);
+    await agent.post('/validated').set('x-tenant', 'acme').expect(400);
+    await agent.get('/admin').set('x-tenant', 'acme').expect(403);
+    await agent.get('/throws').set('x-tenant', 'acme').expect(500);
+    await agent.get('/no-such-route').set('x-tenant', 'acme').expect(404);
+    await agent.post('/validated?rows=5').set('x-tenant', 'acme').expect(201);
     await world.closeHourAndFlush();
     expect(world.billed(acme.licenseArn, 'api_calls')).toBe(2);
+    expect(world.billed(acme.licenseArn, 'rows_exported')).toBe(5);
     await world.close();
 
-    world = await startWorld({ commitOn: (status) => status < 400 }, routes);
-    const strict = await world.buyer('acme');
+    world = await startWorld({ commitOn: (status) => status < 500 }, routes);
+    const lenient = await world.buyer('acme');
     await request(world.app).get('/status/200').set('x-tenant', 'acme').expect(200);
     await request(world.app).get('/status/404').set('x-tenant', 'acme').expect(404);
+    await request(world.app).get('/status/500').set('x-tenant', 'acme').expect(500);
     await world.closeHourAndFlush();
-    expect(world.billed(strict.licenseArn, 'api_calls')).toBe(1);
+    expect(world.billed(lenient.licenseArn, 'api_calls')).toBe(2);
   });
 
   it('does not bill a request whose client went away before the response finished, unless commitAborted', async () => {

@@ -46,7 +46,7 @@ export interface MeterkitPluginOptions {
    * so your authentication has run.
    */
   identifyHook?: IdentifyHook;
-  /** Which responses are billed. Default: status below 500, never aborted responses. */
+  /** Which responses are billed. Default: status below 400 (refusals and failures bill nothing), never aborted responses. */
   commitPolicy?: CommitPolicy;
   /** The AWS Marketplace registration (fulfillment URL) route. Default: none. */
   registration?: RegistrationRouteOptions<FastifyRequest>;

@@ -19,7 +19,8 @@ describe('metering requests (fastify.inject against the emulator)', () => {
     await emu.close();
   });
 
-  async function routes(instance: FastifyInstance): Promise<FastifyInstance> {
+  async function routes(instance: FastifyInstance, more?: (instance: FastifyInstance) => Promise<void>): Promise<FastifyInstance> {
+    await more?.(instance);
     instance.get('/reports', { config: { metering: { dimension: 'api_calls' } } }, async () => ({ reports: [] }));
     instance.post<{ Body: { items: number[] } }>('/process', { config: { metering: { dimension: 'api_calls' } } }, async (request) => {
       request.meter?.record('gb_processed', request.body.items.length);
@@ -60,27 +61,52 @@ describe('metering requests (fastify.inject against the emulator)', () => {
     expect(emu.inspect.records().every((r) => r.productCode === PRODUCT && r.timestamp === Date.parse('2026-07-15T10:00:00Z'))).toBe(true);
   });
 
-  it('does not bill a request answered 5xx, and bills 4xx answers by default', async () => {
+  it('bills nothing for a refused request (400 validation, 403 guard, 404) nor a 5xx, and a 2xx exactly', async () => {
     await tenant(emu, metering, 'tenant-alice');
-    app = await routes(await appWith(metering));
+    // identify on onRequest: the meter exists before validation and the guard refuse the request.
+    app = await routes(await appWith(metering, { identifyHook: 'onRequest' }), async (instance) => {
+      instance.post(
+        '/validated',
+        { config: { metering: { dimension: 'api_calls' } }, schema: { body: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } } },
+        async () => ({ ok: true }),
+      );
+      instance.get(
+        '/guarded',
+        {
+          config: { metering: { dimension: 'api_calls' } },
+          preHandler: async (request, reply) => {
+            request.meter?.record('gb_processed', 9);
+            await reply.code(403).send({ error: 'forbidden' });
+          },
+        },
+        async () => ({ never: true }),
+      );
+    });
+    const alice = { 'x-tenant': 'tenant-alice' };
 
-    expect((await app.inject({ url: '/broken', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(500);
-    expect((await app.inject({ url: '/missing', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/validated', headers: alice, payload: { wrong: 1 } })).statusCode).toBe(400);
+    expect((await app.inject({ url: '/guarded', headers: alice })).statusCode).toBe(403);
+    expect((await app.inject({ url: '/missing', headers: alice })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/no-such-route', headers: alice })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/broken', headers: alice })).statusCode).toBe(500);
+    expect((await app.inject({ method: 'POST', url: '/validated', headers: alice, payload: { items: [] } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/reports', headers: alice })).statusCode).toBe(200);
     await flushHour(emu, metering);
 
     expect(emu.inspect.totalFor({ dimension: 'gb_processed' })).toBe(0);
-    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
   });
 
   it('follows a custom commit policy', async () => {
     await tenant(emu, metering, 'tenant-alice');
-    app = await routes(await appWith(metering, { commitPolicy: { commitOn: (status) => status < 400 } }));
+    app = await routes(await appWith(metering, { commitPolicy: { commitOn: (status) => status < 500 } }));
 
     await app.inject({ url: '/missing', headers: { 'x-tenant': 'tenant-alice' } });
     await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } });
+    await app.inject({ url: '/broken', headers: { 'x-tenant': 'tenant-alice' } });
     await flushHour(emu, metering);
 
-    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(1);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
   });
 
   it('serves unidentified and unknown tenants unmetered, with the reason on request.meteringError', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ErrorCodes, finishMeter, meterForRequest, MeterkitError, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
-import type { Observable } from 'rxjs';
+import { tap, type Observable } from 'rxjs';
 import { METERED_METADATA, METERING, METERING_MODULE_OPTIONS, UNMETERED_METADATA } from './metering.constants';
 import type { MeteringModuleOptions } from './metering-options';
 import type { MeteredUsage } from './decorators/metered.decorator';
@@ -9,8 +9,8 @@ import { onResponseDone, rawResponse } from './raw-response';
 import { attachMeter } from './request-meter';
 
 /**
- * Global interceptor: runs `identify`, attaches the request's meter, records `@Metered()` usage, and commits or
- * discards the meter when the response is done. Metering trouble never fails the request.
+ * Global interceptor: runs `identify`, attaches the request's meter, records `@Metered()` usage once the handler
+ * has answered, and commits or discards the meter when the response is done. Metering trouble never fails the request.
  */
 @Injectable()
 export class MeterInterceptor implements NestInterceptor {
@@ -32,9 +32,16 @@ export class MeterInterceptor implements NestInterceptor {
     const meter = await this.meterFor(request);
     if (meter === undefined) return next.handle();
     attachMeter(request, meter);
-    this.recordDeclared(context, meter, request);
     onResponseDone(response, (statusCode, aborted) => finishMeter(meter, statusCode, aborted, this.options.commitPolicy));
-    return next.handle();
+    // Pipes run inside next.handle(), after this interceptor: a request they refuse never reaches the handler, and
+    // its declared usage must not be recorded, whatever the commit policy bills.
+    let recorded = false;
+    const record = () => {
+      if (recorded) return;
+      recorded = true;
+      this.recordDeclared(context, meter, request);
+    };
+    return next.handle().pipe(tap({ next: record, complete: record }));
   }
 
   private async meterFor(request: object): Promise<RequestMeter | undefined> {

@@ -52,7 +52,7 @@ export interface MeteringAdapterOptions<Req = any> {
    * revoke access. Not awaited by the delivery; what it throws or rejects with is logged (Logger, context 'Metering').
    */
   readonly onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
-  /** Which responses are billed. Default: status below 500, aborted requests not billed. */
+  /** Which responses are billed. Default: status below 400 (refusals and failures bill nothing), aborted requests not billed. */
   readonly commitPolicy?: CommitPolicy;
   /**
    * Called when a request could not be metered (unknown or inactive customer, store outage, a `@Metered()`

@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Emulator } from '@meterkit/emulator';
 import type { Metering, MeterkitError } from '@meterkit/core';
 import { METERING, MeteringModule, type MeteringModuleOptions } from '../src';
-import { ReportsController, UploadsController } from './support/controllers';
+import { CheckedController, ReportsController, UploadsController } from './support/controllers';
 import { coreOptions, PRODUCT, startProductEmulator } from './support/emulator';
 import { listen, PLATFORMS, type Platform } from './support/platforms';
 
@@ -41,7 +41,7 @@ async function startApp(platform: Platform, emu: Emulator, overrides: Partial<Me
         ...overrides,
       } as MeteringModuleOptions),
     ],
-    controllers: [ReportsController, UploadsController],
+    controllers: [ReportsController, UploadsController, CheckedController],
   }).compile();
   const app = platform.create(moduleRef);
   const url = await listen(app);
@@ -105,17 +105,37 @@ describe.each(PLATFORMS)('MeteringModule on %s', (_name, platform) => {
     expect(emu.inspect.duplicates()).toEqual([]);
   });
 
-  it('does not bill failed (5xx) requests, and bills answered 4xx ones', async () => {
+  it('bills nothing for a refused request (400 pipe or validation, 403 guard, 404) nor a 5xx, and a 2xx exactly', async () => {
     const { tenant, licenseArn } = await register();
     expect((await request(h.url).get('/reports/failing').set('x-tenant', tenant)).status).toBe(500);
     expect((await request(h.url).post('/uploads/broken').set('x-tenant', tenant).send({ gb: 9 })).status).toBe(500);
     expect((await request(h.url).get('/reports/missing').set('x-tenant', tenant)).status).toBe(404);
+    expect((await request(h.url).get('/checked/pages?count=many').set('x-tenant', tenant)).status).toBe(400);
+    expect((await request(h.url).get('/checked/admin').set('x-tenant', tenant)).status).toBe(403);
+    expect((await request(h.url).post('/checked/import').set('x-tenant', tenant).send({ gb: 'lots' })).status).toBe(400);
     expect((await request(h.url).get('/reports').set('x-tenant', tenant)).status).toBe(200);
+    expect((await request(h.url).get('/checked/pages?count=2').set('x-tenant', tenant)).status).toBe(200);
 
     await closeHourAndFlush();
 
     expect(total(licenseArn, 'api_calls')).toBe(2);
-    expect(total(licenseArn, 'gb_processed')).toBe(0);
+    expect(total(licenseArn, 'gb_processed')).toBe(3);
+  });
+
+  it('with a policy billing 4xx answers, @Metered() usage of a request a pipe refused is still not billed: its handler never ran', async () => {
+    const lenient = await startApp(platform, emu, { commitPolicy: { commitOn: (status) => status < 500 } });
+    try {
+      const subscription = await emu.subscribe({ productCode: PRODUCT, registrationUrl: lenient.url + REGISTER });
+      const tenant = new URL(subscription.registration!.location!, lenient.url).searchParams.get('tenant')!;
+      expect((await request(lenient.url).get('/checked/pages?count=many').set('x-tenant', tenant)).status).toBe(400);
+      expect((await request(lenient.url).get('/checked/pages?count=1').set('x-tenant', tenant)).status).toBe(200);
+      emu.clock.advance(HOUR + 15 * 60_000);
+      await lenient.metering.flush();
+      expect(total(subscription.licenseArn!, 'api_calls')).toBe(1);
+      expect(total(subscription.licenseArn!, 'gb_processed')).toBe(3);
+    } finally {
+      await lenient.app.close();
+    }
   });
 
   it('serves requests it cannot meter: unknown tenant, identify() throwing, a dimension the product lacks', async () => {

@@ -3,10 +3,13 @@ import { FixedWindowLimiter } from './rate-limit';
 import { parseForm, tokenFromForm } from './registration-route';
 
 describe('framework-neutral HTTP helpers', () => {
-  it('bills responses below 500 and never aborted ones, unless configured', () => {
+  it('bills responses below 400 and never aborted ones, unless configured', () => {
     expect(shouldCommit(200, false)).toBe(true);
-    expect(shouldCommit(404, false)).toBe(true);
+    expect(shouldCommit(304, false)).toBe(true);
+    expect(shouldCommit(399, false)).toBe(true);
+    for (const refused of [400, 401, 403, 404, 422, 429]) expect(shouldCommit(refused, false)).toBe(false);
     expect(shouldCommit(500, false)).toBe(false);
+    expect(shouldCommit(404, false, { commitOn: (s) => s < 500 })).toBe(true);
     expect(shouldCommit(200, true)).toBe(false);
     expect(shouldCommit(200, true, { commitAborted: true })).toBe(true);
     expect(shouldCommit(404, false, { commitOn: (s) => s < 400 })).toBe(false);

@@ -70,8 +70,8 @@ export async function startWorld(
   const app = express();
   app.use(mk);
   routes(app, mk);
-  app.use((error: Error & { code?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    res.status(500).json({ error: { code: error.code ?? 'APP_ERROR', message: error.message } });
+  app.use((error: Error & { code?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+    res.status(error.status ?? 500).json({ error: { code: error.code ?? 'APP_ERROR', message: error.message } });
   });
   return {
     emu,

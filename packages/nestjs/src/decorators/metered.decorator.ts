@@ -6,8 +6,9 @@ export interface MeteredUsage {
 }
 
 /**
- * Records `quantity` (default 1) units of `dimension` for every request the controller or handler serves; billed
- * when the response is below 500. Stackable; on a controller and a handler, both apply.
+ * Records `quantity` (default 1) units of `dimension` for every request the controller or handler serves, once the
+ * handler has answered (a request refused by a guard or a pipe records nothing); billed when the response is below
+ * 400 (the `commitPolicy`). Stackable; on a controller and a handler, both apply.
  */
 export function Metered(dimension: string, quantity = 1): ClassDecorator & MethodDecorator {
   const usage: MeteredUsage = { dimension, quantity };

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, NotFoundException, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, NotFoundException, ParseIntPipe, Post, Query, UseGuards, type CanActivate } from '@nestjs/common';
 import type { RequestMeter } from '@meterkit/core';
 import { Meter, Metered } from '../../src';
 
@@ -46,5 +46,35 @@ export class UploadsController {
   @Metered('no_such_dimension')
   wrongDimension(): { ok: true } {
     return { ok: true };
+  }
+}
+
+class DenyAll implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
+}
+
+/** Requests refused by a pipe, a guard or the handler's own validation. */
+@Controller('checked')
+@Metered('api_calls')
+export class CheckedController {
+  @Get('pages')
+  @Metered('gb_processed', 3)
+  pages(@Query('count', ParseIntPipe) count: number): { count: number } {
+    return { count };
+  }
+
+  @Get('admin')
+  @UseGuards(DenyAll)
+  admin(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Post('import')
+  import(@Body() body: { gb?: unknown }, @Meter() meter: RequestMeter | null): { gb: number } {
+    meter?.record('gb_processed', 6);
+    if (typeof body.gb !== 'number') throw new BadRequestException('gb must be a number');
+    return { gb: body.gb };
   }
 }
