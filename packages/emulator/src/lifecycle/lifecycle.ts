@@ -140,7 +140,7 @@ export class Lifecycle {
   /** Legacy: one customer identifier per account and product (a resubscription keeps it). */
   private customerIdFor(productCode: string, accountId: string | undefined): string {
     if (accountId) {
-      const prior = this.state.buyers.raw().find((x) => x.productCode === productCode && x.accountId === accountId && x.customerIdentifier);
+      const prior = this.state.buyers.legacyOf(productCode, accountId).find((x) => x.customerIdentifier);
       if (prior?.customerIdentifier && prior.status !== 'active') return prior.customerIdentifier;
     }
     return newCustomerIdentifier();
@@ -164,8 +164,7 @@ export class Lifecycle {
   async cancel(id: string): Promise<void> {
     const b = this.mustFind(id);
     if (b.status !== 'active') return;
-    b.status = 'deprovisioned';
-    b.deprovisionedAt = this.now();
+    this.state.buyers.deprovision(b, this.now());
     const s = this.opts.sellerAccountId;
     await this.emit([agreementEnded(b, b.agreementId, 'Proposer', s, this.now(), 'CANCELLED'), agreementEnded(b, b.agreementId, 'Manufacturer', s, this.now(), 'CANCELLED')]);
     if (b.identity === 'license') await this.emit([licenseDeprovisioned(b, s, this.now())]);
@@ -184,8 +183,7 @@ export class Lifecycle {
     const b = this.mustFind(id);
     if (b.status !== 'active') throw new Error(`Cannot renew ${id}: it is ${b.status}`);
     const previous = b.agreementId;
-    b.agreementId = newAgreementId();
-    b.agreementIds.push(b.agreementId);
+    this.state.buyers.addAgreement(b, newAgreementId());
     await this.emit(this.agreementPair(b, 'RENEW', previous));
     if (b.identity === 'license') await this.emit([licenseUpdated(b, this.opts.sellerAccountId, this.now())]);
     return this.view(b, this.state.tokens.issue(b.ref, this.now()));
@@ -202,8 +200,7 @@ export class Lifecycle {
     const s = this.opts.sellerAccountId;
     if (old.identity === 'legacy') {
       const previous = old.agreementId;
-      old.agreementId = newAgreementId();
-      old.agreementIds.push(old.agreementId);
+      this.state.buyers.addAgreement(old, newAgreementId());
       await this.emit(this.agreementPair(old, 'REPLACE', previous));
       return this.view(old, this.state.tokens.issue(old.ref, this.now()));
     }
@@ -221,8 +218,7 @@ export class Lifecycle {
     });
     await this.emit(this.agreementPair(b, 'REPLACE', old.agreementId));
     await this.emit([licenseUpdated(b, s, this.now())]);
-    old.status = 'deprovisioned';
-    old.deprovisionedAt = this.now();
+    this.state.buyers.deprovision(old, this.now());
     await this.emit([
       agreementEnded(old, old.agreementId, 'Proposer', s, this.now(), 'REPLACED'),
       agreementEnded(old, old.agreementId, 'Manufacturer', s, this.now(), 'REPLACED'),
@@ -234,10 +230,9 @@ export class Lifecycle {
   /** Time-driven steps: SNS unsubscribe-success once a legacy customer's final-usage window has passed. */
   sweep(): void {
     const now = this.now();
-    for (const b of this.state.buyers.raw()) {
-      if (b.identity !== 'legacy' || b.status !== 'deprovisioned' || b.finalNotified) continue;
+    for (const b of this.state.buyers.awaitingFinalNotice()) {
       if (now < (b.deprovisionedAt as number) + this.state.finalUsageWindowMs) continue;
-      b.finalNotified = true;
+      this.state.buyers.markFinalNotified(b);
       this.track(this.notify('unsubscribe-success', b)).catch((e: Error) => this.opts.log(`sns delivery failed: ${e.message}`));
     }
   }
