@@ -43,8 +43,9 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     });
 
   filters(program.command('records'))
-    .description('records with quantity, MeteringRecordId, state, and for failed ones the AWS exception and the fix')
+    .description('records with tenant, customer, quantity and state, and for failed ones the AWS exception and the fix (--wide: with the MeteringRecordId)')
     .option('--state <state>', 'a state (repeatable): open, pending, sending, sent, not-subscribed, duplicate, rejected, expired, dry-run', collect)
+    .option('--wide', 'every value in full (license ARN, time) and the MeteringRecordId; default: fit 120 columns')
     .action(async (options: object, command: Command) => {
       const context = contextFor(command);
       await withStore(context, storeOf(command), (store) => recordsCommand(context, store, options));

@@ -49,6 +49,26 @@ export function recordView(record: StoredRecord): RecordView {
   };
 }
 
+/**
+ * The customer without its account, which gets its own column: the license id (`l-…`, the last part of the ARN)
+ * or with `wide` the whole license ARN, the legacy customer identifier, or `product` for product-level records.
+ */
+export function customerShort(view: RecordView, wide = false): string {
+  if (view.licenseArn !== undefined) return wide ? view.licenseArn : licenseIdOf(view.licenseArn);
+  if (view.customerIdentifier !== undefined) return view.customerIdentifier;
+  return view.customerKey.startsWith('product:') ? 'product' : '';
+}
+
+/** `l-0123…` from `arn:aws:license-manager::123456789012:license:l-0123…`. */
+export function licenseIdOf(licenseArn: string): string {
+  return licenseArn.slice(Math.max(licenseArn.lastIndexOf(':'), licenseArn.lastIndexOf('/')) + 1);
+}
+
+/** An hour as `2026-07-15T10:00Z` (what --from and --to accept), or with `wide` the full ISO 8601 time. */
+export function hourLabel(view: RecordView, wide = false): string {
+  return wide ? view.hour : view.hour.replace(/:00\.000Z$/, 'Z');
+}
+
 /** The customer as a short column: the license ARN, `product/identifier` or `product/account`. */
 export function customerLabel(view: RecordView): string {
   return view.licenseArn ?? `${view.productCode}/${view.customerIdentifier ?? view.customerAwsAccountId ?? '?'}`;

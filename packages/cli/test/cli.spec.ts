@@ -73,8 +73,45 @@ describe.each<[string, () => Backend]>([
 
     const table = (await ledger.cli(['records', '--state', 'duplicate'])).stdout;
     expect(table).toContain('DuplicateRecord');
-    expect(table).toMatch(/Reasons[\s\S]*find the other sender/);
+    expect(table).toMatch(/Reasons[\s\S]*find the other\s+sender/);
     expect((await ledger.cli(['records', '--state', 'lost'])).code).toBe(2);
+  });
+
+  it('records: fit 120 columns with a tenant column and the license id and account for the ARN; --wide shows every value in full', async () => {
+    const store = ledger.backend.newStore();
+    await store.open();
+    const alice = (await store.getCustomer(`license:${ledger.alice.licenseArn}`))!;
+    await store.putCustomer({ ...alice, tenantId: 'tenant-alice' });
+    await store.close();
+    const licenseId = ledger.alice.licenseArn.slice(ledger.alice.licenseArn.lastIndexOf(':') + 1);
+    expect(licenseId).toMatch(/^l-[0-9a-f]{32}$/);
+
+    const { code, stdout } = await ledger.cli(['records']);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+    expect(lines[0]).toMatch(/^hour\s+tenant\s+account\s+customer\s+dimension\s+quantity\s+state\s+reason$/);
+    expect(stdout).not.toContain('arn:aws:');
+    const aliceRows = lines.filter((line) => line.includes('tenant-alice'));
+    expect(aliceRows).toHaveLength(2);
+    for (const row of aliceRows) {
+      expect(row).toContain(ledger.alice.customerAwsAccountId);
+      expect(row).toContain(licenseId.slice(0, 10));
+    }
+    expect(aliceRows.find((row) => row.includes('rejected'))).toMatch(/InvalidUsageDim/);
+
+    expect(stdout).toMatch(/Reasons\nInvalidUsageDimensionException \(AWS: InvalidUsageDimensionException\)\n  Add the dimension/);
+
+    const wide = (await ledger.cli(['records', '--wide'])).stdout;
+    expect(wide.split('\n')[0]).toMatch(/^hour\s+tenant\s+account\s+customer\s+dimension\s+quantity\s+state\s+reason\s+record id$/);
+    const wideAlice = wide.split('\n').filter((line) => line.includes('tenant-alice'));
+    expect(wideAlice).toHaveLength(2);
+    const sentId = ledger.emu.inspect.records().find((r) => r.licenseArn === ledger.alice.licenseArn)!.meteringRecordId;
+    expect(wideAlice.find((row) => row.includes(' sent '))).toContain(sentId);
+    for (const row of wideAlice) expect(row).toContain(ledger.alice.licenseArn);
+
+    const json = JSON.parse((await ledger.cli(['records', '--json', '--customer', ledger.alice.licenseArn])).stdout);
+    expect(json.map((r: { tenantId?: string }) => r.tenantId)).toEqual(['tenant-alice', 'tenant-alice']);
   });
 
   it('export: CSV with a header and RFC 4180 quoting, and JSON lines, to stdout or a file', async () => {
