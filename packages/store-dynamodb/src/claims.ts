@@ -105,20 +105,34 @@ async function lease(t: Table, id: string, request: ClaimRequest): Promise<Store
 
 const LEASED_BY = '#state = :sending AND leaseOwner = :owner';
 
-/** Counts an attempt on the records still leased by `owner`; returns their ids in the order given. */
+/** Counts an attempt on the records still leased by `owner` and marks them possibly landed; returns their ids in the order given. */
 export async function journal(o: ClaimSettings, ids: readonly string[], owner: string, now: number): Promise<string[]> {
   const unique = [...new Set(ids)];
   const done = await inParallel(unique, o.concurrency, async (id) =>
     (await o.table.update({
       Key: o.table.key(recordPk(id), RECORD_SK),
-      UpdateExpression: 'SET lastAttemptAt = :now ADD attempts :one',
+      UpdateExpression: 'SET lastAttemptAt = :now, mayHaveLanded = :true ADD attempts :one',
       ConditionExpression: LEASED_BY,
       ExpressionAttributeNames: STATE,
-      ExpressionAttributeValues: { ':sending': s('sending'), ':owner': s(owner), ':now': n(now), ':one': n(1) },
+      ExpressionAttributeValues: { ':sending': s('sending'), ':owner': s(owner), ':now': n(now), ':one': n(1), ':true': { BOOL: true } },
       ReturnValues: 'NONE',
     })) !== undefined,
   );
   return unique.filter((_, index) => done[index]);
+}
+
+/** Clears the possibly-landed mark of the records still leased by `owner`. */
+export async function clearMayHaveLanded(o: ClaimSettings, ids: readonly string[], owner: string): Promise<void> {
+  await inParallel([...new Set(ids)], o.concurrency, async (id) => {
+    await o.table.update({
+      Key: o.table.key(recordPk(id), RECORD_SK),
+      UpdateExpression: 'SET mayHaveLanded = :false',
+      ConditionExpression: LEASED_BY,
+      ExpressionAttributeNames: STATE,
+      ExpressionAttributeValues: { ':sending': s('sending'), ':owner': s(owner), ':false': { BOOL: false } },
+      ReturnValues: 'NONE',
+    });
+  });
 }
 
 /** Moves records leased by `owner` to their terminal state; they leave the unsettled index. */

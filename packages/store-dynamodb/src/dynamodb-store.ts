@@ -137,6 +137,10 @@ export class DynamoDbStore implements UsageStore {
   }
 
   async release(releases: readonly Release[], owner: string): Promise<void> {
+  async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
+    return this.run('clear may-have-landed marks', () => claims.clearMayHaveLanded(this.claimSettings, ids, owner));
+  }
+
     return this.run('release records', () => claims.release(this.claimSettings, releases, owner));
   }
 

@@ -63,6 +63,8 @@ export function toStoredRecord(item: Item): StoredRecord {
     ...optional('frozen', frozen === undefined ? undefined : (JSON.parse(frozen) as FrozenUsage)),
     source: str(item, 'source') as StoredRecord['source'],
     attempts: num(item, 'attempts') ?? 0,
+    // Items journaled before the flag existed may have reached AWS (docs/decisions.md).
+    mayHaveLanded: item['mayHaveLanded']?.BOOL ?? (num(item, 'attempts') ?? 0) > 0,
     nextAttemptAt: num(item, 'nextAttemptAt') ?? 0,
     ...optional('leaseOwner', str(item, 'leaseOwner')),
     ...optional('leaseUntil', num(item, 'leaseUntil')),

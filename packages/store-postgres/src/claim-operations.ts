@@ -70,18 +70,29 @@ async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, force
   );
 }
 
-/** Counts an attempt on the records still leased by `owner`; returns their ids in the order given. */
+/** Counts an attempt on the records still leased by `owner` and marks them possibly landed; returns their ids in the order given. */
 export async function journal(client: Queryable, t: Tables, ids: readonly string[], owner: string, now: number): Promise<string[]> {
   const unique = [...new Set(ids)].sort(compare);
   if (unique.length === 0) return [];
   const { rows } = await client.query<{ id: string }>(
-    `UPDATE ${t.records} SET attempts = attempts + 1, last_attempt_at = $3
+    `UPDATE ${t.records} SET attempts = attempts + 1, last_attempt_at = $3, may_have_landed = true
      WHERE id = ANY($1::text[]) AND state = 'sending' AND lease_owner = $2
      RETURNING id`,
     [unique, owner, now],
   );
   const journaled = new Set(rows.map((row) => row.id));
   return [...new Set(ids)].filter((id) => journaled.has(id));
+}
+
+/** Clears the possibly-landed mark of the records still leased by `owner`. */
+export async function clearMayHaveLanded(client: Queryable, t: Tables, ids: readonly string[], owner: string): Promise<void> {
+  const unique = [...new Set(ids)].sort(compare);
+  if (unique.length === 0) return;
+  await client.query(
+    `UPDATE ${t.records} SET may_have_landed = false
+     WHERE id = ANY($1::text[]) AND state = 'sending' AND lease_owner = $2`,
+    [unique, owner],
+  );
 }
 
 /** Moves records leased by `owner` to their terminal states; the first settlement of an id wins, like a sequence would. */

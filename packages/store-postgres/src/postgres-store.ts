@@ -100,6 +100,10 @@ export class PostgresStore implements UsageStore {
   }
 
   async release(releases: readonly Release[], owner: string): Promise<void> {
+  async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
+    return this.run('clear may-have-landed marks', () => claims.clearMayHaveLanded(this.pool, this.tables, ids, owner));
+  }
+
     return this.run('release records', () => claims.release(this.pool, this.tables, releases, owner));
   }
 

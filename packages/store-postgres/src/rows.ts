@@ -13,6 +13,7 @@ export interface UsageRecordRow {
   frozen: string | null;
   source: 'metered' | 'total';
   attempts: number;
+  may_have_landed: boolean;
   next_attempt_at: string | null;
   lease_owner: string | null;
   lease_until: string | null;
@@ -31,7 +32,7 @@ export interface AllocationDbRow {
 
 /** The columns every record query selects, in UsageRecordRow's shape. */
 export const RECORD_COLUMNS = `id, customer_key, product_code, customer, dimension, hour, state, quantity, frozen, source,
-  attempts, next_attempt_at, lease_owner, lease_until, last_attempt_at, settled_at, metering_record_id, reason`;
+  attempts, may_have_landed, next_attempt_at, lease_owner, lease_until, last_attempt_at, settled_at, metering_record_id, reason`;
 
 /** Open records have no due time yet: they report 0 until they are frozen. */
 export function toStoredRecord(row: UsageRecordRow): StoredRecord {
@@ -47,6 +48,7 @@ export function toStoredRecord(row: UsageRecordRow): StoredRecord {
     ...(row.frozen === null ? {} : { frozen: JSON.parse(row.frozen) as FrozenUsage }),
     source: row.source,
     attempts: row.attempts,
+    mayHaveLanded: row.may_have_landed,
     nextAttemptAt: row.next_attempt_at === null ? 0 : Number(row.next_attempt_at),
     ...(row.lease_owner === null ? {} : { leaseOwner: row.lease_owner }),
     ...(row.lease_until === null ? {} : { leaseUntil: Number(row.lease_until) }),

@@ -60,6 +60,11 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   );
   CREATE INDEX meterkit_applied_batches_by_time ON ${t.batches} (applied_at);
   `,
+  // Records journaled before the flag existed may have reached AWS: they keep being treated so (docs/decisions.md).
+  (t) => `
+  ALTER TABLE ${t.records} ADD COLUMN may_have_landed boolean NOT NULL DEFAULT false;
+  UPDATE ${t.records} SET may_have_landed = true WHERE attempts > 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

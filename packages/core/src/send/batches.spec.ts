@@ -25,6 +25,7 @@ function record(i: number, productCode = 'prod-a', frozen?: FrozenUsage, custome
     frozen: frozen ?? { quantity: 1, allocations: [] },
     source: 'metered',
     attempts: 0,
+    mayHaveLanded: false,
     nextAttemptAt: 0,
   };
 }

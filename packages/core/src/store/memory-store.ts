@@ -106,6 +106,7 @@ export class MemoryStore implements UsageStore {
         source: 'total',
         attempts: 0,
         nextAttemptAt: now,
+        mayHaveLanded: false,
       },
       allocations,
     });
@@ -151,11 +152,20 @@ export class MemoryStore implements UsageStore {
       record.attempts += 1;
       record.lastAttemptAt = now;
       journaled.push(id);
+      record.mayHaveLanded = true;
     }
     return journaled;
   }
 
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
+  async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
+    this.assertOpen();
+    for (const id of ids) {
+      const record = this.leasedRecord(id, owner);
+      if (record !== undefined) record.mayHaveLanded = false;
+    }
+  }
+
     this.assertOpen();
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
     for (const settlement of settlements) {
@@ -275,6 +285,7 @@ export class MemoryStore implements UsageStore {
         },
         allocations: new Map(),
       };
+          mayHaveLanded: false,
       this.records.set(id, entry);
     }
     return entry;

@@ -49,8 +49,15 @@ export interface StoredRecord {
   readonly frozen?: FrozenUsage;
   /** `metered` for increments, `total` for a finalized total handed in by the seller. */
   readonly source: 'metered' | 'total';
-  /** Number of journaled send attempts. Greater than 0 means AWS may already have this record. */
+  /** Number of journaled send attempts. */
   readonly attempts: number;
+  /**
+   * True when a call carrying this record may have reached AWS without a definite answer (5xx, network error,
+   * timeout, reset, lost answer): AWS may already hold it, so a DuplicateRecord for it can be its own resend.
+   * journal() sets it before each call; clearMayHaveLanded() takes it back when AWS definitely applied none of
+   * the calls (throttled, refused with a 4xx, returned the record in UnprocessedRecords). False for new records.
+   */
+  readonly mayHaveLanded: boolean;
   readonly nextAttemptAt: number;
   readonly leaseOwner?: string;
   readonly leaseUntil?: number;
@@ -156,8 +163,16 @@ export interface UsageStore {
    * or sending with an expired lease, forced customers first, then oldest hour first.
    */
   claim(request: ClaimRequest): Promise<StoredRecord[]>;
-  /** Counts a send attempt for records still leased by `owner`, before the call. Returns the ids it journaled. */
+  /**
+   * Before a call: counts a send attempt and sets mayHaveLanded for records still leased by `owner`, so that a
+   * crash during the call leaves them marked as possibly at AWS. Returns the ids it journaled.
+   */
   journal(ids: readonly string[], owner: string, now: number): Promise<string[]>;
+  /**
+   * After a call AWS definitely did not apply for these records, when no earlier call may have landed: clears
+   * mayHaveLanded of records still leased by `owner` (attempts are kept). Ignores records whose lease was lost.
+   */
+  clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void>;
   /** Moves records leased by `owner` to a terminal state. Ignores records whose lease was lost. */
   settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void>;
   /** Hands records leased by `owner` back as pending, to be retried at nextAttemptAt. */

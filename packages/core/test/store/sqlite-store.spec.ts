@@ -154,6 +154,29 @@ describe('SqliteStore', () => {
     expect(() => insert.run(-1)).toThrow();
   });
 
+  it('migrates a database from before the may-have-landed flag: journaled records stay possibly at AWS', async () => {
+    const file = freshPath();
+    const store = await openStore(file);
+    await store.addUsage([delta({ hour: hour(1) }), delta({ hour: hour(2) })]);
+    await store.claim(claimRequest({ owner: 'a' }));
+    await store.journal([idOf({ hour: hour(1) })], 'a', hour(10) + 1);
+    await store.close();
+    // Back to schema version 2: without the columns that migration 3 and later ones added.
+    const db = rawDatabase(file);
+    db.exec('ALTER TABLE usage_records DROP COLUMN may_have_landed');
+    const customerColumns = db.prepare('SELECT name FROM pragma_table_info(?)').all('customers') as Array<{ name: string }>;
+    if (customerColumns.some((column) => column.name === 'version')) db.exec('ALTER TABLE customers DROP COLUMN version');
+    db.prepare("UPDATE meta SET value = 2 WHERE key = 'schema_version'").run();
+    db.close();
+
+    const reopened = await openStore(file);
+    const flags = (await reopened.listRecords()).map((record) => [record.hour, record.attempts, record.mayHaveLanded]);
+    expect(flags).toEqual([
+      [hour(1), 1, true],
+      [hour(2), 0, false],
+    ]);
+  });
+
   it('uses a connection it is given and leaves it open', async () => {
     const db = rawDatabase(':memory:');
     const store = new SqliteStore(db);

@@ -12,7 +12,7 @@ export function describeClaim(store: () => UsageStore): void {
       await store().addUsage([delta({ quantity: 2, tags: { team: 'a' } })]);
       const now = hour(10) + 17;
       const [claimed] = await store().claim(claimRequest({ now, owner: 'worker-1', leaseMs: LEASE }));
-      expect(claimed).toMatchObject({ state: 'sending', leaseOwner: 'worker-1', leaseUntil: now + LEASE, attempts: 0 });
+      expect(claimed).toMatchObject({ state: 'sending', leaseOwner: 'worker-1', leaseUntil: now + LEASE, attempts: 0, mayHaveLanded: false });
       await expect(getRecord(store(), idOf())).resolves.toEqual(claimed);
     });
 
@@ -180,6 +180,35 @@ export function describeJournalSettleRelease(store: () => UsageStore): void {
       expect(ids(atEleven)).toEqual([leased2(), pending3()]);
       const atTwelve = await store().claim(claimRequest({ owner: 'b', now: hour(12) }));
       expect(ids(atTwelve)).toEqual([leased1()]);
+    });
+
+    it('marks journaled records as possibly landed, and clears the mark only for the owner, keeping attempts', async () => {
+      await store().journal([leased1(), leased2()], 'a', hour(10) + 1);
+      expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 1, mayHaveLanded: true });
+
+      await store().clearMayHaveLanded([leased1(), pending3(), 'no-such-record'], 'a');
+      await store().clearMayHaveLanded([leased2()], 'someone-else');
+      expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 1, mayHaveLanded: false, state: 'sending', leaseOwner: 'a' });
+      expect(await getRecord(store(), leased2())).toMatchObject({ attempts: 1, mayHaveLanded: true });
+      expect((await getRecord(store(), pending3())).mayHaveLanded).toBe(false);
+
+      await store().journal([leased1()], 'a', hour(10) + 2);
+      expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 2, mayHaveLanded: true });
+    });
+
+    it('keeps the mark through release, expiry of the lease and a new claim, and fences the old owner', async () => {
+      await store().journal([leased1()], 'a', hour(10) + 1);
+      await store().release([{ id: leased1(), nextAttemptAt: hour(10) }], 'a');
+      const [again] = await store().claim(claimRequest({ owner: 'b', limit: 1 }));
+      expect(again).toMatchObject({ id: leased1(), leaseOwner: 'b', mayHaveLanded: true, attempts: 1 });
+
+      const [takenOver] = await store().claim(claimRequest({ owner: 'c', now: hour(10) + LEASE, limit: 1 }));
+      expect(takenOver).toMatchObject({ id: leased1(), leaseOwner: 'c', mayHaveLanded: true });
+      await store().clearMayHaveLanded([leased1()], 'b');
+      expect((await getRecord(store(), leased1())).mayHaveLanded).toBe(true);
+      await store().clearMayHaveLanded([leased1()], 'c');
+      await store().settle([{ id: leased1(), state: 'duplicate', reason: 'DuplicateRecord' }], 'c', hour(10) + LEASE + 1);
+      expect(await getRecord(store(), leased1())).toMatchObject({ state: 'duplicate', mayHaveLanded: false, attempts: 1 });
     });
 
     it('ignores releases by anyone but the owner', async () => {

@@ -29,6 +29,7 @@ export function describeSetTotal(store: () => UsageStore): void {
         frozen: tagged,
         source: 'total',
         attempts: 0,
+        mayHaveLanded: false,
         nextAttemptAt: hour(5),
       });
       const [claimed] = await store().claim(claimRequest({ now: hour(5), dueBefore: hour(0) }));

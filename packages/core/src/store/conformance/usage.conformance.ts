@@ -22,6 +22,7 @@ export function describeAddUsage(store: () => UsageStore): void {
         quantity: 7,
         source: 'metered',
         attempts: 0,
+        mayHaveLanded: false,
         nextAttemptAt: expect.any(Number),
       });
       expect(record.frozen).toBeUndefined();

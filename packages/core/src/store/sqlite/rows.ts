@@ -16,6 +16,7 @@ export interface UsageRecordRow {
   frozen: string | null;
   source: 'metered' | 'total';
   attempts: number;
+  may_have_landed: 0 | 1;
   next_attempt_at: number | null;
   lease_owner: string | null;
   lease_until: number | null;
@@ -50,6 +51,7 @@ export function toStoredRecord(row: UsageRecordRow): StoredRecord {
     source: row.source,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at ?? 0,
+    mayHaveLanded: row.may_have_landed === 1,
     ...(row.lease_owner === null ? {} : { leaseOwner: row.lease_owner }),
     ...(row.lease_until === null ? {} : { leaseUntil: row.lease_until }),
     ...(row.last_attempt_at === null ? {} : { lastAttemptAt: row.last_attempt_at }),

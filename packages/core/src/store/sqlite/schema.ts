@@ -52,6 +52,11 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX applied_batches_by_time ON applied_batches (applied_at);
   `,
+  // Records journaled before the flag existed may have reached AWS: they keep being treated so (docs/decisions.md).
+  `
+  ALTER TABLE usage_records ADD COLUMN may_have_landed INTEGER NOT NULL DEFAULT 0 CHECK (may_have_landed IN (0, 1));
+  UPDATE usage_records SET may_have_landed = 1 WHERE attempts > 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

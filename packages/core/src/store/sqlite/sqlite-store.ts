@@ -111,6 +111,10 @@ export class SqliteStore implements UsageStore {
   }
 
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
+  async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
+    this.run('clear may-have-landed marks', (ops) => ops.clearMayHaveLanded(ids, owner));
+  }
+
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
     this.run('settle records', (ops) => ops.settle(settlements, owner, now));
   }
@@ -243,6 +247,10 @@ function createOperations(db: Database.Database, sql: Statements) {
     ).immediate,
 
     settle: db.transaction((settlements: readonly Settlement[], owner: string, now: number): void => {
+    clearMayHaveLanded: db.transaction((ids: readonly string[], owner: string): void => {
+      for (const id of ids) sql.clearMayHaveLanded.run({ id, owner });
+    }).immediate,
+
       for (const settlement of settlements) {
         sql.settle.run({
           id: settlement.id,

@@ -55,7 +55,10 @@ export function prepareStatements(db: Database.Database) {
       RETURNING *`),
 
     journal: prepare<[{ id: string; owner: string; now: number }]>(`
-      UPDATE usage_records SET attempts = attempts + 1, last_attempt_at = @now
+      UPDATE usage_records SET attempts = attempts + 1, last_attempt_at = @now, may_have_landed = 1
+      WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+    clearMayHaveLanded: prepare<[{ id: string; owner: string }]>(`
+      UPDATE usage_records SET may_have_landed = 0
       WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
     settle: prepare<
       [{ id: string; owner: string; state: string; now: number; meteringRecordId: string | null; reason: string | null }]
