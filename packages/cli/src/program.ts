@@ -32,7 +32,8 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
       .option('--customer <key|licenseArn>', 'a customer key (license:…, legacy:…) or a license ARN')
       .option('--dimension <dimension>', 'one dimension')
       .option('--from <hour>', 'first hour, inclusive (ISO 8601 or ms epoch)')
-      .option('--to <hour>', 'last hour, exclusive');
+      .option('--to <hour>', 'last hour, exclusive')
+      .option('--wide', 'every value in full (license ARN, time) and the MeteringRecordId; default: fit 120 columns');
 
   program
     .command('status')
@@ -45,7 +46,6 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
   filters(program.command('records'))
     .description('records with tenant, customer, quantity and state, and for failed ones the AWS exception and the fix (--wide: with the MeteringRecordId)')
     .option('--state <state>', 'a state (repeatable): open, pending, sending, sent, not-subscribed, duplicate, rejected, expired, dry-run', collect)
-    .option('--wide', 'every value in full (license ARN, time) and the MeteringRecordId; default: fit 120 columns')
     .action(async (options: object, command: Command) => {
       const context = contextFor(command);
       await withStore(context, storeOf(command), (store) => recordsCommand(context, store, options));
@@ -67,6 +67,7 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     .option('--region <region>', 'AWS region (default: env AWS_REGION)')
     .option('--lock-minutes <minutes>', 'how long a closed hour waits for late usage', '10')
     .option('--dry-run', 'list what a flush would send; changes nothing')
+    .option('--wide', 'the dry run shows license ARNs and times in full; default: fit 120 columns')
     .action(async (options: object, command: Command) => {
       const context = contextFor(command);
       await withStore(context, storeOf(command), (store) => flushCommand(context, store, options));
@@ -91,6 +92,7 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     .option('--emulator <url>', 'a meterkit emulator: reads GET <url>/_emulator/records')
     .option('--from <hour>', 'first hour, inclusive (default: the first hour AWS has)')
     .option('--to <hour>', 'last hour, exclusive (default: after the last hour AWS has)')
+    .option('--wide', 'customer keys in full (license ARN); default: fit 120 columns')
     .action(async (options: object, command: Command) => {
       const context = contextFor(command);
       await withStore(context, storeOf(command), (store) => reconcileCommand(context, store, options));

@@ -64,14 +64,19 @@ export function licenseIdOf(licenseArn: string): string {
   return licenseArn.slice(Math.max(licenseArn.lastIndexOf(':'), licenseArn.lastIndexOf('/')) + 1);
 }
 
-/** An hour as `2026-07-15T10:00Z` (what --from and --to accept), or with `wide` the full ISO 8601 time. */
-export function hourLabel(view: RecordView, wide = false): string {
-  return wide ? view.hour : view.hour.replace(/:00\.000Z$/, 'Z');
+/** A stored customer key for a narrow column: `license:<ARN>` becomes the license id; with `wide`, the key as stored. */
+export function customerKeyLabel(key: string, wide = false): string {
+  return !wide && key.startsWith('license:') ? licenseIdOf(key) : key;
 }
 
-/** The customer as a short column: the license ARN, `product/identifier` or `product/account`. */
-export function customerLabel(view: RecordView): string {
-  return view.licenseArn ?? `${view.productCode}/${view.customerIdentifier ?? view.customerAwsAccountId ?? '?'}`;
+/** An hour as `2026-07-15T10:00Z` (what --from and --to accept), or with `wide` the full ISO 8601 time. */
+export function hourLabel(view: RecordView, wide = false): string {
+  return timeLabel(view.hour, wide);
+}
+
+/** An ISO 8601 time without its zero seconds (`2026-07-16T10:00Z`), or with `wide` as given. */
+export function timeLabel(time: string, wide = false): string {
+  return wide ? time : time.replace(/:00\.000Z$/, 'Z');
 }
 
 /** `--customer`: a customer key as stored, or a license ARN. */

@@ -160,6 +160,11 @@ describe.each<[string, () => Backend]>([
     const human = await ledger.cli(['reconcile', '--emulator', ledger.emu.endpoint, '--from', iso(ledger.oldHour), '--to', iso(Date.now() + 3_600_000)]);
     expect(human.stdout).toContain(`3 difference(s) in 2 hour(s)`);
     expect(human.stdout).toContain(iso(ledger.hour));
+    for (const line of human.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(human.stdout).not.toContain('arn:aws:');
+    expect(human.stdout).toContain(ledger.bob.licenseArn.slice(ledger.bob.licenseArn.lastIndexOf(':') + 1, ledger.bob.licenseArn.lastIndexOf(':') + 11));
+    const wide = await ledger.cli(['reconcile', '--wide', '--emulator', ledger.emu.endpoint, '--from', iso(ledger.oldHour), '--to', iso(Date.now() + 3_600_000)]);
+    expect(wide.stdout).toContain(`license:${ledger.bob.licenseArn}`);
   });
 
   it('redrive: refuses records past AWS’s window, puts the others back; after the product fix a flush gets them accepted', async () => {
@@ -167,6 +172,12 @@ describe.each<[string, () => Backend]>([
     expect(before).toBe(0);
     ledger.emu.addProduct({ productCode: 'prod-cli', dimensions: ['api_calls', 'gb_processed'] });
 
+    const refusedOnly = await ledger.cli(['redrive', '--from', iso(ledger.oldHour), '--to', iso(ledger.oldHour + 3_600_000)]);
+    expect(refusedOnly.code).toBe(1);
+    expect(refusedOnly.stdout).toMatch(/^Refused \(window passed\):\nhour\s+tenant\s+account\s+customer\s+/);
+    for (const line of refusedOnly.stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(refusedOnly.stdout).not.toContain('arn:aws:');
+    expect((await ledger.cli(['redrive', '--wide', '--from', iso(ledger.oldHour), '--to', iso(ledger.oldHour + 3_600_000)])).stdout).toContain(ledger.bob.licenseArn);
     const redrive = await ledger.cli(['--json', 'redrive']);
     expect(redrive.code).toBe(1);
     const result = JSON.parse(redrive.stdout);
@@ -176,6 +187,11 @@ describe.each<[string, () => Backend]>([
 
     const preview = JSON.parse((await ledger.cli(['--json', 'flush', '--dry-run'])).stdout);
     expect(preview.due.map((r: { dimension: string; quantity: number }) => [r.dimension, r.quantity])).toEqual([['gb_processed', 3]]);
+    const previewTable = (await ledger.cli(['flush', '--dry-run'])).stdout;
+    expect(previewTable).toMatch(/^Dry run: a flush now would send 1 record\(s\):\nhour\s+account\s+customer\s+dimension\s+quantity\s+state\n/);
+    for (const line of previewTable.split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(previewTable).not.toContain('arn:aws:');
+    expect((await ledger.cli(['flush', '--dry-run', '--wide'])).stdout).toContain(ledger.alice.licenseArn);
     expect(ledger.emu.inspect.totalFor({ licenseArn: ledger.alice.licenseArn, dimension: 'gb_processed' })).toBe(0);
 
     const flush = await ledger.cli(['flush', '--products', ledger.productsFile, '--endpoint', ledger.emu.endpoint]);

@@ -2,8 +2,8 @@ import { createMetering, hourOf, silentLogger, type AwsOptions, type FlushReport
 import { SingleBar } from 'cli-progress';
 import { printJson, type Context } from '../io';
 import { loadProducts } from '../products';
-import { customerLabel, recordView } from '../records-view';
-import { table } from '../format/table';
+import { customerShort, hourLabel, recordView } from '../records-view';
+import { DEFAULT_WIDTH, table } from '../format/table';
 
 export interface FlushOptions {
   readonly products?: string;
@@ -12,6 +12,8 @@ export interface FlushOptions {
   readonly dryRun?: boolean;
   /** Default 10, as createMetering's lockMinutes. */
   readonly lockMinutes?: string;
+  /** The dry run's table shows license ARNs and times in full. Default false: 120 columns. */
+  readonly wide?: boolean;
 }
 
 /** The AWS client settings: flags first, then AWS_REGION / METERKIT_AWS_ENDPOINT and the AWS_* credentials of the environment. */
@@ -45,12 +47,14 @@ export async function flushCommand(context: Context, store: UsageStore, options:
     const due = (await dueRecords(store, now, lockMinutes * 60_000)).map(recordView);
     await store.close();
     if (context.json) return printJson(context, { dryRun: true, due });
+    const wide = options.wide === true;
     context.io.stdout(
       due.length === 0
         ? 'Dry run: nothing is due.\n'
         : `Dry run: a flush now would send ${due.length} record(s):\n${table(
-            ['hour', 'customer', 'dimension', 'quantity', 'state'],
-            due.map((v) => [v.hour, customerLabel(v), v.dimension, v.quantity, v.state]),
+            ['hour', 'account', 'customer', 'dimension', 'quantity', 'state'],
+            due.map((v) => [hourLabel(v, wide), v.customerAwsAccountId ?? '', customerShort(v, wide), v.dimension, v.quantity, v.state]),
+            wide ? undefined : { width: DEFAULT_WIDTH, shrink: [{ column: 2, min: 12 }, { column: 3, min: 10 }] },
           )}`,
     );
     return;

@@ -7,13 +7,16 @@ import type { AwsRecord } from '../reconcile/aws-records';
 import { parseCloudTrail } from '../reconcile/cloudtrail';
 import { compareLedger } from '../reconcile/compare';
 import { fetchEmulatorRecords } from '../reconcile/emulator-source';
-import { table } from '../format/table';
+import { DEFAULT_WIDTH, table } from '../format/table';
+import { customerKeyLabel } from '../records-view';
 
 export interface ReconcileOptions {
   readonly cloudtrail?: string;
   readonly emulator?: string;
   readonly from?: string;
   readonly to?: string;
+  /** Customer keys in full, however wide the lines get. Default false: 120 columns. */
+  readonly wide?: boolean;
 }
 
 const HOUR_MS = 3_600_000;
@@ -67,7 +70,15 @@ export async function reconcileCommand(context: Context, store: UsageStore, opti
     parts.push(
       `\n${hour}\n${table(
         ['difference', 'customer', 'dimension', 'local', 'aws', 'unbilled'],
-        list.map((d) => [d.kind, d.customerKey, d.dimension, d.localQuantity === undefined ? '-' : `${d.localQuantity} (${d.localState})`, d.awsQuantity ?? '-', d.unbilled]),
+        list.map((d) => [
+          d.kind,
+          customerKeyLabel(d.customerKey, options.wide === true),
+          d.dimension,
+          d.localQuantity === undefined ? '-' : `${d.localQuantity} (${d.localState})`,
+          d.awsQuantity ?? '-',
+          d.unbilled,
+        ]),
+        options.wide === true ? undefined : { width: DEFAULT_WIDTH, shrink: [{ column: 1, min: 12 }, { column: 2, min: 10 }] },
       )}`,
     );
   }

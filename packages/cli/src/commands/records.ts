@@ -11,10 +11,7 @@ export interface RecordFilters {
   readonly from?: string;
   readonly to?: string;
   readonly state?: string[];
-}
-
-export interface RecordsOptions extends RecordFilters {
-  /** Every value in full (license ARN, MeteringRecordId, time), however wide the lines get. Default false: 120 columns. */
+  /** Tables show every value in full (license ARN, time; records add the MeteringRecordId). Default false: 120 columns. */
   readonly wide?: boolean;
 }
 
@@ -56,7 +53,7 @@ export async function tenantsByCustomer(store: UsageStore): Promise<Map<string, 
   return tenants;
 }
 
-export async function recordsCommand(context: Context, store: UsageStore, options: RecordsOptions): Promise<void> {
+export async function recordsCommand(context: Context, store: UsageStore, options: RecordFilters): Promise<void> {
   const tenants = await tenantsByCustomer(store);
   const views = (await findRecords(store, options)).map((record): RecordView & { tenantId?: string } => {
     const tenantId = tenants.get(record.customerKey);

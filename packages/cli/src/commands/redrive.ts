@@ -1,14 +1,25 @@
 import { REDRIVABLE_STATES, submissionDeadline, type UsageStore } from '@meterkit/core';
 import { duration, iso } from '../hours';
 import { printJson, UsageError, type Context } from '../io';
-import { customerLabel, recordView } from '../records-view';
-import { table } from '../format/table';
-import { findRecords, type RecordFilters } from './records';
+import { customerShort, hourLabel, recordView, timeLabel, type RecordView } from '../records-view';
+import { DEFAULT_WIDTH, table, type TableFit } from '../format/table';
+import { findRecords, tenantsByCustomer, type RecordFilters } from './records';
 
 export interface RedriveOptions extends RecordFilters {
   /** Records whose deadline is closer than this are refused: a flush must still get them out. Default 10 minutes. */
   readonly marginMinutes?: string;
 }
+
+const HEADERS = ['hour', 'tenant', 'account', 'customer', 'dimension', 'quantity', 'state', 'deadline'];
+const FIT: TableFit = {
+  width: DEFAULT_WIDTH,
+  shrink: [
+    { column: 3, min: 12 },
+    { column: 6, min: 15 },
+    { column: 1, min: 10 },
+    { column: 4, min: 10 },
+  ],
+};
 
 /**
  * Puts rejected, not-subscribed and retry-waiting records back in line, due now, for the next flush;
@@ -40,24 +51,33 @@ export async function redriveCommand(context: Context, store: UsageStore, option
     );
   }
   if (context.json) return printJson(context, result);
+  const wide = options.wide === true;
+  const tenants = await tenantsByCustomer(store);
+  const row = (v: RecordView, state: string, deadline: string): Array<string | number> => [
+    hourLabel(v, wide),
+    tenants.get(v.customerKey) ?? '',
+    v.customerAwsAccountId ?? '',
+    customerShort(v, wide),
+    v.dimension,
+    v.quantity,
+    state,
+    timeLabel(deadline, wide),
+  ];
+  const fit = wide ? undefined : FIT;
   if (result.redriven.length > 0) {
     context.io.stdout(
       `Redriven ${result.redriven.length} record(s) to pending; the next flush sends them:\n` +
         table(
-          ['hour', 'customer', 'dimension', 'quantity', 'was', 'deadline'],
+          HEADERS.map((h) => (h === 'state' ? 'was' : h)),
           inWindow.filter((r) => moved.has(r.id)).map((r) => {
             const v = recordView(r);
-            return [v.hour, customerLabel(v), v.dimension, v.quantity, `${v.state}${v.reason ? ` (${v.reason})` : ''}`, iso(submissionDeadline(r.hour))];
+            return row(v, `${v.state}${v.reason ? ` (${v.reason})` : ''}`, iso(submissionDeadline(r.hour)));
           }),
+          fit,
         ),
     );
   }
   if (result.refused.length > 0) {
-    context.io.stdout(
-      `Refused (window passed):\n${table(
-        ['hour', 'customer', 'dimension', 'quantity', 'state', 'deadline'],
-        result.refused.map((v) => [v.hour, customerLabel(v), v.dimension, v.quantity, v.state, v.deadline]),
-      )}`,
-    );
+    context.io.stdout(`Refused (window passed):\n${table(HEADERS, result.refused.map((v) => row(v, v.state, v.deadline)), fit)}`);
   }
 }

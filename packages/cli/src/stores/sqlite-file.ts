@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { SqliteStore, type UsageStore } from '@meterkit/core';
+import { ErrorCodes, isMeterkitError, SqliteStore, type UsageStore } from '@meterkit/core';
 import { UsageError } from '../io';
 
 /**
@@ -20,6 +20,8 @@ export async function openSqliteFile(path: string, create: boolean, cwd: string)
     await store.open();
   } catch (error) {
     await store.close().catch(() => undefined);
+    // A file written by a newer meterkit: the store's own message says to upgrade.
+    if (isMeterkitError(error, ErrorCodes.STORE_SCHEMA)) throw error;
     throw new UsageError(`Could not open the SQLite store at ${path}: ${causeMessage(error)}. Check that it is the file your app uses and that it is readable and writable.`);
   }
   return store;
