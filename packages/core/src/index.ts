@@ -44,6 +44,7 @@ export {
   type RecordQuery,
   type StoreStats,
   type HourStats,
+  type CustomerWriteCondition,
 } from './store/usage-store';
 export { MemoryStore } from './store/memory-store';
 export { SqliteStore } from './store/sqlite/sqlite-store';

@@ -19,6 +19,7 @@ import { CustomerDirectory } from './registration/customer-directory';
 import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
 import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
+import { updateCustomer } from './lifecycle/update-customer';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
 import { Entitlement, type EntitlementStatus } from './product/entitlement';
@@ -279,30 +280,51 @@ export class Metering {
   async resolveRegistration(token: unknown): Promise<CustomerRecord> {
     this.assertOpen();
     await this.ready();
-    return this.registration.resolve(token);
+    const customer = await this.registration.resolve(token);
+    this.directory.learn(customer);
+    return customer;
   }
 
   /** Links a registered customer to your app's tenant id, so meterFor(tenantId) finds it. */
   async linkTenant(key: string, tenantId: string): Promise<CustomerRecord> {
     if (typeof tenantId !== 'string' || tenantId.length === 0) throw new MeterkitError(ErrorCodes.OPTIONS, 'tenantId must be a non-empty string.');
     const store = await this.ready();
-    const customer = await storeCall(() => store.getCustomer(key));
-    if (customer === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'No registered customer has this key.');
-    const linked: CustomerRecord = { ...customer, tenantId, updatedAt: this.o.clock() };
-    await storeCall(() => store.putCustomer(linked));
+    // Conditional on the customer as read, so that a lifecycle change applied meanwhile is kept.
+    let linked!: CustomerRecord;
+    await storeCall(() =>
+      updateCustomer(store, key, (customer) => {
+        if (customer === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'No registered customer has this key.');
+        return { result: undefined, write: { ...customer, tenantId, updatedAt: this.o.clock() }, afterWrite: (written) => (linked = written) };
+      }),
+    );
     this.directory.forget(tenantId);
     return linked;
   }
 
-  /** Stores or updates a customer in the registry (e.g. from your own records or a lifecycle event). */
-  async putCustomer(customer: Omit<CustomerRecord, 'key' | 'registeredAt' | 'updatedAt'> & Partial<Pick<CustomerRecord, 'registeredAt'>>): Promise<CustomerRecord> {
+  /**
+   * Stores or replaces a customer in the registry (e.g. from your own records). The last call wins, but it is
+   * written over the customer as read: the time and ids of the lifecycle events already applied are kept unless
+   * given, so an older event redelivered later still cannot change it; registeredAt is kept unless given.
+   */
+  async putCustomer(
+    customer: Omit<CustomerRecord, 'key' | 'registeredAt' | 'updatedAt' | 'version'> & Partial<Pick<CustomerRecord, 'registeredAt'>>,
+  ): Promise<CustomerRecord> {
+    this.directory.learn(customer);
     this.directory.bind(customer.identity);
     const store = await this.ready();
-    const now = this.o.clock();
-    const record: CustomerRecord = { ...customer, key: customerKey(customer.identity), registeredAt: customer.registeredAt ?? now, updatedAt: now };
-    await store.putCustomer(record);
+    const key = customerKey(customer.identity);
+    const { version: _assigned, ...fields } = customer as Partial<CustomerRecord>;
+    let stored!: CustomerRecord;
+    await storeCall(() =>
+      updateCustomer(store, key, (current) => {
+        const now = this.o.clock();
+        const applied = current === undefined ? {} : { lastEventAt: current.lastEventAt, recentEventIds: current.recentEventIds };
+        const write = { ...withoutUndefined(applied), ...fields, key, registeredAt: customer.registeredAt ?? current?.registeredAt ?? now, updatedAt: now } as CustomerRecord;
+        return { result: undefined, write, afterWrite: (written) => (stored = written) };
+      }),
+    );
     this.directory.forget();
-    return record;
+    return stored;
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
@@ -480,6 +502,10 @@ function emptyCounts(): Record<RecordState, number> {
   const counts = { open: 0, pending: 0, sending: 0 } as Record<RecordState, number>;
   for (const state of TERMINAL_STATES) counts[state] = 0;
   return counts;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Runs a store call, turning a driver's error into ERR_METERKIT_STORE. */

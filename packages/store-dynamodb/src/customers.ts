@@ -1,24 +1,49 @@
-import type { CustomerRecord } from '@meterkit/core';
+import type { CustomerRecord, CustomerWriteCondition } from '@meterkit/core';
 import { compareKeysOf } from './order';
 import { n, s } from './record-item';
 import type { Item } from './record-item';
 import type { Table } from './table';
-import { CUSTOMERS_PK, TENANT_INDEX } from './table-layout';
+import { CUSTOMERS_PK, KEY, TENANT_INDEX } from './table-layout';
 
+/** The version attribute is the truth; items written before it existed count as version 0. */
 function toCustomer(item: Item): CustomerRecord {
-  return JSON.parse(item.record?.S as string) as CustomerRecord;
+  return { ...(JSON.parse(item.record?.S as string) as CustomerRecord), version: Number(item.version?.N ?? 0) };
+}
+
+/** The version check and the write are one UpdateItem with a condition expression. */
+function versionCheck(condition: CustomerWriteCondition | undefined): Pick<Parameters<Table['update']>[0], 'ConditionExpression' | 'ExpressionAttributeValues'> {
+  if (condition === undefined) return {};
+  if (condition.expectedVersion === undefined) return { ConditionExpression: 'attribute_not_exists(#pk)' };
+  if (condition.expectedVersion === 0) return { ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#version)' };
+  return { ConditionExpression: 'attribute_exists(#pk) AND #version = :expected', ExpressionAttributeValues: { ':expected': n(condition.expectedVersion) } };
 }
 
 /** Customers live in one partition: the registry is small, and listing it is a query, not a scan. */
-export async function putCustomer(t: Table, customer: CustomerRecord): Promise<void> {
-  await t.put({
-    Item: {
-      ...t.key(CUSTOMERS_PK, customer.key),
-      record: s(JSON.stringify(customer)),
-      updatedAt: n(customer.updatedAt),
-      ...(customer.tenantId === undefined ? {} : { tenantId: s(customer.tenantId) }),
+export async function putCustomer(t: Table, customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
+  const { version: _assigned, ...record } = customer;
+  const check = versionCheck(condition);
+  const tenant = customer.tenantId === undefined ? ' REMOVE #tenantId' : ', #tenantId = :tenantId';
+  const updated = await t.update({
+    Key: t.key(CUSTOMERS_PK, customer.key),
+    UpdateExpression: `SET #record = :record, #updatedAt = :updatedAt${tenant} ADD #version :one`,
+    ...(check.ConditionExpression === undefined ? {} : { ConditionExpression: check.ConditionExpression }),
+    ExpressionAttributeNames: {
+      '#record': 'record',
+      '#updatedAt': 'updatedAt',
+      '#tenantId': 'tenantId',
+      '#version': 'version',
+      ...(check.ConditionExpression?.includes('#pk') ? { '#pk': KEY.partition } : {}),
     },
+    ExpressionAttributeValues: {
+      ':record': s(JSON.stringify(record)),
+      ':updatedAt': n(customer.updatedAt),
+      ':one': n(1),
+      ...(customer.tenantId === undefined ? {} : { ':tenantId': s(customer.tenantId) }),
+      ...check.ExpressionAttributeValues,
+    },
+    ReturnValues: 'NONE',
   });
+  return updated !== undefined;
 }
 
 export async function getCustomer(t: Table, key: string): Promise<CustomerRecord | undefined> {

@@ -4,6 +4,7 @@ import type {
   AddUsageResult,
   ClaimRequest,
   CustomerRecord,
+  CustomerWriteCondition,
   FinalTotal,
   RecordQuery,
   Release,
@@ -152,8 +153,8 @@ export class DynamoDbStore implements UsageStore {
     return this.run('read stats', () => queries.stats(this.table));
   }
 
-  async putCustomer(customer: CustomerRecord): Promise<void> {
-    return this.run('store a customer', () => customers.putCustomer(this.table, customer));
+  async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
+    return this.run('store a customer', () => customers.putCustomer(this.table, customer, condition));
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {

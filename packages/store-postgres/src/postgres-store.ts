@@ -3,6 +3,7 @@ import type {
   AddUsageResult,
   ClaimRequest,
   CustomerRecord,
+  CustomerWriteCondition,
   FinalTotal,
   RecordQuery,
   Release,
@@ -119,8 +120,8 @@ export class PostgresStore implements UsageStore {
     return this.transaction('read stats', (client) => queries.stats(client, this.tables), 'REPEATABLE READ READ ONLY');
   }
 
-  async putCustomer(customer: CustomerRecord): Promise<void> {
-    return this.run('store a customer', () => customers.putCustomer(this.pool, this.tables, customer));
+  async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
+    return this.run('store a customer', () => customers.putCustomer(this.pool, this.tables, customer, condition));
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {

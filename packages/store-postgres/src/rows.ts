@@ -72,6 +72,7 @@ export function encodeTagsKey(tagsKey: string): string {
   return Buffer.from(tagsKey, 'utf8').toString('hex');
 }
 
-export function toCustomerRecord(row: { record: string }): CustomerRecord {
-  return JSON.parse(row.record) as CustomerRecord;
+/** The version column is the truth (bigint arrives as a string); the JSON never carries one. */
+export function toCustomerRecord(row: { record: string; version: string | number }): CustomerRecord {
+  return { ...(JSON.parse(row.record) as CustomerRecord), version: Number(row.version) };
 }

@@ -65,6 +65,10 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   ALTER TABLE ${t.records} ADD COLUMN may_have_landed boolean NOT NULL DEFAULT false;
   UPDATE ${t.records} SET may_have_landed = true WHERE attempts > 0;
   `,
+  // Customer versions, for conditional writes. Rows written before count as version 0.
+  (t) => `
+  ALTER TABLE ${t.customers} ADD COLUMN version bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

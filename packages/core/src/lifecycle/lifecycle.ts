@@ -5,6 +5,7 @@ import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerS
 import type { Product } from '../model/product';
 import type { UsageStore } from '../store/usage-store';
 import type { LifecycleChange, LifecycleEvent } from './marketplace-event';
+import { updateCustomer, type CustomerDecision } from './update-customer';
 
 /** What a subscription change means for the app: grant, keep, move or revoke access. */
 export type SubscriptionChange = 'activated' | 'updated' | 'renewed' | 'replaced' | 'deprovisioning' | 'ended';
@@ -43,6 +44,8 @@ const ACTIVATING = new Set(['license-updated', 'legacy-subscribe-success']);
 /**
  * Applies AWS Marketplace lifecycle events to the customer registry, idempotently and in event-time order:
  * a redelivered event changes nothing, an event older than the state it would change is ignored.
+ * Every change is a conditional write over the state it was decided on (see updateCustomer), so concurrent
+ * events, on one instance or several sharing a store, end as if applied one by one in event-time order.
  */
 export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {}
@@ -57,9 +60,9 @@ export class Lifecycle {
       case 'agreement-created':
         return this.applyAgreementCreated(event, change);
       case 'agreement-amended':
-        return this.applyToAgreement(event, change.agreementId, (c) => this.save(event, c, {}, 'updated'));
+        return this.applyToAgreement(change.agreementId, (c) => this.save(event, c, {}, 'updated'));
       case 'agreement-ended':
-        return this.applyToAgreement(event, change.agreementId, (c) =>
+        return this.applyToAgreement(change.agreementId, (c) =>
           SUPERSEDED.has(change.status.toUpperCase())
             ? this.save(event, c, { agreementStatus: change.status }, 'ended')
             : this.startFinalUsage(event, c, { agreementStatus: change.status }),
@@ -72,15 +75,23 @@ export class Lifecycle {
   /** Customers inside their final-usage window, whose hours are sent without waiting for the lock. */
   async finalUsageCustomers(): Promise<string[]> {
     const now = this.d.clock();
+    const store = await this.d.store();
     const keys: string[] = [];
-    for (const customer of await (await this.d.store()).listCustomers()) {
-      if (customer.status !== 'deprovisioning') continue;
-      if (customer.finalUsageDeadline !== undefined && now >= customer.finalUsageDeadline + INACTIVE_AFTER_DEADLINE_MS) {
-        await this.put({ ...customer, status: 'inactive', updatedAt: now });
-        this.emit('ended', { ...customer, status: 'inactive' }, 'FinalUsageWindowClosed', `deadline:${customer.key}`);
-      } else {
-        keys.push(customer.key);
-      }
+    for (const listed of await store.listCustomers()) {
+      if (listed.status !== 'deprovisioning') continue;
+      const closed = await updateCustomer(store, listed.key, (customer): CustomerDecision<boolean> => {
+        if (customer?.status !== 'deprovisioning') return { result: true };
+        if (customer.finalUsageDeadline === undefined || now < customer.finalUsageDeadline + INACTIVE_AFTER_DEADLINE_MS) return { result: false };
+        return {
+          result: true,
+          write: { ...customer, status: 'inactive', updatedAt: now },
+          afterWrite: (written) => {
+            this.d.forget();
+            this.emit('ended', written, 'FinalUsageWindowClosed', `deadline:${written.key}`);
+          },
+        };
+      });
+      if (!closed) keys.push(listed.key);
     }
     return keys;
   }
@@ -92,37 +103,54 @@ export class Lifecycle {
       return 'ignored';
     }
     const identity: CustomerIdentity = { kind: 'license', licenseArn: change.licenseArn, customerAwsAccountId: change.accountId, productCode: change.productCode };
-    const existing = await this.findLicense(change.licenseArn);
-    const current = existing ?? this.newCustomer(identity);
     const agreement = change.agreementId === undefined ? {} : { agreementId: change.agreementId };
-    if (change.kind === 'license-deprovisioned') return this.startFinalUsage(event, current, agreement);
+    const store = await this.d.store();
+    let moved: { from: CustomerRecord; tenantId: string } | undefined;
+    const outcome = await updateCustomer(store, () => this.findLicense(change.licenseArn), async (existing) => {
+      moved = undefined;
+      const current = existing ?? this.newCustomer(identity);
+      if (change.kind === 'license-deprovisioned') return this.startFinalUsage(event, current, agreement);
 
-    const skip = this.skip(event, existing);
-    if (skip !== undefined) return skip;
-    const predecessor = change.agreementId === undefined ? undefined : await this.predecessorOf(change.agreementId, current.key);
-    let kind: SubscriptionChange = existing === undefined || existing.status === 'inactive' || existing.status === 'deprovisioning' ? 'activated' : 'updated';
-    if (existing !== undefined && change.agreementId !== undefined && existing.agreementId !== undefined && existing.agreementId !== change.agreementId) {
-      kind = 'renewed';
-    }
-    let tenant: { tenantId?: string } = {};
-    if (predecessor !== undefined) {
-      kind = predecessor.key === current.key ? 'renewed' : 'replaced';
-      if (predecessor.key !== current.key && predecessor.tenantId !== undefined && current.tenantId === undefined) {
-        tenant = { tenantId: predecessor.tenantId };
-        const { tenantId: _moved, ...rest } = predecessor;
-        await this.put({ ...rest, updatedAt: this.d.clock() });
+      const skip = this.skip(event, existing);
+      if (skip !== undefined) return { result: skip };
+      const predecessor = change.agreementId === undefined ? undefined : await this.predecessorOf(change.agreementId, current.key);
+      let kind: SubscriptionChange = existing === undefined || existing.status === 'inactive' || existing.status === 'deprovisioning' ? 'activated' : 'updated';
+      if (existing !== undefined && change.agreementId !== undefined && existing.agreementId !== undefined && existing.agreementId !== change.agreementId) {
+        kind = 'renewed';
       }
-    }
-    const { finalUsageDeadline: _cleared, ...rest } = current;
-    return this.save(event, rest, { ...agreement, ...tenant, status: 'active', agreementStatus: 'ACTIVE' }, kind, predecessor);
+      let tenant: { tenantId?: string } = {};
+      if (predecessor !== undefined) {
+        kind = predecessor.key === current.key ? 'renewed' : 'replaced';
+        if (predecessor.key !== current.key && predecessor.tenantId !== undefined && current.tenantId === undefined) {
+          tenant = { tenantId: predecessor.tenantId };
+          moved = { from: predecessor, tenantId: predecessor.tenantId };
+        }
+      }
+      const { finalUsageDeadline: _cleared, ...rest } = current;
+      return this.save(event, rest, { ...agreement, ...tenant, status: 'active', agreementStatus: 'ACTIVE' }, kind, predecessor);
+    });
+    // The tenant is linked to the successor first: until the predecessor lets go, the most recent link wins.
+    if (outcome === 'applied' && moved !== undefined) await this.unlinkTenant(moved.from.key, moved.tenantId);
+    return outcome;
+  }
+
+  private async unlinkTenant(key: string, tenantId: string): Promise<void> {
+    await updateCustomer(await this.d.store(), key, (customer): CustomerDecision<void> => {
+      if (customer?.tenantId !== tenantId) return { result: undefined };
+      const { tenantId: _moved, ...rest } = customer;
+      return { result: undefined, write: { ...rest, updatedAt: this.d.clock() }, afterWrite: () => this.d.forget() };
+    });
   }
 
   private async applyAgreementCreated(event: LifecycleEvent, change: Extract<LifecycleChange, { kind: 'agreement-created' }>): Promise<ApplyOutcome> {
     if (change.previousAgreementId === undefined) return 'ignored';
-    return this.applyToAgreement(event, change.previousAgreementId, async (c) => {
-      if (this.skip(event, c) !== undefined) return 'duplicate';
-      await this.put({ ...c, successorAgreementId: change.agreementId, updatedAt: this.d.clock(), recentEventIds: this.remember(c, event) });
-      return 'applied';
+    return this.applyToAgreement(change.previousAgreementId, (c) => {
+      if (this.skip(event, c) !== undefined) return { result: 'duplicate' };
+      return {
+        result: 'applied',
+        write: { ...c, successorAgreementId: change.agreementId, updatedAt: this.d.clock(), recentEventIds: this.remember(c, event) },
+        afterWrite: () => this.d.forget(),
+      };
     });
   }
 
@@ -133,48 +161,61 @@ export class Lifecycle {
       return 'ignored';
     }
     const identity: CustomerIdentity = { kind: 'legacy', productCode: change.productCode, customerIdentifier: change.customerIdentifier };
-    const store = await this.d.store();
-    const existing = await store.getCustomer(customerKey(identity));
-    const current = existing ?? this.newCustomer(identity);
-    switch (change.kind) {
-      case 'legacy-subscribe-success':
-        return this.save(event, current, { status: 'active' }, existing === undefined || existing.status !== 'active' ? 'activated' : 'updated');
-      case 'legacy-subscribe-fail':
-        return this.save(event, current, { status: 'inactive' }, 'ended');
-      case 'legacy-unsubscribe-pending':
-        return this.startFinalUsage(event, current, {});
-      case 'legacy-unsubscribe-success':
-        return this.save(event, current, { status: 'inactive' }, 'ended');
-      case 'legacy-entitlement-updated':
-        return existing === undefined ? 'ignored' : this.save(event, current, {}, 'updated');
-    }
+    return updateCustomer(await this.d.store(), customerKey(identity), (existing): CustomerDecision<ApplyOutcome> => {
+      const current = existing ?? this.newCustomer(identity);
+      switch (change.kind) {
+        case 'legacy-subscribe-success':
+          return this.save(event, current, { status: 'active' }, existing === undefined || existing.status !== 'active' ? 'activated' : 'updated');
+        case 'legacy-subscribe-fail':
+          return this.save(event, current, { status: 'inactive' }, 'ended');
+        case 'legacy-unsubscribe-pending':
+          return this.startFinalUsage(event, current, {});
+        case 'legacy-unsubscribe-success':
+          return this.save(event, current, { status: 'inactive' }, 'ended');
+        case 'legacy-entitlement-updated':
+          return existing === undefined ? { result: 'ignored' } : this.save(event, current, {}, 'updated');
+      }
+    });
   }
 
   /** Opens the final-usage window (on the earlier of Agreement Ended and License Deprovisioned) and flushes. */
-  private async startFinalUsage(event: LifecycleEvent, customer: CustomerRecord, fields: Partial<CustomerRecord>): Promise<ApplyOutcome> {
-    if (customer.status === 'inactive' && customer.lastEventAt !== undefined && customer.lastEventAt >= event.time) return 'stale';
+  private startFinalUsage(event: LifecycleEvent, customer: CustomerRecord, fields: Partial<CustomerRecord>): CustomerDecision<ApplyOutcome> {
+    if (customer.status === 'inactive' && customer.lastEventAt !== undefined && customer.lastEventAt >= event.time) return { result: 'stale' };
     const deadline = Math.min(customer.finalUsageDeadline ?? Number.POSITIVE_INFINITY, event.time + this.d.finalUsageMs);
-    const outcome = await this.save(event, customer, { ...fields, status: 'deprovisioning', finalUsageDeadline: deadline }, 'deprovisioning');
-    if (outcome === 'applied') this.d.finalFlush([customer.key]);
-    return outcome;
+    const decision = this.save(event, customer, { ...fields, status: 'deprovisioning', finalUsageDeadline: deadline }, 'deprovisioning');
+    if (decision.write === undefined) return decision;
+    return {
+      ...decision,
+      afterWrite: (written) => {
+        decision.afterWrite?.(written);
+        this.d.finalFlush([written.key]);
+      },
+    };
   }
 
-  private async applyToAgreement(event: LifecycleEvent, agreementId: string, fn: (c: CustomerRecord) => Promise<ApplyOutcome>): Promise<ApplyOutcome> {
-    const customers = (await (await this.d.store()).listCustomers()).filter((c) => c.agreementId === agreementId);
+  /** Applies `decide` to each customer of the agreement, each as a conditional write of its own. */
+  private async applyToAgreement(agreementId: string, decide: (c: CustomerRecord) => CustomerDecision<ApplyOutcome>): Promise<ApplyOutcome> {
+    const store = await this.d.store();
+    const customers = (await store.listCustomers()).filter((c) => c.agreementId === agreementId);
     if (customers.length === 0) return 'ignored';
-    const outcomes = await Promise.all(customers.map(fn));
+    const outcomes = await Promise.all(
+      customers.map((listed) =>
+        updateCustomer(store, listed.key, (c): CustomerDecision<ApplyOutcome> => (c === undefined || c.agreementId !== agreementId ? { result: 'ignored' } : decide(c))),
+      ),
+    );
     return outcomes.includes('applied') ? 'applied' : outcomes[0]!;
   }
 
-  private async save(
+  /** The write that applies `event` to `customer`, or why it does not apply. */
+  private save(
     event: LifecycleEvent,
     customer: CustomerRecord,
     fields: Partial<CustomerRecord> & { status?: CustomerStatus },
     change: SubscriptionChange,
     previous?: CustomerRecord,
-  ): Promise<ApplyOutcome> {
+  ): CustomerDecision<ApplyOutcome> {
     const skip = this.skip(event, customer.registeredAt === 0 ? undefined : customer);
-    if (skip !== undefined) return skip;
+    if (skip !== undefined) return { result: skip };
     const now = this.d.clock();
     const updated: CustomerRecord = {
       ...customer,
@@ -184,9 +225,14 @@ export class Lifecycle {
       lastEventAt: Math.max(customer.lastEventAt ?? 0, event.time),
       recentEventIds: this.remember(customer, event),
     };
-    await this.put(updated);
-    this.emit(change, updated, event.type, event.id, previous);
-    return 'applied';
+    return {
+      result: 'applied',
+      write: updated,
+      afterWrite: (written) => {
+        this.d.forget();
+        this.emit(change, written, event.type, event.id, previous);
+      },
+    };
   }
 
   private skip(event: LifecycleEvent, customer: CustomerRecord | undefined): ApplyOutcome | undefined {
@@ -223,11 +269,6 @@ export class Lifecycle {
   private async predecessorOf(agreementId: string, key: string): Promise<CustomerRecord | undefined> {
     const customers = await (await this.d.store()).listCustomers();
     return customers.find((c) => c.successorAgreementId === agreementId && (c.key !== key || c.agreementId !== agreementId));
-  }
-
-  private async put(customer: CustomerRecord): Promise<void> {
-    await (await this.d.store()).putCustomer(customer);
-    this.d.forget();
   }
 
   private emit(change: SubscriptionChange, customer: CustomerRecord, eventType: string, eventId: string, previous?: CustomerRecord): void {

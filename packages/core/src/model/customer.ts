@@ -44,6 +44,11 @@ export interface CustomerRecord {
   readonly agreementId?: string;
   /** The metering region the customer was resolved in. */
   readonly region?: string;
+  /**
+   * A legacy customer registered by CustomerIdentifier: the AWS account id ResolveCustomer returned with it.
+   * Usage named by this account id is metered as the identifier (one buyer-hour is never sent under both).
+   */
+  readonly customerAwsAccountId?: string;
   readonly registeredAt: number;
   readonly updatedAt: number;
   /** When a deprovisioning customer's final usage must be sent by (ms epoch). */
@@ -56,6 +61,11 @@ export interface CustomerRecord {
   readonly lastEventAt?: number;
   /** Ids of the latest lifecycle events applied, to ignore redeliveries. */
   readonly recentEventIds?: readonly string[];
+  /**
+   * Assigned by the store on every write (1 when created, then +1); what a conditional write compares.
+   * Absent on a record that was not read from a store. Ignored when written: the store sets it.
+   */
+  readonly version?: number;
 }
 
 /** The key under which a customer's usage and registry entry are stored. */

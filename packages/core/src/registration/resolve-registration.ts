@@ -9,6 +9,8 @@ import type { Product } from '../model/product';
 import { assertIdentity } from '../model/validate-identity';
 import type { UsageStore } from '../store/usage-store';
 import { backoffDelay, type RetryPolicy } from '../send/backoff';
+import { updateCustomer } from '../lifecycle/update-customer';
+import { registeredAccount } from './legacy-accounts';
 import { assertTokenShape, tokenDigest } from './registration-token';
 import { TokenCache } from './token-cache';
 
@@ -53,21 +55,30 @@ export class Registration {
 
     const now = this.d.clock();
     const key = customerKey(identity);
-    const existing = await this.d.store.getCustomer(key);
     const region = await this.d.region().catch(() => undefined);
-    const customer: CustomerRecord = {
-      ...existing,
-      key,
-      identity,
-      status: existing?.status ?? 'registered',
-      registeredAt: existing?.registeredAt ?? now,
-      updatedAt: now,
-      ...(region === undefined ? {} : { region }),
-    };
-    await this.d.store.putCustomer(customer);
+    // Conditional on the state read: a lifecycle event applied meanwhile is re-read, never written over.
+    let firstTime = false;
+    let customer!: CustomerRecord;
+    await updateCustomer(this.d.store, key, (existing) => ({
+      result: undefined,
+      write: {
+        ...existing,
+        key,
+        identity,
+        status: existing?.status ?? 'registered',
+        registeredAt: existing?.registeredAt ?? now,
+        updatedAt: now,
+        ...(region === undefined ? {} : { region }),
+        ...registeredAccount(identity, output.CustomerAWSAccountId),
+      },
+      afterWrite: (written) => {
+        firstTime = existing === undefined;
+        customer = written;
+      },
+    }));
     this.cache.set(digest, customer, now);
-    this.d.logger.info({ customer: mask(key), productCode: product.productCode, firstTime: existing === undefined }, 'buyer registered');
-    this.d.events.emit('registered', { customer, firstTime: existing === undefined });
+    this.d.logger.info({ customer: mask(key), productCode: product.productCode, firstTime }, 'buyer registered');
+    this.d.events.emit('registered', { customer, firstTime });
     return customer;
   }
 

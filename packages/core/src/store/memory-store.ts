@@ -10,10 +10,11 @@ import {
   sameFrozenUsage,
 } from './frozen-usage';
 import type { AllocationRow } from './frozen-usage';
-import { REDRIVABLE_STATES, TERMINAL_STATES, recordId } from './usage-store';
+import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
 import type {
   AddUsageResult,
   ClaimRequest,
+  CustomerWriteCondition,
   HourStats,
   RecordQuery,
   RecordState,
@@ -242,9 +243,12 @@ export class MemoryStore implements UsageStore {
     return { unsettledByHour, countsByState, lateQuantity };
   }
 
-  async putCustomer(customer: CustomerRecord): Promise<void> {
+  async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
     this.assertOpen();
-    this.customers.set(customer.key, structuredClone(customer));
+    const stored = this.customers.get(customer.key)?.version;
+    if (!satisfies(condition, stored)) return false;
+    this.customers.set(customer.key, { ...structuredClone(customer), version: (stored ?? 0) + 1 });
+    return true;
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {

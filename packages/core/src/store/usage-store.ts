@@ -189,11 +189,27 @@ export interface UsageStore {
    */
   redrive?(ids: readonly string[], now: number): Promise<string[]>;
 
-  /** Inserts or replaces a customer. */
-  putCustomer(customer: CustomerRecord): Promise<void>;
+  /**
+   * Writes a customer and gives it the next version (1 when created). With a condition, writes only if the stored
+   * customer still has `expectedVersion` (no expectedVersion: only if no customer has this key), atomically with
+   * the check, and answers whether it wrote: false means another writer got there first and nothing changed.
+   * Without a condition it inserts or replaces, always bumping the version, so conditional writers notice it.
+   */
+  putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean>;
   getCustomer(key: string): Promise<CustomerRecord | undefined>;
   findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined>;
   listCustomers(): Promise<CustomerRecord[]>;
+}
+
+/** See UsageStore.putCustomer(): `{ expectedVersion: read?.version }` writes over exactly what was read. */
+export interface CustomerWriteCondition {
+  /** The version of the customer as read; undefined: the customer was not found. */
+  readonly expectedVersion: number | undefined;
+}
+
+/** Whether a stored customer at `version` (undefined: none stored) satisfies a write condition. */
+export function satisfies(condition: CustomerWriteCondition | undefined, version: number | undefined): boolean {
+  return condition === undefined || condition.expectedVersion === version;
 }
 
 /** Stable id of the record of (customer, dimension, hour). */

@@ -79,7 +79,7 @@ describe('SqliteStore', () => {
     await expect(second.listRecords()).resolves.toEqual(before);
     expect((await second.listRecords())[0]).toMatchObject({ frozen: claimed?.frozen, attempts: 1, leaseOwner: 'a' });
     await expect(second.findCustomerByTenant('tenant-1')).resolves.toEqual(
-      customerRecord(licenseIdentity(1), { tenantId: 'tenant-1' }),
+      customerRecord(licenseIdentity(1), { tenantId: 'tenant-1', version: 1 }),
     );
   });
 

@@ -1,6 +1,6 @@
 import type { StoredRecord, UsageStore } from '../usage-store';
 import type { StoreContext } from './context';
-import { claimRequest, delta, hour, idOf, licenseIdentity } from './fixtures';
+import { claimRequest, customerRecord, delta, hour, idOf, licenseIdentity, T0 } from './fixtures';
 
 const CUSTOMERS = 6;
 const DUE_HOURS = 20;
@@ -78,6 +78,33 @@ export function describeConcurrentClaims(
       await second.settle([{ id, state: 'sent', meteringRecordId: 'mr' }], 'A', hour(30));
       const seen = (await first.listRecords({ states: ['sent'] })).map((record) => record.id);
       expect(seen).toEqual([id]);
+    });
+  });
+
+  describe('concurrent conditional customer writes on one backing store', () => {
+    const WRITERS_PER_HANDLE = 3;
+    const ROUNDS = 8;
+
+    it('lets exactly one writer win per version, the winner\'s record standing', async () => {
+      const handles = await sharedStores();
+      for (const handle of handles) await context.track(handle);
+      const key = customerRecord(licenseIdentity(1)).key;
+      let expectedVersion: number | undefined;
+      for (let round = 0; round < ROUNDS; round++) {
+        const writers = handles.flatMap((handle, h) =>
+          Array.from({ length: WRITERS_PER_HANDLE }, (_, w) => {
+            const record = customerRecord(licenseIdentity(1), { tenantId: `round-${round}-writer-${h}-${w}`, updatedAt: T0 + round });
+            return { record, write: () => handle.putCustomer(record, { expectedVersion }) };
+          }),
+        );
+        const applied = await Promise.all(writers.map((writer) => writer.write()));
+        const winners = writers.filter((_, i) => applied[i]);
+        expect(winners).toHaveLength(1);
+        for (const handle of handles) {
+          await expect(handle.getCustomer(key)).resolves.toStrictEqual({ ...winners[0]!.record, version: round + 1 });
+        }
+        expectedVersion = round + 1;
+      }
     });
   });
 }

@@ -35,8 +35,8 @@ export function describeCustomers(store: () => UsageStore): void {
       const minimal = customerRecord(other, { status: 'registered' });
       await store().putCustomer(full);
       await store().putCustomer(minimal);
-      await expect(store().getCustomer(full.key)).resolves.toStrictEqual(full);
-      await expect(store().getCustomer(minimal.key)).resolves.toStrictEqual(minimal);
+      await expect(store().getCustomer(full.key)).resolves.toStrictEqual({ ...full, version: 1 });
+      await expect(store().getCustomer(minimal.key)).resolves.toStrictEqual({ ...minimal, version: 1 });
     });
 
     it('replaces a customer with the same key', async () => {
@@ -44,7 +44,7 @@ export function describeCustomers(store: () => UsageStore): void {
       const second = customerRecord(licenseIdentity(1), { status: 'inactive', updatedAt: T0 + 10 });
       await store().putCustomer(first);
       await store().putCustomer(second);
-      await expect(store().getCustomer(first.key)).resolves.toStrictEqual(second);
+      await expect(store().getCustomer(first.key)).resolves.toStrictEqual({ ...second, version: 2 });
       await expect(store().listCustomers()).resolves.toHaveLength(1);
       await expect(store().findCustomerByTenant('tenant-1')).resolves.toBeUndefined();
     });
@@ -61,11 +61,11 @@ export function describeCustomers(store: () => UsageStore): void {
       await store().putCustomer(newer);
       await store().putCustomer(older);
       await store().putCustomer(other);
-      await expect(store().findCustomerByTenant('tenant-1')).resolves.toStrictEqual(newer);
-      await expect(store().findCustomerByTenant('tenant-2')).resolves.toStrictEqual(other);
+      await expect(store().findCustomerByTenant('tenant-1')).resolves.toStrictEqual({ ...newer, version: 1 });
+      await expect(store().findCustomerByTenant('tenant-2')).resolves.toStrictEqual({ ...other, version: 1 });
 
       await store().putCustomer({ ...older, updatedAt: T0 + 7 });
-      await expect(store().findCustomerByTenant('tenant-1')).resolves.toStrictEqual({ ...older, updatedAt: T0 + 7 });
+      await expect(store().findCustomerByTenant('tenant-1')).resolves.toStrictEqual({ ...older, updatedAt: T0 + 7, version: 2 });
     });
 
     it('lists customers ordered by key', async () => {
@@ -82,7 +82,46 @@ export function describeCustomers(store: () => UsageStore): void {
       await store().putCustomer(customer);
       const read = (await store().getCustomer(customer.key)) as { tenantId?: string };
       read.tenantId = 'changed';
-      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual(customer);
+      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual({ ...customer, version: 1 });
+    });
+
+    it('assigns the version itself: 1 when created, one more on every write, whatever the caller passes', async () => {
+      const customer = customerRecord(licenseIdentity(1));
+      await expect(store().putCustomer({ ...customer, version: 41 })).resolves.toBe(true);
+      await expect(store().getCustomer(customer.key)).resolves.toMatchObject({ version: 1 });
+      await expect(store().putCustomer({ ...customer, status: 'inactive', version: 7 })).resolves.toBe(true);
+      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual({ ...customer, status: 'inactive', version: 2 });
+    });
+
+    it('creates conditionally only a customer that does not exist', async () => {
+      const customer = customerRecord(licenseIdentity(1), { tenantId: 'tenant-1' });
+      await expect(store().putCustomer(customer, { expectedVersion: undefined })).resolves.toBe(true);
+      await expect(store().putCustomer({ ...customer, status: 'inactive' }, { expectedVersion: undefined })).resolves.toBe(false);
+      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual({ ...customer, version: 1 });
+    });
+
+    it('writes conditionally only over the version read, and changes nothing otherwise', async () => {
+      const customer = customerRecord(licenseIdentity(1), { tenantId: 'tenant-1' });
+      await store().putCustomer(customer);
+      const read = await store().getCustomer(customer.key);
+      await expect(store().putCustomer({ ...customer, status: 'deprovisioning' }, { expectedVersion: read?.version })).resolves.toBe(true);
+      for (const stale of [0, 1, 3]) {
+        await expect(store().putCustomer({ ...customer, status: 'inactive', tenantId: 'tenant-2' }, { expectedVersion: stale })).resolves.toBe(false);
+      }
+      await expect(store().putCustomer(customerRecord(licenseIdentity(2)), { expectedVersion: 1 })).resolves.toBe(false);
+      await expect(store().getCustomer(customerRecord(licenseIdentity(2)).key)).resolves.toBeUndefined();
+      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual({ ...customer, status: 'deprovisioning', version: 2 });
+      await expect(store().findCustomerByTenant('tenant-2')).resolves.toBeUndefined();
+      await expect(store().findCustomerByTenant('tenant-1')).resolves.toMatchObject({ status: 'deprovisioning', version: 2 });
+    });
+
+    it('counts an unconditional write as a new version, so a conditional writer that read before it loses', async () => {
+      const customer = customerRecord(licenseIdentity(1));
+      await store().putCustomer(customer);
+      const read = await store().getCustomer(customer.key);
+      await store().putCustomer({ ...customer, tenantId: 'tenant-1' });
+      await expect(store().putCustomer({ ...customer, status: 'inactive' }, { expectedVersion: read?.version })).resolves.toBe(false);
+      await expect(store().getCustomer(customer.key)).resolves.toStrictEqual({ ...customer, tenantId: 'tenant-1', version: 2 });
     });
   });
 

@@ -34,6 +34,7 @@ export interface AllocationDbRow {
 
 export interface CustomerDbRow {
   record: string;
+  version: number;
 }
 
 /** Open records have no due time yet: they report 0 until they are frozen. */
@@ -70,5 +71,5 @@ export function toAllocationRow(row: AllocationDbRow): AllocationRow {
 }
 
 export function toCustomerRecord(row: CustomerDbRow): CustomerRecord {
-  return JSON.parse(row.record) as CustomerRecord;
+  return { ...(JSON.parse(row.record) as CustomerRecord), version: row.version };
 }

@@ -57,6 +57,10 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE usage_records ADD COLUMN may_have_landed INTEGER NOT NULL DEFAULT 0 CHECK (may_have_landed IN (0, 1));
   UPDATE usage_records SET may_have_landed = 1 WHERE attempts > 0;
   `,
+  // Customer versions, for conditional writes. Rows written before count as version 0.
+  `
+  ALTER TABLE customers ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,6 +13,7 @@ import { BATCH_ID_RETENTION_MS, TERMINAL_STATES, recordId } from '../usage-store
 import type {
   AddUsageResult,
   ClaimRequest,
+  CustomerWriteCondition,
   RecordQuery,
   RecordState,
   Release,
@@ -135,8 +136,8 @@ export class SqliteStore implements UsageStore {
     return this.run('read stats', (ops) => ops.stats());
   }
 
-  async putCustomer(customer: CustomerRecord): Promise<void> {
-    this.run('store a customer', (ops) => ops.putCustomer(customer));
+  async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
+    return this.run('store a customer', (ops) => ops.putCustomer(customer, condition));
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
@@ -294,13 +295,12 @@ function createOperations(db: Database.Database, sql: Statements) {
       };
     }).deferred,
 
-    putCustomer: (customer: CustomerRecord): void => {
-      sql.putCustomer.run({
-        key: customer.key,
-        tenantId: customer.tenantId ?? null,
-        updatedAt: customer.updatedAt,
-        record: JSON.stringify(customer),
-      });
+    putCustomer: (customer: CustomerRecord, condition: CustomerWriteCondition | undefined): boolean => {
+      const { version: _assigned, ...record } = customer;
+      const params = { key: customer.key, tenantId: customer.tenantId ?? null, updatedAt: customer.updatedAt, record: JSON.stringify(record) };
+      if (condition === undefined) return sql.putCustomer.run(params).changes === 1;
+      if (condition.expectedVersion === undefined) return sql.insertCustomer.run(params).changes === 1;
+      return sql.replaceCustomerVersion.run({ ...params, expectedVersion: condition.expectedVersion }).changes === 1;
     },
     getCustomer: (key: string): CustomerRecord | undefined => {
       const row = sql.customerByKey.get(key);

@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { AllocationDbRow, CustomerDbRow, UsageRecordRow } from './rows';
 
+interface CustomerParams {
+  key: string;
+  tenantId: string | null;
+  updatedAt: number;
+  record: string;
+}
+
 /** The part of a prepared statement the store uses: parameters P, rows R. */
 export interface Query<P extends unknown[], R = unknown> {
   run(...params: P): Database.RunResult;
@@ -98,15 +105,21 @@ export function prepareStatements(db: Database.Database) {
       SELECT coalesce(sum(quantity - json_extract(frozen, '$.quantity')), 0) AS late
       FROM usage_records WHERE frozen IS NOT NULL`),
 
-    putCustomer: prepare<[{ key: string; tenantId: string | null; updatedAt: number; record: string }]>(`
-      INSERT INTO customers (key, tenant_id, updated_at, record) VALUES (@key, @tenantId, @updatedAt, @record)
+    putCustomer: prepare<[CustomerParams]>(`
+      INSERT INTO customers (key, tenant_id, updated_at, record, version) VALUES (@key, @tenantId, @updatedAt, @record, 1)
       ON CONFLICT (key) DO UPDATE
-      SET tenant_id = excluded.tenant_id, updated_at = excluded.updated_at, record = excluded.record`),
-    customerByKey: prepare<[string], CustomerDbRow>('SELECT record FROM customers WHERE key = ?'),
+      SET tenant_id = excluded.tenant_id, updated_at = excluded.updated_at, record = excluded.record, version = customers.version + 1`),
+    insertCustomer: prepare<[CustomerParams]>(`
+      INSERT INTO customers (key, tenant_id, updated_at, record, version) VALUES (@key, @tenantId, @updatedAt, @record, 1)
+      ON CONFLICT (key) DO NOTHING`),
+    replaceCustomerVersion: prepare<[CustomerParams & { expectedVersion: number }]>(`
+      UPDATE customers SET tenant_id = @tenantId, updated_at = @updatedAt, record = @record, version = version + 1
+      WHERE key = @key AND version = @expectedVersion`),
+    customerByKey: prepare<[string], CustomerDbRow>('SELECT record, version FROM customers WHERE key = ?'),
     customerByTenant: prepare<[string], CustomerDbRow>(
-      'SELECT record FROM customers WHERE tenant_id = ? ORDER BY updated_at DESC, key LIMIT 1',
+      'SELECT record, version FROM customers WHERE tenant_id = ? ORDER BY updated_at DESC, key LIMIT 1',
     ),
-    customers: prepare<[], CustomerDbRow>('SELECT record FROM customers ORDER BY key'),
+    customers: prepare<[], CustomerDbRow>('SELECT record, version FROM customers ORDER BY key'),
   };
 }
 
