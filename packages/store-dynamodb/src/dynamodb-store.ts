@@ -137,11 +137,11 @@ export class DynamoDbStore implements UsageStore {
     return this.run('settle records', () => claims.settle(this.claimSettings, settlements, owner, now));
   }
 
-  async release(releases: readonly Release[], owner: string): Promise<void> {
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
     return this.run('clear may-have-landed marks', () => claims.clearMayHaveLanded(this.claimSettings, ids, owner));
   }
 
+  async release(releases: readonly Release[], owner: string): Promise<void> {
     return this.run('release records', () => claims.release(this.claimSettings, releases, owner));
   }
 

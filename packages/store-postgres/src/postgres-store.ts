@@ -100,11 +100,11 @@ export class PostgresStore implements UsageStore {
     return this.run('settle records', () => claims.settle(this.pool, this.tables, settlements, owner, now));
   }
 
-  async release(releases: readonly Release[], owner: string): Promise<void> {
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
     return this.run('clear may-have-landed marks', () => claims.clearMayHaveLanded(this.pool, this.tables, ids, owner));
   }
 
+  async release(releases: readonly Release[], owner: string): Promise<void> {
     return this.run('release records', () => claims.release(this.pool, this.tables, releases, owner));
   }
 

@@ -106,8 +106,8 @@ export class MemoryStore implements UsageStore {
         frozen: structuredClone(total.usage),
         source: 'total',
         attempts: 0,
-        nextAttemptAt: now,
         mayHaveLanded: false,
+        nextAttemptAt: now,
       },
       allocations,
     });
@@ -152,13 +152,12 @@ export class MemoryStore implements UsageStore {
       if (record === undefined || journaled.includes(id)) continue;
       record.attempts += 1;
       record.lastAttemptAt = now;
-      journaled.push(id);
       record.mayHaveLanded = true;
+      journaled.push(id);
     }
     return journaled;
   }
 
-  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
     this.assertOpen();
     for (const id of ids) {
@@ -167,6 +166,7 @@ export class MemoryStore implements UsageStore {
     }
   }
 
+  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     this.assertOpen();
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
     for (const settlement of settlements) {
@@ -285,11 +285,11 @@ export class MemoryStore implements UsageStore {
           quantity: 0,
           source: 'metered',
           attempts: 0,
+          mayHaveLanded: false,
           nextAttemptAt: 0,
         },
         allocations: new Map(),
       };
-          mayHaveLanded: false,
       this.records.set(id, entry);
     }
     return entry;

@@ -111,11 +111,11 @@ export class SqliteStore implements UsageStore {
     return this.run('journal attempts', (ops) => ops.journal([...new Set(ids)], owner, now));
   }
 
-  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
     this.run('clear may-have-landed marks', (ops) => ops.clearMayHaveLanded(ids, owner));
   }
 
+  async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
     this.run('settle records', (ops) => ops.settle(settlements, owner, now));
   }
@@ -247,11 +247,11 @@ function createOperations(db: Database.Database, sql: Statements) {
       ids.filter((id) => sql.journal.run({ id, owner, now }).changes === 1),
     ).immediate,
 
-    settle: db.transaction((settlements: readonly Settlement[], owner: string, now: number): void => {
     clearMayHaveLanded: db.transaction((ids: readonly string[], owner: string): void => {
       for (const id of ids) sql.clearMayHaveLanded.run({ id, owner });
     }).immediate,
 
+    settle: db.transaction((settlements: readonly Settlement[], owner: string, now: number): void => {
       for (const settlement of settlements) {
         sql.settle.run({
           id: settlement.id,
