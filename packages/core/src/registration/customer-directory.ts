@@ -4,6 +4,7 @@ import type { Product } from '../model/product';
 import { assertIdentity } from '../model/validate-identity';
 import type { BoundCustomer } from '../meter/bound-customer';
 import type { UsageStore } from '../store/usage-store';
+import { isLegacyAccount, LegacyAccounts } from './legacy-accounts';
 
 export interface DirectoryDeps {
   readonly products: ReadonlyMap<string, Product>;
@@ -26,11 +27,19 @@ function isRecord(value: CustomerIdentity | CustomerRecord): value is CustomerRe
 export class CustomerDirectory {
   private readonly bound = new Map<string, BoundCustomer>();
   /** The hot path passes the same identity object on every request: one WeakMap lookup, no key string. */
-  private readonly byObject = new WeakMap<CustomerIdentity, BoundCustomer>();
+  private byObject = new WeakMap<CustomerIdentity, BoundCustomer>();
   /** Tenant → customer, fresh until `until`; kept afterwards as the fallback while the store is down. */
   private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number }>();
 
-  constructor(private readonly d: DirectoryDeps) {}
+  /** Legacy account ids and the registered customer each names. */
+  private readonly legacy: LegacyAccounts;
+
+  constructor(private readonly d: DirectoryDeps) {
+    this.legacy = new LegacyAccounts(d.store, (key) => {
+      this.bound.delete(key);
+      this.byObject = new WeakMap();
+    });
+  }
 
   /** Validates an identity against its product once; later calls are a map lookup. */
   bind(identity: CustomerIdentity): BoundCustomer {
@@ -46,6 +55,15 @@ export class CustomerDirectory {
       });
     }
     assertIdentity(identity, product);
+    if (isLegacyAccount(identity)) {
+      const target = this.legacy.target(identity);
+      if (customerKey(target) !== key) {
+        const named = this.bind(target);
+        this.bound.set(key, named);
+        this.byObject.set(identity, named);
+        return named;
+      }
+    }
     const bound: BoundCustomer = { identity, key, product };
     if (this.bound.size >= 100_000) this.bound.clear();
     this.bound.set(key, bound);
@@ -55,22 +73,51 @@ export class CustomerDirectory {
 
   /** A customer given as a tenant id, an identity or a registry record, checked to be metered now. */
   async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
-    if (typeof who === 'string') return this.bindRecord(await this.forTenant(who));
+    if (typeof who === 'string') {
+      const found = await this.forTenant(who);
+      await this.readLegacy(isRecord(found) ? found.identity : found);
+      return this.bindRecord(found);
+    }
     const identity = isRecord(who) ? who.identity : who;
+    const named = await this.readLegacy(identity);
     let current: CustomerRecord | undefined;
     try {
-      current = await (await this.d.store()).getCustomer(customerKey(identity));
+      current = await (await this.d.store()).getCustomer(customerKey(named));
     } catch {
       // The store is down: meter the customer the caller named rather than lose the usage (fail open).
       current = undefined;
     }
-    return this.bindRecord(current ?? who);
+    return this.bindRecord(current ?? (named === identity ? who : named));
+  }
+
+  /** A registry record written here (registration, putCustomer): a legacy account id it names is known at once. */
+  learn(record: Pick<CustomerRecord, 'identity' | 'customerAwsAccountId'>): void {
+    this.legacy.learn(record);
+  }
+
+  /**
+   * The identity a legacy account id is metered as, after reading the registry (again when it does not hold the
+   * account: another instance may have registered it since). Other identities are returned as they are.
+   */
+  private async readLegacy(identity: CustomerIdentity): Promise<CustomerIdentity> {
+    if (!isLegacyAccount(identity)) return identity;
+    const attempt = async (force: boolean) => {
+      try {
+        await this.legacy.read(force);
+      } catch {
+        // The store is down: the registry as last read decides.
+      }
+      return this.legacy.target(identity);
+    };
+    return attempt(false).catch(() => attempt(true));
   }
 
   /** Makes cached tenant mappings stale: they are looked up again, and serve only while the store is down. */
   forget(tenantId?: string): void {
-    if (tenantId === undefined) for (const entry of this.tenants.values()) entry.until = 0;
-    else {
+    if (tenantId === undefined) {
+      for (const entry of this.tenants.values()) entry.until = 0;
+      this.legacy.forget();
+    } else {
       const entry = this.tenants.get(tenantId);
       if (entry !== undefined) entry.until = 0;
     }
