@@ -179,6 +179,51 @@ describe('product-level metering with MeterUsage (AMI and container products)', 
     expect(world.emu.inspect.totalFor({ productCode: AMI, dimension: 'jobs' })).toBe(99);
   });
 
+  describe('DuplicateRequestException always means AWS holds another quantity: never booked as sent', () => {
+    async function conflicting(): Promise<{ duplicates: MeteringEvents['duplicate'][]; sent: MeteringEvents['sent'][]; logged: string[] }> {
+      const logged: string[] = [];
+      world = await startProductWorld({ logger: { ...silentLogger, error: (_obj, msg) => logged.push(msg ?? '') } });
+      const duplicates: MeteringEvents['duplicate'][] = [];
+      const sent: MeteringEvents['sent'][] = [];
+      world.metering.on('duplicate', (e) => duplicates.push(e));
+      world.metering.on('sent', (e) => sent.push(e));
+      const client = new MarketplaceMeteringClient({ region: 'us-east-1', endpoint: world.emu.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+      await client.send(new MeterUsageCommand({ ProductCode: AMI, Timestamp: new Date(at('2026-07-15T10:00:00Z')), UsageDimension: 'jobs', UsageQuantity: 99 }));
+      client.destroy();
+      await world.metering.productMeter().record('jobs', 4).commit();
+      world.setTime('2026-07-15T11:30:00Z');
+      return { duplicates, sent, logged };
+    }
+
+    function expectLoudDuplicate(seen: Awaited<ReturnType<typeof conflicting>>): void {
+      expect(seen.sent).toEqual([]);
+      expect(seen.duplicates.map((d) => [d.record.state, d.record.reason, d.record.frozen?.quantity])).toEqual([['duplicate', 'DuplicateRequestException', 4]]);
+      expect(seen.logged).toContain('AWS already holds a different quantity for this record: this usage was not billed');
+      expect(world.emu.inspect.totalFor({ productCode: AMI, dimension: 'jobs' })).toBe(99);
+    }
+
+    it('after an AWS fault in the same flush (a call that may have landed)', async () => {
+      const seen = await conflicting();
+      world.emu.faults.failNext('MeterUsage', 'InternalServiceErrorException');
+
+      expect(await world.metering.flush()).toMatchObject({ calls: 2, duplicate: 1, sent: 0 });
+
+      expectLoudDuplicate(seen);
+    });
+
+    it('after throttles handed the record back to a later flush', async () => {
+      const seen = await conflicting();
+      world.emu.faults.failNext('MeterUsage', 'ThrottlingException', 4);
+      expect(await world.metering.flush()).toMatchObject({ released: 1, sent: 0 });
+      world.emu.clock.advance(60_000);
+
+      expect(await world.metering.flush()).toMatchObject({ calls: 1, duplicate: 1, sent: 0 });
+
+      expectLoudDuplicate(seen);
+      expect((await world.metering.status()).counts).toMatchObject({ duplicate: 1, sent: 0 });
+    });
+  });
+
   it('marks usage of an unentitled buyer not-subscribed with an event, and rejects a bad dimension', async () => {
     world = await startProductWorld();
     const notSubscribed: MeteringEvents['notSubscribed'][] = [];

@@ -7,7 +7,8 @@ import { submissionDeadline } from '../model/hours';
 import { AwsLimits } from '../model/limits';
 import { backoffDelay, type RetryPolicy } from '../send/backoff';
 import type { FlushReport } from '../send/flush-report';
-import type { Outcome } from '../send/flusher';
+import { LandingMarks, mayHaveApplied } from '../send/landing-marks';
+import type { Outcome, Release, Settle } from '../send/outcome';
 import type { RateLimiter } from '../send/rate-limiter';
 import { toWireRecord } from '../send/wire-record';
 import type { StoredRecord, UsageStore } from '../store/usage-store';
@@ -27,9 +28,9 @@ export interface MeterUsageSenderOptions {
   readonly retry: RetryPolicy;
   readonly configurationBackoffMs: number;
   /** The flusher's settlement: stores the outcome, counts it and emits its event. */
-  readonly settle: (outcomes: readonly Outcome[], report: FlushReport) => Promise<void>;
+  readonly settle: Settle;
   /** Hands records back for a later flush. */
-  readonly release: (records: readonly StoredRecord[], reason: string, delayMs: number, report: FlushReport) => Promise<void>;
+  readonly release: Release;
 }
 
 /** MeterUsage answers that settle a record for good, by AWS exception name. */
@@ -68,12 +69,13 @@ export class MeterUsageSender {
       return true;
     }
     let healthy = true;
+    const marks = new LandingMarks(this.o.store, this.o.owner, sendable);
     for (let i = 0; i < sendable.length; i++) {
       if (outOfTime()) {
         await this.o.release(sendable.slice(i), 'FlushTimeBudget', 0, report);
         return false;
       }
-      const result = await this.sendOne(sendable[i]!, report);
+      const result = await this.sendOne(sendable[i]!, report, marks);
       if (result === 'configuration') {
         await this.o.release(sendable.slice(i + 1), 'ConfigurationError', this.o.configurationBackoffMs, report);
         return false;
@@ -83,11 +85,9 @@ export class MeterUsageSender {
     return healthy;
   }
 
-  private async sendOne(record: StoredRecord, report: FlushReport): Promise<SendResult> {
+  private async sendOne(record: StoredRecord, report: FlushReport, marks: LandingMarks): Promise<SendResult> {
     const input = toMeterUsageInput(record);
     let failures = 0;
-    /** A call of this flush may have reached AWS although its answer was lost. */
-    let mayHaveLanded = false;
     for (;;) {
       const journaled = await this.o.store.journal([record.id], this.o.owner, this.o.clock());
       if (journaled.length === 0) return 'released';
@@ -99,11 +99,12 @@ export class MeterUsageSender {
         return 'settled';
       } catch (error) {
         const name = errorName(error);
+        if (mayHaveApplied(error)) marks.ambiguous([record.id]);
+        else await marks.refused([record.id]);
         if (name === 'DuplicateRequestException') {
-          // An identical resend is answered with the first MeteringRecordId; accept this only as a last resort
-          // when meterkit itself may have sent this very record before.
-          const ours = record.attempts > 0 || mayHaveLanded;
-          await this.o.settle([{ record, state: ours ? 'sent' : 'duplicate', reason: ours ? 'DuplicateRequestOfOwnResend' : name }], report);
+          // AWS answers an identical resend (same ClientToken, same frozen input) with the first MeteringRecordId,
+          // never with this exception: AWS holds another quantity for the hour, and this one is not billed.
+          await this.o.settle([{ record, state: 'duplicate', reason: name }], report);
           return 'settled';
         }
         const state = TERMINAL[name];
@@ -129,7 +130,6 @@ export class MeterUsageSender {
           await this.o.settle([{ record, state: 'rejected', reason: name }], report);
           return 'settled';
         }
-        if (name !== 'ThrottlingException') mayHaveLanded = true;
         failures++;
         if (failures < this.o.retry.attempts) {
           await this.o.sleep(backoffDelay(this.o.retry, failures));

@@ -10,6 +10,8 @@ import type { Settlement, StoredRecord, TerminalState, UsageStore } from '../sto
 import { backoffDelay, type RetryPolicy } from './backoff';
 import { toBatches, type Batch } from './batches';
 import { emptyReport, type FlushReport } from './flush-report';
+import { LandingMarks, mayHaveApplied } from './landing-marks';
+import type { Outcome } from './outcome';
 import type { RateLimiter } from './rate-limiter';
 import { MeterUsageSender } from '../product/meter-usage-sender';
 import { toWireRecord, wireKey, type WireRecord } from './wire-record';
@@ -43,16 +45,6 @@ export interface FlushRequest {
   readonly stopAt?: number;
 }
 
-/** How a record ended after a send, as stored and reported. */
-export interface Outcome {
-  readonly record: StoredRecord;
-  readonly state: TerminalState;
-  readonly reason?: string;
-  readonly meteringRecordId?: string;
-  /** For expired records: the deadline they missed (default: BatchMeterUsage's). */
-  readonly deadline?: number;
-}
-
 class ConfigurationStop extends Error {}
 
 function outOfTime(request: FlushRequest): boolean {
@@ -68,11 +60,6 @@ const MIN_RELEASE_DELAY_MS = 1000;
 export class Flusher {
   private running: Promise<FlushReport> | undefined;
   private lastSuccessAt: number | undefined;
-  /**
-   * Calls per record id within the current flush that may have reached AWS (answered, or no answer), to tell our
-   * own resends from conflicting duplicates. Calls AWS refused as a whole applied nothing and are not counted.
-   */
-  private readonly mayHaveLanded = new Map<string, number>();
   /** Product-level records (AMI and container products) go out one by one with MeterUsage. */
   private readonly products: MeterUsageSender;
 
@@ -108,7 +95,6 @@ export class Flusher {
 
   private async run(request: FlushRequest): Promise<FlushReport> {
     const report = emptyReport();
-    this.mayHaveLanded.clear();
     let healthy = true;
     try {
       for (;;) {
@@ -166,6 +152,7 @@ export class Flusher {
       return true;
     }
     let healthy = true;
+    const marks = new LandingMarks(this.o.store, this.o.owner, claimed);
     const batches = toBatches(wires);
     for (let i = 0; i < batches.length; i++) {
       if (outOfTime(request)) {
@@ -173,7 +160,7 @@ export class Flusher {
         return false;
       }
       try {
-        healthy = (await this.sendBatch(batches[i]!, 0, report)) && healthy;
+        healthy = (await this.sendBatch(batches[i]!, 0, report, marks)) && healthy;
       } catch (error) {
         if (error instanceof ConfigurationStop) {
           const rest = batches.slice(i + 1).flatMap((b) => b.records);
@@ -185,7 +172,7 @@ export class Flusher {
     return healthy;
   }
 
-  private async sendBatch(batch: Batch, depth: number, report: FlushReport): Promise<boolean> {
+  private async sendBatch(batch: Batch, depth: number, report: FlushReport, marks: LandingMarks): Promise<boolean> {
     let pending = batch.records;
     let failures = 0;
     let unprocessedRounds = 0;
@@ -193,7 +180,6 @@ export class Flusher {
       const journaled = new Set(await this.o.store.journal(pending.map((w) => w.stored.id), this.o.owner, this.o.clock()));
       pending = pending.filter((w) => journaled.has(w.stored.id));
       if (pending.length === 0) return true;
-      for (const w of pending) this.mayHaveLanded.set(w.stored.id, (this.mayHaveLanded.get(w.stored.id) ?? 0) + 1);
 
       await this.o.limiter.take();
       report.calls++;
@@ -208,6 +194,9 @@ export class Flusher {
       } catch (error) {
         const name = errorName(error);
         const kind = classifyError(error);
+        const ids = pending.map((w) => w.stored.id);
+        if (mayHaveApplied(error)) marks.ambiguous(ids);
+        else await marks.refused(ids);
         if (kind === 'retry') {
           failures++;
           if (failures < this.o.retry.attempts) {
@@ -228,7 +217,6 @@ export class Flusher {
           await this.release(pending, name, this.o.configurationBackoffMs, report);
           throw new ConfigurationStop(name);
         }
-        for (const w of pending) this.mayHaveLanded.set(w.stored.id, this.mayHaveLanded.get(w.stored.id)! - 1);
         if (pending.length === 1) {
           const state: TerminalState = name === 'TimestampOutOfBoundsException' ? 'expired' : 'rejected';
           await this.settle([{ record: pending[0]!.stored, state, reason: name }], report);
@@ -240,13 +228,15 @@ export class Flusher {
           return false;
         }
         const middle = Math.ceil(pending.length / 2);
-        const left = await this.sendBatch({ ...batch, records: pending.slice(0, middle) }, depth + 1, report);
-        const right = await this.sendBatch({ ...batch, records: pending.slice(middle) }, depth + 1, report);
+        const left = await this.sendBatch({ ...batch, records: pending.slice(0, middle) }, depth + 1, report, marks);
+        const right = await this.sendBatch({ ...batch, records: pending.slice(middle) }, depth + 1, report, marks);
         return left && right;
       }
 
       const unanswered = new Map(pending.map((w) => [wireKey(w.record), w]));
-      const outcomes: Array<{ record: StoredRecord; state: TerminalState; reason?: string; meteringRecordId?: string }> = [];
+      const outcomes: Outcome[] = [];
+      /** Records this call definitely did not apply: refused per record, or handed back unprocessed. */
+      const notApplied: string[] = [];
       for (const result of output.Results ?? []) {
         if (result.UsageRecord === undefined) continue;
         const key = wireKey(result.UsageRecord);
@@ -254,19 +244,29 @@ export class Flusher {
         if (wire === undefined) continue;
         unanswered.delete(key);
         const record = wire.stored;
+        const meteringRecordId = result.MeteringRecordId === undefined ? {} : { meteringRecordId: result.MeteringRecordId };
         if (result.Status === 'Success') {
-          outcomes.push({ record, state: 'sent', ...(result.MeteringRecordId === undefined ? {} : { meteringRecordId: result.MeteringRecordId }) });
+          outcomes.push({ record, state: 'sent', ...meteringRecordId });
         } else if (result.Status === 'CustomerNotSubscribed') {
+          notApplied.push(record.id);
           outcomes.push({ record, state: 'not-subscribed', reason: 'CustomerNotSubscribed' });
-        } else if (result.Status === 'DuplicateRecord' && this.maySentBefore(record)) {
-          // The identical frozen record went out before and its answer was lost: AWS holds it once.
-          outcomes.push({ record, state: 'sent', reason: 'DuplicateRecordOfIdenticalResend' });
+        } else if (result.Status === 'DuplicateRecord' && marks.mayHaveLanded(record.id)) {
+          // An earlier call of this identical frozen record may have landed: AWS holds it once.
+          outcomes.push({ record, state: 'sent', reason: 'DuplicateRecordOfIdenticalResend', ...meteringRecordId });
         } else if (result.Status === 'DuplicateRecord') {
+          // No call of ours can have landed before: AWS holds another quantity, and this one is not billed.
+          notApplied.push(record.id);
           outcomes.push({ record, state: 'duplicate', reason: 'DuplicateRecord' });
         } else {
           unanswered.set(key, wire);
         }
       }
+      const unprocessed = new Set((output.UnprocessedRecords ?? []).map(wireKey));
+      for (const [key, wire] of unanswered) {
+        if (unprocessed.has(key)) notApplied.push(wire.stored.id);
+        else marks.ambiguous([wire.stored.id]);
+      }
+      await marks.refused(notApplied);
       await this.settle(outcomes, report);
 
       pending = [...unanswered.values()];
@@ -280,11 +280,6 @@ export class Flusher {
       await this.o.sleep(backoffDelay(this.o.retry, unprocessedRounds));
     }
     return true;
-  }
-
-  /** The current call counts itself once; anything beyond, or an attempt journaled by an earlier flush, may be at AWS. */
-  private maySentBefore(record: StoredRecord): boolean {
-    return record.attempts > 0 || (this.mayHaveLanded.get(record.id) ?? 0) > 1;
   }
 
   private async settle(outcomes: readonly Outcome[], report: FlushReport): Promise<void> {
