@@ -154,5 +154,15 @@ describe('de-duplication', () => {
       expect(await errorOf(() => mu({ ClientToken: 'tok-1', UsageAllocations: team('red', 4) }))).toBeInstanceOf(IdempotencyConflictException);
       expect(emu.inspect.totalFor({ productCode: 'ami-prod' })).toBe(4);
     });
+
+    it('remembers a ClientToken across callers (one account): a second instance reusing it is the same request', async () => {
+      const a = await clientFor(emu, 'us-east-1', 'instance-a').send(new MeterUsageCommand({ ProductCode: 'ami-prod', Timestamp: T, UsageDimension: 'vcpu', UsageQuantity: 4, ClientToken: 'shared' }));
+      const b = await clientFor(emu, 'us-east-1', 'instance-b').send(new MeterUsageCommand({ ProductCode: 'ami-prod', Timestamp: T, UsageDimension: 'vcpu', UsageQuantity: 4, ClientToken: 'shared' }));
+      expect(b.MeteringRecordId).toBe(a.MeteringRecordId);
+      expect(emu.inspect.totalFor({ productCode: 'ami-prod' })).toBe(4);
+      const other = await clientFor(emu, 'us-east-1', 'instance-b').send(new MeterUsageCommand({ ProductCode: 'ami-prod', Timestamp: T, UsageDimension: 'vcpu', UsageQuantity: 4, ClientToken: 'own' }));
+      expect(other.MeteringRecordId).not.toBe(a.MeteringRecordId);
+      expect(emu.inspect.totalFor({ productCode: 'ami-prod' })).toBe(8);
+    });
   });
 });
