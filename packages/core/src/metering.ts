@@ -231,7 +231,7 @@ export class Metering {
     const usage = frozenUsageOf(total.quantity, total.allocations);
     const store = await this.ready();
     const result = await store.setTotal(
-      { customer: identity, customerKey: bound.key, productCode: bound.product.productCode, dimension: total.dimension, hour, usage },
+      { customer: bound.identity, customerKey: bound.key, productCode: bound.product.productCode, dimension: total.dimension, hour, usage },
       this.o.clock(),
     );
     if (result.outcome === 'conflict') {

@@ -43,6 +43,19 @@ describe('legacy buyers named by CustomerIdentifier and by account id', () => {
     expect(world.emu.inspect.duplicates()).toEqual([]);
   });
 
+  it('hands in a total named by the account id as the identifier\'s (one stored hour, sent under the identifier)', async () => {
+    world = await startWorld();
+    const { record, byAccount } = await registeredLegacy(world);
+    const hour = Date.parse('2026-07-15T10:00:00Z');
+    world.setTime('2026-07-15T11:15:00Z');
+    await world.metering.setTotal({ customer: byAccount, dimension: 'api_calls', hour, quantity: 6 });
+    await expect(world.metering.setTotal({ customer: record, dimension: 'api_calls', hour, quantity: 7 })).rejects.toMatchObject({ code: 'ERR_METERKIT_TOTAL_CONFLICT' });
+    await world.metering.flush();
+    const identifier = (record.identity as { customerIdentifier: string }).customerIdentifier;
+    expect(world.emu.inspect.records()).toEqual([expect.objectContaining({ customerIdentifier: identifier, quantity: 6 })]);
+    expect(world.emu.inspect.records()[0].customerAWSAccountId).toBeUndefined();
+  });
+
   it('refuses an account id the registry does not hold with ERR_METERKIT_UNKNOWN_CUSTOMER', async () => {
     world = await startWorld();
     await registeredLegacy(world);
