@@ -89,9 +89,12 @@ export {
   LifecycleReceiver,
   createLifecycleHandler,
   type LifecycleRouteOptions,
+  type SnsRouteOptions,
   type DeliveryRequest,
   type LifecycleResult,
 } from './lifecycle/lifecycle-receiver';
+export { MARKETPLACE_SNS_ACCOUNT } from './lifecycle/sns-topic';
+export { MAX_FUTURE_SKEW_MS } from './lifecycle/event-time';
 export { createFlushHandler, type FlushContext, type FlushHandlerOptions } from './serverless';
 export {
   StatusPage,

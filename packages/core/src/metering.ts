@@ -143,6 +143,11 @@ export class Metering {
 
   get mode(): 'live' | 'dry-run' {
     return this.o.mode;
+  /** Whether `productCode` is one of the configured `products`. */
+  hasProduct(productCode: string): boolean {
+    return this.o.products.has(productCode);
+  }
+
   }
 
   on<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {

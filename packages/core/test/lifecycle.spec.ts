@@ -189,7 +189,7 @@ describe('subscription lifecycle (EventBridge and SNS deliveries from the emulat
     const tampered = { ...notification, Message: notification.Message!.replace('subscribe-success', 'unsubscribe-pending') };
     expect((await trusting.handle({ headers, body: JSON.stringify(tampered) })).status).toBe(403);
     expect((await strict.handle({ headers, body: JSON.stringify(notification) })).status).toBe(403);
-    expect((await trusting.handle({ headers, body: JSON.stringify({ ...notification, TopicArn: 'arn:aws:sns:us-east-1:1:other' }) })).status).toBe(400);
+    expect((await trusting.handle({ headers, body: JSON.stringify({ ...notification, TopicArn: 'arn:aws:sns:us-east-1:1:other' }) })).status).toBe(403);
     expect(await fresh.metering.listCustomers()).toEqual([]);
     fresh.emu.clock.set(at('2026-07-15T10:20:00Z') + 2 * 3_600_000);
     expect((await trusting.handle({ headers, body: JSON.stringify(notification) })).status).toBe(400);

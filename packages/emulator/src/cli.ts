@@ -105,7 +105,7 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     .option('--events-header-name <name>', 'connection header name', 'x-api-key')
     .option('--events-header-value <value>', 'connection header value (or env METERKIT_EMULATOR_EVENTS_SECRET)')
     .option('--sns-url <url>', 'HTTP endpoint subscribed to the legacy SNS topics')
-    .option('--seller-account-id <id>', 'seller account id in events and topic ARNs', '111111111111')
+    .option('--seller-account-id <id>', 'seller account id in events', '111111111111')
     .option('--quiet', 'do not log each call');
   for (const [, flag, desc] of FAULT_FLAGS) start.option(flag, desc, num);
   start.action(async (o: Record<string, any>) => {

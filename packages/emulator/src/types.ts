@@ -60,7 +60,8 @@ export interface StartEmulatorOptions {
   tokenTtlMs?: number;
   finalUsageWindowMs?: number;
   events?: EventsTarget;
-  sns?: { url: string };
+  /** `topicAccountId`: the account in the topic ARNs, default 287250355862 (AWS Marketplace's, as AWS publishes them). */
+  sns?: { url: string; topicAccountId?: string };
   logger?: (line: string) => void;
   /** Seller account id used in events and SNS topic ARNs. Default '111111111111'. */
   sellerAccountId?: string;

@@ -182,12 +182,23 @@ describe('legacy SNS notifications', () => {
   });
   const notes = () => sns.received.map((r) => JSON.parse(r.body) as SnsNotification);
 
+  it('names the topic account given in sns.topicAccountId', async () => {
+    const other = await startEmulator({ now: NOW, products: [{ productCode: 'prod-old', dimensions: ['seats'], identity: 'legacy' }], sns: { url: sns.url, topicAccountId: '210987654321' } });
+    try {
+      await other.subscribe({ productCode: 'prod-old' });
+      expect(notes().map((n) => n.TopicArn)).toEqual(['arn:aws:sns:us-east-1:210987654321:aws-mp-subscription-notification-prod-old']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('sends signed subscribe-success that verifies with the certificate served at SigningCertURL', async () => {
     const sub = await emu.subscribe({ productCode: 'prod-old', offerType: 'free-trial' });
     const [n] = notes();
     expect(n).toMatchObject({
       Type: 'Notification',
-      TopicArn: 'arn:aws:sns:us-east-1:123456789012:aws-mp-subscription-notification-prod-old',
+      // AWS Marketplace's own account owns the topics, not the seller (123456789012 here).
+      TopicArn: 'arn:aws:sns:us-east-1:287250355862:aws-mp-subscription-notification-prod-old',
       SignatureVersion: '2',
       SigningCertURL: `${emu.endpoint}/_emulator/sns/cert.pem`,
     });

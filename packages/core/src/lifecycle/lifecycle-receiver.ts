@@ -3,7 +3,9 @@ import { ErrorCodes, MeterkitError, type ErrorCode } from '../errors';
 import type { Metering } from '../metering';
 import type { ApplyOutcome } from './lifecycle';
 import { parseEventBridgeEvent, parseLegacyNotification } from './marketplace-event';
+import { assertFreshSnsTime } from './event-time';
 import { isAwsSnsCertificateUrl, parseSnsMessage, SnsVerifier, type SnsVerifierOptions } from './sns-message';
+import { isAccountId, MARKETPLACE_SNS_ACCOUNT, marketplaceTopic } from './sns-topic';
 
 export interface LifecycleRouteOptions {
   /** Where EventBridge (API destination) or SNS posts lifecycle events. */
@@ -17,8 +19,20 @@ export interface LifecycleRouteOptions {
   readonly headerName?: string;
   /** Largest accepted body in bytes. Default 65 536. */
   readonly maxBodyBytes?: number;
-  /** Accept legacy SNS notifications (signature-verified). Default off. */
-  readonly sns?: boolean | (SnsVerifierOptions & { readonly maxAgeMs?: number; readonly confirmSubscriptions?: boolean });
+  /**
+   * Accept legacy SNS notifications (signature-verified). Default off. Only topics of the AWS Marketplace account
+   * named for a configured product are accepted (and their subscriptions confirmed).
+   */
+  readonly sns?: boolean | SnsRouteOptions;
+}
+
+export interface SnsRouteOptions extends SnsVerifierOptions {
+  /** Older messages are refused as replays. Default 3 600 000 (1 hour). */
+  readonly maxAgeMs?: number;
+  /** Follow a SubscriptionConfirmation's SubscribeURL. Default true. */
+  readonly confirmSubscriptions?: boolean;
+  /** The account that owns the notification topics. Default 287250355862, AWS Marketplace's; another for a test double. */
+  readonly topicAccountId?: string;
 }
 
 export interface DeliveryRequest {
@@ -35,8 +49,10 @@ export type LifecycleResult =
 const STATUS: Partial<Record<ErrorCode, 400 | 401 | 403>> = {
   [ErrorCodes.LIFECYCLE_MALFORMED]: 400,
   [ErrorCodes.LIFECYCLE_STALE]: 400,
+  [ErrorCodes.LIFECYCLE_FUTURE]: 400,
   [ErrorCodes.LIFECYCLE_UNAUTHORIZED]: 401,
   [ErrorCodes.SNS_SIGNATURE]: 403,
+  [ErrorCodes.SNS_TOPIC]: 403,
 };
 
 function failure(status: 400 | 401 | 403 | 404 | 413 | 503, code: string, message: string): LifecycleResult {
@@ -63,6 +79,7 @@ export class LifecycleReceiver {
   private readonly sns: SnsVerifier | undefined;
   private readonly snsMaxAgeMs: number;
   private readonly confirmSubscriptions: boolean;
+  private readonly topicAccountId: string;
 
   constructor(
     private readonly metering: Metering,
@@ -81,6 +98,10 @@ export class LifecycleReceiver {
     this.sns = sns === undefined ? undefined : new SnsVerifier(sns);
     this.snsMaxAgeMs = sns?.maxAgeMs ?? 3_600_000;
     this.confirmSubscriptions = sns?.confirmSubscriptions ?? true;
+    if (sns?.topicAccountId !== undefined && !isAccountId(sns.topicAccountId)) {
+      throw new MeterkitError(ErrorCodes.OPTIONS, 'lifecycle.sns.topicAccountId must be a 12-digit AWS account id.');
+    }
+    this.topicAccountId = sns?.topicAccountId ?? MARKETPLACE_SNS_ACCOUNT;
   }
 
   get bodyLimit(): number {
@@ -100,6 +121,7 @@ export class LifecycleReceiver {
     } catch (error) {
       if (error instanceof MeterkitError && STATUS[error.code] !== undefined) return failure(STATUS[error.code]!, error.code, error.message);
       if (error instanceof MeterkitError && error.code === ErrorCodes.OPTIONS) return failure(404, error.code, error.message);
+      if (error instanceof MeterkitError && error.code === ErrorCodes.CUSTOMER_CONFLICT) return failure(503, error.code, error.message);
       return failure(503, ErrorCodes.STORE, 'The event could not be stored; deliver it again later.');
     }
   }
@@ -123,19 +145,18 @@ export class LifecycleReceiver {
   private async handleSns(raw: unknown): Promise<LifecycleResult> {
     if (this.sns === undefined) throw new MeterkitError(ErrorCodes.OPTIONS, 'SNS deliveries are not enabled on this route.');
     const message = parseSnsMessage(this.json(raw));
-    if (!/:aws-mp-(subscription|entitlement)-notification-[^:]+$/.test(message.TopicArn)) {
-      throw new MeterkitError(ErrorCodes.LIFECYCLE_MALFORMED, 'The SNS topic is not an AWS Marketplace notification topic.');
-    }
+    const topic = marketplaceTopic(message.TopicArn, this.topicAccountId, (code) => this.metering.hasProduct(code));
     await this.sns.verify(message);
     const timestamp = Date.parse(message.Timestamp);
-    if (Number.isNaN(timestamp) || Math.abs(this.metering.now() - timestamp) > this.snsMaxAgeMs) {
-      throw new MeterkitError(ErrorCodes.LIFECYCLE_STALE, 'The SNS message is too old (or from the future) and was refused as a replay.');
-    }
+    assertFreshSnsTime(timestamp, this.metering.now(), this.snsMaxAgeMs);
     if (message.Type !== 'Notification') {
       if (message.Type === 'SubscriptionConfirmation' && this.confirmSubscriptions) await this.confirm(message.SubscribeURL);
       return { status: 200, body: { outcome: 'confirmed' } };
     }
     const event = parseLegacyNotification(message.MessageId, timestamp, message.Message);
+    if (event.change !== undefined && 'productCode' in event.change && event.change.productCode !== topic.productCode) {
+      throw new MeterkitError(ErrorCodes.SNS_TOPIC, "The SNS message names another product than its topic's: refused.");
+    }
     return { status: 200, body: { outcome: await this.metering.applyLifecycleEvent(event) } };
   }
 

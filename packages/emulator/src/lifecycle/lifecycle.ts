@@ -12,12 +12,12 @@ import {
   licenseUpdated,
   type MarketplaceEvent,
 } from './eventbridge-events';
-import { buildSnsNotification, type SnsAction } from './sns-notifications';
+import { buildSnsNotification, MARKETPLACE_TOPIC_ACCOUNT, type SnsAction } from './sns-notifications';
 
 export interface LifecycleOptions {
   sellerAccountId: string;
   events?: EventsTarget;
-  sns?: { url: string };
+  sns?: { url: string; topicAccountId?: string };
   endpoint: () => string;
   log: (line: string) => void;
 }
@@ -60,7 +60,7 @@ export class Lifecycle {
   private async notify(action: SnsAction, b: Buyer): Promise<void> {
     this.opts.log(`sns ${action} ${b.customerIdentifier}`);
     if (!this.snsTarget) return;
-    const n = buildSnsNotification(action, b, this.opts.sellerAccountId, this.opts.endpoint(), this.now());
+    const n = buildSnsNotification(action, b, this.opts.sns?.topicAccountId ?? MARKETPLACE_TOPIC_ACCOUNT, this.opts.endpoint(), this.now());
     const target: DeliveryTarget = {
       ...this.snsTarget,
       headers: {

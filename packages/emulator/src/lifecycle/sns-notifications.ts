@@ -33,8 +33,11 @@ export interface SnsNotification {
   UnsubscribeURL: string;
 }
 
-export function topicArn(sellerAccountId: string, productCode: string): string {
-  return `arn:aws:sns:us-east-1:${sellerAccountId}:aws-mp-subscription-notification-${productCode}`;
+/** AWS Marketplace's topics live in its own account, not the seller's: every real topic ARN names this one. */
+export const MARKETPLACE_TOPIC_ACCOUNT = '287250355862';
+
+export function topicArn(topicAccountId: string, productCode: string): string {
+  return `arn:aws:sns:us-east-1:${topicAccountId}:aws-mp-subscription-notification-${productCode}`;
 }
 
 /** The canonical string SNS signs for a Notification (Subject only when present). */
@@ -45,7 +48,7 @@ export function snsStringToSign(m: { Message: string; MessageId: string; Subject
   return s;
 }
 
-export function buildSnsNotification(action: SnsAction, b: Buyer, sellerAccountId: string, endpoint: string, now: number): SnsNotification {
+export function buildSnsNotification(action: SnsAction, b: Buyer, topicAccountId: string, endpoint: string, now: number): SnsNotification {
   const message = {
     action,
     'customer-identifier': b.customerIdentifier,
@@ -53,7 +56,7 @@ export function buildSnsNotification(action: SnsAction, b: Buyer, sellerAccountI
     'offer-identifier': b.offerId,
     isFreeTrialTermPresent: b.offerType === 'free-trial' ? 'true' : 'false',
   };
-  const arn = topicArn(sellerAccountId, b.productCode);
+  const arn = topicArn(topicAccountId, b.productCode);
   const base = { Type: 'Notification' as const, MessageId: randomUUID(), TopicArn: arn, Message: JSON.stringify(message), Timestamp: new Date(now).toISOString() };
   const signer = createSign('RSA-SHA256');
   signer.update(snsStringToSign(base));
