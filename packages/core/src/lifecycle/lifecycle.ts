@@ -4,6 +4,7 @@ import { mask } from '../logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerStatus } from '../model/customer';
 import type { Product } from '../model/product';
 import type { UsageStore } from '../store/usage-store';
+import { assertNotFuture } from './event-time';
 import type { LifecycleChange, LifecycleEvent } from './marketplace-event';
 import { updateCustomer, type CustomerDecision } from './update-customer';
 
@@ -51,6 +52,8 @@ export class Lifecycle {
   constructor(private readonly d: LifecycleDeps) {}
 
   async apply(event: LifecycleEvent): Promise<ApplyOutcome> {
+    // A far-future event would make every later genuine event of its customer look stale.
+    assertNotFuture(event.time, this.d.clock());
     const change = event.change;
     if (change === undefined) return 'ignored';
     switch (change.kind) {

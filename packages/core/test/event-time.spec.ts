@@ -1,0 +1,53 @@
+import type { Subscription } from '@meterkit/emulator';
+import { customerKey, LifecycleReceiver, MAX_FUTURE_SKEW_MS, parseEventBridgeEvent } from '../src';
+import { identityOf, LICENSED, startWorld, type World } from './support/world';
+
+const SECRET = 'a-connection-secret-of-32-chars!!';
+
+function licenseEvent(detailType: string, id: string, time: number, s: Subscription): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': detailType,
+    source: 'aws.agreement-marketplace',
+    account: '111111111111',
+    time: new Date(time).toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { agreement: { id: s.agreementId }, product: { code: s.productCode }, license: { arn: s.licenseArn }, acceptor: { accountId: s.accountId } },
+  };
+}
+
+describe('EventBridge event times are bounded by the host clock', () => {
+  let world: World;
+  let receiver: LifecycleReceiver;
+  beforeEach(async () => {
+    world = await startWorld();
+    receiver = new LifecycleReceiver(world.metering, { path: '/events', secret: SECRET });
+  });
+  afterEach(() => world.close());
+
+  const deliver = (event: Record<string, unknown>) => receiver.handle({ headers: { 'x-api-key': SECRET }, body: JSON.stringify(event) });
+
+  it('refuses an event dated in 2099, which would otherwise make every later genuine event stale', async () => {
+    const subscription = await world.emu.subscribe({ productCode: LICENSED });
+    const key = customerKey(identityOf(subscription));
+    const now = world.emu.clock.now();
+    const future = await deliver(licenseEvent('License Updated - Manufacturer', 'from-2099', Date.parse('2099-01-01T00:00:00Z'), subscription));
+    expect(future).toMatchObject({ status: 400, body: { error: { code: 'ERR_METERKIT_LIFECYCLE_FUTURE' } } });
+    await expect(world.metering.getCustomer(key)).resolves.toBeUndefined();
+
+    expect((await deliver(licenseEvent('License Updated - Manufacturer', 'genuine-1', now - 60_000, subscription))).body).toEqual({ outcome: 'applied' });
+    expect((await deliver(licenseEvent('License Deprovisioned - Manufacturer', 'genuine-2', now, subscription))).body).toEqual({ outcome: 'applied' });
+    await expect(world.metering.getCustomer(key)).resolves.toMatchObject({ status: 'deprovisioning' });
+  });
+
+  it('accepts ordinary clock skew and refuses one millisecond beyond it, on every delivery path', async () => {
+    const subscription = await world.emu.subscribe({ productCode: LICENSED });
+    const now = world.emu.clock.now();
+    const beyond = parseEventBridgeEvent(licenseEvent('License Updated - Manufacturer', 'beyond', now + MAX_FUTURE_SKEW_MS + 1, subscription));
+    await expect(world.metering.applyLifecycleEvent(beyond)).rejects.toMatchObject({ code: 'ERR_METERKIT_LIFECYCLE_FUTURE' });
+    const within = parseEventBridgeEvent(licenseEvent('License Updated - Manufacturer', 'within', now + MAX_FUTURE_SKEW_MS, subscription));
+    await expect(world.metering.applyLifecycleEvent(within)).resolves.toBe('applied');
+  });
+});
