@@ -5,7 +5,7 @@ export interface AwsOptions {
   client?: MarketplaceMeteringClient;
   /** Region of the metering calls. Default: the SDK's own resolution (AWS_REGION, profile). */
   region?: string;
-  /** Endpoint override, e.g. the emulator's `http://127.0.0.1:4566`. */
+  /** Endpoint override, e.g. `http://127.0.0.1:4599`, where `npx meterkit-emulator` listens by default. */
   endpoint?: string;
   credentials?: MarketplaceMeteringClientConfig['credentials'];
 }

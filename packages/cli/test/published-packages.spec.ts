@@ -1,0 +1,176 @@
+/**
+ * What a user gets from the registry: every publishable package ships its LICENSE and README with complete
+ * metadata, README links resolve outside this repository, and README code samples import only what exists.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import { ErrorCodes } from '@meterkit/core';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const REPOSITORY = 'https://github.com/meterkit/meterkit';
+
+interface PackageJson {
+  name: string;
+  private?: boolean;
+  files?: string[];
+  exports?: Record<string, { '@meterkit/source'?: string } | string>;
+  [field: string]: unknown;
+}
+
+const packages = readdirSync(join(ROOT, 'packages'))
+  .filter((dir) => existsSync(join(ROOT, 'packages', dir, 'package.json')))
+  .map((dir) => ({ dir, json: JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as PackageJson }))
+  .filter((p) => p.json.private !== true);
+
+const readme = (dir: string): string => readFileSync(join(ROOT, 'packages', dir, 'README.md'), 'utf8');
+
+/** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const match of markdown.replace(/```[\s\S]*?```/g, '').matchAll(/^#{1,6}\s+(.+)$/gm)) {
+    anchors.add(
+      match[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    );
+  }
+  return anchors;
+}
+
+/** Markdown link and image targets outside code. */
+function linkTargets(markdown: string): string[] {
+  const text = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+  return [...text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]!);
+}
+
+/** Why a link does not resolve for a reader of the registry page, or undefined when it does. */
+function brokenLink(target: string, page: string): string | undefined {
+  if (target.startsWith('#')) return anchorsOf(page).has(target.slice(1)) ? undefined : 'no such heading on this page';
+  if (target.startsWith(`${REPOSITORY}/`)) {
+    const match = /^https:\/\/github\.com\/meterkit\/meterkit\/(blob|tree)\/main\/([^#]+)(?:#(.+))?$/.exec(target);
+    if (match === null) return undefined;
+    const [, kind, path, anchor] = match;
+    const file = join(ROOT, decodeURIComponent(path!));
+    if (!existsSync(file)) return 'no such file in the repository';
+    if ((kind === 'tree') !== statSync(file).isDirectory()) return kind === 'tree' ? 'tree/ link to a file' : 'blob/ link to a folder';
+    if (anchor !== undefined && !anchorsOf(readFileSync(file, 'utf8')).has(anchor)) return `no heading #${anchor} in ${path}`;
+    return undefined;
+  }
+  if (/^(https?:|mailto:)/.test(target)) return undefined;
+  return 'relative link: it does not resolve on the registry';
+}
+
+/** The names each entry point (`@meterkit/core`, `@meterkit/core/testing`, …) exports, from the TypeScript sources. */
+function exportedNames(): Map<string, Set<string>> {
+  const entries = new Map<string, string>();
+  for (const { dir, json } of packages) {
+    for (const [subpath, target] of Object.entries(json.exports ?? {})) {
+      const source = typeof target === 'object' ? target['@meterkit/source'] : undefined;
+      if (source !== undefined) entries.set(`${json.name}${subpath === '.' ? '' : subpath.slice(1)}`, join(ROOT, 'packages', dir, source));
+    }
+  }
+  const program = ts.createProgram([...entries.values()], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ['@meterkit/source'],
+    experimentalDecorators: true,
+    skipLibCheck: true,
+    noEmit: true,
+    types: ['node'],
+  });
+  const checker = program.getTypeChecker();
+  const names = new Map<string, Set<string>>();
+  for (const [specifier, file] of entries) {
+    const symbol = checker.getSymbolAtLocation(program.getSourceFile(file)!)!;
+    names.set(specifier, new Set(checker.getExportsOfModule(symbol).map((s) => s.name)));
+  }
+  return names;
+}
+
+/** `import { a, type B, c as d } from '@meterkit/x'` in the README's code blocks. */
+function importedNames(markdown: string): Array<{ specifier: string; name: string }> {
+  const code = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
+  const found: Array<{ specifier: string; name: string }> = [];
+  for (const match of code.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'(@meterkit\/[^']+)'/g)) {
+    for (const part of match[1]!.split(',')) {
+      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!.trim();
+      if (name.length > 0) found.push({ specifier: match[2]!, name });
+    }
+  }
+  return found;
+}
+
+/** Names a README says its package exports: in a paragraph starting `Exports:` or `Also exported:`, or `exported as \`X\``. */
+function namedExports(markdown: string): string[] {
+  const names: string[] = [];
+  for (const [paragraph] of markdown.matchAll(/^(?:Exports|Also exported):[\s\S]*?(?=\n\s*\n|(?![\s\S]))/gm)) {
+    for (const [, name] of paragraph.matchAll(/`([A-Za-z_$][\w$]*)(?:\([^`]*\))?`/g)) names.push(name!);
+  }
+  for (const [, name] of markdown.matchAll(/exported as `([A-Za-z_$][\w$]*)`/g)) names.push(name!);
+  return names;
+}
+
+describe('published packages', () => {
+  const license = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+
+  it('the repository has the Apache-2.0 LICENSE', () => {
+    expect(license).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004/);
+    expect(license).toContain('END OF TERMS AND CONDITIONS');
+  });
+
+  it.each(packages.map((p) => [p.json.name, p] as const))('%s: metadata a registry page and npm need', (_name, { dir, json }) => {
+    expect(json).toMatchObject({
+      license: 'Apache-2.0',
+      homepage: `${REPOSITORY}/tree/main/packages/${dir}#readme`,
+      bugs: { url: `${REPOSITORY}/issues` },
+      repository: { type: 'git', url: `git+${REPOSITORY}.git`, directory: `packages/${dir}` },
+      publishConfig: { access: 'public' },
+      engines: { node: '>=20.10' },
+    });
+    expect(typeof json['author']).toBe('string');
+    expect((json['keywords'] as string[]).length).toBeGreaterThan(2);
+    expect(json['sideEffects'] === false || Array.isArray(json['sideEffects'])).toBe(true);
+    expect(json.files).toEqual(expect.arrayContaining(['README.md', 'LICENSE']));
+  });
+
+  it.each(packages.map((p) => [p.json.name, p] as const))('%s: npm pack ships the LICENSE and the README', async (_name, { dir }) => {
+    const cwd = join(ROOT, 'packages', dir);
+    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd });
+    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
+    expect(readFileSync(join(cwd, 'LICENSE'), 'utf8')).toBe(license);
+  }, 60_000);
+
+  it.each(packages.map((p) => [p.json.name, p] as const))('%s: every README link resolves from the registry page', (_name, { dir }) => {
+    const page = readme(dir);
+    const broken = linkTargets(page)
+      .map((target) => ({ target, why: brokenLink(target, page) }))
+      .filter((link) => link.why !== undefined);
+    expect(broken).toEqual([]);
+  });
+
+  it('README code samples import only names their package exports, exports they list exist, and error codes they name exist', () => {
+    const exports = exportedNames();
+    const codes = new Set<string>(Object.values(ErrorCodes));
+    const missing: string[] = [];
+    for (const { dir, json } of packages) {
+      const page = readme(dir);
+      for (const { specifier, name } of importedNames(page)) {
+        const names = exports.get(specifier);
+        if (names === undefined || !names.has(name)) missing.push(`${json.name} README: ${name} from ${specifier}`);
+      }
+      for (const name of namedExports(page)) {
+        if (!exports.get(json.name)?.has(name)) missing.push(`${json.name} README: ${name}, said to be exported`);
+      }
+      for (const [code] of page.matchAll(/ERR_METERKIT_[A-Z0-9_]+/g)) if (!codes.has(code)) missing.push(`${json.name} README: ${code}`);
+      for (const [, key] of page.matchAll(/ErrorCodes\.([A-Z0-9_]+)/g)) if (!(key! in ErrorCodes)) missing.push(`${json.name} README: ErrorCodes.${key}`);
+    }
+    expect(missing).toEqual([]);
+  }, 120_000);
+});
