@@ -1,0 +1,138 @@
+import type { LifecycleScenario } from './lifecycle-race';
+
+/**
+ * Shrunk counterexamples of the race properties, kept as named regressions. `order` is the scheduler's order of
+ * tasks from fast-check's report (`schedulerFor` lines, labels only), replayed by ReplayScheduler on every store.
+ */
+export interface LifecycleRegression {
+  readonly name: string;
+  readonly scenario: LifecycleScenario;
+  readonly order: readonly string[];
+}
+
+export const LIFECYCLE_REGRESSIONS: readonly LifecycleRegression[] = [
+  {
+    // Both events read the customer before either writes; the older License Updated writes last.
+    name: 'License Updated (older) and License Deprovisioned (newer) on one instance leave the customer deprovisioning',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'event', event: { kind: 'license-deprovisioned', second: 2 }, on: 0 },
+      ],
+    },
+    order: [
+      'op1 event license-deprovisioned@2',
+      'i0.getCustomer run',
+      'i0.getCustomer answer',
+      'op0 event license-updated@1',
+      'i0.getCustomer run',
+      'i0.putCustomer run',
+      'i0.getCustomer answer',
+      'i0.listCustomers run',
+      'i0.putCustomer answer',
+      'i0.listCustomers run',
+      'i0.listCustomers answer',
+      'i0.listCustomers answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+    ],
+  },
+  {
+    name: 'License Updated (older) and License Deprovisioned (newer) on two instances leave the customer deprovisioning',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'event', event: { kind: 'license-deprovisioned', second: 2 }, on: 1 },
+      ],
+    },
+    order: [
+      'op1 event license-deprovisioned@2',
+      'i1.getCustomer run',
+      'i1.getCustomer answer',
+      'op0 event license-updated@1',
+      'i0.getCustomer run',
+      'i1.putCustomer run',
+      'i0.getCustomer answer',
+      'i0.listCustomers run',
+      'i1.putCustomer answer',
+      'i1.listCustomers run',
+      'i0.listCustomers answer',
+      'i1.listCustomers answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+    ],
+  },
+  {
+    // The tenant link is written between the event's read and its write, which puts back the customer it read.
+    name: 'linkTenant() during License Updated keeps the tenant',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'link', on: 1 },
+      ],
+    },
+    order: [
+      'op1 link',
+      'i1.getCustomer run',
+      'i1.getCustomer answer',
+      'op0 event license-updated@1',
+      'i0.getCustomer run',
+      'i1.putCustomer run',
+      'i0.getCustomer answer',
+      'i0.listCustomers run',
+      'i1.putCustomer answer',
+      'i0.listCustomers answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+    ],
+  },
+  {
+    // ResolveCustomer again (the buyer reopens the registration link) while License Deprovisioned is applied.
+    name: 'registration during License Deprovisioned does not reactivate the customer',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-deprovisioned', second: 1 }, on: 0 },
+        { op: 'register', who: 'license', on: 1 },
+      ],
+    },
+    order: [
+      'op1 register license',
+      'i1.aws.ResolveCustomer',
+      'i1.getCustomer run',
+      'op0 event license-deprovisioned@1',
+      'i0.getCustomer run',
+      'i1.getCustomer answer',
+      'i0.getCustomer answer',
+      'i0.putCustomer run',
+      'i1.putCustomer run',
+      'i1.putCustomer answer',
+      'i0.putCustomer answer',
+    ],
+  },
+  {
+    name: 'legacy subscribe-success (older) and unsubscribe-pending (newer) on two instances leave the customer deprovisioning',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'legacy-subscribe-success', second: 1 }, on: 0 },
+        { op: 'event', event: { kind: 'legacy-unsubscribe-pending', second: 2 }, on: 1 },
+      ],
+    },
+    order: [
+      'op1 event legacy-unsubscribe-pending@2',
+      'i1.getCustomer run',
+      'i1.getCustomer answer',
+      'op0 event legacy-subscribe-success@1',
+      'i0.getCustomer run',
+      'i1.putCustomer run',
+      'i0.getCustomer answer',
+      'i0.putCustomer run',
+      'i1.putCustomer answer',
+      'i0.putCustomer answer',
+    ],
+  },
+];
