@@ -190,15 +190,8 @@ export function describeLifecycleRace(name: string, options: LifecycleRaceOption
       );
     });
 
-    // The shrunk counterexample, kept as is: the older License Updated read the customer, the newer License
-    // Deprovisioned was applied in full on another instance, then the older one wrote what it had decided.
-    it('keeps a customer deprovisioning when the older License Updated read it before the newer event wrote it', async () => {
-      const subscription = await emu.subscribe({ productCode: PRODUCT });
-      const now = emu.clock.now();
-      const updated = licenseEvent('License Updated - Manufacturer', 'held-updated', now - 120_000, subscription);
-      const deprovisioned = licenseEvent('License Deprovisioned - Manufacturer', 'deprovisioned', now - 60_000, subscription);
-      const expected = await sequentially(subscription, [updated, deprovisioned], false);
-
+    /** Runs `work` on a new instance whose first customer write waits until `meanwhile` has run in full. */
+    async function heldAtFirstWrite<T>(work: (metering: Metering) => Promise<T>, meanwhile: () => Promise<unknown>): Promise<Metering> {
       let reachedWrite!: () => void;
       const writing = new Promise<void>((resolve) => (reachedWrite = resolve));
       let release!: () => void;
@@ -216,14 +209,61 @@ export function describeLifecycleRace(name: string, options: LifecycleRaceOption
         emu,
       );
       meterings.push(holding);
-      const older = holding.applyLifecycleEvent(updated);
-      await writing;
-      await on(instances - 1).applyLifecycleEvent(deprovisioned);
+      const done = work(holding);
+      await Promise.race([writing, done]);
+      await meanwhile();
       release();
-      await older;
+      await done;
+      return holding;
+    }
+
+    function licenseEvents(subscription: Subscription): [LifecycleEvent, LifecycleEvent] {
+      const now = emu.clock.now();
+      return [
+        licenseEvent('License Updated - Manufacturer', 'updated', now - 120_000, subscription),
+        licenseEvent('License Deprovisioned - Manufacturer', 'deprovisioned', now - 60_000, subscription),
+      ];
+    }
+
+    // The shrunk counterexample, kept as is: the older License Updated read the customer, the newer License
+    // Deprovisioned was applied in full on another instance, then the older one wrote what it had decided.
+    it('keeps a customer deprovisioning when the older License Updated read it before the newer event wrote it', async () => {
+      const subscription = await emu.subscribe({ productCode: PRODUCT });
+      const [updated, deprovisioned] = licenseEvents(subscription);
+      const expected = await sequentially(subscription, [updated, deprovisioned], false);
+      const holding = await heldAtFirstWrite(
+        (m) => m.applyLifecycleEvent(updated),
+        () => on(instances - 1).applyLifecycleEvent(deprovisioned),
+      );
+      const customer = await holding.getCustomer(`license:${subscription.licenseArn}`);
+      expect(projection(customer)).toEqual(expected);
+      expect(customer).toMatchObject({ status: 'deprovisioning' });
+    });
+
+    it('never reverts a status a lifecycle event set while a registration was between its read and its write', async () => {
+      const subscription = await emu.subscribe({ productCode: PRODUCT });
+      const [updated, deprovisioned] = licenseEvents(subscription);
+      const expected = await sequentially(subscription, [updated, deprovisioned]);
+      const holding = await heldAtFirstWrite(
+        (m) => m.resolveRegistration(subscription.token),
+        async () => {
+          await on(instances - 1).applyLifecycleEvent(updated);
+          await on(instances - 1).applyLifecycleEvent(deprovisioned);
+        },
+      );
+      expect(projection(await holding.getCustomer(`license:${subscription.licenseArn}`))).toEqual(expected);
+    });
+
+    it('links a tenant without reverting a lifecycle change applied between its read and its write', async () => {
+      const subscription = await emu.subscribe({ productCode: PRODUCT });
+      const [updated, deprovisioned] = licenseEvents(subscription);
       const key = `license:${subscription.licenseArn}`;
-      expect(projection(await holding.getCustomer(key))).toEqual(expected);
-      expect(await holding.getCustomer(key)).toMatchObject({ status: 'deprovisioning' });
+      await on(0).applyLifecycleEvent(updated);
+      const holding = await heldAtFirstWrite(
+        (m) => m.linkTenant(key, 'tenant-1'),
+        () => on(instances - 1).applyLifecycleEvent(deprovisioned),
+      );
+      await expect(holding.getCustomer(key)).resolves.toMatchObject({ status: 'deprovisioning', tenantId: 'tenant-1', lastEventAt: deprovisioned.time });
     });
   });
 }
