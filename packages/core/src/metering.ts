@@ -6,7 +6,7 @@ import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
 import { mask } from './logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord } from './model/customer';
-import { dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
+import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
 import { HOUR_MS, AwsLimits } from './model/limits';
 import type { Allocation, Tags } from './model/usage';
 import { assertDimension, frozenUsageOf } from './model/validate-usage';
@@ -25,6 +25,7 @@ import { Flusher, type FlushRequest } from './send/flusher';
 import { Entitlement, type EntitlementStatus } from './product/entitlement';
 import { resolveEntitlementOptions, type EntitlementOptions } from './product/entitlement-options';
 import { productFor, productIdentity, productModeOnly } from './product/product-identity';
+import { windowOf } from './product/meter-usage-window';
 import { RateLimiter } from './send/rate-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
@@ -72,7 +73,7 @@ export class Metering {
     this.store = storeFromOption(o.store);
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
-    this.flushRules = { windowMs: AwsLimits.batchWindowMs, monthEndCutoffHours: AwsLimits.monthEndCutoffHours, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
+    this.flushRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
     const pause = (ms: number) => sleep(ms, undefined, { ref: false });
     this.directory = new CustomerDirectory({
       products: o.products,
@@ -93,6 +94,7 @@ export class Metering {
       limiter: new RateLimiter(o.requestsPerSecond, Date.now, pause),
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       rules: this.flushRules,
+      windows: [...new Set([...o.products.values()].map((product) => windowOf(product.identity)))],
       mode: o.mode,
       retry: o.retry,
       leaseMs: o.leaseMs,

@@ -2,11 +2,13 @@ import type { AwsOptions } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { consoleLogger, type Logger } from './logger';
 import type { CustomerIdentity, CustomerRecord, CustomerStatus } from './model/customer';
-import { AwsLimits, PRODUCT_CODE_PATTERN } from './model/limits';
+import { BATCH_METER_USAGE_WINDOW, maxLockMs } from './model/hours';
+import { AwsLimits, HOUR_MS, PRODUCT_CODE_PATTERN } from './model/limits';
 import type { Product, ProductConfig } from './model/product';
 import { DEFAULT_RETRY, type RetryPolicy } from './send/backoff';
 import type { UsageStore } from './store/usage-store';
 import { resolveEntitlementOptions, type EntitlementOptions, type ResolvedEntitlementOptions } from './product/entitlement-options';
+import { METER_USAGE_WINDOW } from './product/meter-usage-window';
 
 export interface MeteringOptions {
   /** The products this app meters, with their dimensions. At least one. */
@@ -23,7 +25,11 @@ export interface MeteringOptions {
    * (by your registration hook or linkTenant()).
    */
   customerForTenant?: (tenantId: string) => Promise<CustomerIdentity | CustomerRecord | undefined> | CustomerIdentity | CustomerRecord | undefined;
-  /** How long a closed hour waits for late usage before it is frozen and sent. Default 10, at most 1200 (20 h). */
+  /**
+   * How long a closed hour waits for late usage before it is frozen and sent. Default 10. At most 1200 (20 h:
+   * BatchMeterUsage's 24-hour window keeps 3 hours of retries), or 180 (3 h) when a product uses identity
+   * `'product'` (MeterUsage's 6-hour window keeps 2 hours of retries).
+   */
   lockMinutes?: number;
   /** `'interval'` (default): usage reaches the store every persistIntervalMs. `'sync'`: commit() resolves after the write. */
   durability?: 'interval' | 'sync';
@@ -141,6 +147,21 @@ function resolveProducts(configs: readonly ProductConfig[] | undefined): Map<str
   return products;
 }
 
+/** The lock must leave the retry headroom of the tightest submission window among the identity modes in use. */
+function resolveLockMs(value: number | undefined, products: ReadonlyMap<string, Product>): number {
+  const lockMinutes = number('lockMinutes', value, 10, 0, maxLockMs(BATCH_METER_USAGE_WINDOW) / 60_000, false);
+  const productMode = [...products.values()].find((product) => product.identity === 'product');
+  const limit = maxLockMs(METER_USAGE_WINDOW) / 60_000;
+  if (productMode !== undefined && lockMinutes > limit) {
+    fail(
+      `lockMinutes must be at most ${limit} when a product uses identity 'product' (${productMode.productCode}), got ${lockMinutes}: ` +
+        `MeterUsage accepts an hour's record for ${METER_USAGE_WINDOW.windowMs / HOUR_MS} hours from the hour's start, and the hour itself, ` +
+        `the lock and ${METER_USAGE_WINDOW.retryHeadroomMs / HOUR_MS} hours of retries must fit in them.`,
+    );
+  }
+  return lockMinutes * 60_000;
+}
+
 function resolveZeroHours(option: MeteringOptions['zeroHours'], products: ReadonlyMap<string, Product>): ResolvedOptions['zeroHours'] {
   if (option === undefined || option === false) return false;
   if (option === true) return { dimensions: {} };
@@ -170,7 +191,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     store,
     aws: options.aws ?? {},
     customerForTenant: options.customerForTenant,
-    lockMs: number('lockMinutes', options.lockMinutes, 10, 0, 1200, false) * 60_000,
+    lockMs: resolveLockMs(options.lockMinutes, products),
     durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
     persistIntervalMs: number('persistIntervalMs', options.persistIntervalMs, 1000, 10, 3_600_000),
     flushIntervalMs: number('flushIntervalMs', options.flushIntervalMs, 60_000, 100, 3_600_000),

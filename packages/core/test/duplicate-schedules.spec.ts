@@ -2,6 +2,7 @@ import type { BatchMeterUsageCommand, MarketplaceMeteringClient, UsageRecord } f
 import fc from 'fast-check';
 import { MeteringEmitter } from '../src/events';
 import { silentLogger } from '../src/logger';
+import { BATCH_METER_USAGE_WINDOW } from '../src/model/hours';
 import { Flusher } from '../src/send/flusher';
 import { MemoryStore } from '../src/store/memory-store';
 import { delta, hour, idOf } from '../src/store/conformance/fixtures';
@@ -98,7 +99,8 @@ async function runSchedule(steps: readonly Step[], held: number | undefined, res
       sleep: async () => undefined,
       limiter: { take: async () => undefined } as never,
       owner: `process-${process++}`,
-      rules: { windowMs: 24 * 3_600_000, monthEndCutoffHours: 6, lockMs: 10 * 60_000, monthEndMarginMs: 3 * 3_600_000 },
+      rules: { ...BATCH_METER_USAGE_WINDOW, lockMs: 10 * 60_000, monthEndMarginMs: 3 * 3_600_000 },
+      windows: [BATCH_METER_USAGE_WINDOW],
       mode: 'live',
       retry: { attempts: 2, baseDelayMs: 0, maxDelayMs: 0 },
       leaseMs: 60_000,

@@ -224,6 +224,39 @@ describe('product-level metering with MeterUsage (AMI and container products)', 
     });
   });
 
+  describe('the lock period leaves MeterUsage\'s 6-hour window room for retries', () => {
+    const options = (lockMinutes: number, products: MeteringOptions['products'] = [{ productCode: AMI, dimensions: DIMENSIONS, identity: 'product' }]) =>
+      ({ products, store: 'memory', logger: silentLogger, autoStart: false, aws: { region: 'us-east-1' }, lockMinutes }) as MeteringOptions;
+
+    it.each([300, 240, 181])('refuses lockMinutes %i for a product-mode product, naming the limit', (lockMinutes) => {
+      expect(() => createMetering(options(lockMinutes))).toThrow(
+        expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS', message: expect.stringContaining(`lockMinutes must be at most 180 when a product uses identity 'product' (${AMI}), got ${lockMinutes}`) }),
+      );
+    });
+
+    it('applies the tightest window when buyer products and product-mode products share one instance', () => {
+      const mixed = [{ productCode: 'prod-saas', dimensions: ['x'] }, { productCode: AMI, dimensions: DIMENSIONS, identity: 'product' as const }];
+      expect(() => createMetering(options(200, mixed))).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));
+      expect(() => createMetering(options(1201, [mixed[0]!]))).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));
+      return Promise.all([createMetering(options(180, mixed)).close(), createMetering(options(1200, [mixed[0]!])).close()]);
+    });
+
+    it('sends an hour with the longest lock allowed, 2 hours before its deadline', async () => {
+      world = await startProductWorld({ lockMinutes: 180 });
+      await world.metering.productMeter().record('jobs', 6).commit();
+      world.setTime('2026-07-15T13:59:00Z');
+      expect(await world.metering.flush()).toMatchObject({ claimed: 0 });
+      world.setTime('2026-07-15T14:00:00Z');
+      world.emu.faults.failNext('MeterUsage', 'ThrottlingException', 4);
+      expect(await world.metering.flush()).toMatchObject({ released: 1, sent: 0 });
+      world.setTime('2026-07-15T15:50:00Z');
+
+      expect(await world.metering.flush()).toMatchObject({ sent: 1, expired: 0 });
+
+      expect(accepted(world.emu)).toEqual(new Map([['jobs@2026-07-15T10:00:00.000Z', 6]]));
+    });
+  });
+
   it('marks usage of an unentitled buyer not-subscribed with an event, and rejects a bad dimension', async () => {
     world = await startProductWorld();
     const notSubscribed: MeteringEvents['notSubscribed'][] = [];

@@ -4,7 +4,7 @@ import { ErrorCodes, MeterkitError } from '../errors';
 import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import { mask } from '../logger';
-import { dueBefore, submissionDeadline, type DueRules } from '../model/hours';
+import { dueBeforeAny, submissionDeadline, type DueRules, type WindowRules } from '../model/hours';
 import { AwsLimits } from '../model/limits';
 import type { Settlement, StoredRecord, TerminalState, UsageStore } from '../store/usage-store';
 import { backoffDelay, type RetryPolicy } from './backoff';
@@ -25,7 +25,10 @@ export interface FlusherOptions {
   readonly sleep: (ms: number) => Promise<void>;
   readonly limiter: RateLimiter;
   readonly owner: string;
+  /** The lock and BatchMeterUsage's window. */
   readonly rules: DueRules;
+  /** The submission windows of the identity modes in use (windowOf()): what is due follows each of them. */
+  readonly windows: readonly WindowRules[];
   readonly mode: 'live' | 'dry-run';
   readonly retry: RetryPolicy;
   readonly leaseMs: number;
@@ -102,7 +105,7 @@ export class Flusher {
         const now = this.o.clock();
         const claimed = await this.o.store.claim({
           now,
-          dueBefore: dueBefore(now, this.o.rules),
+          dueBefore: dueBeforeAny(now, this.o.rules, this.o.windows),
           ...(request.forceCustomerKeys === undefined ? {} : { forceCustomerKeys: request.forceCustomerKeys }),
           owner: this.o.owner,
           leaseMs: this.o.leaseMs,
