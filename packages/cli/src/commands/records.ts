@@ -26,7 +26,7 @@ const FIT: TableFit = {
   width: DEFAULT_WIDTH,
   shrink: [
     { column: 3, min: 12 },
-    { column: 7, min: 15 },
+    { column: 7, min: 22 },
     { column: 1, min: 10 },
     { column: 4, min: 10 },
   ],

@@ -15,7 +15,7 @@ const FIT: TableFit = {
   width: DEFAULT_WIDTH,
   shrink: [
     { column: 3, min: 12 },
-    { column: 6, min: 15 },
+    { column: 6, min: 22 },
     { column: 1, min: 10 },
     { column: 4, min: 10 },
   ],
@@ -71,7 +71,7 @@ export async function redriveCommand(context: Context, store: UsageStore, option
           HEADERS.map((h) => (h === 'state' ? 'was' : h)),
           inWindow.filter((r) => moved.has(r.id)).map((r) => {
             const v = recordView(r);
-            return row(v, `${v.state}${v.reason ? ` (${v.reason})` : ''}`, iso(submissionDeadline(r.hour)));
+            return row(v, v.reason ?? v.state, iso(submissionDeadline(r.hour)));
           }),
           fit,
         ),
