@@ -26,6 +26,14 @@ export function describeRaceKit(name: string, harness: RaceStoreHarness, options
       );
     }, lifecycle.timeoutMs);
 
+    const faulty = raceBudget(Math.ceil((options.runs ?? 20) / 2));
+    it(`the same races with store calls that fail or lose their answer, refused events delivered again (seed ${faulty.seed}, ${faulty.numRuns} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), lifecycleScenarios({ faults: true }), (s, scenario) => runLifecycleRace(harness, scenario, s)),
+        { numRuns: faulty.numRuns, seed: faulty.seed },
+      );
+    }, faulty.timeoutMs);
+
     describe('lifecycle regressions (shrunk counterexamples, their scheduler order replayed)', () => {
       for (const regression of LIFECYCLE_REGRESSIONS) {
         it(regression.name, () => runLifecycleRace(harness, regression.scenario, new ReplayScheduler(regression.order)));

@@ -4,6 +4,7 @@ import { holds, same } from './checks';
 import type { Interleaver } from './interleaver';
 import { eventId, FINAL_USAGE_OPENERS, isLegacy, STATUS_EVENTS, toEvent, type EventKind, type EventSpec } from './lifecycle-events';
 import { expectedCustomer, observed } from './lifecycle-model';
+import { FaultPlan, type StoreFault } from './scheduled-store';
 import { CLOSED_HOUR, DIMENSION, EVENT_BASE, FINAL_USAGE_MINUTES, startRaceWorld, storedUnits, USAGE_TENANT, type RaceStoreHarness } from './race-world';
 
 /** One top-level call of the race, made on instance `on` (modulo the number of instances). */
@@ -18,6 +19,8 @@ export type RaceOp =
 export interface LifecycleScenario {
   readonly instances: number;
   readonly ops: readonly RaceOp[];
+  /** Faults of the store calls in the order they are made (fail and lose-answer only); none by default. */
+  readonly faults?: readonly StoreFault[];
 }
 
 export const LINKED_TENANT = 'tenant-linked';
@@ -45,6 +48,8 @@ export interface ScenarioShape {
    * decides the deadline today, which the out-of-order property covers; the race runs look for interleavings.
    */
   readonly oneFinalUsageOpener?: boolean;
+  /** Store calls that fail or lose their answer (default none). */
+  readonly faults?: boolean;
 }
 
 function keepOneOpener(specs: readonly EventSpec[]): EventSpec[] {
@@ -64,6 +69,7 @@ function keepOneOpener(specs: readonly EventSpec[]): EventSpec[] {
 export function lifecycleScenarios(shape: ScenarioShape = {}): fc.Arbitrary<LifecycleScenario> {
   const kinds = shape.kinds ?? STATUS_EVENTS;
   const oneOpener = shape.oneFinalUsageOpener ?? true;
+  const faults = shape.faults === true ? fc.array(fc.constantFrom<StoreFault>('ok', 'ok', 'fail', 'lose-answer'), { maxLength: 30 }) : fc.constant([]);
   const on = fc.nat({ max: 5 });
   const events = fc
     .uniqueArray(fc.record({ kind: fc.constantFrom(...kinds), second: fc.integer({ min: 1, max: 2_000 }) }), {
@@ -86,14 +92,15 @@ export function lifecycleScenarios(shape: ScenarioShape = {}): fc.Arbitrary<Life
         ),
         { maxLength: 6 },
       ),
+      faults,
     })
-    .map(({ instances, events: delivered, others }) => {
+    .map(({ instances, events: delivered, others, faults: plan }) => {
       const ops: RaceOp[] = [];
       for (const { event, on: first, again } of delivered) {
         ops.push({ op: 'event', event, on: first });
         if (again !== null) ops.push({ op: 'event', event, on: again });
       }
-      return { instances, ops: [...ops, ...others] };
+      return { instances, ops: [...ops, ...others], ...(plan.length === 0 ? {} : { faults: plan }) };
     });
 }
 
@@ -120,7 +127,8 @@ export async function runLifecycleRace(
   /** Start each op once the one before has settled (delivery order still any): the outcome must not change. */
   oneAtATime = false,
 ): Promise<void> {
-  const world = await startRaceWorld(harness, { instances: scenario.instances, scheduler, seedCommits: SEED_COMMITS });
+  const faulty = (scenario.faults ?? []).length > 0;
+  const world = await startRaceWorld(harness, { instances: scenario.instances, scheduler, seedCommits: SEED_COMMITS, plan: new FaultPlan(scenario.faults) });
   try {
     const { emu, instances, targets } = world;
     const instance = (on: number): Metering => instances[on % instances.length]!;
@@ -162,12 +170,16 @@ export async function runLifecycleRace(
       results = await scheduler.waitFor(Promise.allSettled(started));
     }
     const outcomes: Outcome[] = scenario.ops.map((op, i) => ({ op, result: results[i]! }));
-    for (const { op, result } of outcomes) {
-      holds(result.status === 'fulfilled' || isMeterkitError(result.reason), `${describeOp(op)} failed with an untyped error`, {
-        error: result.status === 'rejected' ? String(result.reason) : undefined,
-      });
+    // Without store faults nothing may fail but with a MeterkitError (a refused conflict, say).
+    if (!faulty) {
+      for (const { op, result } of outcomes) {
+        holds(result.status === 'fulfilled' || isMeterkitError(result.reason), `${describeOp(op)} failed with an untyped error`, {
+          error: result.status === 'rejected' ? String(result.reason) : undefined,
+        });
+      }
     }
-    // EventBridge delivers a refused event again.
+    // The store recovers; EventBridge delivers a refused event again.
+    await world.plan.heal();
     const refused = outcomes.filter((o) => o.op.op === 'event' && o.result.status === 'rejected');
     for (const { op } of refused) {
       if (op.op === 'event') await scheduler.waitFor(instance(op.on).applyLifecycleEvent(toEvent(op.event, targets)));
@@ -195,10 +207,15 @@ export async function runLifecycleRace(
     same(observed(license), modelOf(false), 'the licensed customer equals the events applied in event-time order', { ops });
     same(observed(legacy), modelOf(true), 'the legacy customer equals the events applied in event-time order', { ops });
     const linked = outcomes.some((o) => o.op.op === 'link' && o.result.status === 'fulfilled');
-    same(license?.tenantId, linked ? LINKED_TENANT : undefined, 'a successful linkTenant() is kept', { ops });
+    // A link refused after its write applied (answer lost) may or may not be there.
+    const mayBeLinked = outcomes.some((o) => o.op.op === 'link');
+    if (linked || !mayBeLinked) same(license?.tenantId, linked ? LINKED_TENANT : undefined, 'a successful linkTenant() is kept', { ops });
+    else holds(license?.tenantId === undefined || license.tenantId === LINKED_TENANT, 'a refused linkTenant() links nothing else', { tenantId: license?.tenantId });
 
     const stored = await storedUnits(world.observer, world.usage.key);
     same(stored, committed, 'stored units equal committed units', { ops });
+    // With store faults a settle may not have been written yet: AWS's side is checked in the fault-free runs.
+    if (faulty) return;
     same(emu.inspect.duplicates(), [], 'no record is sent twice', { ops });
     const accepted = emu.inspect.records().filter((r) => r.licenseArn === world.usage.subscription.licenseArn);
     const keys = accepted.map((r) => `${r.dimension}@${r.hour}`);
