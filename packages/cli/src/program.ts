@@ -19,6 +19,7 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
   const program = new Command('meterkit')
     .description('Operate meterkit: what was recorded, sent, answered by AWS, and what is stuck.')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .option('--store <store>', `sqlite:<file> or postgres://… (default: env METERKIT_STORE or ${DEFAULT_STORE})`)

@@ -228,6 +228,13 @@ describe('meterkit CLI: errors and the built bin', () => {
     expect((failed as { stdout: string }).stdout).toContain('missing-at-aws');
   });
 
+  it("a command's --help lists the global options too (--store, --schema, --create, --json)", async () => {
+    const io = ledger.io();
+    expect(await run(['records', '--help'], io)).toBe(0);
+    const help = io.out.join('');
+    expect(help).toMatch(/Global Options:[\s\S]*--store <store>[\s\S]*--create[\s\S]*--json/);
+  });
+
   it('refuses with a clear message: unknown store scheme, missing products, both reconcile sources', async () => {
     const io = ledger.io();
     expect(await run(['status', '--store', 'mysql://x'], io)).toBe(2);
