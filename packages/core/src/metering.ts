@@ -30,6 +30,7 @@ import { RateLimiter } from './send/rate-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
+import { withinStoreTimeout } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -81,9 +82,10 @@ export class Metering {
       customerForTenant: o.customerForTenant,
       meteredStatuses: o.meteredStatuses,
       tenantCacheMs: o.tenantCacheMs,
+      storeTimeoutMs: o.storeTimeoutMs,
       clock: o.clock,
     });
-    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger);
+    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger, o.storeTimeoutMs);
     this.flusher = new Flusher({
       store: this.store,
       client,
@@ -342,12 +344,19 @@ export class Metering {
     return (await this.ready()).listCustomers();
   }
 
-  /** Never rejects: while the store is unreachable, `storeError` says so and the store's figures are empty. */
+  /**
+   * Never rejects, and answers within storeTimeoutMs: while the store is unreachable or does not answer,
+   * `storeError` says so and the store's figures are empty.
+   */
   async status(): Promise<MeteringStatus> {
     let stats: StoreStats;
     let storeError: MeterkitError | undefined;
     try {
-      stats = await (await this.ready()).stats();
+      stats = await withinStoreTimeout(
+        this.ready().then((store) => store.stats()),
+        this.o.storeTimeoutMs,
+        'read status',
+      );
     } catch (cause) {
       storeError = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'The store did not answer.', { cause });
       stats = { unsettledByHour: [], countsByState: emptyCounts(), lateQuantity: 0 };
@@ -437,11 +446,15 @@ export class Metering {
       this.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
     }
     if (this.o.durability === 'interval') return RESOLVED;
-    return this.ready()
-      .then(() => this.persister.persist())
-      .catch((error: unknown) => {
-        if (!this.o.failOpen) throw error;
-      });
+    // Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
+    // unconfirmed batch the Persister retries under the same id) for the next persist.
+    return withinStoreTimeout(
+      this.ready().then(() => this.persister.persist()),
+      this.o.storeTimeoutMs,
+      'persist usage before answering',
+    ).catch((error: unknown) => {
+      if (!this.o.failOpen) throw error;
+    });
   }
 
   private reportOverflow(overflow: ReadonlyArray<{ customerKey: string; dimension: string; quantity: number }>): void {

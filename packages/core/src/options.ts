@@ -59,6 +59,14 @@ export interface MeteringOptions {
   /** With `sync` durability: reject commit() when the store is down instead of keeping usage in memory. Default true (fail open). */
   failOpen?: boolean;
   /**
+   * The longest a request waits for the store: a `sync` commit's write, meterFor()'s customer lookups (the store's,
+   * or your customerForTenant), and status(). Past it the request is answered as during a store outage: the usage
+   * stays queued for the next persist (a write that lands late is not counted twice), meterFor() falls back to
+   * the last known customer, status() reports `storeError`. Each persist write is bounded the same way.
+   * Default 5000, 1 to 600 000.
+   */
+  storeTimeoutMs?: number;
+  /**
    * Customer statuses whose usage is accepted by meterFor(). Default registered and active: a deprovisioned
    * license's remaining usage is flushed and new usage refused.
    */
@@ -101,6 +109,7 @@ export interface ResolvedOptions {
   readonly leaseMs: number;
   readonly maxBisectDepth: number;
   readonly failOpen: boolean;
+  readonly storeTimeoutMs: number;
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
   readonly finalUsageMs: number;
@@ -208,6 +217,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     leaseMs: number('leaseMs', options.leaseMs, 300_000, 1000, 3_600_000),
     maxBisectDepth: number('maxBisectDepth', options.maxBisectDepth, 5, 0, 12),
     failOpen: options.failOpen ?? true,
+    storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 5000, 1, 600_000),
     meteredStatuses: new Set(statuses),
     tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
     finalUsageMs: number('finalUsageMinutes', options.finalUsageMinutes, 50, 1, 60, false) * 60_000,

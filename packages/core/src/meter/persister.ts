@@ -3,23 +3,27 @@ import { ErrorCodes, MeterkitError } from '../errors';
 import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import type { UsageDelta } from '../model/usage';
-import type { UsageStore } from '../store/usage-store';
+import { withinStoreTimeout } from '../store/store-timeout';
+import type { AddUsageResult, UsageStore } from '../store/usage-store';
+import type { Aggregator } from './aggregator';
 
 interface Batch {
   readonly id: string;
   readonly deltas: readonly UsageDelta[];
 }
-import type { Aggregator } from './aggregator';
 
 /**
  * Moves aggregated usage into the store as atomic increments, one write at a time, each batch under an id.
- * A failed write is retried as the same batch: nothing is dropped, and nothing counts twice.
+ * A failed or unanswered write is retried as the same batch: nothing is dropped, and nothing counts twice.
  */
 export class Persister {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private lastFailure: MeterkitError | undefined;
-  /** A batch whose write failed: it may or may not be in the store, so it is retried as is, under its id. */
+  /**
+   * The batch taken from the aggregator and not yet confirmed by the store: it may or may not be in the store
+   * (a write failed, or did not answer within the timeout and may still land), so it is retried as is, under its id.
+   */
   private unconfirmed: Batch | undefined;
 
   constructor(
@@ -27,6 +31,8 @@ export class Persister {
     private readonly store: UsageStore,
     private readonly events: MeteringEmitter,
     private readonly logger: Logger,
+    /** How long one store write may take before persist() gives up waiting for it (the write may still land). */
+    private readonly timeoutMs: number,
   ) {}
 
   /** Aggregates and deltas not yet confirmed in the store. */
@@ -41,7 +47,8 @@ export class Persister {
 
   /**
    * Writes everything aggregated so far. Concurrent callers share writes: a call made while a write runs
-   * waits for the next write, which includes its usage. Rejects when the store write fails.
+   * waits for the next write, which includes its usage. Rejects when the store write fails or does not answer
+   * within the timeout.
    */
   persist(): Promise<void> {
     if (this.running === undefined) {
@@ -64,21 +71,10 @@ export class Persister {
       const batch = this.unconfirmed ?? this.nextBatch();
       if (batch === undefined) return;
       try {
-        const { late, applied } = await this.store.addUsage(batch.deltas, batch.id);
-        this.unconfirmed = undefined;
-        this.lastFailure = undefined;
-        if (applied === false) continue;
-        let quantity = 0;
-        for (const delta of batch.deltas) quantity += delta.quantity;
-        this.events.emit('persisted', { deltas: batch.deltas.length, quantity });
-        if (late.length > 0) {
-          this.logger.warn({ deltas: late.length }, 'usage arrived after its hour was frozen; it is counted in status, not sent');
-          this.events.emit('late', { deltas: late });
-        }
+        await withinStoreTimeout(this.write(batch), this.timeoutMs, 'persist usage');
       } catch (cause) {
-        // The write may have been applied and only its answer lost: keep the batch as it is, with its id, and
-        // retry exactly it first. The store skips a batch id it has applied, so nothing counts twice.
-        this.unconfirmed = batch;
+        // The write may have been applied and only its answer lost or late: the batch stays as it is, with its
+        // id, and is retried first. The store skips a batch id it has applied, so nothing counts twice.
         const error =
           cause instanceof MeterkitError
             ? cause
@@ -91,8 +87,41 @@ export class Persister {
     }
   }
 
+  /** One write of the batch. Its answer is applied whenever it comes, also after persist() stopped waiting for it. */
+  private write(batch: Batch): Promise<AddUsageResult> {
+    let landing: Promise<AddUsageResult>;
+    try {
+      landing = this.store.addUsage(batch.deltas, batch.id);
+    } catch (cause) {
+      landing = Promise.reject(cause);
+    }
+    return landing.then((result) => {
+      this.confirm(batch, result);
+      return result;
+    });
+  }
+
+  /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */
+  private confirm(batch: Batch, { late, applied }: AddUsageResult): void {
+    if (this.unconfirmed === batch) {
+      this.unconfirmed = undefined;
+      this.lastFailure = undefined;
+    }
+    if (applied === false) return;
+    let quantity = 0;
+    for (const delta of batch.deltas) quantity += delta.quantity;
+    this.events.emit('persisted', { deltas: batch.deltas.length, quantity });
+    if (late.length > 0) {
+      this.logger.warn({ deltas: late.length }, 'usage arrived after its hour was frozen; it is counted in status, not sent');
+      this.events.emit('late', { deltas: late });
+    }
+  }
+
+  /** Takes the next batch out of the aggregator; it is unconfirmed until the store confirms it. */
   private nextBatch(): Batch | undefined {
     const deltas = this.aggregator.drain();
-    return deltas.length === 0 ? undefined : { id: randomUUID(), deltas };
+    if (deltas.length === 0) return undefined;
+    this.unconfirmed = { id: randomUUID(), deltas };
+    return this.unconfirmed;
   }
 }

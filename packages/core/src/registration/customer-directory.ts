@@ -3,6 +3,7 @@ import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerS
 import type { Product } from '../model/product';
 import { assertIdentity } from '../model/validate-identity';
 import type { BoundCustomer } from '../meter/bound-customer';
+import { withinStoreTimeout } from '../store/store-timeout';
 import type { UsageStore } from '../store/usage-store';
 import { isLegacyAccount, LegacyAccounts } from './legacy-accounts';
 
@@ -14,6 +15,8 @@ export interface DirectoryDeps {
     | undefined;
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
+  /** How long a lookup (the store's, or customerForTenant) may take before it is treated as the store being down. */
+  readonly storeTimeoutMs: number;
   readonly clock: () => number;
 }
 
@@ -82,7 +85,7 @@ export class CustomerDirectory {
     const named = await this.readLegacy(identity);
     let current: CustomerRecord | undefined;
     try {
-      current = await (await this.d.store()).getCustomer(customerKey(named));
+      current = await this.bounded((store) => store.getCustomer(customerKey(named)), 'read a customer');
     } catch {
       // The store is down: meter the customer the caller named rather than lose the usage (fail open).
       current = undefined;
@@ -103,7 +106,7 @@ export class CustomerDirectory {
     if (!isLegacyAccount(identity)) return identity;
     const attempt = async (force: boolean) => {
       try {
-        await this.legacy.read(force);
+        await withinStoreTimeout(this.legacy.read(force), this.d.storeTimeoutMs, 'read the legacy accounts');
       } catch {
         // The store is down: the registry as last read decides.
       }
@@ -129,10 +132,11 @@ export class CustomerDirectory {
     if (cached !== undefined && cached.until > now) return cached.record;
     let found: CustomerRecord | CustomerIdentity | undefined;
     try {
+      const mapped = this.d.customerForTenant;
       found =
-        this.d.customerForTenant !== undefined
-          ? await this.d.customerForTenant(tenantId)
-          : await (await this.d.store()).findCustomerByTenant(tenantId);
+        mapped !== undefined
+          ? await withinStoreTimeout(Promise.resolve().then(() => mapped(tenantId)), this.d.storeTimeoutMs, 'customerForTenant')
+          : await this.bounded((store) => store.findCustomerByTenant(tenantId), 'find the customer of a tenant');
     } catch (cause) {
       // The store is down: a tenant seen before keeps being metered with its last known customer (fail open).
       if (cached !== undefined) return cached.record;
@@ -147,6 +151,10 @@ export class CustomerDirectory {
     if (this.tenants.size >= MAX_TENANTS && !this.tenants.has(tenantId)) this.tenants.delete(this.tenants.keys().next().value!);
     this.tenants.set(tenantId, { record: found, until: now + this.d.tenantCacheMs });
     return found;
+  }
+
+  private bounded<T>(call: (store: UsageStore) => Promise<T>, action: string): Promise<T> {
+    return withinStoreTimeout(this.d.store().then(call), this.d.storeTimeoutMs, action);
   }
 
   private bindRecord(found: CustomerRecord | CustomerIdentity): BoundCustomer {
