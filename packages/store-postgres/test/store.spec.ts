@@ -61,6 +61,35 @@ describe('PostgresStore schema', () => {
   });
 });
 
+describe('PostgresStore migration of the may-have-landed flag', () => {
+  it('keeps records journaled before the flag existed as possibly at AWS, and others not', async () => {
+    const schema = janitor.fresh('landed');
+    const first = storeOn(schema);
+    await first.open();
+    await first.addUsage([delta(1), { ...delta(2), dimension: 'gb_processed' }]);
+    const claimed = await first.claim({ now: HOUR + 7_200_000, dueBefore: HOUR + 3_600_000, owner: 'o', leaseMs: 60_000, limit: 10 });
+    const journaled = claimed.find((record) => record.dimension === 'api_calls')!.id;
+    await first.journal([journaled], 'o', HOUR + 7_200_001);
+    await first.close();
+    // Back to schema version 2: without the columns that migration 3 and later ones added.
+    await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_usage_records DROP COLUMN may_have_landed`);
+    await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_customers DROP COLUMN IF EXISTS version`);
+    await janitor.admin.query(`UPDATE "${schema}".meterkit_meta SET value = '2' WHERE key = 'schema_version'`);
+
+    const store = storeOn(schema);
+    try {
+      await store.open();
+      const flags = (await store.listRecords()).map((record) => [record.dimension, record.attempts, record.mayHaveLanded]);
+      expect(flags.sort()).toEqual([
+        ['api_calls', 1, true],
+        ['gb_processed', 0, false],
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('PostgresStore usage', () => {
   it('adds concurrent increments from several handles exactly, tagged or not', async () => {
     const schema = janitor.fresh('incr');
