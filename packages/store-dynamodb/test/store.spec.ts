@@ -139,3 +139,23 @@ it('settled records get an expiry for DynamoDB TTL when settledTtlSeconds is set
   expect(Number(item.Item?.expiresAt?.N)).toBe((HOUR0 + 7_200_000) / 1000 + 86_400);
   expect(item.Item?.us).toBeUndefined();
 });
+
+it('reads items journaled before the mayHaveLanded attribute existed as possibly at AWS, others not', async () => {
+  const table = dynamo.freshTableName('landed');
+  const store = await openStore(table);
+  await store.addUsage([delta(1, 1), delta(2, 1)]);
+  const claimed = await store.claim({ now: HOUR0 + 7_200_000, dueBefore: HOUR0 + 3_600_000, owner: 'a', leaseMs: 60_000, limit: 10 });
+  const journaled = claimed.find((record) => record.customerKey === customerKey(license(1)))!.id;
+  await store.journal([journaled], 'a', HOUR0 + 7_200_001);
+  const { UpdateItemCommand } = await import('@aws-sdk/client-dynamodb');
+  for (const record of claimed) {
+    await store.client.send(new UpdateItemCommand({ TableName: table, Key: { pk: { S: `R#${record.id}` }, sk: { S: '#' } }, UpdateExpression: 'REMOVE mayHaveLanded' }));
+  }
+  const flags = new Map((await store.listRecords()).map((record) => [record.customerKey, [record.attempts, record.mayHaveLanded]]));
+  expect(flags).toEqual(
+    new Map([
+      [customerKey(license(1)), [1, true]],
+      [customerKey(license(2)), [0, false]],
+    ]),
+  );
+});
