@@ -28,7 +28,3 @@ export function withinStoreTimeout<T>(work: Promise<T>, timeoutMs: number, actio
   });
 }
 
-/** True for the error withinStoreTimeout() rejects with. */
-export function isStoreTimeout(error: unknown): boolean {
-  return error instanceof MeterkitError && error.code === ErrorCodes.STORE && typeof error.details?.['timeoutMs'] === 'number';
-}
