@@ -124,6 +124,7 @@ export class Metering {
       finalFlush: (keys) => this.inBackground(this.flush({ forceCustomerKeys: keys })),
       forget: () => this.directory.forget(),
       finalUsageMs: o.finalUsageMs,
+      maxFutureSkewMs: o.eventClockSkewMs,
     });
     this.entitlements = new Entitlement({ client, events: this.events, logger: o.logger, clock: o.clock });
     const zero = o.zeroHours;
@@ -145,13 +146,18 @@ export class Metering {
     return this.o.clock();
   }
 
-  get mode(): 'live' | 'dry-run' {
-    return this.o.mode;
   /** Whether `productCode` is one of the configured `products`. */
   hasProduct(productCode: string): boolean {
     return this.o.products.has(productCode);
   }
 
+  /** How far after the clock a lifecycle event may be dated (the `eventClockSkewMs` option). */
+  get eventClockSkewMs(): number {
+    return this.o.eventClockSkewMs;
+  }
+
+  get mode(): 'live' | 'dry-run' {
+    return this.o.mode;
   }
 
   on<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
@@ -272,6 +278,7 @@ export class Metering {
     return this.flusher.flush({
       ...(forced.length === 0 ? {} : { forceCustomerKeys: forced }),
       ...(request.stopAt === undefined ? {} : { stopAt: request.stopAt }),
+      ...(request.outOfTime === undefined ? {} : { outOfTime: request.outOfTime }),
     });
   }
 

@@ -46,12 +46,17 @@ export interface FlushRequest {
    * margin. No new batch starts after it; claimed records not yet sent are handed back for the next flush.
    */
   readonly stopAt?: number;
+  /**
+   * Asked before each claim and each call: true once the flush must stop, e.g. when a Lambda invocation's
+   * remaining time (`context.getRemainingTimeInMillis()`) falls under a margin. Same effect as `stopAt`.
+   */
+  readonly outOfTime?: () => boolean;
 }
 
 class ConfigurationStop extends Error {}
 
 function outOfTime(request: FlushRequest): boolean {
-  return request.stopAt !== undefined && Date.now() >= request.stopAt;
+  return (request.stopAt !== undefined && Date.now() >= request.stopAt) || request.outOfTime?.() === true;
 }
 
 const MIN_RELEASE_DELAY_MS = 1000;

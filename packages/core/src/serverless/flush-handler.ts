@@ -45,10 +45,9 @@ export function createFlushHandler(
     return instance;
   };
   return async (_event, context) => {
-    const remaining = context?.getRemainingTimeInMillis?.();
-    const stopAt = typeof remaining === 'number' ? Date.now() + remaining - marginMs : undefined;
+    const remaining = context?.getRemainingTimeInMillis?.bind(context);
     const m = await current();
-    return m.flush(stopAt === undefined ? {} : { stopAt });
+    return m.flush(typeof remaining === 'function' ? { outOfTime: () => remaining() <= marginMs } : {});
   };
 }
 
