@@ -9,6 +9,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from './send/backoff';
 import type { UsageStore } from './store/usage-store';
 import { resolveEntitlementOptions, type EntitlementOptions, type ResolvedEntitlementOptions } from './product/entitlement-options';
 import { METER_USAGE_WINDOW } from './product/meter-usage-window';
+import { MAX_FUTURE_SKEW_MS } from './lifecycle/event-time';
 
 export interface MeteringOptions {
   /** The products this app meters, with their dimensions. At least one. */
@@ -79,6 +80,12 @@ export interface MeteringOptions {
    */
   finalUsageMinutes?: number;
   /**
+   * Lifecycle events (EventBridge and SNS) dated more than this after this host's clock are refused with
+   * ERR_METERKIT_LIFECYCLE_FUTURE: applied, they would make every later event of their customer look stale.
+   * Default 300 000 (5 minutes); 0 to 3 600 000.
+   */
+  eventClockSkewMs?: number;
+  /**
    * Send a 0 record for every closed, locked hour of an active customer without usage, as AWS recommends.
    * `true` uses each product's first dimension; an object names the dimension per product code. Default off.
    */
@@ -113,6 +120,7 @@ export interface ResolvedOptions {
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
   readonly finalUsageMs: number;
+  readonly eventClockSkewMs: number;
   readonly zeroHours: false | { readonly dimensions: Readonly<Record<string, string>> };
   readonly entitlement: ResolvedEntitlementOptions | undefined;
 }
@@ -221,6 +229,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     meteredStatuses: new Set(statuses),
     tenantCacheMs: number('tenantCacheMs', options.tenantCacheMs, 60_000, 0, 86_400_000),
     finalUsageMs: number('finalUsageMinutes', options.finalUsageMinutes, 50, 1, 60, false) * 60_000,
+    eventClockSkewMs: number('eventClockSkewMs', options.eventClockSkewMs, MAX_FUTURE_SKEW_MS, 0, 3_600_000),
     zeroHours: resolveZeroHours(options.zeroHours, products),
     entitlement: options.entitlement === undefined ? undefined : resolveEntitlementOptions(options.entitlement),
   };

@@ -50,4 +50,21 @@ describe('EventBridge event times are bounded by the host clock', () => {
     const within = parseEventBridgeEvent(licenseEvent('License Updated - Manufacturer', 'within', now + MAX_FUTURE_SKEW_MS, subscription));
     await expect(world.metering.applyLifecycleEvent(within)).resolves.toBe('applied');
   });
+
+  it('takes the bound from eventClockSkewMs, validated once', async () => {
+    await world.close();
+    world = await startWorld({ eventClockSkewMs: 0 });
+    const subscription = await world.emu.subscribe({ productCode: LICENSED });
+    const now = world.emu.clock.now();
+    const ahead = (ms: number, id: string) => parseEventBridgeEvent(licenseEvent('License Updated - Manufacturer', id, now + ms, subscription));
+    await expect(world.metering.applyLifecycleEvent(ahead(1, 'one-ms-ahead'))).rejects.toMatchObject({ code: 'ERR_METERKIT_LIFECYCLE_FUTURE' });
+    await expect(world.metering.applyLifecycleEvent(ahead(0, 'now'))).resolves.toBe('applied');
+    await world.close();
+
+    world = await startWorld({ eventClockSkewMs: 3_600_000 });
+    const later = await world.emu.subscribe({ productCode: LICENSED });
+    const event = parseEventBridgeEvent(licenseEvent('License Updated - Manufacturer', 'half-hour-ahead', world.emu.clock.now() + 1_800_000, later));
+    await expect(world.metering.applyLifecycleEvent(event)).resolves.toBe('applied');
+    await expect(startWorld({ eventClockSkewMs: -1 })).rejects.toMatchObject({ code: 'ERR_METERKIT_OPTIONS' });
+  });
 });

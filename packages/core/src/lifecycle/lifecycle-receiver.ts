@@ -3,7 +3,7 @@ import { ErrorCodes, MeterkitError, type ErrorCode } from '../errors';
 import type { Metering } from '../metering';
 import type { ApplyOutcome } from './lifecycle';
 import { parseEventBridgeEvent, parseLegacyNotification } from './marketplace-event';
-import { assertFreshSnsTime } from './event-time';
+import { assertSnsTime } from './event-time';
 import { isAwsSnsCertificateUrl, parseSnsMessage, SnsVerifier, type SnsVerifierOptions } from './sns-message';
 import { isAccountId, MARKETPLACE_SNS_ACCOUNT, marketplaceTopic } from './sns-topic';
 
@@ -148,7 +148,7 @@ export class LifecycleReceiver {
     const topic = marketplaceTopic(message.TopicArn, this.topicAccountId, (code) => this.metering.hasProduct(code));
     await this.sns.verify(message);
     const timestamp = Date.parse(message.Timestamp);
-    assertFreshSnsTime(timestamp, this.metering.now(), this.snsMaxAgeMs);
+    assertSnsTime(timestamp, this.metering.now(), this.snsMaxAgeMs, this.metering.eventClockSkewMs);
     if (message.Type !== 'Notification') {
       if (message.Type === 'SubscriptionConfirmation' && this.confirmSubscriptions) await this.confirm(message.SubscribeURL);
       return { status: 200, body: { outcome: 'confirmed' } };

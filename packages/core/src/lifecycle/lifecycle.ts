@@ -34,6 +34,8 @@ export interface LifecycleDeps {
   readonly forget: () => void;
   /** The final usage must be sent this long after the earlier of Agreement Ended and License Deprovisioned. */
   readonly finalUsageMs: number;
+  /** Events dated further than this after the clock are refused. */
+  readonly maxFutureSkewMs: number;
 }
 
 const RECENT_EVENT_IDS = 20;
@@ -53,7 +55,7 @@ export class Lifecycle {
 
   async apply(event: LifecycleEvent): Promise<ApplyOutcome> {
     // A far-future event would make every later genuine event of its customer look stale.
-    assertNotFuture(event.time, this.d.clock());
+    assertNotFuture(event.time, this.d.clock(), this.d.maxFutureSkewMs);
     const change = event.change;
     if (change === undefined) return 'ignored';
     switch (change.kind) {
