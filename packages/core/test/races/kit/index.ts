@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { raceBudget } from './budget';
+import { describeFaultRaces } from './fault-kit';
 import { ReplayScheduler } from './interleaver';
 import { lifecycleScenarios, runLifecycleRace } from './lifecycle-race';
 import { LIFECYCLE_REGRESSIONS } from './lifecycle-regressions';
@@ -39,5 +40,7 @@ export function describeRaceKit(name: string, harness: RaceStoreHarness, options
         it(regression.name, () => runLifecycleRace(harness, regression.scenario, new ReplayScheduler(regression.order)));
       }
     });
+
+    describeFaultRaces(harness, options.runs ?? 20);
   });
 }

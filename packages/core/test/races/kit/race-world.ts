@@ -84,6 +84,8 @@ function engineOptions(emu: Emulator, store: UsageStore | 'memory', extra: Parti
     requestsPerSecond: 10_000,
     tenantCacheMs: 0,
     finalUsageMinutes: FINAL_USAGE_MINUTES,
+    // The scheduler decides when a store call answers, not the wall clock: no request-path bound unless a run sets one.
+    storeTimeoutMs: 600_000,
     ...extra,
   };
 }
