@@ -65,7 +65,7 @@ export {
   type RegisteredAction,
 } from './http/registration-route';
 export { FixedWindowLimiter } from './http/rate-limit';
-export type { SqliteStoreOptions } from './store/sqlite';
+export type { SqliteConnection, SqliteStoreOptions } from './store/sqlite';
 /** Building blocks for store implementations: the frozen snapshot every store must build identically. */
 export {
   frozenUsageFromAllocations,
@@ -106,6 +106,16 @@ export {
   type RecentError,
 } from './http/status-page';
 export { instrumentMetering, type InstrumentOptions, type Instrumentation } from './telemetry/instrument';
+export type {
+  TelemetryAttributes,
+  TelemetryBatchObservableCallback,
+  TelemetryBatchObservableResult,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryInstrumentOptions,
+  TelemetryMeter,
+  TelemetryObservable,
+} from './telemetry/meter-types';
 export { createHealthCheck, type HealthCheck, type HealthCheckOptions, type HealthReport } from './telemetry/health';
 export { productIdentity } from './product/product-identity';
 export { clientTokenFor } from './product/client-token';

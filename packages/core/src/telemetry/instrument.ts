@@ -1,14 +1,14 @@
 import type { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
-import type { Meter } from '@opentelemetry/api';
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { MeteringEvents } from '../events';
 import type { Metering } from '../metering';
+import type { TelemetryBatchObservableResult, TelemetryMeter } from './meter-types';
 import { resolveMeter } from './otel';
 import { StatusSampler } from './status-sampler';
 
 export interface InstrumentOptions {
   /** Default: the global MeterProvider's meter `@meterkit/core` (no-op when @opentelemetry/api is not installed). */
-  readonly meter?: Meter;
+  readonly meter?: TelemetryMeter;
   /**
    * The client you gave createMetering (`aws: { client }`, e.g. from createMeteringClient()): each call is then
    * counted by outcome and timed. Without it, only the typed events are measured.
@@ -62,7 +62,7 @@ export function instrumentMetering(metering: Metering, options: InstrumentOption
     headroom: meter.createObservableGauge('meterkit.window.headroom', { description: "Time left in AWS's window for the oldest unsettled hour", unit: 's' }),
     expired: meter.createObservableGauge('meterkit.records.expired', { description: "Records that missed AWS's window", unit: '{record}' }),
   };
-  const observe = async (result: Parameters<Parameters<typeof meter.addBatchObservableCallback>[0]>[0]): Promise<void> => {
+  const observe = async (result: TelemetryBatchObservableResult): Promise<void> => {
     const status = await sampler.sample();
     if (status === undefined) return;
     const c = status.counts;

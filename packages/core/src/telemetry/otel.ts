@@ -1,16 +1,16 @@
-import type { Meter } from '@opentelemetry/api';
+import type { OpenTelemetryApi, TelemetryMeter } from './meter-types';
 
 /** @opentelemetry/api is an optional peer: loaded when installed, undefined otherwise. */
-export function loadOpenTelemetry(): typeof import('@opentelemetry/api') | undefined {
+export function loadOpenTelemetry(): OpenTelemetryApi | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+    return require('@opentelemetry/api') as OpenTelemetryApi;
   } catch {
     return undefined;
   }
 }
 
 /** The meter given, else the global MeterProvider's `@meterkit/core` meter, else none. */
-export function resolveMeter(meter: Meter | undefined): Meter | undefined {
+export function resolveMeter(meter: TelemetryMeter | undefined): TelemetryMeter | undefined {
   return meter ?? loadOpenTelemetry()?.metrics.getMeter('@meterkit/core');
 }

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ErrorCodes, MeterkitError, isMeterkitError } from '../../errors';
 import type { CustomerRecord } from '../../model/customer';
 import type { FinalTotal, UsageDelta } from '../../model/usage';
@@ -23,6 +23,8 @@ import type {
   StoredRecord,
   UsageStore,
 } from '../usage-store';
+import type { SqliteConnection } from './connection';
+import { loadSqliteDriver } from './driver';
 import { toAllocationRow, toCustomerRecord, toStoredRecord } from './rows';
 import { migrate } from './schema';
 import { prepareStatements } from './statements';
@@ -53,10 +55,13 @@ export class SqliteStore implements UsageStore {
   private operations: Operations | undefined;
   private closed = false;
 
-  /** Takes options (the store opens and closes its own connection) or a connection the caller keeps. */
-  constructor(options: SqliteStoreOptions | Database.Database = {}) {
+  /**
+   * Takes options (the store opens and closes its own connection) or a better-sqlite3 connection the caller keeps.
+   * better-sqlite3 is an optional peer dependency, loaded by open() when the store opens its own connection.
+   */
+  constructor(options: SqliteStoreOptions | SqliteConnection = {}) {
     if (isDatabase(options)) {
-      this.db = options;
+      this.db = options as Database.Database;
       this.ownsDatabase = false;
       this.path = options.name;
       this.busyTimeoutMs = undefined;
@@ -70,7 +75,7 @@ export class SqliteStore implements UsageStore {
   async open(): Promise<void> {
     if (this.closed) throw closedError();
     if (this.operations !== undefined) return;
-    const db = this.db ?? new Database(this.path);
+    const db = this.db ?? new (loadSqliteDriver())(this.path);
     try {
       if (this.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
@@ -315,8 +320,8 @@ function createOperations(db: Database.Database, sql: Statements) {
 }
 
 /** Duck-typed, so that a connection from another copy of better-sqlite3 is not mistaken for options. */
-function isDatabase(value: SqliteStoreOptions | Database.Database): value is Database.Database {
-  return typeof (value as Partial<Database.Database>).prepare === 'function';
+function isDatabase(value: SqliteStoreOptions | SqliteConnection): value is SqliteConnection {
+  return typeof (value as Partial<SqliteConnection>).prepare === 'function';
 }
 
 function closedError(): MeterkitError {
