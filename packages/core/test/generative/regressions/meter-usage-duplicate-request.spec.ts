@@ -1,0 +1,27 @@
+import { C } from '../commands';
+import { runOnce } from '../run';
+
+/**
+ * Shrunk counterexamples of "product mode (MeterUsage) through AWS faults": AWS already holds another quantity for
+ * the product's hour. meterkit's ClientToken makes an identical resend answer with the first MeteringRecordId, so
+ * DuplicateRequestException always means another quantity, whatever happened to earlier attempts.
+ */
+describe('regression: MeterUsage DuplicateRequestException is a conflict, even after earlier attempts', () => {
+  it('a DuplicateRequestException after a flush that gave up on throttling (attempts > 0) is reported as duplicate', () =>
+    runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
+      C.seed('product', 'api_calls', 1, false, null, 0),
+      C.commit('product', [['api_calls', 0]], false),
+      C.clock({ kind: 'nextHour', minutes: 0 }),
+      C.flush([{ kind: 'ThrottlingException', op: 'MeterUsage', count: 4 }]),
+      C.flush([{ kind: 'InternalServiceErrorException', op: 'BatchMeterUsage', count: 1 }]),
+    ]));
+
+  it('a DuplicateRequestException after a 5xx in the same flush is reported as duplicate', () =>
+    runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
+      C.seed('product', 'api_calls', 1, false, null, 0),
+      C.commit('product', [['api_calls', 0]], false),
+      C.clock({ kind: 'nextHour', minutes: 0 }),
+      C.flush([{ kind: 'InternalServiceErrorException', op: 'MeterUsage', count: 1 }]),
+      C.clock({ kind: 'nextHour', minutes: 0 }),
+    ]));
+});

@@ -1,0 +1,230 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchMeterUsageCommand, MarketplaceMeteringClient, MeterUsageCommand, type UsageRecord } from '@aws-sdk/client-marketplace-metering';
+import { startEmulator, type Emulator } from '@meterkit/emulator';
+import {
+  createMetering,
+  customerKey,
+  productIdentity,
+  silentLogger,
+  type CustomerIdentity,
+  type Metering,
+  type MeteringEvents,
+  type MeteringOptions,
+  type StoredRecord,
+} from '../../src';
+import { identityOf } from './world';
+
+export const H_LICENSED = 'prod-licensed';
+export const H_LEGACY = 'prod-legacy';
+export const H_AMI = 'prod-ami';
+/** Dimensions request meters use. */
+export const METERED_DIMENSIONS = ['api_calls', 'gb_processed'] as const;
+/** Dimensions only setTotal() uses, so finalized totals never meet metered usage. */
+export const TOTAL_DIMENSIONS = ['seats'] as const;
+const ALL_DIMENSIONS = [...METERED_DIMENSIONS, ...TOTAL_DIMENSIONS];
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** The customers of a run: two licenses, one legacy buyer and the product itself (MeterUsage). */
+export type Slot = 'lic0' | 'lic1' | 'legacy' | 'product';
+export const SLOTS: readonly Slot[] = ['lic0', 'lic1', 'legacy', 'product'];
+
+export interface HarnessOptions {
+  readonly store: 'memory' | 'sqlite';
+  readonly durability: 'interval' | 'sync';
+  readonly lockMinutes: number;
+  /** Start time of both clocks (ms epoch). */
+  readonly start: number;
+  /** Configure the product-mode product (MeterUsage) besides the SaaS products. */
+  readonly productMode: boolean;
+}
+
+export interface SlotInfo {
+  readonly slot: Slot;
+  readonly identity: CustomerIdentity;
+  readonly key: string;
+  readonly accountId?: string;
+  readonly licenseArn?: string;
+  readonly customerIdentifier?: string;
+}
+
+/** Everything the engine emitted, across restarts, by record id. */
+export interface EventLog {
+  readonly sent: Map<string, number>;
+  readonly duplicate: Map<string, number>;
+  readonly expired: Map<string, number>;
+  readonly late: Array<{ customerKey: string; dimension: string; hour: number; quantity: number }>;
+  /** Customer keys that were told to stop metering (deprovisioning or ended). */
+  readonly stopped: Set<string>;
+}
+
+function bump(map: Map<string, number>, id: string): void {
+  map.set(id, (map.get(id) ?? 0) + 1);
+}
+
+/**
+ * The system under test of the generative suites: the emulator, the real SDK client over HTTP, and a Metering
+ * instance on a memory store or a SQLite file that can crash (be dropped without close()) and restart.
+ */
+export class EngineHarness {
+  metering!: Metering;
+  readonly events: EventLog = { sent: new Map(), duplicate: new Map(), expired: new Map(), late: [], stopped: new Set() };
+  readonly slots = new Map<Slot, SlotInfo>();
+  private readonly seeder: MarketplaceMeteringClient;
+  private readonly dir: string | undefined;
+  private instances = 0;
+
+  private constructor(
+    readonly emu: Emulator,
+    readonly options: HarnessOptions,
+  ) {
+    this.seeder = new MarketplaceMeteringClient({ region: 'us-east-1', endpoint: emu.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+    this.dir = options.store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'meterkit-gen-')) : undefined;
+  }
+
+  static async start(options: HarnessOptions): Promise<EngineHarness> {
+    const emu = await startEmulator({
+      now: options.start,
+      products: [
+        { productCode: H_LICENSED, dimensions: ALL_DIMENSIONS, identity: 'license' },
+        { productCode: H_LEGACY, dimensions: ALL_DIMENSIONS, identity: 'legacy' },
+        { productCode: H_AMI, dimensions: ALL_DIMENSIONS },
+      ],
+    });
+    const harness = new EngineHarness(emu, options);
+    try {
+      harness.open();
+      for (const slot of ['lic0', 'lic1', 'legacy'] as const) {
+        const subscription = await emu.subscribe({ productCode: slot === 'legacy' ? H_LEGACY : H_LICENSED });
+        const record = await harness.metering.resolveRegistration(subscription.token);
+        const identity = identityOf(subscription);
+        harness.slots.set(slot, {
+          slot,
+          identity: record.identity,
+          key: customerKey(identity),
+          accountId: subscription.accountId,
+          ...(subscription.licenseArn === undefined ? {} : { licenseArn: subscription.licenseArn }),
+          ...(subscription.customerIdentifier === undefined ? {} : { customerIdentifier: subscription.customerIdentifier }),
+        });
+      }
+      if (options.productMode) {
+        const product = productIdentity(H_AMI);
+        harness.slots.set('product', { slot: 'product', identity: product, key: customerKey(product) });
+      }
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+    return harness;
+  }
+
+  info(slot: Slot): SlotInfo {
+    return this.slots.get(slot)!;
+  }
+
+  now(): number {
+    return this.emu.clock.now();
+  }
+
+  meteringOptions(): MeteringOptions {
+    return {
+      products: [
+        { productCode: H_LICENSED, dimensions: ALL_DIMENSIONS },
+        { productCode: H_LEGACY, dimensions: ALL_DIMENSIONS, identity: 'legacy' },
+        ...(this.options.productMode ? [{ productCode: H_AMI, dimensions: ALL_DIMENSIONS, identity: 'product' as const }] : []),
+      ],
+      store: this.dir === undefined ? 'memory' : `sqlite:${join(this.dir, 'usage.db')}`,
+      aws: { region: 'us-east-1', endpoint: this.emu.endpoint, credentials: CREDENTIALS },
+      clock: () => this.emu.clock.now(),
+      logger: silentLogger,
+      autoStart: false,
+      durability: this.options.durability,
+      lockMinutes: this.options.lockMinutes,
+      retry: { baseDelayMs: 1, maxDelayMs: 5 },
+      requestsPerSecond: 10_000,
+    };
+  }
+
+  private open(): void {
+    const metering = createMetering(this.meteringOptions());
+    const id = (record: StoredRecord) => record.id;
+    const log = this.events;
+    metering.on('sent', (e: MeteringEvents['sent']) => e.records.forEach((r) => bump(log.sent, id(r))));
+    metering.on('duplicate', (e: MeteringEvents['duplicate']) => bump(log.duplicate, id(e.record)));
+    metering.on('expired', (e: MeteringEvents['expired']) => bump(log.expired, id(e.record)));
+    metering.on('late', (e: MeteringEvents['late']) => {
+      for (const d of e.deltas) log.late.push({ customerKey: d.customerKey, dimension: d.dimension, hour: d.hour, quantity: d.quantity });
+    });
+    metering.on('subscription', (e: MeteringEvents['subscription']) => {
+      if (e.change === 'deprovisioning' || e.change === 'ended') log.stopped.add(e.customer.key);
+    });
+    this.metering = metering;
+    this.instances++;
+  }
+
+  /**
+   * A new Metering on the same store. `crash`: the old instance is dropped without close(), as when the process
+   * dies (its SQLite connection goes away, its in-memory usage is lost); otherwise it is closed first.
+   */
+  async restart(crash: boolean): Promise<void> {
+    if (this.options.store !== 'sqlite') throw new Error('restart needs a store that outlives the instance');
+    await this.idle();
+    if (crash) await this.metering.store.close();
+    else await this.metering.close();
+    this.open();
+    await this.metering.listCustomers();
+  }
+
+  /** Waits for the flushes lifecycle events start in the background. */
+  async idle(): Promise<void> {
+    // Metering keeps them in a private set that close() drains; tests wait for them the same way.
+    const background = (this.metering as unknown as { background: Set<Promise<unknown>> }).background;
+    while (background.size > 0) await Promise.all([...background]);
+  }
+
+  /** A record already at AWS before meterkit sends its own: BatchMeterUsage for license and legacy buyers. */
+  async seedBatch(slot: Exclude<Slot, 'product'>, dimension: string, hour: number, quantity: number, options: { byAccount?: boolean; tags?: Record<string, string> }): Promise<string> {
+    const info = this.info(slot);
+    const record: UsageRecord = {
+      Timestamp: new Date(hour),
+      Dimension: dimension,
+      Quantity: quantity,
+      ...(options.tags === undefined
+        ? {}
+        : { UsageAllocations: [{ AllocatedUsageQuantity: quantity, Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value })) }] }),
+    };
+    if (slot === 'legacy') {
+      if (options.byAccount) record.CustomerAWSAccountId = info.accountId!;
+      else record.CustomerIdentifier = info.customerIdentifier!;
+    } else {
+      record.CustomerAWSAccountId = info.accountId!;
+      record.LicenseArn = info.licenseArn!;
+    }
+    const output = await this.seeder.send(new BatchMeterUsageCommand({ UsageRecords: [record], ...(slot === 'legacy' ? { ProductCode: H_LEGACY } : {}) }));
+    return output.Results?.[0]?.Status ?? 'Unprocessed';
+  }
+
+  /** A MeterUsage report already at AWS for the product's hour, under another ClientToken. */
+  async seedMeterUsage(dimension: string, hour: number, quantity: number): Promise<string> {
+    try {
+      await this.seeder.send(
+        new MeterUsageCommand({ ProductCode: H_AMI, Timestamp: new Date(hour), UsageDimension: dimension, UsageQuantity: quantity, ClientToken: `seed-${dimension}-${hour}` }),
+      );
+      return 'Success';
+    } catch (error) {
+      return (error as Error).name;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.metering !== undefined) await this.metering.close().catch(() => undefined);
+    await this.emu.close();
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  get restarts(): number {
+    return this.instances - 1;
+  }
+}
+
