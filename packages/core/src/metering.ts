@@ -30,7 +30,7 @@ import { RateLimiter } from './send/rate-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
-import { withinStoreTimeout } from './store/store-timeout';
+import { RequestStoreCalls } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -53,6 +53,8 @@ export class Metering {
   private readonly events = new MeteringEmitter();
   private readonly aggregator = new Aggregator();
   private readonly directory: CustomerDirectory;
+  /** The store calls requests and status() wait for, bounded by storeTimeoutMs. */
+  private readonly storeCalls: RequestStoreCalls;
   private readonly persister: Persister;
   private readonly flusher: Flusher;
   private readonly registration: Registration;
@@ -72,6 +74,7 @@ export class Metering {
     this.o = resolveOptions(options);
     const o = this.o;
     this.store = storeFromOption(o.store);
+    this.storeCalls = new RequestStoreCalls(o.storeTimeoutMs);
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
     this.flushRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
@@ -82,10 +85,10 @@ export class Metering {
       customerForTenant: o.customerForTenant,
       meteredStatuses: o.meteredStatuses,
       tenantCacheMs: o.tenantCacheMs,
-      storeTimeoutMs: o.storeTimeoutMs,
+      storeCalls: this.storeCalls,
       clock: o.clock,
     });
-    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger, o.storeTimeoutMs);
+    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger, this.storeCalls);
     this.flusher = new Flusher({
       store: this.store,
       client,
@@ -359,9 +362,8 @@ export class Metering {
     let stats: StoreStats;
     let storeError: MeterkitError | undefined;
     try {
-      stats = await withinStoreTimeout(
+      stats = await this.storeCalls.wait(
         this.ready().then((store) => store.stats()),
-        this.o.storeTimeoutMs,
         'read status',
       );
     } catch (cause) {
@@ -455,9 +457,8 @@ export class Metering {
     if (this.o.durability === 'interval') return RESOLVED;
     // Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
     // unconfirmed batch the Persister retries under the same id) for the next persist.
-    return withinStoreTimeout(
+    return this.storeCalls.wait(
       this.ready().then(() => this.persister.persist()),
-      this.o.storeTimeoutMs,
       'persist usage before answering',
     ).catch((error: unknown) => {
       if (!this.o.failOpen) throw error;

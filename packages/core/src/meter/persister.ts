@@ -3,7 +3,7 @@ import { ErrorCodes, MeterkitError } from '../errors';
 import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import type { UsageDelta } from '../model/usage';
-import { withinStoreTimeout } from '../store/store-timeout';
+import { withinStoreTimeout, type RequestStoreCalls } from '../store/store-timeout';
 import type { AddUsageResult, UsageStore } from '../store/usage-store';
 import type { Aggregator } from './aggregator';
 
@@ -31,8 +31,8 @@ export class Persister {
     private readonly store: UsageStore,
     private readonly events: MeteringEmitter,
     private readonly logger: Logger,
-    /** How long one store write may take before persist() gives up waiting for it (the write may still land). */
-    private readonly timeoutMs: number,
+    /** Its timeoutMs bounds each write (persist() gives up waiting; the write may still land); told when the store answers. */
+    private readonly storeCalls: RequestStoreCalls,
   ) {}
 
   /** Aggregates and deltas not yet confirmed in the store. */
@@ -71,7 +71,7 @@ export class Persister {
       const batch = this.unconfirmed ?? this.nextBatch();
       if (batch === undefined) return;
       try {
-        await withinStoreTimeout(this.write(batch), this.timeoutMs, 'persist usage');
+        await withinStoreTimeout(this.write(batch), this.storeCalls.timeoutMs, 'persist usage');
       } catch (cause) {
         // The write may have been applied and only its answer lost or late: the batch stays as it is, with its
         // id, and is retried first. The store skips a batch id it has applied, so nothing counts twice.
@@ -95,10 +95,18 @@ export class Persister {
     } catch (cause) {
       landing = Promise.reject(cause);
     }
-    return landing.then((result) => {
-      this.confirm(batch, result);
-      return result;
-    });
+    return landing.then(
+      (result) => {
+        this.storeCalls.answered();
+        this.confirm(batch, result);
+        return result;
+      },
+      (cause: unknown) => {
+        // A refusal is an answer too: the store is down, not hanging.
+        this.storeCalls.answered();
+        throw cause;
+      },
+    );
   }
 
   /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */

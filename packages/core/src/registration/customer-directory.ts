@@ -3,7 +3,7 @@ import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerS
 import type { Product } from '../model/product';
 import { assertIdentity } from '../model/validate-identity';
 import type { BoundCustomer } from '../meter/bound-customer';
-import { withinStoreTimeout } from '../store/store-timeout';
+import { withinStoreTimeout, type RequestStoreCalls } from '../store/store-timeout';
 import type { UsageStore } from '../store/usage-store';
 import { isLegacyAccount, LegacyAccounts } from './legacy-accounts';
 
@@ -15,8 +15,8 @@ export interface DirectoryDeps {
     | undefined;
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
   readonly tenantCacheMs: number;
-  /** How long a lookup (the store's, or customerForTenant) may take before it is treated as the store being down. */
-  readonly storeTimeoutMs: number;
+  /** Bounds the store's lookups; its timeoutMs bounds customerForTenant too. Past it, treated as the store being down. */
+  readonly storeCalls: RequestStoreCalls;
   readonly clock: () => number;
 }
 
@@ -106,7 +106,7 @@ export class CustomerDirectory {
     if (!isLegacyAccount(identity)) return identity;
     const attempt = async (force: boolean) => {
       try {
-        await withinStoreTimeout(this.legacy.read(force), this.d.storeTimeoutMs, 'read the legacy accounts');
+        await this.d.storeCalls.wait(this.legacy.read(force), 'read the legacy accounts');
       } catch {
         // The store is down: the registry as last read decides.
       }
@@ -135,7 +135,7 @@ export class CustomerDirectory {
       const mapped = this.d.customerForTenant;
       found =
         mapped !== undefined
-          ? await withinStoreTimeout(Promise.resolve().then(() => mapped(tenantId)), this.d.storeTimeoutMs, 'customerForTenant')
+          ? await withinStoreTimeout(Promise.resolve().then(() => mapped(tenantId)), this.d.storeCalls.timeoutMs, 'customerForTenant')
           : await this.bounded((store) => store.findCustomerByTenant(tenantId), 'find the customer of a tenant');
     } catch (cause) {
       // The store is down: a tenant seen before keeps being metered with its last known customer (fail open).
@@ -154,7 +154,7 @@ export class CustomerDirectory {
   }
 
   private bounded<T>(call: (store: UsageStore) => Promise<T>, action: string): Promise<T> {
-    return withinStoreTimeout(this.d.store().then(call), this.d.storeTimeoutMs, action);
+    return this.d.storeCalls.wait(this.d.store().then(call), action);
   }
 
   private bindRecord(found: CustomerRecord | CustomerIdentity): BoundCustomer {

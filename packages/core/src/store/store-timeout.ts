@@ -28,3 +28,49 @@ export function withinStoreTimeout<T>(work: Promise<T>, timeoutMs: number, actio
   });
 }
 
+
+/**
+ * The store calls a request waits for. Each is bounded by `timeoutMs`; once one went unanswered, later calls are
+ * not waited for at all until the store answers one (each call still runs, so the first answer re-opens the wait):
+ * during a hang every request is answered at once instead of each waiting out the bound again.
+ */
+export class RequestStoreCalls {
+  private unanswered = false;
+
+  constructor(readonly timeoutMs: number) {}
+
+  /** Whether a call went unanswered and none has been answered since. */
+  get hanging(): boolean {
+    return this.unanswered;
+  }
+
+  wait<T>(work: Promise<T>, action: string): Promise<T> {
+    work.then(
+      () => this.answered(),
+      (error: unknown) => {
+        // A refusal is an answer; a timeout of a call that is itself bounded (a persist write) is not.
+        if (!isStoreTimeout(error)) this.answered();
+      },
+    );
+    if (this.unanswered) {
+      return Promise.reject(
+        new MeterkitError(ErrorCodes.STORE, `The store has left an earlier call unanswered past ${this.timeoutMs} ms: ${action} was not waited for.`, {
+          details: { timeoutMs: this.timeoutMs, action },
+        }),
+      );
+    }
+    return withinStoreTimeout(work, this.timeoutMs, action).catch((error: unknown) => {
+      if (isStoreTimeout(error)) this.unanswered = true;
+      throw error;
+    });
+  }
+
+  /** The store answered a call (a write made outside wait(), for one): later calls are waited for again. */
+  answered(): void {
+    this.unanswered = false;
+  }
+}
+
+function isStoreTimeout(error: unknown): boolean {
+  return error instanceof MeterkitError && error.code === ErrorCodes.STORE && typeof error.details?.['timeoutMs'] === 'number';
+}
