@@ -31,7 +31,7 @@ export class Persister {
     private readonly store: UsageStore,
     private readonly events: MeteringEmitter,
     private readonly logger: Logger,
-    /** Its timeoutMs bounds each write (persist() gives up waiting; the write may still land); told when the store answers. */
+    /** Its timeoutMs bounds each write (persist() gives up waiting; the write may still land); told when a write succeeds. */
     private readonly storeCalls: RequestStoreCalls,
   ) {}
 
@@ -95,18 +95,11 @@ export class Persister {
     } catch (cause) {
       landing = Promise.reject(cause);
     }
-    return landing.then(
-      (result) => {
-        this.storeCalls.answered();
-        this.confirm(batch, result);
-        return result;
-      },
-      (cause: unknown) => {
-        // A refusal is an answer too: the store is down, not hanging.
-        this.storeCalls.answered();
-        throw cause;
-      },
-    );
+    return landing.then((result) => {
+      this.storeCalls.answered();
+      this.confirm(batch, result);
+      return result;
+    });
   }
 
   /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */

@@ -31,8 +31,9 @@ export function withinStoreTimeout<T>(work: Promise<T>, timeoutMs: number, actio
 
 /**
  * The store calls a request waits for. Each is bounded by `timeoutMs`; once one went unanswered, later calls are
- * not waited for at all until the store answers one (each call still runs, so the first answer re-opens the wait):
- * during a hang every request is answered at once instead of each waiting out the bound again.
+ * not waited for at all until the store serves one (each call still runs, so the first success re-opens the wait):
+ * during a hang every request is answered at once instead of each waiting out the bound again. Errors do not
+ * re-open it: a store that hung and now fails (a pool giving up on its connections) is no more usable.
  */
 export class RequestStoreCalls {
   private unanswered = false;
@@ -47,10 +48,7 @@ export class RequestStoreCalls {
   wait<T>(work: Promise<T>, action: string): Promise<T> {
     work.then(
       () => this.answered(),
-      (error: unknown) => {
-        // A refusal is an answer; a timeout of a call that is itself bounded (a persist write) is not.
-        if (!isStoreTimeout(error)) this.answered();
-      },
+      () => undefined,
     );
     if (this.unanswered) {
       return Promise.reject(
@@ -65,7 +63,7 @@ export class RequestStoreCalls {
     });
   }
 
-  /** The store answered a call (a write made outside wait(), for one): later calls are waited for again. */
+  /** The store served a call (a write made outside wait(), for one): later calls are waited for again. */
   answered(): void {
     this.unanswered = false;
   }
