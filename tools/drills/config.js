@@ -6,6 +6,7 @@ const full = {
   faults: { rounds: 3, tenants: 40, hours: 6, requestsPerSecond: 5 },
   time: { tenants: 10 },
   outage: { beforeMs: 3000, outageMs: 8000, afterMs: 3000, concurrency: 8, tenants: 4 },
+  hung: { beforeMs: 3000, hangMs: 8000, afterMs: 3000, concurrency: 8, tenants: 4 },
   badInput: { registrationBodies: 4000, recordCalls: 10000 },
   load: { durationSec: 75, connections: 32, sampleMs: 3000 },
 };
@@ -15,6 +16,7 @@ const smoke = {
   faults: { rounds: 1, tenants: 12, hours: 3, requestsPerSecond: 5 },
   time: { tenants: 4 },
   outage: { beforeMs: 1500, outageMs: 3000, afterMs: 1500, concurrency: 4, tenants: 3 },
+  hung: { beforeMs: 1500, hangMs: 6000, afterMs: 1500, concurrency: 4, tenants: 3 },
   badInput: { registrationBodies: 1500, recordCalls: 3000 },
   load: { durationSec: 15, connections: 16, sampleMs: 1500 },
 };

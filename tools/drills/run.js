@@ -12,6 +12,7 @@ const DRILLS = [
   ['faults', () => require('./drills/faults').faultsDrill(sizes.faults)],
   ['time', () => require('./drills/time').timeDrill(sizes.time)],
   ['outage', () => require('./drills/store-outage').storeOutageDrill(sizes.outage)],
+  ['hung', () => require('./drills/hung-store').hungStoreDrill(sizes.hung)],
   ['bad-input', () => require('./drills/bad-input').badInputDrill(sizes.badInput)],
   ['load', () => require('./drills/load').loadDrill(sizes.load)],
 ];

@@ -10,7 +10,7 @@ const config = JSON.parse(process.env.MK_DRILL_APP);
 function storeOf(option) {
   if (option.kind === 'sqlite') return new SqliteStore({ path: option.path, busyTimeoutMs: option.busyTimeoutMs });
   const { PostgresStore } = require('@meterkit/store-postgres');
-  return new PostgresStore({ connectionString: option.connectionString, schema: option.schema, maxConnections: 4 });
+  return new PostgresStore({ connectionString: option.connectionString, schema: option.schema, maxConnections: 4, ...option.timeouts });
 }
 
 const core = createMetering({
@@ -18,6 +18,7 @@ const core = createMetering({
   store: storeOf(config.store),
   durability: config.durability,
   persistIntervalMs: config.persistIntervalMs,
+  ...(config.storeTimeoutMs === undefined ? {} : { storeTimeoutMs: config.storeTimeoutMs }),
   // Sending is the verifier's job: the app only records and persists.
   flushIntervalMs: 3_600_000,
   aws: { region: 'us-east-1', endpoint: config.emulatorEndpoint, credentials: { accessKeyId: 'drill', secretAccessKey: 'drill' } },
@@ -51,7 +52,7 @@ app.get('/work', metering.count('api_calls'), async (req, res) => {
 app.get('/_drill/status', async (req, res) => {
   try {
     const status = await core.status();
-    res.json({ inMemory: status.inMemory, persistError: status.persistError ?? null, storeErrors: storeErrors.count, served, unmetered });
+    res.json({ inMemory: status.inMemory, persistError: status.persistError ?? null, storeError: status.storeError ?? null, storeErrors: storeErrors.count, served, unmetered });
   } catch (error) {
     // status() reads the store's statistics: while the store is unreachable it rejects as a whole.
     res.json({ inMemory: null, persistError: { code: error.code, message: error.message }, statusFailed: true, storeErrors: storeErrors.count, served, unmetered });

@@ -11,6 +11,8 @@ class Traffic {
     this.maxUnits = maxUnits;
     this.expected = new Map();
     this.successTimes = [];
+    /** [answeredAt, ms] of every answered request. */
+    this.answers = [];
     this.ok = 0;
     this.failed = 0;
     this.non2xx = 0;
@@ -29,6 +31,11 @@ class Traffic {
     await Promise.all(this.workers);
   }
 
+  /** The slowest answer among requests answered in (from, to], in ms. */
+  slowestBetween(from, to) {
+    return this.answers.reduce((max, [at, ms]) => (at > from && at <= to && ms > max ? ms : max), 0);
+  }
+
   /** Successful responses received in (from, to]. */
   successesBetween(from, to) {
     return this.successTimes.filter((t) => t > from && t <= to).length;
@@ -44,9 +51,12 @@ class Traffic {
       }
       const tenant = this.tenants[n++ % this.tenants.length];
       const units = 1 + (n % this.maxUnits);
+      const sentAt = Date.now();
       try {
-        const res = await fetch(`${base}/work?units=${units}`, { headers: { 'x-tenant': tenant } });
+        // A request the app never answers counts as failed after a minute, so a hung app ends the drill too.
+        const res = await fetch(`${base}/work?units=${units}`, { headers: { 'x-tenant': tenant }, signal: AbortSignal.timeout(60_000) });
         await res.arrayBuffer();
+        this.answers.push([Date.now(), Date.now() - sentAt]);
         if (res.status >= 200 && res.status < 300) {
           this.ok++;
           this.successTimes.push(Date.now());
