@@ -57,7 +57,12 @@ function writeEntry({ subpath, esm, cjs }) {
   if (hasDefault) js.push('export default cjs.default;');
   const dts = [banner.trimEnd(), `export * from '${typesSpecifier}';`];
   if (hasDefault) {
-    dts.push(`import type * as cjs from '${typesSpecifier}';`, 'declare const _default: typeof cjs.default;', 'export default _default;');
+    // An ES module sees a CommonJS module's `default` as the whole module: the default is typed by the named export
+    // it equals, which the CommonJS types declare.
+    const declared = readFileSync(resolve(packageDir, cjs.types), 'utf8');
+    const alias = names.find((name) => loaded[name] === loaded.default && new RegExp(`\\b${name.replace(/\$/g, '\\$')}\\b`).test(declared));
+    if (alias === undefined) fail(`${cjs.default}: the default export must equal a named export its types declare`);
+    dts.push(`export { ${alias} as default } from '${typesSpecifier}';`);
   }
   mkdirSync(dirname(esmFile), { recursive: true });
   mkdirSync(dirname(esmTypes), { recursive: true });

@@ -65,7 +65,9 @@ export {
   type RegisteredAction,
 } from './http/registration-route';
 export { FixedWindowLimiter } from './http/rate-limit';
-export type { SqliteConnection, SqliteStoreOptions } from './store/sqlite';
+// From the files, not ./store/sqlite: its index declares the schema, whose types name better-sqlite3's.
+export type { SqliteStoreOptions } from './store/sqlite/sqlite-store';
+export type { SqliteConnection } from './store/sqlite/connection';
 /** Building blocks for store implementations: the frozen snapshot every store must build identically. */
 export {
   frozenUsageFromAllocations,

@@ -1,156 +1,109 @@
-import { startEmulator, type Emulator } from '@meterkit/emulator';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
+import {
+  ROOT,
+  ensureBuilt,
+  exportTargets,
+  filesOf,
+  installConsumer,
+  packAll,
+  publishablePackages,
+  readManifest,
+  runScript,
+  typeCheck,
+  unresolvedSourceMaps,
+} from '../../../tools/testing/consumer/consumer-project';
 
 /**
- * Installs the packed tarballs of @meterkit/core and @meterkit/express into an app outside the workspace, as a user
- * would, and runs plain CommonJS (no Jest transform) and a TypeScript check against them: this proves `main`,
- * `exports`, `types` and the declared dependencies. `npm install --offline` cannot resolve the transitive
- * dependencies from the npm cache here (ENOTCACHED), so the tarballs are extracted into node_modules and each
- * declared third-party dependency is linked to the workspace's copy.
+ * Every publishable package, packed and installed from its tarball into a fresh project as a user would
+ * (`npm install` of the tarballs and the peers a user adds, never better-sqlite3): CommonJS `require`, ES module
+ * `import`, TypeScript strict with skipLibCheck false (node16 CommonJS and ES module, bundler resolution), Fastify's
+ * default and named imports, an Express app billing a request, and a PostgreSQL-only app without the SQLite driver.
+ * Uses the packages' build output (`nx run-many -t build`; a missing build is built here).
  */
-const ROOT = resolve(__dirname, '../../..');
-const PACKAGES = { core: join(ROOT, 'packages/core'), express: join(ROOT, 'packages/express') };
-const TSC = require.resolve('typescript/bin/tsc');
-const PRODUCT = 'prod-packed';
+const PG_URL = process.env.METERKIT_TEST_PG_URL ?? 'postgres://meterkit:meterkit@127.0.0.1:5432/meterkit';
+const packages = publishablePackages();
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function build(dir: string, strict: boolean): void {
-  try {
-    run(process.execPath, [TSC, '-p', 'tsconfig.lib.json'], dir);
-  } catch (error) {
-    // The core's own type errors are its tests' business; what matters here is that its dist was emitted.
-    if (strict || !existsSync(join(dir, 'dist/index.js'))) throw error;
-  }
-}
-
-function install(app: string, tarball: string, name: string): Record<string, string> {
-  const target = join(app, 'node_modules', name);
-  mkdirSync(target, { recursive: true });
-  run('tar', ['-xzf', tarball, '-C', target, '--strip-components=1'], app);
-  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as {
-    dependencies?: Record<string, string>;
-    peerDependencies?: Record<string, string>;
-    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-  };
-  // Optional peers (telemetry) are not installed: the package must work without them.
-  const peers = Object.entries(manifest.peerDependencies ?? {}).filter(([peer]) => manifest.peerDependenciesMeta?.[peer]?.optional !== true);
-  return { ...manifest.dependencies, ...Object.fromEntries(peers) };
-}
-
-function linkFromWorkspace(app: string, name: string): void {
-  const link = join(app, 'node_modules', name);
-  if (existsSync(link)) return;
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules', name), link, 'dir');
-}
-
-const SCRIPT = `'use strict';
-const express = require('express');
-const { createMetering, silentLogger } = require('@meterkit/core');
-const { meterkit } = require('@meterkit/express');
-
-async function main() {
-  const identity = JSON.parse(process.env.IDENTITY);
-  let shift = 0;
-  const metering = createMetering({
-    products: [{ productCode: '${PRODUCT}', dimensions: ['api_calls'] }],
-    store: 'memory',
-    aws: { region: 'us-east-1', endpoint: process.env.ENDPOINT, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    clock: () => Date.now() + shift,
-    logger: silentLogger,
-    autoStart: false,
-  });
-  const mk = meterkit(metering, { identify: (req) => (req.get('x-customer') === 'paying' ? identity : undefined), start: false });
-  const app = express();
-  app.use(mk);
-  app.get('/work', mk.count('api_calls', 3), (req, res) => res.json({ metered: req.meter !== undefined }));
-  const server = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-  const response = await fetch('http://127.0.0.1:' + server.address().port + '/work', { headers: { 'x-customer': 'paying' } });
-  const body = await response.json();
-  await new Promise((resolve) => server.close(resolve));
-  shift = 2 * 3600000;
-  const report = await metering.flush();
-  await mk.close();
-  process.stdout.write(JSON.stringify({ status: response.status, body, sent: report.sent }));
-}
-main().catch((error) => { console.error(error); process.exit(1); });
-`;
-
-const TYPES_CHECK = `import express from 'express';
-import type { Metering } from '@meterkit/core';
-import { meterkit, type MeterkitMiddleware } from '@meterkit/express';
-
-declare const core: Metering;
-const mk: MeterkitMiddleware = meterkit(core, { identify: (req) => req.get('x-tenant'), registration: { path: '/register' } });
-const app = express();
-app.use(mk);
-app.get('/', mk.count('api_calls'), (req, res) => {
-  req.meter?.record('api_calls', 2, { tags: { team: 'blue' } });
-  const code: string | undefined = req.meteringError?.code;
-  // @ts-expect-error the meter is undefined for unmetered requests
-  req.meter.record('api_calls');
-  res.json({ code });
-});
-const closing: Promise<void> = mk.close();
-void closing;
-`;
-
-describe('the published packages, installed like a user would', () => {
+describe('the published packages, packed and installed into a fresh project', () => {
   let dir: string;
-  let emu: Emulator;
+  let app: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'meterkit-express-packed-'));
-    emu = await startEmulator({ products: [{ productCode: PRODUCT, dimensions: ['api_calls'] }] });
+    dir = mkdtempSync(join(tmpdir(), 'meterkit-consumer-'));
+    app = join(dir, 'app');
+    await ensureBuilt(packages);
+    const tarballs = await packAll(packages, join(dir, 'tarballs'));
+    expect([...tarballs.keys()].sort()).toEqual(packages.map((p) => p.manifest.name).sort());
+    await installConsumer(app, tarballs);
+  }, 600_000);
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
-  afterAll(async () => {
-    await emu?.close();
-    rmSync(dir, { recursive: true, force: true });
+
+  it.each(packages.map((p) => [p.manifest.name] as const))('%s ships every file its manifest names, source maps resolve, no tests', (name) => {
+    const installed = join(app, 'node_modules', name);
+    const manifest = readManifest(installed);
+    const named = [...exportTargets(manifest.exports), manifest.main!, manifest.types!, ...Object.values(manifest.bin ?? {})];
+    expect(named.filter((file) => !existsSync(join(installed, file)))).toEqual([]);
+    const conditions = Object.values(manifest.exports!).filter((entry): entry is Record<string, unknown> => typeof entry === 'object');
+    for (const entry of conditions) expect(Object.keys(entry)).toEqual(expect.arrayContaining(['import', 'require']));
+    expect(unresolvedSourceMaps(installed)).toEqual([]);
+    expect(filesOf(installed).filter((file) => /\.(spec|test-helpers)\.ts$/.test(file))).toEqual([]);
   });
 
-  it('requires @meterkit/express from plain CommonJS, serves one metered request and bills it; its types check', async () => {
-    build(PACKAGES.core, false);
-    build(PACKAGES.express, true);
-    const tarballs = join(dir, 'tarballs');
-    mkdirSync(tarballs);
-    for (const packageDir of Object.values(PACKAGES)) run('npm', ['pack', '--pack-destination', tarballs, '--silent'], packageDir);
+  it('no package depends on better-sqlite3: core and cli ask for it as an optional peer, and npm did not install it', () => {
+    for (const { manifest } of packages) expect(manifest.dependencies ?? {}).not.toHaveProperty('better-sqlite3');
+    for (const name of ['@meterkit/core', '@meterkit/cli']) {
+      const manifest = readManifest(join(app, 'node_modules', name));
+      expect(manifest.peerDependencies).toHaveProperty('better-sqlite3');
+      expect(manifest.peerDependenciesMeta?.['better-sqlite3']).toEqual({ optional: true });
+    }
+    expect(existsSync(join(app, 'node_modules', 'better-sqlite3'))).toBe(false);
+  });
 
-    const app = join(dir, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-app', private: true, dependencies: { '@meterkit/core': '0.1.0', '@meterkit/express': '0.1.0', express: '^5.0.0' } }));
-    const declared = {
-      ...install(app, join(tarballs, 'meterkit-core-0.1.0.tgz'), '@meterkit/core'),
-      ...install(app, join(tarballs, 'meterkit-express-0.1.0.tgz'), '@meterkit/express'),
-    };
-    for (const name of [...Object.keys(declared), 'express', '@types/express', '@types/node']) if (!name.startsWith('@meterkit/')) linkFromWorkspace(app, name);
-    expect(Object.keys(declared).sort()).toEqual(['@aws-sdk/client-marketplace-metering', '@meterkit/core', 'better-sqlite3', 'express', 'jose']);
+  it('CommonJS requires every entry; the Fastify plugin is the module, its default and its meterkit', async () => {
+    const result = (await runScript(app, 'require-all.cjs')) as { names: Record<string, string[]>; fastify: Record<string, boolean> };
+    expect(result.fastify).toEqual({ moduleIsPlugin: true, defaultIsPlugin: true, namedIsPlugin: true });
+    expect(result.names['@meterkit/core']).toEqual(expect.arrayContaining(['createMetering', 'MeterkitError', 'SqliteStore', 'MemoryStore']));
+    expect(result.names['@meterkit/core/testing']).toEqual(expect.arrayContaining(['describeUsageStoreConformance', 'MemoryStore']));
+    expect(result.names['@meterkit/store-postgres']).toContain('PostgresStore');
+  });
 
-    const subscription = await emu.subscribe({ productCode: PRODUCT });
-    const identity = { kind: 'license', licenseArn: subscription.licenseArn, customerAwsAccountId: subscription.accountId, productCode: PRODUCT };
-    writeFileSync(join(app, 'serve-one.js'), SCRIPT);
-    const output = await new Promise<string>((resolveOutput, reject) => {
-      const { execFile } = require('node:child_process') as typeof import('node:child_process');
-      execFile(
-        process.execPath,
-        ['serve-one.js'],
-        { cwd: app, env: { ...process.env, ENDPOINT: emu.endpoint, IDENTITY: JSON.stringify(identity) }, encoding: 'utf8' },
-        (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveOutput(stdout)),
-      );
+  it('an ES module imports every entry with the names CommonJS has; Fastify default and named imports register', async () => {
+    const cjs = (await runScript(app, 'require-all.cjs')) as { names: Record<string, string[]> };
+    const esm = (await runScript(app, 'import-all.mjs')) as { names: Record<string, string[]>; fastify: unknown };
+    expect(esm.names).toEqual(cjs.names);
+    expect(esm.fastify).toEqual({
+      defaultIsNamed: true,
+      type: 'function',
+      registered: [
+        { status: 200, body: { decorated: true } },
+        { status: 200, body: { decorated: true } },
+      ],
     });
-    expect(JSON.parse(output)).toEqual({ status: 200, body: { metered: true }, sent: 1 });
-    expect(emu.inspect.totalFor({ licenseArn: subscription.licenseArn!, dimension: 'api_calls' })).toBe(3);
+  });
 
-    writeFileSync(join(app, 'check.ts'), TYPES_CHECK);
-    writeFileSync(
-      join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', esModuleInterop: true, skipLibCheck: true, types: ['node'] }, files: ['check.ts'] }),
-    );
-    run(process.execPath, [TSC, '-p', 'tsconfig.json'], app);
+  it('an Express app (plain CommonJS) meters one request and bills it to the emulator', async () => {
+    expect(await runScript(app, 'serve-one.cjs')).toEqual({ status: 200, body: { metered: true }, sent: 1, total: 3 });
   }, 120_000);
+
+  it('a PostgreSQL-only app runs without better-sqlite3; the SQLite store then says what to install', async () => {
+    expect(await runScript(app, 'postgres-only.cjs', { PG_URL, SQLITE_FILE: join(dir, 'missing-driver.db') })).toEqual({
+      sqliteDriver: 'absent',
+      store: { kind: 'postgres', durable: true },
+      storeError: null,
+      failure: { code: 'ERR_METERKIT_STORE', message: 'the SQLite store needs better-sqlite3: npm install better-sqlite3@12' },
+    });
+  });
+
+  it('TypeScript strict with skipLibCheck false: node16 CommonJS and ES module, and bundler resolution', async () => {
+    const [node16, bundler] = await Promise.all([typeCheck(app, 'tsconfig.node16.json'), typeCheck(app, 'tsconfig.bundler.json')]);
+    expect({ node16, bundler }).toEqual({ node16: '', bundler: '' });
+  }, 300_000);
+
+  it('once the app installs better-sqlite3, the default SQLite store opens', async () => {
+    symlinkSync(join(ROOT, 'node_modules', 'better-sqlite3'), join(app, 'node_modules', 'better-sqlite3'), 'dir');
+    expect(await runScript(app, 'sqlite.mjs', { SQLITE_FILE: join(dir, 'sqlite.db') })).toEqual({ store: { kind: 'sqlite', durable: true }, storeError: null });
+  });
 });
