@@ -19,13 +19,55 @@ export function fuzzParameters(defaultRuns: number): fc.Parameters<unknown> {
   const env = process.env;
   const fuzzing = env.METERKIT_FUZZ_RUNS !== undefined;
   const numRuns = fuzzing ? Number(env.METERKIT_FUZZ_RUNS) : defaultRuns;
-  const seed = env.METERKIT_FUZZ_SEED !== undefined ? Number(env.METERKIT_FUZZ_SEED) : fuzzing ? (Date.now() ^ (Math.random() * 0x100000000)) | 0 : 20261207;
+  const seed = env.METERKIT_FUZZ_SEED !== undefined ? Number(env.METERKIT_FUZZ_SEED) : fuzzing ? Math.floor(Math.random() * 0x7fffffff) : 20261207;
   const path = env.METERKIT_FUZZ_PATH;
   return { numRuns, seed, ...(path === undefined ? {} : { path, endOnFailure: true }) };
 }
 
+/** What the runs of a property exercised, printed after it passes (figures for docs/reliability.md). */
+export interface Coverage {
+  runs: number;
+  refusedConfigurations: number;
+  commands: number;
+  keys: number;
+  sent: number;
+  expired: number;
+  duplicate: number;
+  conflicts: number;
+  sameQuantityPriors: number;
+  ambiguous: number;
+  restarts: number;
+  lifecycleEvents: number;
+  callsToAws: number;
+}
+
+export function emptyCoverage(): Coverage {
+  return { runs: 0, refusedConfigurations: 0, commands: 0, keys: 0, sent: 0, expired: 0, duplicate: 0, conflicts: 0, sameQuantityPriors: 0, ambiguous: 0, restarts: 0, lifecycleEvents: 0, callsToAws: 0 };
+}
+
+async function count(coverage: Coverage, model: Model, harness: EngineHarness, commands: number): Promise<void> {
+  coverage.runs++;
+  coverage.commands += commands;
+  coverage.keys += model.keys.size;
+  for (const record of await harness.metering.store.listRecords()) {
+    if (record.state === 'sent') coverage.sent++;
+    else if (record.state === 'expired') coverage.expired++;
+    else if (record.state === 'duplicate') coverage.duplicate++;
+  }
+  for (const key of model.keys.values()) {
+    if (key.seeded !== undefined) {
+      if (key.seeded.quantity === key.promised) coverage.sameQuantityPriors++;
+      else coverage.conflicts++;
+    }
+    if (key.ambiguous) coverage.ambiguous++;
+  }
+  coverage.restarts += harness.restarts;
+  coverage.lifecycleEvents += model.deliveries.length;
+  coverage.callsToAws += harness.emu.inspect.calls().length;
+}
+
 /** One run: the engine and the model side by side, then every window passes with the app flushing, then the checks. */
-export async function runOnce(config: RunConfig, cmds: Iterable<fc.AsyncCommand<Model, EngineHarness>>): Promise<void> {
+export async function runOnce(config: RunConfig, cmds: Iterable<fc.AsyncCommand<Model, EngineHarness>>, coverage: Coverage = emptyCoverage()): Promise<void> {
   const start = Date.parse(config.start);
   let harness: EngineHarness;
   try {
@@ -33,7 +75,10 @@ export async function runOnce(config: RunConfig, cmds: Iterable<fc.AsyncCommand<
   } catch (error) {
     // A lock that cannot make MeterUsage's 6-hour window may be refused up front instead of losing product hours;
     // a lock that can (2 hours or less) must be accepted.
-    if (config.productMode && config.lockMinutes > PRODUCT_LOCK_ALWAYS_ACCEPTED && isMeterkitError(error) && error.code === 'ERR_METERKIT_OPTIONS') return;
+    if (config.productMode && config.lockMinutes > PRODUCT_LOCK_ALWAYS_ACCEPTED && isMeterkitError(error) && error.code === 'ERR_METERKIT_OPTIONS') {
+      coverage.refusedConfigurations++;
+      return;
+    }
     throw error;
   }
   const model = new Model({ lockMs: config.lockMinutes * 60_000, durability: config.durability, crashes: config.store === 'sqlite' }, start);
@@ -45,6 +90,7 @@ export async function runOnce(config: RunConfig, cmds: Iterable<fc.AsyncCommand<
     for (const key of model.keys.values()) last = Math.max(last, Model.deadline(key));
     await appRuns(harness, model, last + HOUR);
     await checkRun(model, harness, true);
+    await count(coverage, model, harness, [...cmds].length);
   } finally {
     await harness.close();
   }
@@ -54,8 +100,10 @@ export async function runOnce(config: RunConfig, cmds: Iterable<fc.AsyncCommand<
 export async function checkScenario(name: string, scenario: Scenario, defaultRuns: number): Promise<void> {
   const parameters = fuzzParameters(defaultRuns);
   process.stdout.write(`generative ${name}: seed=${parameters.seed} runs=${parameters.numRuns}${parameters.path === undefined ? '' : ` path=${parameters.path}`}\n`);
+  const coverage = emptyCoverage();
   await fc.assert(
-    fc.asyncProperty(runConfig(scenario), commands(scenario), (config, cmds) => runOnce(config, cmds)),
+    fc.asyncProperty(runConfig(scenario), commands(scenario), (config, cmds) => runOnce(config, cmds, coverage)),
     parameters,
   );
+  process.stdout.write(`generative ${name}: passed; exercised ${JSON.stringify(coverage)}\n`);
 }

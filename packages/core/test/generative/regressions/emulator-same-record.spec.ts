@@ -7,6 +7,7 @@ import { runOnce } from '../run';
  * identity form (CustomerIdentifier or account id) a legacy buyer's record carries.
  */
 describe('regression: the emulator de-duplicates like AWS', () => {
+  // saas-same-prior, seed 5, path 6:0:0:0:0:0:2:1:3:5:4:5:5:5:3:5:3:4:4:4
   it('the same quantity with other allocation tags in the same hour is billed once, not answered DuplicateRecord', () =>
     runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: false }, [
       C.commit('legacy', [['api_calls', 0, 'red']], false),
@@ -14,6 +15,7 @@ describe('regression: the emulator de-duplicates like AWS', () => {
       C.clock({ kind: 'minutes', minutes: 1 }),
     ]));
 
+  // saas-same-prior, seed 2, path 9:0:0:1:6:7:0:7:9:10:10:9:9:8:8:8:8:9:9:10:8:9:10
   it('the same quantity with other tags seeded for an earlier hour is billed once', () =>
     runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: false }, [
       C.commit('legacy', [['api_calls', 0, 'red']], false),
@@ -23,10 +25,19 @@ describe('regression: the emulator de-duplicates like AWS', () => {
       C.clock({ kind: 'downtime', hours: 2 }),
     ]));
 
+  // saas-same-prior, seed 20261207 (npm test's), path 19:0:0:2:1:4:5:6:6:5:5:5:5:5:5:5:5:5:5:5:5:5:5:6
   it('a legacy buyer sent once by account id and once by CustomerIdentifier for the same hour is not billed twice', () =>
     runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: false }, [
       C.seed('legacy', 'api_calls', 0, true, null, 0),
       C.commit('legacy', [['api_calls', 1, 'red']], false),
       C.flush([]),
+    ]));
+
+  // whole-engine, seed 20261207 (npm test's), path 6:0:2:5:4:5:4:3:4:5:5:5:5
+  it('another quantity seeded by account id is a conflict for the buyer metered by CustomerIdentifier, not a second bill', () =>
+    runOnce({ store: 'sqlite', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
+      C.commit('legacy', [['api_calls', 0]], false),
+      C.seed('legacy', 'api_calls', 1, true, null, 0),
+      C.lifecycle('lic0', 'License Updated', 0, false),
     ]));
 });

@@ -7,6 +7,7 @@ import { runOnce } from '../run';
  * DuplicateRequestException always means another quantity, whatever happened to earlier attempts.
  */
 describe('regression: MeterUsage DuplicateRequestException is a conflict, even after earlier attempts', () => {
+  // product-conflicts, seed 20261207 (npm test's), path 25:0:0:0:0:3:3:3:7:10:13:8:8:8:8:11
   it('a DuplicateRequestException after a flush that gave up on throttling (attempts > 0) is reported as duplicate', () =>
     runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
       C.seed('product', 'api_calls', 1, false, null, 0),
@@ -16,6 +17,7 @@ describe('regression: MeterUsage DuplicateRequestException is a conflict, even a
       C.flush([{ kind: 'InternalServiceErrorException', op: 'BatchMeterUsage', count: 1 }]),
     ]));
 
+  // product-conflicts, seed 1, path 26:0:3:3:6:6:9:10:9:8:8:8:8:8:8:8:9:9:9
   it('a DuplicateRequestException after a 5xx in the same flush is reported as duplicate', () =>
     runOnce({ store: 'memory', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
       C.seed('product', 'api_calls', 1, false, null, 0),
