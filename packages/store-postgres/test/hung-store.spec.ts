@@ -22,7 +22,7 @@ function engine(store: PostgresStore): Metering {
     logger: silentLogger,
     autoStart: false,
     durability: 'sync',
-    storeTimeoutMs: 100,
+    storeTimeoutMs: 300,
   });
 }
 
@@ -71,6 +71,8 @@ describe('PostgreSQL store that hangs: requests are answered, usage is stored ex
     const schema = janitor.fresh('hung_lock');
     const { metering } = open({ connectionString: PG_URL, schema, statementTimeoutMs: 3000 });
     await metering.meter(CUSTOMER).record('api_calls', 2).commit();
+    // On a busy machine opening the schema can outlast the bound: the commit then resolved with its usage queued.
+    await persistOnceBack(metering);
     expect(await storedTotal(schema)).toBe(2);
 
     const locker = new Client({ connectionString: PG_URL });
@@ -115,6 +117,8 @@ describe('PostgreSQL store that hangs: requests are answered, usage is stored ex
     const schema = janitor.fresh('hung_net');
     const { store, metering } = open({ connectionString: proxy.url, schema, queryTimeoutMs: 1000, connectionTimeoutMs: 1000, statementTimeoutMs: 500 });
     await metering.meter(CUSTOMER).record('api_calls', 2).commit();
+    // On a busy machine opening the schema can outlast the bound: the commit then resolved with its usage queued.
+    await persistOnceBack(metering);
     expect(await storedTotal(schema)).toBe(2);
 
     proxy.blackHole();
