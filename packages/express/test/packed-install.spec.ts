@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   ROOT,
   ensureBuilt,
@@ -95,6 +97,13 @@ describe('the published packages, packed and installed into a fresh project', ()
       storeError: null,
       failure: { code: 'ERR_METERKIT_STORE', message: 'the SQLite store needs better-sqlite3: npm install better-sqlite3@12' },
     });
+  });
+
+  it('the installed commands run: meterkit and meterkit-emulator', async () => {
+    for (const bin of ['meterkit', 'meterkit-emulator']) {
+      const { stdout } = await promisify(execFile)(join(app, 'node_modules', '.bin', bin), ['--help'], { cwd: app });
+      expect(stdout).toContain('Usage:');
+    }
   });
 
   it('TypeScript strict with skipLibCheck false: node16 CommonJS and ES module, and bundler resolution', async () => {
