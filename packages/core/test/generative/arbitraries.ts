@@ -126,6 +126,11 @@ export function commands(scenario: Scenario): fc.Arbitrary<Iterable<fc.AsyncComm
         ),
       },
       { weight: 1, arbitrary: fc.nat(20).map((i) => C.redeliver(i)) },
+      // meter(identity) skips the registry: usage of a stopped customer is accepted (and may arrive late).
+      {
+        weight: 2,
+        arbitrary: saas.chain((s) => fc.array(step, { minLength: 1, maxLength: 3 }).map((steps) => C.commit(s, steps, false, true))),
+      },
     );
   }
   if (scenario.totals && saas !== undefined) {

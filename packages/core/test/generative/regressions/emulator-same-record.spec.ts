@@ -33,11 +33,19 @@ describe('regression: the emulator de-duplicates like AWS', () => {
       C.flush([]),
     ]));
 
-  // whole-engine, seed 20261207 (npm test's), path 6:0:2:5:4:5:4:3:4:5:5:5:5
+  // whole-engine, seed 6, path 18:0:0:0:0:8:8:5:3:4:4:3:4:5:5:5:5
   it('another quantity seeded by account id is a conflict for the buyer metered by CustomerIdentifier, not a second bill', () =>
     runOnce({ store: 'sqlite', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
       C.commit('legacy', [['api_calls', 0]], false),
-      C.seed('legacy', 'api_calls', 1, true, null, 0),
-      C.lifecycle('lic0', 'License Updated', 0, false),
+      C.seed('legacy', 'api_calls', -1, true, null, 0),
+      C.commit('lic0', [['api_calls', 0, 'red']], false),
+    ]));
+
+  // whole-engine, seed 20261207 (npm test's), path 17:0:0:0:4:8:4:5:5
+  it('a tagged prior with the quantity meterkit sends untagged is billed once, on SQLite among other buyers', () =>
+    runOnce({ store: 'sqlite', durability: 'interval', lockMinutes: 0, start: '2026-07-15T10:20:00.000Z', productMode: true }, [
+      C.commit('legacy', [['api_calls', 0]], false),
+      C.seed('legacy', 'api_calls', 0, false, 'red', 0),
+      C.seed('lic0', 'api_calls', 0, false, null, 0),
     ]));
 });
