@@ -47,8 +47,10 @@ export interface MeteringOptions {
   /** The time source (ms epoch). Default Date.now. */
   clock?: () => number;
   /**
-   * BatchMeterUsage calls per second from this instance. Default 5: AWS allows 10 per account and region, shared by
-   * all instances. Values above 10 (up to 10 000) are for emulators and benchmarks.
+   * BatchMeterUsage and MeterUsage calls per second from this instance, held in every sliding second (a fractional
+   * budget of 1 or more is rounded down). Default 9: AWS allows 10 per account and region, one is kept as headroom
+   * for network jitter. Instances sharing an account and region share AWS's quota: give each its part.
+   * Values above 10 (up to 10 000) are for emulators and benchmarks.
    */
   requestsPerSecond?: number;
   /** Retries of one batch within a flush. Default 4 attempts, 250 ms base, 20 s cap, full jitter. */
@@ -216,7 +218,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     mode: oneOf('mode', options.mode, ['live', 'dry-run'], 'live'),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? Date.now,
-    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 5, 0.01, 10_000, false),
+    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 9, 0.01, 10_000, false),
     retry: {
       attempts: number('retry.attempts', retry.attempts, DEFAULT_RETRY.attempts, 1, 20),
       baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),

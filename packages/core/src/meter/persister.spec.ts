@@ -27,7 +27,7 @@ class HeldStore extends MemoryStore {
     return new Promise((resolve, reject) => this.held.push(() => void super.addUsage(deltas, batchId).then(resolve, reject)));
   }
 
-  release(): void {
+  releaseHeld(): void {
     for (const run of this.held.splice(0)) run();
   }
 }
@@ -57,7 +57,7 @@ describe('Persister: a write that does not answer in time', () => {
 
     // Both held writes of the batch land late; then the store answers again.
     store.hold = false;
-    store.release();
+    store.releaseHeld();
     await persister.persist();
     expect(store.writes.slice(2).map((w) => w.quantity)).toEqual([3, 4]);
     expect(store.writes[2]!.batchId).toBe(store.writes[0]!.batchId);
