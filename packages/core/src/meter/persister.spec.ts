@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { MeteringEmitter } from '../events';
 import { silentLogger } from '../logger';
 import type { UsageDelta } from '../model/usage';
@@ -67,5 +68,136 @@ describe('Persister: a write that does not answer in time', () => {
     expect((await store.listRecords()).map((r) => r.quantity)).toEqual([7]);
     // Reported once per batch, by the write that applied it.
     expect(persisted.sort()).toEqual([3, 4]);
+  });
+});
+
+type Fault = 'ok' | 'fail' | 'lost-answer' | 'hang';
+
+/**
+ * A memory store whose writes follow a script: `fail` rejects without applying, `lost-answer` applies and rejects,
+ * `hang` holds the write (it lands when released, after the persister stopped waiting). Logs every write.
+ */
+class ScriptedStore extends MemoryStore {
+  readonly writes: Array<{ batchId: string; deltas: number; fault: Fault }> = [];
+  script: Fault[] = [];
+  private readonly held: Array<() => void> = [];
+
+  override addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
+    const fault = this.script.shift() ?? 'ok';
+    this.writes.push({ batchId: batchId!, deltas: deltas.length, fault });
+    switch (fault) {
+      case 'ok':
+        return super.addUsage(deltas, batchId);
+      case 'fail':
+        return Promise.reject(new Error('connection refused'));
+      case 'lost-answer':
+        return super.addUsage(deltas, batchId).then(() => Promise.reject(new Error('connection reset')));
+      case 'hang':
+        return new Promise((resolve, reject) => this.held.push(() => void super.addUsage(deltas, batchId).then(resolve, reject)));
+    }
+  }
+
+  releaseHeld(): void {
+    for (const run of this.held.splice(0)) run();
+  }
+}
+
+const customers: BoundCustomer[] = ['a', 'b', 'c', 'd'].map((key) => ({ ...customer, key: `customer-${key}` }));
+
+type Step =
+  | { readonly kind: 'add'; readonly customer: number; readonly hour: number; readonly quantity: number }
+  | { readonly kind: 'persist'; readonly faults: readonly Fault[] }
+  | { readonly kind: 'release' };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), customer: fc.nat(3), hour: fc.nat(5), quantity: fc.integer({ min: 1, max: 50 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('persist' as const), faults: fc.array(fc.constantFrom<Fault>('ok', 'fail', 'lost-answer', 'hang'), { maxLength: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
+);
+
+const key = (customerKey: string, hour: number) => `${customerKey}/${hour}`;
+
+describe('Persister: chunked writes', () => {
+  it('writes a drain in chunks of at most chunkSize deltas, each under its own id, and yields between them', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 3);
+    for (let hour = 0; hour < 8; hour++) aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
+
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 0);
+    await persister.persist();
+    clearInterval(ticking);
+    expect(store.writes.map((w) => w.deltas)).toEqual([3, 3, 2]);
+    expect(new Set(store.writes.map((w) => w.batchId)).size).toBe(3);
+    expect((await store.listRecords()).length).toBe(8);
+    // setImmediate between chunks: the event loop turned while the drain was written.
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('after a chunk fails, retries exactly that chunk under its id, then the rest of its drain, then newer usage', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 2);
+    for (let hour = 0; hour < 6; hour++) aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
+    store.script = ['ok', 'fail'];
+    await expect(persister.persist()).rejects.toMatchObject({ code: 'ERR_METERKIT_STORE' });
+    expect(persister.pending).toBe(4);
+    aggregator.add(customer, HOUR + 9 * 3_600_000, ['calls'], [1], undefined, 1);
+    await persister.persist();
+    const ids = store.writes.map((w) => w.batchId);
+    expect(store.writes.map((w) => w.deltas)).toEqual([2, 2, 2, 2, 1]);
+    expect(ids[2]).toBe(ids[1]);
+    expect(new Set(ids).size).toBe(4);
+    expect(persister.pending).toBe(0);
+  });
+
+  it('keeps exact totals whatever chunks fail, lose their answer or hang and land late (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(step, { maxLength: 40 }), async (chunkSize, steps) => {
+        const store = new ScriptedStore();
+        await store.open();
+        const aggregator = new Aggregator();
+        const events = new MeteringEmitter();
+        let reported = 0;
+        events.on('persisted', ({ quantity }) => (reported += quantity));
+        const persister = new Persister(aggregator, store, events, silentLogger, new RequestStoreCalls(1), chunkSize);
+        const expected = new Map<string, number>();
+        let total = 0;
+
+        for (const s of steps) {
+          if (s.kind === 'add') {
+            const c = customers[s.customer]!;
+            aggregator.add(c, HOUR + s.hour * 3_600_000, ['calls'], [s.quantity], undefined, 1);
+            expected.set(key(c.key, s.hour), (expected.get(key(c.key, s.hour)) ?? 0) + s.quantity);
+            total += s.quantity;
+          } else if (s.kind === 'persist') {
+            store.script = [...s.faults];
+            await persister.persist().catch(() => undefined);
+          } else {
+            store.releaseHeld();
+          }
+        }
+        // Heal: writes answer again, held ones land, and persisting finishes.
+        store.script = [];
+        store.releaseHeld();
+        await persister.persist();
+        expect(persister.pending).toBe(0);
+
+        const stored = new Map((await store.listRecords()).map((r) => [key(r.customerKey, (r.hour - HOUR) / 3_600_000), r.quantity]));
+        expect(stored).toEqual(expected);
+        // Reported once, by the write that applied it: a batch whose applying write lost its answer is not reported.
+        if (store.writes.some((w) => w.fault === 'lost-answer')) expect(reported).toBeLessThanOrEqual(total);
+        else expect(reported).toBe(total);
+        // A write that was not answered is followed by a write of the same batch.
+        for (let i = 0; i + 1 < store.writes.length; i++) {
+          if (store.writes[i]!.fault !== 'ok') expect(store.writes[i + 1]!.batchId).toBe(store.writes[i]!.batchId);
+          expect(store.writes[i]!.deltas).toBeLessThanOrEqual(chunkSize);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

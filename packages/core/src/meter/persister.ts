@@ -12,19 +12,29 @@ interface Batch {
   readonly deltas: readonly UsageDelta[];
 }
 
+/** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
+export const DEFAULT_PERSIST_CHUNK = 500;
+
+/** Lets timers, I/O and requests run between two chunks of background work. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
- * Moves aggregated usage into the store as atomic increments, one write at a time, each batch under an id.
- * A failed or unanswered write is retried as the same batch: nothing is dropped, and nothing counts twice.
+ * Moves aggregated usage into the store as atomic increments, one write at a time, in chunks of at most
+ * `chunkSize` deltas, each chunk its own batch under its own id, yielding to the event loop between chunks.
+ * A failed or unanswered chunk is retried as the same batch, before any later chunk or newer usage: nothing is
+ * dropped, and nothing counts twice.
  */
 export class Persister {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
   private lastFailure: MeterkitError | undefined;
   /**
-   * The batch taken from the aggregator and not yet confirmed by the store: it may or may not be in the store
-   * (a write failed, or did not answer within the timeout and may still land), so it is retried as is, under its id.
+   * Batches taken from the aggregator and not yet confirmed by the store, oldest first. The first may be in the
+   * store or not (a write failed, or did not answer within the timeout and may still land), so it is retried as
+   * is, under its id; the ones after it were cut from the same drain and wait for it.
    */
-  private unconfirmed: Batch | undefined;
+  private readonly unconfirmed: Batch[] = [];
+  private readonly chunkSize: number;
 
   constructor(
     private readonly aggregator: Aggregator,
@@ -33,11 +43,18 @@ export class Persister {
     private readonly logger: Logger,
     /** Its timeoutMs bounds each write (persist() gives up waiting; the write may still land); told when a write succeeds. */
     private readonly storeCalls: RequestStoreCalls,
-  ) {}
+    /** Most deltas in one store write. Default DEFAULT_PERSIST_CHUNK. */
+    chunkSize: number = DEFAULT_PERSIST_CHUNK,
+  ) {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
+    this.chunkSize = chunkSize;
+  }
 
   /** Aggregates and deltas not yet confirmed in the store. */
   get pending(): number {
-    return this.aggregator.size + (this.unconfirmed?.deltas.length ?? 0);
+    let deltas = 0;
+    for (const batch of this.unconfirmed) deltas += batch.deltas.length;
+    return this.aggregator.size + deltas;
   }
 
   /** The error of the last write if it failed, until a write succeeds. */
@@ -46,9 +63,9 @@ export class Persister {
   }
 
   /**
-   * Writes everything aggregated so far. Concurrent callers share writes: a call made while a write runs
-   * waits for the next write, which includes its usage. Rejects when the store write fails or does not answer
-   * within the timeout.
+   * Writes everything aggregated so far, chunk by chunk. Concurrent callers share writes: a call made while a
+   * write runs waits for the next one, which includes its usage. Rejects when a store write fails or does not
+   * answer within the timeout; the chunks not confirmed stay queued, in order.
    */
   persist(): Promise<void> {
     if (this.running === undefined) {
@@ -68,13 +85,13 @@ export class Persister {
 
   private async writeOnce(): Promise<void> {
     for (;;) {
-      const batch = this.unconfirmed ?? this.nextBatch();
+      const batch = this.unconfirmed[0] ?? this.nextBatch();
       if (batch === undefined) return;
       try {
         await withinStoreTimeout(this.write(batch), this.storeCalls.timeoutMs, 'persist usage');
       } catch (cause) {
-        // The write may have been applied and only its answer lost or late: the batch stays as it is, with its
-        // id, and is retried first. The store skips a batch id it has applied, so nothing counts twice.
+        // The write may have been applied and only its answer lost or late: the batch stays first in line as it
+        // is, with its id, and is retried before anything else. The store skips a batch id it has applied, so nothing counts twice.
         const error =
           cause instanceof MeterkitError
             ? cause
@@ -84,6 +101,8 @@ export class Persister {
         this.events.emit('error', { error });
         throw error;
       }
+      if (this.unconfirmed.length === 0 && this.aggregator.size === 0) return;
+      await yieldToEventLoop();
     }
   }
 
@@ -104,8 +123,9 @@ export class Persister {
 
   /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */
   private confirm(batch: Batch, { late, applied }: AddUsageResult): void {
-    if (this.unconfirmed === batch) {
-      this.unconfirmed = undefined;
+    const index = this.unconfirmed.indexOf(batch);
+    if (index >= 0) {
+      this.unconfirmed.splice(index, 1);
       this.lastFailure = undefined;
     }
     if (applied === false) return;
@@ -118,11 +138,12 @@ export class Persister {
     }
   }
 
-  /** Takes the next batch out of the aggregator; it is unconfirmed until the store confirms it. */
+  /** Drains the aggregator into chunks, each a batch with its own id, unconfirmed until the store confirms it. */
   private nextBatch(): Batch | undefined {
     const deltas = this.aggregator.drain();
-    if (deltas.length === 0) return undefined;
-    this.unconfirmed = { id: randomUUID(), deltas };
-    return this.unconfirmed;
+    for (let start = 0; start < deltas.length; start += this.chunkSize) {
+      this.unconfirmed.push({ id: randomUUID(), deltas: deltas.slice(start, start + this.chunkSize) });
+    }
+    return this.unconfirmed[0];
   }
 }
