@@ -64,7 +64,13 @@ export function exportTargets(exportsMap: unknown): string[] {
 export async function ensureBuilt(packages: ReadonlyArray<{ dir: string; manifest: Manifest }>): Promise<void> {
   for (const { dir, manifest } of packages) {
     const missing = exportTargets(manifest.exports).filter((target) => target.startsWith('./dist/') && !existsSync(join(dir, target)));
-    if (missing.length > 0) await run('npm', ['run', 'build', '--silent'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    if (missing.length === 0) continue;
+    try {
+      await run('npm', ['run', 'build', '--silent'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    } catch (error) {
+      const failed = error as Error & { stdout?: string; stderr?: string };
+      throw new Error(`${manifest.name} has no build (${missing.join(', ')}) and building it failed:\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+    }
   }
 }
 
