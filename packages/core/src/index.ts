@@ -50,7 +50,7 @@ export { MemoryStore } from './store/memory-store';
 export { SqliteStore } from './store/sqlite/sqlite-store';
 
 export { shouldCommit, finishMeter, type CommitPolicy } from './http/commit-policy';
-export { meterForRequest, type Identified, type MeterLookup } from './http/identify';
+export { knownMeterForRequest, meterForRequest, type Identified, type MeterLookup } from './http/identify';
 export {
   handleRegistration,
   parseForm,

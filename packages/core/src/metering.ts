@@ -67,6 +67,8 @@ export class Metering {
   private closing: Promise<void> | undefined;
   private overflowQuantity = 0;
   private readonly flushRules: DueRules;
+  /** Every product uses `identity: 'product'`: tenant ids all get the product meter. */
+  private readonly productModeOnly: boolean;
   /** Flushes started by lifecycle events; close() waits for them. */
   private readonly background = new Set<Promise<unknown>>();
 
@@ -77,6 +79,7 @@ export class Metering {
     this.storeCalls = new RequestStoreCalls(o.storeTimeoutMs);
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
+    this.productModeOnly = productModeOnly(o.products);
     this.flushRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
     const pause = (ms: number) => sleep(ms, undefined, { ref: false });
     this.directory = new CustomerDirectory({
@@ -229,9 +232,29 @@ export class Metering {
    * checked against the registry: inactive customers get ERR_METERKIT_CUSTOMER_INACTIVE. When every product uses
    * `identity: 'product'`, any tenant id (or none) gets the product meter, so handlers stay unchanged.
    */
-  async meterFor(who?: string | CustomerIdentity | CustomerRecord | null): Promise<RequestMeter> {
+  meterFor(who?: string | CustomerIdentity | CustomerRecord | null): Promise<RequestMeter> {
+    try {
+      const known = this.tryMeter(who);
+      if (known !== undefined) return Promise.resolve(known);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.resolveMeter(who!);
+  }
+
+  /**
+   * meterFor() without a promise, for customers this instance already resolved: the meter when meterFor() would
+   * answer it from memory (a customer it found metered within `tenantCacheMs`, and nothing changed here since),
+   * undefined when only meterFor() can tell. Adapters call this first and meterFor() when it answers undefined.
+   */
+  tryMeter(who?: string | CustomerIdentity | CustomerRecord | null): RequestMeter | undefined {
     this.assertOpen();
-    if (who === undefined || who === null || (typeof who === 'string' && productModeOnly(this.o.products))) return this.productMeter();
+    if (who === undefined || who === null || (typeof who === 'string' && this.productModeOnly)) return this.productMeter();
+    const bound = this.directory.known(who);
+    return bound === undefined ? undefined : new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
+  }
+
+  private async resolveMeter(who: string | CustomerIdentity | CustomerRecord): Promise<RequestMeter> {
     const bound = await this.directory.resolve(who);
     return new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
   }
@@ -301,6 +324,7 @@ export class Metering {
     await this.ready();
     const customer = await this.registration.resolve(token);
     this.directory.learn(customer);
+    this.directory.forget();
     return customer;
   }
 
@@ -316,7 +340,7 @@ export class Metering {
         return { result: undefined, write: { ...customer, tenantId, updatedAt: this.o.clock() }, afterWrite: (written) => (linked = written) };
       }),
     );
-    this.directory.forget(tenantId);
+    this.directory.forget('tenants');
     return linked;
   }
 

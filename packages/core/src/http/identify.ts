@@ -14,6 +14,20 @@ export interface MeterLookup {
 }
 
 /**
+ * The request's meter without a promise: null when the request is not identified, the meter when the customer is
+ * one this instance already knows (Metering.tryMeter), undefined when only meterForRequest() can answer.
+ */
+export function knownMeterForRequest(metering: Metering, identified: Identified): RequestMeter | null | undefined {
+  if (identified === undefined || identified === null || identified === '') return null;
+  try {
+    return metering.tryMeter(identified);
+  } catch {
+    // meterForRequest() answers the same error, typed.
+    return undefined;
+  }
+}
+
+/**
  * Resolves a request's meter. Never rejects: an unknown or inactive customer or a store outage leaves the request
  * unmetered with the reason, so the app decides whether to serve it.
  */

@@ -14,6 +14,7 @@ export interface DirectoryDeps {
     | ((tenantId: string) => Promise<CustomerIdentity | CustomerRecord | undefined> | CustomerIdentity | CustomerRecord | undefined)
     | undefined;
   readonly meteredStatuses: ReadonlySet<CustomerStatus>;
+  /** How long a resolved customer (tenant, identity or record) is served from memory without reading the store. */
   readonly tenantCacheMs: number;
   /** Bounds the store's lookups; its timeoutMs bounds customerForTenant too. Past it, treated as the store being down. */
   readonly storeCalls: RequestStoreCalls;
@@ -26,13 +27,29 @@ function isRecord(value: CustomerIdentity | CustomerRecord): value is CustomerRe
   return 'identity' in value;
 }
 
+/** A customer resolve() found metered, served without a store read until `until` while `generation` is current. */
+interface Resolved {
+  readonly bound: BoundCustomer;
+  readonly until: number;
+  readonly generation: number;
+}
+
 /** Finds and validates customers: identities are checked once and cached; tenants are mapped through the registry. */
 export class CustomerDirectory {
   private readonly bound = new Map<string, BoundCustomer>();
   /** The hot path passes the same identity object on every request: one WeakMap lookup, no key string. */
   private byObject = new WeakMap<CustomerIdentity, BoundCustomer>();
-  /** Tenant → customer, fresh until `until`; kept afterwards as the fallback while the store is down. */
-  private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number }>();
+  /** Tenant → customer, fresh until `until` while `generation` is current; kept afterwards as the fallback while the store is down. */
+  private readonly tenants = new Map<string, { record: CustomerRecord | CustomerIdentity; until: number; generation: number }>();
+
+  /**
+   * What resolve() answered, by tenant id and by the identity or record object the caller passed (the hot path
+   * passes the same objects again): the answer of a known customer is a map lookup, no store read, no promise.
+   */
+  private readonly resolvedTenants = new Map<string, Resolved>();
+  private resolvedObjects = new WeakMap<object, Resolved>();
+  /** Bumped by forget(): every answer cached before is stale at once, on this instance. */
+  private generation = 0;
 
   /** Legacy account ids and the registered customer each names. */
   private readonly legacy: LegacyAccounts;
@@ -41,6 +58,7 @@ export class CustomerDirectory {
     this.legacy = new LegacyAccounts(d.store, (key) => {
       this.bound.delete(key);
       this.byObject = new WeakMap();
+      this.generation++;
     });
   }
 
@@ -74,23 +92,46 @@ export class CustomerDirectory {
     return bound;
   }
 
+  /**
+   * The customer resolve() answered for `who` within the last tenantCacheMs, unless forget() was called since or
+   * its final-usage window closed; undefined when only resolve() can tell (not seen, stale, inactive, store down).
+   */
+  known(who: string | CustomerIdentity | CustomerRecord): BoundCustomer | undefined {
+    const entry = typeof who === 'string' ? this.resolvedTenants.get(who) : this.resolvedObjects.get(who);
+    if (entry === undefined || entry.generation !== this.generation || entry.until <= this.d.clock()) return undefined;
+    return entry.bound;
+  }
+
   /** A customer given as a tenant id, an identity or a registry record, checked to be metered now. */
   async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
+    const hit = this.known(who);
+    if (hit !== undefined) return hit;
+    // A forget() while the store is read makes this answer stale: it was read before the change.
+    const generation = this.generation;
     if (typeof who === 'string') {
-      const found = await this.forTenant(who);
-      await this.readLegacy(isRecord(found) ? found.identity : found);
-      return this.bindRecord(found);
+      const { found, until } = await this.forTenant(who);
+      const identity = isRecord(found) ? found.identity : found;
+      await this.readLegacy(identity);
+      const bound = this.bindRecord(found);
+      if (!isLegacyAccount(identity)) this.remember(who, found, bound, until, generation);
+      return bound;
     }
     const identity = isRecord(who) ? who.identity : who;
     const named = await this.readLegacy(identity);
     let current: CustomerRecord | undefined;
+    // Fresh until tenantCacheMs after the read started: the record read is at least that recent.
+    let until = this.d.clock() + this.d.tenantCacheMs;
     try {
       current = await this.bounded((store) => store.getCustomer(customerKey(named)), 'read a customer');
     } catch {
       // The store is down: meter the customer the caller named rather than lose the usage (fail open).
       current = undefined;
+      until = 0;
     }
-    return this.bindRecord(current ?? (named === identity ? who : named));
+    const found = current ?? (named === identity ? who : named);
+    const bound = this.bindRecord(found);
+    if (!isLegacyAccount(identity)) this.remember(who, found, bound, until, generation);
+    return bound;
   }
 
   /** A registry record written here (registration, putCustomer): a legacy account id it names is known at once. */
@@ -115,21 +156,46 @@ export class CustomerDirectory {
     return attempt(false).catch(() => attempt(true));
   }
 
-  /** Makes cached tenant mappings stale: they are looked up again, and serve only while the store is down. */
-  forget(tenantId?: string): void {
-    if (tenantId === undefined) {
-      for (const entry of this.tenants.values()) entry.until = 0;
-      this.legacy.forget();
-    } else {
-      const entry = this.tenants.get(tenantId);
-      if (entry !== undefined) entry.until = 0;
-    }
+  /**
+   * Makes everything resolved stale: every tenant and customer is read again on its next request (a tenant moved
+   * to another customer can leave the one it replaced unlinked). Cached tenant mappings serve afterwards only while
+   * the store is down. `registry` (lifecycle events, registrations, putCustomer) also reads the legacy accounts again.
+   */
+  forget(scope: 'registry' | 'tenants' = 'registry'): void {
+    this.generation++;
+    if (scope === 'registry') this.legacy.forget();
   }
 
-  private async forTenant(tenantId: string): Promise<CustomerRecord | CustomerIdentity> {
+  /**
+   * Keeps an answer until `until` (tenantCacheMs after the store read it came from; 0 when the store was down and
+   * nothing was read), unless forget() was called while it was looked up.
+   */
+  private remember(
+    who: string | CustomerIdentity | CustomerRecord,
+    found: CustomerRecord | CustomerIdentity,
+    bound: BoundCustomer,
+    readUntil: number,
+    generation: number,
+  ): void {
+    let until = readUntil;
+    // A deprovisioned customer is metered until its final-usage deadline, not a moment longer.
+    if (isRecord(found) && found.status === 'deprovisioning' && found.finalUsageDeadline !== undefined) until = Math.min(until, found.finalUsageDeadline);
+    if (generation !== this.generation || until <= this.d.clock()) return;
+    const entry: Resolved = { bound, until, generation };
+    if (typeof who !== 'string') {
+      this.resolvedObjects.set(who, entry);
+      return;
+    }
+    if (this.resolvedTenants.size >= MAX_TENANTS && !this.resolvedTenants.has(who)) this.resolvedTenants.delete(this.resolvedTenants.keys().next().value!);
+    this.resolvedTenants.set(who, entry);
+  }
+
+  /** The tenant's customer, and until when that answer may be served without reading again (0: the store was down). */
+  private async forTenant(tenantId: string): Promise<{ found: CustomerRecord | CustomerIdentity; until: number }> {
     const now = this.d.clock();
     const cached = this.tenants.get(tenantId);
-    if (cached !== undefined && cached.until > now) return cached.record;
+    const generation = this.generation;
+    if (cached !== undefined && cached.until > now && cached.generation === generation) return { found: cached.record, until: cached.until };
     let found: CustomerRecord | CustomerIdentity | undefined;
     try {
       const mapped = this.d.customerForTenant;
@@ -139,7 +205,7 @@ export class CustomerDirectory {
           : await this.bounded((store) => store.findCustomerByTenant(tenantId), 'find the customer of a tenant');
     } catch (cause) {
       // The store is down: a tenant seen before keeps being metered with its last known customer (fail open).
-      if (cached !== undefined) return cached.record;
+      if (cached !== undefined) return { found: cached.record, until: 0 };
       throw cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'Could not look up the customer of this tenant.', { cause });
     }
     if (found === undefined) {
@@ -149,8 +215,9 @@ export class CustomerDirectory {
       );
     }
     if (this.tenants.size >= MAX_TENANTS && !this.tenants.has(tenantId)) this.tenants.delete(this.tenants.keys().next().value!);
-    this.tenants.set(tenantId, { record: found, until: now + this.d.tenantCacheMs });
-    return found;
+    const until = now + this.d.tenantCacheMs;
+    this.tenants.set(tenantId, { record: found, until, generation });
+    return { found, until };
   }
 
   private bounded<T>(call: (store: UsageStore) => Promise<T>, action: string): Promise<T> {
