@@ -1,25 +1,71 @@
+import { ErrorCodes, MeterkitError } from '../errors';
 import { AwsLimits } from '../model/limits';
+import type { Product } from '../model/product';
 import type { Tags, UsageDelta } from '../model/usage';
 import { tagsKey } from '../model/usage';
 import type { BoundCustomer } from './bound-customer';
 
-interface TaggedCell {
-  readonly tags: Tags;
-  quantity: number;
+/** A column's value for a customer that recorded no untagged usage of that dimension (0 is usage: a zero record). */
+const NONE = -1;
+
+interface TaggedCells {
+  /** Sum over the tag sets, for the bound on the cell's total. */
+  sum: number;
+  readonly byKey: Map<string, { readonly tags: Tags; quantity: number }>;
 }
 
-interface Cell {
-  /** Sum over untagged and tagged usage; bounded by AWS's maximum quantity. */
-  quantity: number;
-  /** undefined until untagged usage (even 0) is recorded. */
-  untagged: number | undefined;
-  tagged: Map<string, TaggedCell> | undefined;
+/**
+ * One product's usage in one hour, as columns: a row per customer, a column per dimension recorded. A live
+ * aggregate is a number in a column plus the customer's row, so memory grows by a few words per aggregate.
+ */
+class HourTable {
+  /** Customer key → row. */
+  readonly rows = new Map<string, number>();
+  readonly customers: BoundCustomer[] = [];
+  /** Untagged quantity per dimension index, then row; NONE where nothing was recorded. Created on first use. */
+  readonly columns: Array<number[] | undefined>;
+  /** Tagged usage by cell (row × dimensions + dimension index); rare, so kept apart. */
+  tagged: Map<number, TaggedCells> | undefined;
+
+  constructor(
+    readonly product: Product,
+    readonly hour: number,
+    readonly dimensions: readonly string[],
+    readonly dimensionIndex: ReadonlyMap<string, number>,
+  ) {
+    this.columns = new Array<number[] | undefined>(dimensions.length).fill(undefined);
+  }
+
+  row(customer: BoundCustomer): number {
+    const known = this.rows.get(customer.key);
+    if (known !== undefined) return known;
+    const row = this.customers.length;
+    this.rows.set(customer.key, row);
+    this.customers.push(customer);
+    for (const column of this.columns) if (column !== undefined) column.push(NONE);
+    return row;
+  }
+
+  column(dimension: number): number[] {
+    let column = this.columns[dimension];
+    if (column === undefined) {
+      column = new Array<number>(this.customers.length).fill(NONE);
+      this.columns[dimension] = column;
+    }
+    return column;
+  }
 }
 
-interface HourBucket {
-  readonly customer: BoundCustomer;
-  readonly hour: number;
-  readonly cells: Map<string, Cell>;
+const indexes = new WeakMap<Product, { dimensions: readonly string[]; index: ReadonlyMap<string, number> }>();
+
+function dimensionsOf(product: Product): { dimensions: readonly string[]; index: ReadonlyMap<string, number> } {
+  let known = indexes.get(product);
+  if (known === undefined) {
+    const dimensions = [...product.dimensions];
+    known = { dimensions, index: new Map(dimensions.map((d, i) => [d, i])) };
+    indexes.set(product, known);
+  }
+  return known;
 }
 
 export interface OverflowReport {
@@ -30,11 +76,13 @@ export interface OverflowReport {
 }
 
 /**
- * In-memory usage since the last persist, keyed customer → hour → dimension → tag set.
- * No key string is built on the hot path: the customer and hour maps are looked up once per commit.
+ * In-memory usage since the last persist, per product and hour, customer and dimension, tag set.
+ * No key string is built on the hot path: the table is found by identity, the row by the customer's key.
  */
 export class Aggregator {
-  private customers = new Map<string, Map<number, HourBucket>>();
+  private tables: HourTable[] = [];
+  /** The table of the last add(): requests of one product in one hour find it without a search. */
+  private last: HourTable | undefined;
   private pendingCells = 0;
 
   /** Number of (customer, hour, dimension) cells waiting to be persisted. */
@@ -54,41 +102,40 @@ export class Aggregator {
     tags: ReadonlyArray<Tags | undefined> | undefined,
     count: number,
   ): OverflowReport[] | undefined {
-    let hours = this.customers.get(customer.key);
-    if (hours === undefined) {
-      hours = new Map();
-      this.customers.set(customer.key, hours);
-    }
-    let bucket = hours.get(hour);
-    if (bucket === undefined) {
-      bucket = { customer, hour, cells: new Map() };
-      hours.set(hour, bucket);
-    }
+    const table = this.table(customer.product, hour);
+    const row = table.row(customer);
     let overflow: OverflowReport[] | undefined;
     for (let i = 0; i < count; i++) {
       const dimension = dimensions[i]!;
       const quantity = quantities[i]!;
-      let cell = bucket.cells.get(dimension);
-      if (cell === undefined) {
-        cell = { quantity: 0, untagged: undefined, tagged: undefined };
-        bucket.cells.set(dimension, cell);
-        this.pendingCells++;
-      }
-      if (cell.quantity + quantity > AwsLimits.maxQuantity) {
+      const d = table.dimensionIndex.get(dimension);
+      // The request meter validated the dimension against this product.
+      if (d === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_DIMENSION, `${dimension} is not a dimension of product ${customer.product.productCode}.`);
+      const column = table.column(d);
+      const untagged = column[row]!;
+      const cell = row * table.dimensions.length + d;
+      const taggedCells = table.tagged?.get(cell);
+      const total = (untagged === NONE ? 0 : untagged) + (taggedCells?.sum ?? 0);
+      if (total + quantity > AwsLimits.maxQuantity) {
         (overflow ??= []).push({ customerKey: customer.key, dimension, hour, quantity });
         continue;
       }
-      cell.quantity += quantity;
+      if (untagged === NONE && taggedCells === undefined) this.pendingCells++;
       const recordTags = tags === undefined ? undefined : tags[i];
       if (recordTags === undefined) {
-        cell.untagged = (cell.untagged ?? 0) + quantity;
-      } else {
-        const key = tagsKey(recordTags);
-        cell.tagged ??= new Map();
-        const tagged = cell.tagged.get(key);
-        if (tagged === undefined) cell.tagged.set(key, { tags: recordTags, quantity });
-        else tagged.quantity += quantity;
+        column[row] = (untagged === NONE ? 0 : untagged) + quantity;
+        continue;
       }
+      const key = tagsKey(recordTags);
+      let cells = taggedCells;
+      if (cells === undefined) {
+        cells = { sum: 0, byKey: new Map() };
+        (table.tagged ??= new Map()).set(cell, cells);
+      }
+      cells.sum += quantity;
+      const same = cells.byKey.get(key);
+      if (same === undefined) cells.byKey.set(key, { tags: recordTags, quantity });
+      else same.quantity += quantity;
     }
     return overflow;
   }
@@ -96,24 +143,40 @@ export class Aggregator {
   /** Takes everything aggregated so far as store deltas and starts afresh. */
   drain(): UsageDelta[] {
     if (this.pendingCells === 0) return [];
-    const drained = this.customers;
-    this.customers = new Map();
+    const drained = this.tables;
+    this.tables = [];
+    this.last = undefined;
     this.pendingCells = 0;
     const deltas: UsageDelta[] = [];
-    for (const hours of drained.values()) {
-      for (const bucket of hours.values()) {
-        const { identity, key, product } = bucket.customer;
-        for (const [dimension, cell] of bucket.cells) {
-          const base = { customer: identity, customerKey: key, productCode: product.productCode, dimension, hour: bucket.hour };
-          if (cell.untagged !== undefined) deltas.push({ ...base, tagsKey: '', quantity: cell.untagged });
-          if (cell.tagged !== undefined) {
-            for (const [tagKey, tagged] of cell.tagged) {
-              deltas.push({ ...base, tagsKey: tagKey, tags: tagged.tags, quantity: tagged.quantity });
-            }
+    for (const table of drained) {
+      const { product, hour, dimensions, columns, tagged } = table;
+      const width = dimensions.length;
+      table.customers.forEach(({ identity, key }, row) => {
+        for (let d = 0; d < width; d++) {
+          const untagged = columns[d]?.[row] ?? NONE;
+          const cells = tagged?.get(row * width + d);
+          if (untagged === NONE && cells === undefined) continue;
+          const base = { customer: identity, customerKey: key, productCode: product.productCode, dimension: dimensions[d]!, hour };
+          if (untagged !== NONE) deltas.push({ ...base, tagsKey: '', quantity: untagged });
+          if (cells !== undefined) {
+            for (const [tagKey, cell] of cells.byKey) deltas.push({ ...base, tagsKey: tagKey, tags: cell.tags, quantity: cell.quantity });
           }
         }
-      }
+      });
     }
     return deltas;
+  }
+
+  private table(product: Product, hour: number): HourTable {
+    const last = this.last;
+    if (last !== undefined && last.product === product && last.hour === hour) return last;
+    let found = this.tables.find((t) => t.product === product && t.hour === hour);
+    if (found === undefined) {
+      const { dimensions, index } = dimensionsOf(product);
+      found = new HourTable(product, hour, dimensions, index);
+      this.tables.push(found);
+    }
+    this.last = found;
+    return found;
   }
 }
