@@ -4,6 +4,7 @@ import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import type { UsageDelta } from '../model/usage';
 import { withinStoreTimeout, type RequestStoreCalls } from '../store/store-timeout';
+import { yieldToEventLoop } from '../store/yield-to-event-loop';
 import type { AddUsageResult, UsageStore } from '../store/usage-store';
 import type { Aggregator } from './aggregator';
 
@@ -14,9 +15,6 @@ interface Batch {
 
 /** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
 export const DEFAULT_PERSIST_CHUNK = 500;
-
-/** Lets timers, I/O and requests run between two chunks of background work. */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Moves aggregated usage into the store as atomic increments, one write at a time, in chunks of at most

@@ -1,4 +1,5 @@
 import type { UsageStore } from '../usage-store';
+import { describeBulk } from './bulk.conformance';
 import { describeClaim, describeJournalSettleRelease } from './claim.conformance';
 import { describeConcurrentClaims } from './concurrency.conformance';
 import { StoreContext } from './context';
@@ -50,6 +51,7 @@ export function describeUsageStoreConformance(
     describeStats(store);
     describeCustomers(store);
     describeRedrive(store);
+    describeBulk(store);
     if (options.sharedStoreFactory !== undefined) describeConcurrentClaims(options.sharedStoreFactory, context);
   });
 }

@@ -61,6 +61,13 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE customers ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
   `,
+  // Claims walk the due records in (hour, id) order on an index and stop at the limit, instead of sorting every
+  // pending row; expired leases are found by lease_until. The new index starts with (state, hour): it replaces it.
+  `
+  CREATE INDEX IF NOT EXISTS usage_records_by_state_hour_id ON usage_records (state, hour, id, next_attempt_at);
+  CREATE INDEX IF NOT EXISTS usage_records_by_state_lease ON usage_records (state, lease_until);
+  DROP INDEX IF EXISTS usage_records_by_state_hour;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

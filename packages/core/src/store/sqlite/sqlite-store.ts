@@ -4,6 +4,7 @@ import type { CustomerRecord } from '../../model/customer';
 import type { FinalTotal, UsageDelta } from '../../model/usage';
 import {
   allocationRowsOf,
+  compareKeys,
   assertStorableDelta,
   assertTerminalState,
   frozenUsageFromAllocations,
@@ -27,8 +28,9 @@ import type { SqliteConnection } from './connection';
 import { loadSqliteDriver } from './driver';
 import { toAllocationRow, toCustomerRecord, toStoredRecord } from './rows';
 import { migrate } from './schema';
+import { yieldToEventLoop } from '../yield-to-event-loop';
 import { prepareStatements } from './statements';
-import type { Statements } from './statements';
+import type { ClaimableRow, Statements } from './statements';
 
 export interface SqliteStoreOptions {
   /** Database file; default `./meterkit.db`. */
@@ -36,6 +38,9 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock; default 5000 ms. */
   readonly busyTimeoutMs?: number;
 }
+
+/** Records frozen per transaction of a claim: one transaction's synchronous work stays well under 20 ms. */
+const FREEZE_CHUNK = 250;
 
 const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
 
@@ -108,8 +113,17 @@ export class SqliteStore implements UsageStore {
     return this.run('set a total', (ops) => ops.setTotal(total, now));
   }
 
+  /**
+   * Freezes the due open records in transactions of at most FREEZE_CHUNK records, yielding to the event loop
+   * between them, then leases in one transaction. Each record is frozen atomically with the snapshot of its
+   * allocations, so freezing in several transactions freezes the same records with the same quantities.
+   */
   async claim(request: ClaimRequest): Promise<StoredRecord[]> {
-    return this.run('claim records', (ops) => ops.claim(request));
+    const forced = JSON.stringify(request.forceCustomerKeys ?? []);
+    while (this.run('freeze due records', (ops) => ops.freezeDue(request, forced, FREEZE_CHUNK)) === FREEZE_CHUNK) {
+      await yieldToEventLoop();
+    }
+    return this.run('claim records', (ops) => ops.claim(request, forced));
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
@@ -235,14 +249,28 @@ function createOperations(db: Database.Database, sql: Statements) {
       return { outcome: 'created' };
     }).immediate,
 
-    claim: db.transaction((request: ClaimRequest): StoredRecord[] => {
-      const forced = JSON.stringify(request.forceCustomerKeys ?? []);
-      for (const { id } of sql.dueOpenRecords.all({ dueBefore: request.dueBefore, forced })) {
-        sql.freeze.run({ id, frozen: JSON.stringify(frozenSnapshot(id)), now: request.now });
-      }
+    /** Freezes up to `limit` due open records, forced customers' first; answers how many it froze. */
+    freezeDue: db.transaction((request: ClaimRequest, forced: string, limit: number): number => {
+      let frozen = 0;
+      const freeze = (rows: ReadonlyArray<{ id: string }>) => {
+        for (const { id } of rows) frozen += sql.freeze.run({ id, frozen: JSON.stringify(frozenSnapshot(id)), now: request.now }).changes;
+      };
+      freeze(sql.forcedOpenRecords.all({ forced, limit }));
+      if (frozen < limit) freeze(sql.dueOpenRecords.all({ dueBefore: request.dueBefore, limit: limit - frozen }));
+      return frozen;
+    }).immediate,
+
+    claim: db.transaction((request: ClaimRequest, forced: string): StoredRecord[] => {
       const limit = Math.max(0, request.limit);
+      if (limit === 0) return [];
       const leaseUntil = request.now + request.leaseMs;
-      return sql.claimable.all({ now: request.now, forced, limit }).flatMap(({ id }) => {
+      const first = sql.forcedClaimable.all({ now: request.now, forced, limit });
+      const taken = new Set(first.map((row) => row.id));
+      const rest = mergeByHourAndId(
+        sql.pendingClaimable.all({ now: request.now, limit: limit + taken.size }),
+        sql.expiredLeases.all({ now: request.now, limit: limit + taken.size }),
+      ).filter((row) => !taken.has(row.id));
+      return [...first, ...rest].slice(0, limit).flatMap(({ id }) => {
         const leased = sql.lease.get({ id, owner: request.owner, leaseUntil });
         return leased === undefined ? [] : [toStoredRecord(leased)];
       });
@@ -317,6 +345,25 @@ function createOperations(db: Database.Database, sql: Statements) {
     },
     listCustomers: (): CustomerRecord[] => sql.customers.all().map(toCustomerRecord),
   };
+}
+
+/** Two lists each in (hour, id) order, merged into one in that order. */
+function mergeByHourAndId(a: readonly ClaimableRow[], b: readonly ClaimableRow[]): ClaimableRow[] {
+  const merged: ClaimableRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && (x.hour < y.hour || (x.hour === y.hour && compareKeys(x.id, y.id) < 0)))) {
+      merged.push(x!);
+      i++;
+    } else {
+      merged.push(y);
+      j++;
+    }
+  }
+  return merged;
 }
 
 /** Duck-typed, so that a connection from another copy of better-sqlite3 is not mistaken for options. */

@@ -8,6 +8,12 @@ interface CustomerParams {
   record: string;
 }
 
+/** A record a claim may lease, with the hour it is ordered by. */
+export interface ClaimableRow {
+  readonly id: string;
+  readonly hour: number;
+}
+
 /** The part of a prepared statement the store uses: parameters P, rows R. */
 export interface Query<P extends unknown[], R = unknown> {
   run(...params: P): Database.RunResult;
@@ -45,16 +51,34 @@ export function prepareStatements(db: Database.Database) {
       'SELECT tags_key, tags, quantity FROM usage_allocations WHERE record_id = ?',
     ),
 
-    dueOpenRecords: prepare<[{ dueBefore: number; forced: string }], { id: string }>(`
-      SELECT id FROM usage_records
-      WHERE state = 'open' AND (hour < @dueBefore OR ${forced})`),
+    dueOpenRecords: prepare<[{ dueBefore: number; limit: number }], { id: string }>(`
+      SELECT id FROM usage_records INDEXED BY usage_records_by_state_hour_id
+      WHERE state = 'open' AND hour < @dueBefore
+      LIMIT @limit`),
+    forcedOpenRecords: prepare<[{ forced: string; limit: number }], { id: string }>(`
+      SELECT id FROM usage_records INDEXED BY usage_records_by_customer
+      WHERE ${forced} AND state = 'open'
+      LIMIT @limit`),
     freeze: prepare<[{ id: string; frozen: string; now: number }]>(`
       UPDATE usage_records SET state = 'pending', frozen = @frozen, next_attempt_at = coalesce(next_attempt_at, @now)
       WHERE id = @id AND state = 'open'`),
-    claimable: prepare<[{ now: number; forced: string; limit: number }], { id: string }>(`
-      SELECT id FROM usage_records
-      WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'sending' AND lease_until <= @now)
-      ORDER BY ${forced} DESC, hour, id
+    // Three indexed queries, each stopping at the limit: forced customers' claimable records (on customer_key),
+    // pending records in (hour, id) order (on the claim index), expired leases (on lease_until). The store merges them.
+    forcedClaimable: prepare<[{ now: number; forced: string; limit: number }], ClaimableRow>(`
+      SELECT id, hour FROM usage_records INDEXED BY usage_records_by_customer
+      WHERE ${forced}
+        AND ((state = 'pending' AND next_attempt_at <= @now) OR (state = 'sending' AND lease_until <= @now))
+      ORDER BY hour, id
+      LIMIT @limit`),
+    pendingClaimable: prepare<[{ now: number; limit: number }], ClaimableRow>(`
+      SELECT id, hour FROM usage_records INDEXED BY usage_records_by_state_hour_id
+      WHERE state = 'pending' AND next_attempt_at <= @now
+      ORDER BY state, hour, id
+      LIMIT @limit`),
+    expiredLeases: prepare<[{ now: number; limit: number }], ClaimableRow>(`
+      SELECT id, hour FROM usage_records INDEXED BY usage_records_by_state_lease
+      WHERE state = 'sending' AND lease_until <= @now
+      ORDER BY hour, id
       LIMIT @limit`),
     lease: prepare<[{ id: string; owner: string; leaseUntil: number }], UsageRecordRow>(`
       UPDATE usage_records SET state = 'sending', lease_owner = @owner, lease_until = @leaseUntil
