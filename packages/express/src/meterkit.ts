@@ -36,13 +36,18 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
   if (status !== undefined) router.use(status.handler);
   if (resolved.entitlementGate !== undefined) router.use(entitlementGateMiddleware(metering));
   const unsubscribe = resolved.onSubscriptionChange === undefined ? () => undefined : subscribeHook(metering, resolved.onSubscriptionChange);
-  router.use(attachMeter(metering, resolved));
+  const attach = attachMeter(metering, resolved);
+  router.use(attach);
   if (resolved.start) metering.start();
   if (resolved.entitlementGate?.register === true) registerAtStartup(metering);
 
-  const middleware = function meterkitMiddleware(req: Request, res: Response, next: NextFunction): void {
-    router(req, res, next);
-  };
+  // Without routes or a gate, requests go straight to attachMeter instead of through a router of one layer.
+  const routed = resolved.registration !== undefined || resolved.lifecycle !== undefined || status !== undefined || resolved.entitlementGate !== undefined;
+  const middleware = routed
+    ? function meterkitMiddleware(req: Request, res: Response, next: NextFunction): void {
+        router(req, res, next);
+      }
+    : attach;
   return Object.assign(middleware, {
     count,
     close: () => {
