@@ -1,5 +1,5 @@
-import { finishMeter, meterForRequest } from '@meterkit/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type RequestMeter } from '@meterkit/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import fp from 'fastify-plugin';
 import { addEntitlementGate, registerOnReady } from './entitlement-gate';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
@@ -16,6 +16,14 @@ import './types';
  */
 function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
   return request.raw.aborted || !reply.raw.writableEnded || (reply.raw.destroyed && !reply.raw.writableFinished);
+}
+
+/** The reply whose meter a raw response settles if its client leaves first (only with commitAborted). */
+const REPLY = Symbol('meterkit.reply');
+type Watched = FastifyReply['raw'] & { [REPLY]?: FastifyReply };
+
+function isPromise(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginOptions): Promise<void> {
@@ -36,27 +44,64 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
     finishMeter(meter, reply.statusCode, aborted, commitPolicy);
   };
 
-  fastify.addHook(identifyHook, async (request: FastifyRequest, reply: FastifyReply) => {
-    // Lifecycle deliveries come from AWS, never from a customer: not metered.
-    if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return;
-    // Nor are operators reading the status page.
-    if (request.routeOptions.url !== undefined && statusPaths.has(request.routeOptions.url)) return;
-    const { meter, error } = await meterForRequest(metering, await identify(request));
+  /**
+   * A client that leaves before the response is complete never reaches onResponse. Its meter is discarded unless
+   * commitAborted bills it, so only then does a request need a listener: one function shared by every request.
+   */
+  const settlesAborted = commitPolicy?.commitAborted === true;
+  function settleAborted(this: Watched): void {
+    const reply = this[REPLY];
+    this[REPLY] = undefined;
+    if (reply !== undefined && !this.writableEnded) settle(reply.request, reply, true);
+  }
+
+  const bind = (request: FastifyRequest, reply: FastifyReply, meter: RequestMeter): void => {
+    request.meter = meter;
+    if (!settlesAborted) return;
+    (reply.raw as Watched)[REPLY] = reply;
+    reply.raw.once('close', settleAborted);
+  };
+
+  const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified): Promise<void> => {
+    const { meter, error } = await meterForRequest(metering, identified);
     if (error !== undefined) {
       request.meteringError = error;
       const level = error.code === 'ERR_METERKIT_STORE' ? 'error' : 'debug';
       request.log[level]({ code: error.code }, '@meterkit/fastify: request not metered');
     }
-    if (meter === undefined) return;
-    request.meter = meter;
-    // A client that leaves before the response is complete never reaches onResponse.
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableEnded) settle(request, reply, true);
-    });
+    if (meter !== undefined) bind(request, reply, meter);
+  };
+
+  // Callback hooks: a customer this instance already knows is bound without a promise (Metering.tryMeter).
+  fastify.addHook(identifyHook, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    // Lifecycle deliveries come from AWS, never from a customer: not metered.
+    if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return done();
+    // Nor are operators reading the status page.
+    if (statusPaths.size > 0 && statusPaths.has(request.routeOptions.url ?? '')) return done();
+    let identified: Identified | Promise<Identified>;
+    try {
+      identified = identify(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (isPromise(identified)) {
+      Promise.resolve(identified)
+        .then((who) => resolve(request, reply, who))
+        .then(() => done(), done);
+      return;
+    }
+    const known = knownMeterForRequest(metering, identified);
+    if (known === undefined) {
+      resolve(request, reply, identified).then(() => done(), done);
+      return;
+    }
+    if (known !== null) bind(request, reply, known);
+    done();
   });
 
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     settle(request, reply, incomplete(request, reply));
+    done();
   });
 
   if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);

@@ -144,6 +144,27 @@ describe('metering requests (fastify.inject against the emulator)', () => {
     expect((await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(200);
   });
 
+  it('meters a known customer without a store read, and listens to the raw response only to bill aborted requests', async () => {
+    for (const commitAborted of [false, true]) {
+      // Closing the app closes its engine: each configuration gets its own.
+      if (commitAborted) {
+        await app.close();
+        metering = meteringFor(emu);
+      }
+      await tenant(emu, metering, 'tenant-alice');
+      app = await appWith(metering, { commitPolicy: { commitAborted } });
+      app.get('/listeners', { config: { metering: { dimension: 'api_calls' } } }, async (request, reply) => ({ metered: request.meter !== null, close: reply.raw.listenerCount('close') }));
+      await app.ready();
+      const unmetered = (await app.inject({ url: '/listeners' })).json();
+      await app.inject({ url: '/listeners', headers: { 'x-tenant': 'tenant-alice' } });
+      const reads = jest.spyOn(metering.store, 'findCustomerByTenant');
+      const known = (await app.inject({ url: '/listeners', headers: { 'x-tenant': 'tenant-alice' } })).json();
+      expect(reads).not.toHaveBeenCalled();
+      reads.mockRestore();
+      expect(known).toEqual({ metered: true, close: unmetered.close + (commitAborted ? 1 : 0) });
+    }
+  });
+
   it('refuses an invalid route metering config when the route is declared', async () => {
     app = await appWith(metering);
     expect(() => app.get('/bad', { config: { metering: { dimension: '' } } }, async () => 'x')).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));
