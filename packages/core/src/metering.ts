@@ -361,7 +361,16 @@ export class Metering {
     await storeCall(() =>
       updateCustomer(store, key, (current) => {
         const now = this.o.clock();
-        const applied = current === undefined ? {} : { lastEventAt: current.lastEventAt, recentEventIds: current.recentEventIds };
+        const applied =
+          current === undefined
+            ? {}
+            : {
+                lastEventAt: current.lastEventAt,
+                lastStatusEventAt: current.lastStatusEventAt,
+                lastActivationAt: current.lastActivationAt,
+                finalUsageOpenedAt: current.finalUsageOpenedAt,
+                recentEventIds: current.recentEventIds,
+              };
         const write = { ...withoutUndefined(applied), ...fields, key, registeredAt: customer.registeredAt ?? current?.registeredAt ?? now, updatedAt: now } as CustomerRecord;
         return { result: undefined, write, afterWrite: (written) => (stored = written) };
       }),

@@ -211,3 +211,30 @@ describe('subscription lifecycle (EventBridge and SNS deliveries from the emulat
     await fresh.close();
   });
 });
+
+describe('putCustomer() between lifecycle events', () => {
+  it('keeps the ordering of the events applied: a newer Agreement Amended still does not make an older License Deprovisioned stale', async () => {
+    const world = await startWorld();
+    try {
+      const subscription = await world.emu.subscribe({ productCode: LICENSED });
+      const identity = identityOf(subscription);
+      const license = { licenseArn: subscription.licenseArn!, productCode: LICENSED, accountId: subscription.accountId, agreementId: subscription.agreementId! };
+      const now = world.emu.clock.now();
+      await world.metering.applyLifecycleEvent({ id: 'updated', time: now - 3_000, type: 'License Updated', change: { kind: 'license-updated', ...license } });
+      const amended = { kind: 'agreement-amended', agreementId: license.agreementId } as const;
+      await world.metering.applyLifecycleEvent({ id: 'amended', time: now - 1_000, type: 'Purchase Agreement Amended', change: amended });
+      await world.metering.putCustomer({ identity, status: 'active', tenantId: 'tenant-1' });
+
+      const deprovisioned = { id: 'deprovisioned', time: now - 2_000, type: 'License Deprovisioned', change: { kind: 'license-deprovisioned', ...license } } as const;
+      await expect(world.metering.applyLifecycleEvent(deprovisioned)).resolves.toBe('applied');
+      expect(await customerOf(world.metering, identity)).toMatchObject({
+        status: 'deprovisioning',
+        tenantId: 'tenant-1',
+        lastEventAt: now - 1_000,
+        finalUsageDeadline: now - 2_000 + 50 * 60_000,
+      });
+    } finally {
+      await world.close();
+    }
+  });
+});

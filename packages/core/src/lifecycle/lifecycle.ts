@@ -5,6 +5,7 @@ import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerS
 import type { Product } from '../model/product';
 import type { UsageStore } from '../store/usage-store';
 import { assertNotFuture } from './event-time';
+import { isNewestEvent, isNewestStatusEvent, sameWindow, statusEventAt, windowAfter, withWindow, type StatusEffect } from './event-order';
 import type { LifecycleChange, LifecycleEvent } from './marketplace-event';
 import { updateCustomer, type CustomerDecision } from './update-customer';
 
@@ -42,11 +43,12 @@ const RECENT_EVENT_IDS = 20;
 /** AWS accepts a deprovisioned license's usage for about an hour; after that the customer is inactive. */
 const INACTIVE_AFTER_DEADLINE_MS = 10 * 60_000;
 const SUPERSEDED = new Set(['RENEWED', 'REPLACED']);
-const ACTIVATING = new Set(['license-updated', 'legacy-subscribe-success']);
 
 /**
- * Applies AWS Marketplace lifecycle events to the customer registry, idempotently and in event-time order:
- * a redelivered event changes nothing, an event older than the state it would change is ignored.
+ * Applies AWS Marketplace lifecycle events to the customer registry, idempotently, ending as if they had arrived in
+ * event-time order: a redelivered event changes nothing; a status event older than the newest status event applied
+ * changes no status, but still takes its part in the final-usage window (see event-order); an event that changes no
+ * status never makes an older status event stale.
  * Every change is a conditional write over the state it was decided on (see updateCustomer), so concurrent
  * events, on one instance or several sharing a store, end as if applied one by one in event-time order.
  */
@@ -65,11 +67,11 @@ export class Lifecycle {
       case 'agreement-created':
         return this.applyAgreementCreated(event, change);
       case 'agreement-amended':
-        return this.applyToAgreement(change.agreementId, (c) => this.save(event, c, {}, 'updated'));
+        return this.applyToAgreement(change.agreementId, (c) => this.applyNeutral(event, c, {}, 'updated'));
       case 'agreement-ended':
         return this.applyToAgreement(change.agreementId, (c) =>
           SUPERSEDED.has(change.status.toUpperCase())
-            ? this.save(event, c, { agreementStatus: change.status }, 'ended')
+            ? this.applyNeutral(event, c, { agreementStatus: change.status }, 'ended')
             : this.startFinalUsage(event, c, { agreementStatus: change.status }),
         );
       default:
@@ -116,8 +118,8 @@ export class Lifecycle {
       const current = existing ?? this.newCustomer(identity);
       if (change.kind === 'license-deprovisioned') return this.startFinalUsage(event, current, agreement);
 
-      const skip = this.skip(event, existing);
-      if (skip !== undefined) return { result: skip };
+      const notNewest = this.olderStatusEvent(event, current, 'activate');
+      if (notNewest !== undefined) return notNewest;
       const predecessor = change.agreementId === undefined ? undefined : await this.predecessorOf(change.agreementId, current.key);
       let kind: SubscriptionChange = existing === undefined || existing.status === 'inactive' || existing.status === 'deprovisioning' ? 'activated' : 'updated';
       if (existing !== undefined && change.agreementId !== undefined && existing.agreementId !== undefined && existing.agreementId !== change.agreementId) {
@@ -131,8 +133,7 @@ export class Lifecycle {
           moved = { from: predecessor, tenantId: predecessor.tenantId };
         }
       }
-      const { finalUsageDeadline: _cleared, ...rest } = current;
-      return this.save(event, rest, { ...agreement, ...tenant, status: 'active', agreementStatus: 'ACTIVE' }, kind, predecessor);
+      return this.changeStatus(event, current, 'activate', { ...agreement, ...tenant, status: 'active', agreementStatus: 'ACTIVE' }, kind, predecessor);
     });
     // The tenant is linked to the successor first: until the predecessor lets go, the most recent link wins.
     if (outcome === 'applied' && moved !== undefined) await this.unlinkTenant(moved.from.key, moved.tenantId);
@@ -150,7 +151,8 @@ export class Lifecycle {
   private async applyAgreementCreated(event: LifecycleEvent, change: Extract<LifecycleChange, { kind: 'agreement-created' }>): Promise<ApplyOutcome> {
     if (change.previousAgreementId === undefined) return 'ignored';
     return this.applyToAgreement(change.previousAgreementId, (c) => {
-      if (this.skip(event, c) !== undefined) return { result: 'duplicate' };
+      if (c.recentEventIds?.includes(event.id)) return { result: 'duplicate' };
+      if (!isNewestEvent(c, event.time)) return this.stale(event, c);
       return {
         result: 'applied',
         write: { ...c, successorAgreementId: change.agreementId, updatedAt: this.d.clock(), recentEventIds: this.remember(c, event) },
@@ -170,25 +172,27 @@ export class Lifecycle {
       const current = existing ?? this.newCustomer(identity);
       switch (change.kind) {
         case 'legacy-subscribe-success':
-          return this.save(event, current, { status: 'active' }, existing === undefined || existing.status !== 'active' ? 'activated' : 'updated');
+          return this.applyStatus(event, current, 'activate', { status: 'active' }, existing === undefined || existing.status !== 'active' ? 'activated' : 'updated');
         case 'legacy-subscribe-fail':
-          return this.save(event, current, { status: 'inactive' }, 'ended');
+          return this.applyStatus(event, current, 'end', { status: 'inactive' }, 'ended');
         case 'legacy-unsubscribe-pending':
           return this.startFinalUsage(event, current, {});
         case 'legacy-unsubscribe-success':
-          return this.save(event, current, { status: 'inactive' }, 'ended');
+          return this.applyStatus(event, current, 'end', { status: 'inactive' }, 'ended');
         case 'legacy-entitlement-updated':
-          return existing === undefined ? { result: 'ignored' } : this.save(event, current, {}, 'updated');
+          return existing === undefined ? { result: 'ignored' } : this.applyNeutral(event, current, {}, 'updated');
       }
     });
   }
 
-  /** Opens the final-usage window (on the earlier of Agreement Ended and License Deprovisioned) and flushes. */
+  /**
+   * Opens the final-usage window and flushes. The deadline counts from the earliest opener since the latest
+   * activation (the earlier of Agreement Ended and License Deprovisioned), whichever of them arrives first.
+   */
   private startFinalUsage(event: LifecycleEvent, customer: CustomerRecord, fields: Partial<CustomerRecord>): CustomerDecision<ApplyOutcome> {
-    if (customer.status === 'inactive' && customer.lastEventAt !== undefined && customer.lastEventAt >= event.time) return { result: 'stale' };
-    const deadline = Math.min(customer.finalUsageDeadline ?? Number.POSITIVE_INFINITY, event.time + this.d.finalUsageMs);
-    const decision = this.save(event, customer, { ...fields, status: 'deprovisioning', finalUsageDeadline: deadline }, 'deprovisioning');
-    if (decision.write === undefined) return decision;
+    const older = this.olderStatusEvent(event, customer, 'open-final-usage');
+    if (older !== undefined) return older;
+    const decision = this.changeStatus(event, customer, 'open-final-usage', { ...fields, status: 'deprovisioning' }, 'deprovisioning');
     return {
       ...decision,
       afterWrite: (written) => {
@@ -211,19 +215,74 @@ export class Lifecycle {
     return outcomes.includes('applied') ? 'applied' : outcomes[0]!;
   }
 
-  /** The write that applies `event` to `customer`, or why it does not apply. */
-  private save(
+  /** A status event: applied in full if it is the customer's newest, else only its part in the final-usage window. */
+  private applyStatus(
     event: LifecycleEvent,
     customer: CustomerRecord,
-    fields: Partial<CustomerRecord> & { status?: CustomerStatus },
+    effect: StatusEffect,
+    fields: Partial<CustomerRecord> & { status: CustomerStatus },
+    change: SubscriptionChange,
+  ): CustomerDecision<ApplyOutcome> {
+    return this.olderStatusEvent(event, customer, effect) ?? this.changeStatus(event, customer, effect, fields, change);
+  }
+
+  /**
+   * What a status event that is not the customer's newest does: nothing if it was applied already or changes
+   * nothing; else it writes its part in the final-usage window. Answers 'applied' when that moved a deprovisioning
+   * customer's deadline (flushing again if earlier), 'stale' otherwise. Undefined for the newest status event.
+   */
+  private olderStatusEvent(event: LifecycleEvent, customer: CustomerRecord, effect: StatusEffect): CustomerDecision<ApplyOutcome> | undefined {
+    if (customer.recentEventIds?.includes(event.id)) return { result: 'duplicate' };
+    if (isNewestStatusEvent(customer, event.time, effect)) return undefined;
+    const window = windowAfter(customer, event.time, effect, this.d.finalUsageMs);
+    if (sameWindow(customer, window)) return this.stale(event, customer);
+    const deadline = customer.status === 'deprovisioning' ? window.finalUsageDeadline : undefined;
+    const moved = deadline !== undefined && deadline !== customer.finalUsageDeadline;
+    const earlier = moved && deadline < (customer.finalUsageDeadline ?? Number.POSITIVE_INFINITY);
+    this.d.logger.info({ customer: mask(customer.key), event: event.type, deadlineMoved: moved }, 'lifecycle event older than the status; final-usage window updated');
+    return {
+      result: moved ? 'applied' : 'stale',
+      write: {
+        ...withWindow(customer, window),
+        updatedAt: this.d.clock(),
+        lastStatusEventAt: statusEventAt(customer),
+        ...(moved ? { recentEventIds: this.remember(customer, event) } : {}),
+      },
+      afterWrite: (written) => {
+        this.d.forget();
+        if (earlier) this.d.finalFlush([written.key]);
+      },
+    };
+  }
+
+  /** Applies the customer's newest status event: its status, its fields and its part in the final-usage window. */
+  private changeStatus(
+    event: LifecycleEvent,
+    customer: CustomerRecord,
+    effect: StatusEffect,
+    fields: Partial<CustomerRecord> & { status: CustomerStatus },
     change: SubscriptionChange,
     previous?: CustomerRecord,
   ): CustomerDecision<ApplyOutcome> {
-    const skip = this.skip(event, customer.registeredAt === 0 ? undefined : customer);
-    if (skip !== undefined) return { result: skip };
+    const window = windowAfter(customer, event.time, effect, this.d.finalUsageMs);
+    const lastStatusEventAt = Math.max(statusEventAt(customer), event.time);
+    return this.save(event, withWindow(customer, window), { ...fields, lastStatusEventAt }, change, previous);
+  }
+
+  /** An event that changes no status: recorded unless an event newer than it was applied already. */
+  private applyNeutral(event: LifecycleEvent, customer: CustomerRecord, fields: Partial<CustomerRecord>, change: SubscriptionChange): CustomerDecision<ApplyOutcome> {
+    if (customer.recentEventIds?.includes(event.id)) return { result: 'duplicate' };
+    if (!isNewestEvent(customer, event.time)) return this.stale(event, customer);
+    return this.save(event, customer, fields, change);
+  }
+
+  /** The write that applies `event` to `customer`; the caller decided that it applies. */
+  private save(event: LifecycleEvent, customer: CustomerRecord, fields: Partial<CustomerRecord>, change: SubscriptionChange, previous?: CustomerRecord): CustomerDecision<ApplyOutcome> {
     const now = this.d.clock();
     const updated: CustomerRecord = {
       ...customer,
+      // Kept explicitly, so that a later event never takes lastEventAt for it.
+      lastStatusEventAt: statusEventAt(customer),
       ...fields,
       registeredAt: customer.registeredAt === 0 ? now : customer.registeredAt,
       updatedAt: now,
@@ -240,17 +299,9 @@ export class Lifecycle {
     };
   }
 
-  private skip(event: LifecycleEvent, customer: CustomerRecord | undefined): ApplyOutcome | undefined {
-    if (customer === undefined) return undefined;
-    if (customer.recentEventIds?.includes(event.id)) return 'duplicate';
-    const last = customer.lastEventAt;
-    // Event times have one-second resolution: on a tie, an activation never reopens a leaving customer.
-    const reopens = ACTIVATING.has(event.change?.kind ?? '') && (customer.status === 'deprovisioning' || customer.status === 'inactive');
-    if (last !== undefined && (event.time < last || (event.time === last && reopens))) {
-      this.d.logger.info({ customer: mask(customer.key), event: event.type }, 'lifecycle event older than the state it would change; ignored');
-      return 'stale';
-    }
-    return undefined;
+  private stale(event: LifecycleEvent, customer: CustomerRecord): CustomerDecision<ApplyOutcome> {
+    this.d.logger.info({ customer: mask(customer.key), event: event.type }, 'lifecycle event older than the state it would change; ignored');
+    return { result: 'stale' };
   }
 
   private remember(customer: CustomerRecord, event: LifecycleEvent): string[] {

@@ -51,14 +51,30 @@ export interface CustomerRecord {
   readonly customerAwsAccountId?: string;
   readonly registeredAt: number;
   readonly updatedAt: number;
-  /** When a deprovisioning customer's final usage must be sent by (ms epoch). */
+  /**
+   * When a deprovisioning customer's final usage must be sent by (ms epoch): finalUsageMs after the earliest event
+   * that opened the window since the latest activation.
+   */
   readonly finalUsageDeadline?: number;
+  /** Times (ms epoch, ascending) of the events that opened the final-usage window since the latest activation. */
+  readonly finalUsageOpenedAt?: readonly number[];
+  /**
+   * Time (ms epoch) of the newest activation (License Updated, subscribe-success) delivered, applied or not:
+   * openers older than it belong to a window it closed.
+   */
+  readonly lastActivationAt?: number;
   /** The agreement's status as last reported (ACTIVE, CANCELLED, EXPIRED, RENEWED, REPLACED, ...). */
   readonly agreementStatus?: string;
   /** The agreement that renews or replaces this customer's agreement, once AWS announced it. */
   readonly successorAgreementId?: string;
-  /** Time (ms epoch) of the newest lifecycle event applied: older ones cannot change the status any more. */
+  /** Time (ms epoch) of the newest lifecycle event applied, of any kind. */
   readonly lastEventAt?: number;
+  /**
+   * Time (ms epoch) of the newest status-changing lifecycle event applied (0: none): an older one cannot change the
+   * status any more. Events that change no status (Agreement Amended, say) do not move it. Absent on records
+   * written before it was kept: lastEventAt stands in.
+   */
+  readonly lastStatusEventAt?: number;
   /** Ids of the latest lifecycle events applied, to ignore redeliveries. */
   readonly recentEventIds?: readonly string[];
   /**

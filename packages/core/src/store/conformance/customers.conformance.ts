@@ -31,6 +31,11 @@ export function describeCustomers(store: () => UsageStore): void {
         registeredAt: T0 + 1,
         updatedAt: T0 + 2,
         finalUsageDeadline: T0 + 3,
+        finalUsageOpenedAt: [T0 - 4, T0 - 3],
+        lastActivationAt: T0 - 5,
+        lastStatusEventAt: T0 - 3,
+        lastEventAt: T0 - 2,
+        recentEventIds: ['event-1', 'event-2'],
       });
       const minimal = customerRecord(other, { status: 'registered' });
       await store().putCustomer(full);

@@ -35,9 +35,6 @@ export const STATUS_EVENTS: readonly EventKind[] = [
   'legacy-unsubscribe-success',
 ];
 
-/** Events that open the final-usage window. */
-export const FINAL_USAGE_OPENERS: readonly EventKind[] = ['license-deprovisioned', 'agreement-cancelled', 'agreement-expired', 'legacy-unsubscribe-pending'];
-
 export const NEUTRAL_EVENTS: readonly EventKind[] = ['agreement-renewed', 'agreement-amended', 'legacy-entitlement-updated'];
 
 export function isLegacy(kind: EventKind): boolean {

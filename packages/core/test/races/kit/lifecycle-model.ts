@@ -14,8 +14,8 @@ export interface ModelCustomer {
  * The reference model: the customer after applying the events one by one in event-time order, each once
  * (redeliveries share an id). The documented semantics of docs/lifecycle: License Updated and subscribe-success
  * activate; License Deprovisioned, a cancelled or expired agreement and unsubscribe-pending open the final-usage
- * window (deadline: the earliest such event since the last activation, plus finalUsageMs; legacy customers keep the
- * earliest one); subscribe-fail and unsubscribe-success end it; other events change no status.
+ * window (deadline: the earliest such event since the last activation, plus finalUsageMs, for licensed and legacy
+ * customers alike); subscribe-fail and unsubscribe-success end it; other events change no status.
  */
 export function expectedCustomer(
   initial: ModelCustomer,
@@ -40,10 +40,8 @@ export function expectedCustomer(
     });
     switch (spec.kind) {
       case 'license-updated':
-        state = { status: 'active', lastEventAt };
-        break;
       case 'legacy-subscribe-success':
-        state = { ...state, status: 'active', lastEventAt };
+        state = { status: 'active', lastEventAt };
         break;
       case 'license-deprovisioned':
       case 'agreement-cancelled':

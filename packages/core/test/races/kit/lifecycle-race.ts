@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { isMeterkitError, type Metering } from '../../../src';
 import { holds, same } from './checks';
 import type { Interleaver } from './interleaver';
-import { eventId, FINAL_USAGE_OPENERS, isLegacy, STATUS_EVENTS, toEvent, type EventKind, type EventSpec } from './lifecycle-events';
+import { eventId, STATUS_EVENTS, toEvent, type EventKind, type EventSpec } from './lifecycle-events';
 import { expectedCustomer, observed } from './lifecycle-model';
 import { FaultPlan, type StoreFault } from './scheduled-store';
 import { CLOSED_HOUR, DIMENSION, EVENT_BASE, FINAL_USAGE_MINUTES, startRaceWorld, storedUnits, USAGE_TENANT, type RaceStoreHarness } from './race-world';
@@ -43,23 +43,8 @@ export function describeOp(op: RaceOp): string {
 export interface ScenarioShape {
   /** Event kinds to draw from. Default: the status-changing ones. */
   readonly kinds?: readonly EventKind[];
-  /**
-   * At most one event opening the final-usage window per customer (default true): with two, delivery order alone
-   * decides the deadline today, which the out-of-order property covers; the race runs look for interleavings.
-   */
-  readonly oneFinalUsageOpener?: boolean;
   /** Store calls that fail or lose their answer (default none). */
   readonly faults?: boolean;
-}
-
-function keepOneOpener(specs: readonly EventSpec[]): EventSpec[] {
-  const opened = new Set<boolean>();
-  return specs.filter((spec) => {
-    if (!FINAL_USAGE_OPENERS.includes(spec.kind)) return true;
-    if (opened.has(isLegacy(spec.kind))) return false;
-    opened.add(isLegacy(spec.kind));
-    return true;
-  });
 }
 
 /**
@@ -68,16 +53,13 @@ function keepOneOpener(specs: readonly EventSpec[]): EventSpec[] {
  */
 export function lifecycleScenarios(shape: ScenarioShape = {}): fc.Arbitrary<LifecycleScenario> {
   const kinds = shape.kinds ?? STATUS_EVENTS;
-  const oneOpener = shape.oneFinalUsageOpener ?? true;
   const faults = shape.faults === true ? fc.array(fc.constantFrom<StoreFault>('ok', 'ok', 'fail', 'lose-answer'), { maxLength: 30 }) : fc.constant([]);
   const on = fc.nat({ max: 5 });
-  const events = fc
-    .uniqueArray(fc.record({ kind: fc.constantFrom(...kinds), second: fc.integer({ min: 1, max: 2_000 }) }), {
-      selector: (event) => event.second,
-      minLength: 1,
-      maxLength: 6,
-    })
-    .map((specs) => (oneOpener ? keepOneOpener(specs) : specs));
+  const events = fc.uniqueArray(fc.record({ kind: fc.constantFrom(...kinds), second: fc.integer({ min: 1, max: 2_000 }) }), {
+    selector: (event) => event.second,
+    minLength: 1,
+    maxLength: 6,
+  });
   return fc
     .record({
       instances: fc.integer({ min: 2, max: 3 }),
