@@ -19,7 +19,8 @@ function meteringOf(options: MeteringModuleOptions): Metering {
   return options.metering ?? createMetering(coreOptionsOf(options));
 }
 
-function withMetering(definition: DynamicModule): DynamicModule {
+/** `gated` false: no entitlement gate is configured, so no global guard runs on every request. */
+function withMetering(definition: DynamicModule, gated: boolean): DynamicModule {
   const controller = createRegistrationController();
   const lifecycleController = createLifecycleController();
   const statusPageController = createStatusPageController();
@@ -29,7 +30,7 @@ function withMetering(definition: DynamicModule): DynamicModule {
     { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
     { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json' }), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
-    { provide: APP_GUARD, useClass: EntitlementGuard },
+    ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
   ];
   return {
@@ -49,10 +50,11 @@ function withMetering(definition: DynamicModule): DynamicModule {
 @Module({})
 export class MeteringModule extends ConfigurableModuleClass {
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withMetering(super.forRoot(options));
+    return withMetering(super.forRoot(options), options.entitlementGate !== undefined && options.entitlementGate !== false);
   }
 
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withMetering(super.forRootAsync(options));
+    // The options are known only once the factory ran: the guard checks them then.
+    return withMetering(super.forRootAsync(options), true);
   }
 }

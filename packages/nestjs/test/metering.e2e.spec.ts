@@ -105,6 +105,20 @@ describe.each(PLATFORMS)('MeteringModule on %s', (_name, platform) => {
     expect(emu.inspect.duplicates()).toEqual([]);
   });
 
+  it('meters a customer it already knows without reading the store, and bills each request once', async () => {
+    const { tenant, licenseArn } = await register();
+    expect((await request(h.url).get('/reports').set('x-tenant', tenant)).status).toBe(200);
+    const reads = jest.spyOn(h.metering.store, 'findCustomerByTenant');
+    try {
+      for (let i = 0; i < 2; i++) expect((await request(h.url).get('/reports').set('x-tenant', tenant)).status).toBe(200);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+    await closeHourAndFlush();
+    expect(total(licenseArn, 'api_calls')).toBe(3);
+  });
+
   it('bills nothing for a refused request (400 pipe or validation, 403 guard, 404) nor a 5xx, and a 2xx exactly', async () => {
     const { tenant, licenseArn } = await register();
     expect((await request(h.url).get('/reports/failing').set('x-tenant', tenant)).status).toBe(500);
