@@ -74,7 +74,12 @@ export interface MeteringOptions {
    * license's remaining usage is flushed and new usage refused.
    */
   meteredStatuses?: readonly CustomerStatus[];
-  /** How long a tenant → customer mapping is cached. Default 60 000. */
+  /**
+   * How long meterFor() serves a customer it resolved (tenant mapping and registry status) from memory without
+   * reading the store. A change applied on this instance (lifecycle event, registration, putCustomer, linkTenant) is
+   * seen at once; one applied by another instance sharing the store within this many ms of the clock. 0 reads the
+   * store on every call. Default 60 000.
+   */
   tenantCacheMs?: number;
   /**
    * After License Deprovisioned (or Purchase Agreement Ended, whichever comes first), the customer's remaining
