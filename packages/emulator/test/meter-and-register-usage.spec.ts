@@ -84,13 +84,18 @@ describe('RegisterUsage', () => {
   afterAll(() => emu.close());
 
   it('returns a PS256 JWT over the request claims that verifies with the published public key', async () => {
+    // The emulated clock runs with real time: iat lies between the clock before and after the call.
+    const before = Math.floor(emu.clock.now() / 1000);
     const out = await clientFor(emu).send(new RegisterUsageCommand({ ProductCode: 'container-prod', PublicKeyVersion: 1, Nonce: 'n-123' }));
+    const after = Math.floor(emu.clock.now() / 1000);
     const jwt = out.Signature as string;
     expect(JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString())).toEqual({ alg: 'PS256', typ: 'JWT' });
     const pem = await (await fetch(`${emu.endpoint}/_emulator/public-key?version=1`)).text();
     expect(pem).toBe(emu.publicKeyPem(1));
     const claims = verifyRegisterUsageSignature(jwt, pem);
-    expect(claims).toEqual({ ProductCode: 'container-prod', PublicKeyVersion: 1, Nonce: 'n-123', iat: Math.floor(emu.clock.now() / 1000) });
+    expect(claims).toEqual({ ProductCode: 'container-prod', PublicKeyVersion: 1, Nonce: 'n-123', iat: expect.any(Number) });
+    expect(claims.iat).toBeGreaterThanOrEqual(before);
+    expect(claims.iat).toBeLessThanOrEqual(after);
     const tampered = `${jwt.split('.')[0]}.${Buffer.from(JSON.stringify({ ...claims, ProductCode: 'x' })).toString('base64url')}.${jwt.split('.')[2]}`;
     expect(() => verifyRegisterUsageSignature(tampered, pem)).toThrow(/Bad signature/);
     expect(out.PublicKeyRotationTimestamp).toBeUndefined();
