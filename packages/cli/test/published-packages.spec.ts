@@ -131,7 +131,7 @@ describe('published packages', () => {
       bugs: { url: `${REPOSITORY}/issues` },
       repository: { type: 'git', url: `git+${REPOSITORY}.git`, directory: `packages/${dir}` },
       publishConfig: { access: 'public' },
-      engines: { node: '>=20.10' },
+      engines: { node: '>=20.19' },
     });
     expect(typeof json['author']).toBe('string');
     expect((json['keywords'] as string[]).length).toBeGreaterThan(2);
