@@ -250,8 +250,9 @@ export class Metering {
   tryMeter(who?: string | CustomerIdentity | CustomerRecord | null): RequestMeter | undefined {
     this.assertOpen();
     if (who === undefined || who === null || (typeof who === 'string' && this.productModeOnly)) return this.productMeter();
-    const bound = this.directory.known(who);
-    return bound === undefined ? undefined : new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
+    const now = this.o.clock();
+    const bound = this.directory.known(who, now);
+    return bound === undefined ? undefined : new RequestMeter(this.sink, bound, hourOf(now));
   }
 
   private async resolveMeter(who: string | CustomerIdentity | CustomerRecord): Promise<RequestMeter> {
@@ -290,22 +291,27 @@ export class Metering {
     await this.persister.persist();
   }
 
-  /** Persists, then sends every due hour. The scheduler calls this every flushIntervalMs. */
+  /**
+   * Persists, then sends every due hour. The scheduler calls this every flushIntervalMs. A store that fails rejects
+   * it with ERR_METERKIT_STORE (the driver's error as its cause).
+   */
   async flush(request: FlushRequest = {}): Promise<FlushReport> {
     this.assertOpen();
     await this.ready();
     await this.persister.persist().catch(() => undefined);
     if (this.zeroHours !== undefined) {
       const now = this.o.clock();
-      await this.zeroHours.fill(await this.store.listCustomers(), dueBefore(now, this.flushRules), now);
+      await this.zeroHours.fill(await storeCall(() => this.store.listCustomers()), dueBefore(now, this.flushRules), now);
     }
-    const finalUsage = await this.lifecycle.finalUsageCustomers();
+    const finalUsage = await storeCall(() => this.lifecycle.finalUsageCustomers());
     const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];
-    return this.flusher.flush({
-      ...(forced.length === 0 ? {} : { forceCustomerKeys: forced }),
-      ...(request.stopAt === undefined ? {} : { stopAt: request.stopAt }),
-      ...(request.outOfTime === undefined ? {} : { outOfTime: request.outOfTime }),
-    });
+    return storeCall(() =>
+      this.flusher.flush({
+        ...(forced.length === 0 ? {} : { forceCustomerKeys: forced }),
+        ...(request.stopAt === undefined ? {} : { stopAt: request.stopAt }),
+        ...(request.outOfTime === undefined ? {} : { outOfTime: request.outOfTime }),
+      }),
+    );
   }
 
   /**
@@ -315,14 +321,14 @@ export class Metering {
    */
   async applyLifecycleEvent(event: LifecycleEvent): Promise<ApplyOutcome> {
     this.assertOpen();
-    return this.lifecycle.apply(event);
+    return storeCall(() => this.lifecycle.apply(event));
   }
 
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
   async resolveRegistration(token: unknown): Promise<CustomerRecord> {
     this.assertOpen();
     await this.ready();
-    const customer = await this.registration.resolve(token);
+    const customer = await storeCall(() => this.registration.resolve(token));
     this.directory.learn(customer);
     this.directory.forget();
     return customer;

@@ -18,7 +18,11 @@ interface TaggedCells {
  * One product's usage in one hour, as columns: a row per customer, a column per dimension recorded. A live
  * aggregate is a number in a column plus the customer's row, so memory grows by a few words per aggregate.
  */
+/** Ids of tables, unique in the process. */
+let tables = 0;
+
 class HourTable {
+  readonly id = ++tables;
   /** Customer key → row. */
   readonly rows = new Map<string, number>();
   readonly customers: BoundCustomer[] = [];
@@ -37,12 +41,17 @@ class HourTable {
   }
 
   row(customer: BoundCustomer): number {
-    const known = this.rows.get(customer.key);
-    if (known !== undefined) return known;
-    const row = this.customers.length;
-    this.rows.set(customer.key, row);
-    this.customers.push(customer);
-    for (const column of this.columns) if (column !== undefined) column.push(NONE);
+    if (customer.rowTable === this.id) return customer.row!;
+    // Another bound object of the same customer (the directory renewed its cache) shares the row: one cell per key.
+    let row = this.rows.get(customer.key);
+    if (row === undefined) {
+      row = this.customers.length;
+      this.rows.set(customer.key, row);
+      this.customers.push(customer);
+      for (const column of this.columns) if (column !== undefined) column.push(NONE);
+    }
+    customer.rowTable = this.id;
+    customer.row = row;
     return row;
   }
 

@@ -2,7 +2,7 @@ import { ErrorCodes, MeterkitError } from '../errors';
 import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerStatus } from '../model/customer';
 import type { Product } from '../model/product';
 import { assertIdentity } from '../model/validate-identity';
-import type { BoundCustomer } from '../meter/bound-customer';
+import { boundCustomer, type BoundCustomer } from '../meter/bound-customer';
 import { withinStoreTimeout, type RequestStoreCalls } from '../store/store-timeout';
 import type { UsageStore } from '../store/usage-store';
 import { isLegacyAccount, LegacyAccounts } from './legacy-accounts';
@@ -85,7 +85,7 @@ export class CustomerDirectory {
         return named;
       }
     }
-    const bound: BoundCustomer = { identity, key, product };
+    const bound = boundCustomer(identity, key, product);
     if (this.bound.size >= 100_000) this.bound.clear();
     this.bound.set(key, bound);
     this.byObject.set(identity, bound);
@@ -96,9 +96,9 @@ export class CustomerDirectory {
    * The customer resolve() answered for `who` within the last tenantCacheMs, unless forget() was called since or
    * its final-usage window closed; undefined when only resolve() can tell (not seen, stale, inactive, store down).
    */
-  known(who: string | CustomerIdentity | CustomerRecord): BoundCustomer | undefined {
+  known(who: string | CustomerIdentity | CustomerRecord, now: number = this.d.clock()): BoundCustomer | undefined {
     const entry = typeof who === 'string' ? this.resolvedTenants.get(who) : this.resolvedObjects.get(who);
-    if (entry === undefined || entry.generation !== this.generation || entry.until <= this.d.clock()) return undefined;
+    if (entry === undefined || entry.generation !== this.generation || entry.until <= now) return undefined;
     return entry.bound;
   }
 
