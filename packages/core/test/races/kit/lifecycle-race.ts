@@ -4,7 +4,7 @@ import { holds, same } from './checks';
 import type { Interleaver } from './interleaver';
 import { eventId, STATUS_EVENTS, toEvent, type EventKind, type EventSpec } from './lifecycle-events';
 import { expectedCustomer, observed } from './lifecycle-model';
-import { FaultPlan, type StoreFault } from './scheduled-store';
+import { FaultPlan, InjectedStoreError, type StoreFault } from './scheduled-store';
 import { CLOSED_HOUR, DIMENSION, EVENT_BASE, FINAL_USAGE_MINUTES, startRaceWorld, storedUnits, USAGE_TENANT, type RaceStoreHarness } from './race-world';
 
 /** One top-level call of the race, made on instance `on` (modulo the number of instances). */
@@ -152,11 +152,15 @@ export async function runLifecycleRace(
       results = await scheduler.waitFor(Promise.allSettled(started));
     }
     const outcomes: Outcome[] = scenario.ops.map((op, i) => ({ op, result: results[i]! }));
-    // Without store faults nothing may fail but with a MeterkitError (a refused conflict, say).
-    if (!faulty) {
-      for (const { op, result } of outcomes) {
-        holds(result.status === 'fulfilled' || isMeterkitError(result.reason), `${describeOp(op)} failed with an untyped error`, {
-          error: result.status === 'rejected' ? String(result.reason) : undefined,
+    // Nothing fails but with a MeterkitError (a refused conflict, say); a store that failed is ERR_METERKIT_STORE
+    // carrying the driver's error.
+    for (const { op, result } of outcomes) {
+      holds(result.status === 'fulfilled' || isMeterkitError(result.reason), `${describeOp(op)} failed with an untyped error`, {
+        error: result.status === 'rejected' ? String(result.reason) : undefined,
+      });
+      if (result.status === 'rejected' && result.reason instanceof Error && result.reason.cause instanceof InjectedStoreError) {
+        holds(isMeterkitError(result.reason, 'ERR_METERKIT_STORE'), `${describeOp(op)} reports a failed store as ERR_METERKIT_STORE`, {
+          error: String(result.reason),
         });
       }
     }

@@ -135,4 +135,56 @@ export const LIFECYCLE_REGRESSIONS: readonly LifecycleRegression[] = [
       'i0.putCustomer answer',
     ],
   },
+  {
+    // The faulty property once it required typed errors (path 0:0:0:0:0:0:0:0:1:0:2): the driver's error came through as is.
+    name: 'a lifecycle event whose customer read fails is refused with ERR_METERKIT_STORE',
+    scenario: { instances: 2, ops: [{ op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 }], faults: ['fail'] },
+    order: ['op0 event license-updated@1', 'i0.getCustomer run', 'i0.getCustomer answer'],
+  },
+  {
+    name: 'a registration whose customer write fails is refused with ERR_METERKIT_STORE',
+    scenario: { instances: 2, ops: [{ op: 'register', who: 'license', on: 0 }], faults: ['ok', 'fail'] },
+    order: ['op0 register license', 'i0.getCustomer run', 'i0.getCustomer answer', 'i0.putCustomer run', 'i0.putCustomer answer'],
+  },
+  {
+    // The faulty property once it required typed errors (seed 713017772, path 4:0:0:0:0:0:0:2:1:1:2:5): flush() passed
+    // on the driver's error of the final-usage customers' lookup.
+    name: 'a flush whose final-usage lookup fails is refused with ERR_METERKIT_STORE',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'flush', on: 0 },
+      ],
+      faults: ['fail', 'lose-answer'],
+    },
+    order: ['op0 event license-updated@1', 'i0.getCustomer run', 'i0.getCustomer answer', 'op1 flush', 'i0.listCustomers run', 'i0.listCustomers answer'],
+  },
+  {
+    // The same property (seed 1, path 24:0:0:0:0:0:0:0:0:2:1:1:2:5:8), once the lookup was typed: the claim's error
+    // came through as is.
+    name: 'a flush whose claim fails is refused with ERR_METERKIT_STORE',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'flush', on: 0 },
+      ],
+      faults: ['ok', 'ok', 'fail'],
+    },
+    order: [
+      'op1 flush',
+      'op0 event license-updated@1',
+      'i0.listCustomers run',
+      'i0.getCustomer run',
+      'i0.getCustomer answer',
+      'i0.listCustomers answer',
+      'i0.claim run',
+      'i0.listCustomers run',
+      'i0.claim answer',
+      'i0.listCustomers answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+    ],
+  },
 ];
