@@ -50,7 +50,8 @@ async function fastify(variant, metering) {
   return { port: app.server.address().port, close: () => app.close() };
 }
 
-async function nest(variant, metering) {
+/** Nest on its Express platform (the default) or on its Fastify platform. */
+async function nest(variant, metering, platform = 'express') {
   require('reflect-metadata');
   const { Controller, Get, Injectable, Module } = require('@nestjs/common');
   const { NestFactory } = require('@nestjs/core');
@@ -82,11 +83,17 @@ async function nest(variant, metering) {
   Reflect.decorate([Controller()], HelloController);
   class AppModule {}
   Reflect.decorate([Module({ imports, providers, controllers: [HelloController] })], AppModule);
-  const app = await NestFactory.create(AppModule, { logger: false });
+  let app;
+  if (platform === 'fastify') {
+    const { FastifyAdapter } = require('@nestjs/platform-fastify');
+    app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
+  } else {
+    app = await NestFactory.create(AppModule, { logger: false });
+  }
   await app.listen(0, '127.0.0.1');
   return { port: app.getHttpServer().address().port, close: () => app.close() };
 }
 
-const frameworks = { express, fastify, nest };
+const frameworks = { express, fastify, nest, 'nest-fastify': (variant, metering) => nest(variant, metering, 'fastify') };
 
 module.exports = { frameworks, PRODUCT, DIMENSION, ROUTE };
