@@ -497,7 +497,7 @@ export class Metering {
     // Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
     // unconfirmed batch the Persister retries under the same id) for the next persist.
     return this.storeCalls.wait(
-      this.ready().then(() => this.persister.persist()),
+      this.ready().then(() => this.persister.persist(this.o.syncGatherMs)),
       'persist usage before answering',
     ).catch((error: unknown) => {
       if (!this.o.failOpen) throw error;

@@ -34,6 +34,13 @@ export interface MeteringOptions {
   lockMinutes?: number;
   /** `'interval'` (default): usage reaches the store every persistIntervalMs. `'sync'`: commit() resolves after the write. */
   durability?: 'interval' | 'sync';
+  /**
+   * With `sync` durability, group commit: a commit that finds no store write under way waits this long for
+   * concurrent requests' commits to join it, and all of them share one store write. Each response waits only for
+   * its group's write. 0 starts the write at once (requests arriving during a write still share the next one).
+   * Default 2, 0 to 100.
+   */
+  syncGatherMs?: number;
   /** Default 1000. */
   persistIntervalMs?: number;
   /** How often closed hours are sent. Default 60 000 (1 minute). */
@@ -112,6 +119,7 @@ export interface ResolvedOptions {
   readonly customerForTenant: MeteringOptions['customerForTenant'];
   readonly lockMs: number;
   readonly durability: 'interval' | 'sync';
+  readonly syncGatherMs: number;
   readonly persistIntervalMs: number;
   readonly flushIntervalMs: number;
   readonly autoStart: boolean;
@@ -217,6 +225,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     customerForTenant: options.customerForTenant,
     lockMs: resolveLockMs(options.lockMinutes, products),
     durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
+    syncGatherMs: number('syncGatherMs', options.syncGatherMs, 2, 0, 100, false),
     persistIntervalMs: number('persistIntervalMs', options.persistIntervalMs, 1000, 10, 3_600_000),
     flushIntervalMs: number('flushIntervalMs', options.flushIntervalMs, 60_000, 100, 3_600_000),
     autoStart: options.autoStart ?? true,

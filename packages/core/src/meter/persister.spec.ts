@@ -78,22 +78,25 @@ type Fault = 'ok' | 'fail' | 'lost-answer' | 'hang';
  * `hang` holds the write (it lands when released, after the persister stopped waiting). Logs every write.
  */
 class ScriptedStore extends MemoryStore {
-  readonly writes: Array<{ batchId: string; deltas: number; fault: Fault }> = [];
+  /** Each write, with the batch ids the store held when it was made. */
+  readonly writes: Array<{ batchId: string; deltas: number; fault: Fault; stored: ReadonlySet<string> }> = [];
   script: Fault[] = [];
   private readonly held: Array<() => void> = [];
+  private readonly stored = new Set<string>();
 
   override addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     const fault = this.script.shift() ?? 'ok';
-    this.writes.push({ batchId: batchId!, deltas: deltas.length, fault });
+    this.writes.push({ batchId: batchId!, deltas: deltas.length, fault, stored: new Set(this.stored) });
+    const apply = () => super.addUsage(deltas, batchId).then((result) => (this.stored.add(batchId!), result));
     switch (fault) {
       case 'ok':
-        return super.addUsage(deltas, batchId);
+        return apply();
       case 'fail':
         return Promise.reject(new Error('connection refused'));
       case 'lost-answer':
-        return super.addUsage(deltas, batchId).then(() => Promise.reject(new Error('connection reset')));
+        return apply().then(() => Promise.reject(new Error('connection reset')));
       case 'hang':
-        return new Promise((resolve, reject) => this.held.push(() => void super.addUsage(deltas, batchId).then(resolve, reject)));
+        return new Promise((resolve, reject) => this.held.push(() => void apply().then(resolve, reject)));
     }
   }
 
@@ -125,15 +128,14 @@ describe('Persister: chunked writes', () => {
     const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 3);
     for (let hour = 0; hour < 8; hour++) aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
 
-    let ticks = 0;
-    const ticking = setInterval(() => ticks++, 0);
+    // A macrotask queued before the persist runs before it ends only if the persist yields to the event loop.
+    let turned = false;
+    setImmediate(() => (turned = true));
     await persister.persist();
-    clearInterval(ticking);
     expect(store.writes.map((w) => w.deltas)).toEqual([3, 3, 2]);
     expect(new Set(store.writes.map((w) => w.batchId)).size).toBe(3);
     expect((await store.listRecords()).length).toBe(8);
-    // setImmediate between chunks: the event loop turned while the drain was written.
-    expect(ticks).toBeGreaterThan(0);
+    expect(turned).toBe(true);
   });
 
   it('after a chunk fails, retries exactly that chunk under its id, then the rest of its drain, then newer usage', async () => {
@@ -152,6 +154,27 @@ describe('Persister: chunked writes', () => {
     expect(ids[2]).toBe(ids[1]);
     expect(new Set(ids).size).toBe(4);
     expect(persister.pending).toBe(0);
+  });
+
+  // Shrunk counterexample of the property below (seed -1244419762): a write that hung and landed once released
+  // is confirmed by its landing and not written again; the next write carries the newer usage.
+  it('does not write again a batch whose hung write landed late', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1), 1);
+    aggregator.add(customer, HOUR, ['calls'], [1], undefined, 1);
+    store.script = ['hang'];
+    await expect(persister.persist()).rejects.toMatchObject({ code: 'ERR_METERKIT_STORE' });
+    store.releaseHeld();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(persister.pending).toBe(0);
+    aggregator.add(customer, HOUR, ['calls'], [1], undefined, 1);
+    await persister.persist();
+    expect(persister.pending).toBe(0);
+    expect((await store.listRecords()).map((r) => r.quantity)).toEqual([2]);
+    expect(store.writes).toHaveLength(2);
+    expect(store.writes[1]!.batchId).not.toBe(store.writes[0]!.batchId);
   });
 
   it('keeps exact totals whatever chunks fail, lose their answer or hang and land late (property)', async () => {
@@ -191,13 +214,39 @@ describe('Persister: chunked writes', () => {
         // Reported once, by the write that applied it: a batch whose applying write lost its answer is not reported.
         if (store.writes.some((w) => w.fault === 'lost-answer')) expect(reported).toBeLessThanOrEqual(total);
         else expect(reported).toBe(total);
-        // A write that was not answered is followed by a write of the same batch.
-        for (let i = 0; i + 1 < store.writes.length; i++) {
-          if (store.writes[i]!.fault !== 'ok') expect(store.writes[i + 1]!.batchId).toBe(store.writes[i]!.batchId);
-          expect(store.writes[i]!.deltas).toBeLessThanOrEqual(chunkSize);
+        // A write that was not answered is followed by a write of the same batch, unless the batch landed since.
+        for (let i = 0; i < store.writes.length; i++) {
+          const write = store.writes[i]!;
+          const next = store.writes[i + 1];
+          if (write.fault !== 'ok' && next !== undefined && next.batchId !== write.batchId) expect(next.stored.has(write.batchId)).toBe(true);
+          expect(write.deltas).toBeLessThanOrEqual(chunkSize);
         }
       }),
       { numRuns: 150 },
     );
   });
+});
+
+describe('Persister: group commit', () => {
+  afterEach(() => jest.useRealTimers());
+
+  for (const gatherMs of [0, 5]) {
+    it(`${gatherMs > 0 ? 'shares one write among calls made within the gather window' : 'without a gather window, writes a first call at once and later calls in the next round'} (gatherMs ${gatherMs})`, async () => {
+      jest.useFakeTimers();
+      const store = new ScriptedStore();
+      await store.open();
+      const aggregator = new Aggregator();
+      const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000));
+      aggregator.add(customer, HOUR, ['calls'], [1], undefined, 1);
+      const first = persister.persist(gatherMs);
+      // A later turn of the event loop: another request's commit.
+      await Promise.resolve();
+      aggregator.add(customers[1]!, HOUR, ['calls'], [2], undefined, 1);
+      const second = persister.persist(gatherMs);
+      await jest.advanceTimersByTimeAsync(gatherMs);
+      await Promise.all([first, second]);
+      expect(store.writes.map((w) => w.deltas)).toEqual(gatherMs > 0 ? [2] : [1, 1]);
+      expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(3);
+    });
+  }
 });

@@ -25,6 +25,8 @@ export const DEFAULT_PERSIST_CHUNK = 500;
 export class Persister {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  /** A round waiting out its gather window: callers join it. */
+  private gathering: Promise<void> | undefined;
   private lastFailure: MeterkitError | undefined;
   /**
    * Batches taken from the aggregator and not yet confirmed by the store, oldest first. The first may be in the
@@ -61,13 +63,26 @@ export class Persister {
   }
 
   /**
-   * Writes everything aggregated so far, chunk by chunk. Concurrent callers share writes: a call made while a
-   * write runs waits for the next one, which includes its usage. Rejects when a store write fails or does not
-   * answer within the timeout; the chunks not confirmed stay queued, in order.
+   * Writes everything aggregated so far, in rounds. A round writes the batches queued when it starts (the
+   * unconfirmed ones first, then the aggregator's drain, cut into chunks) and ends; a call made while a round
+   * runs waits for the next round, which includes its usage, so under steady load no caller waits for more than
+   * two rounds. Rejects when a store write fails or does not answer within the timeout; the batches not
+   * confirmed stay queued, in order.
+   *
+   * With `gatherMs` (group commit), a call that finds no round running waits that long before starting one, and
+   * calls made meanwhile join it: concurrent callers share one write instead of each starting its own.
    */
-  persist(): Promise<void> {
+  persist(gatherMs = 0): Promise<void> {
+    if (this.gathering !== undefined) return this.gathering;
     if (this.running === undefined) {
-      this.running = this.writeOnce().finally(() => {
+      if (gatherMs > 0) {
+        this.gathering = new Promise<void>((resolve) => setTimeout(resolve, gatherMs)).then(() => {
+          this.gathering = undefined;
+          return this.persist();
+        });
+        return this.gathering;
+      }
+      this.running = this.writeRound().finally(() => {
         this.running = undefined;
       });
       return this.running;
@@ -81,10 +96,14 @@ export class Persister {
     return this.queued;
   }
 
-  private async writeOnce(): Promise<void> {
-    for (;;) {
-      const batch = this.unconfirmed[0] ?? this.nextBatch();
-      if (batch === undefined) return;
+  private async writeRound(): Promise<void> {
+    this.drainIntoBatches();
+    const round = [...this.unconfirmed];
+    for (let i = 0; i < round.length; i++) {
+      const batch = round[i]!;
+      // A write of it that had timed out may have landed since.
+      if (!this.unconfirmed.includes(batch)) continue;
+      if (i > 0) await yieldToEventLoop();
       try {
         await withinStoreTimeout(this.write(batch), this.storeCalls.timeoutMs, 'persist usage');
       } catch (cause) {
@@ -99,8 +118,6 @@ export class Persister {
         this.events.emit('error', { error });
         throw error;
       }
-      if (this.unconfirmed.length === 0 && this.aggregator.size === 0) return;
-      await yieldToEventLoop();
     }
   }
 
@@ -136,12 +153,11 @@ export class Persister {
     }
   }
 
-  /** Drains the aggregator into chunks, each a batch with its own id, unconfirmed until the store confirms it. */
-  private nextBatch(): Batch | undefined {
+  /** Drains the aggregator into chunks, each a batch with its own id, queued after the unconfirmed ones. */
+  private drainIntoBatches(): void {
     const deltas = this.aggregator.drain();
     for (let start = 0; start < deltas.length; start += this.chunkSize) {
       this.unconfirmed.push({ id: randomUUID(), deltas: deltas.slice(start, start + this.chunkSize) });
     }
-    return this.unconfirmed[0];
   }
 }
