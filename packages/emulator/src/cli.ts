@@ -44,6 +44,13 @@ export function parseTime(s: string): number {
   return n;
 }
 
+/** `emulated time runs 120x real time: an hour every 30 s`. */
+export function describeSpeed(speed: number): string {
+  const secondsPerHour = 3600 / speed;
+  const hour = secondsPerHour >= 120 ? `${+(secondsPerHour / 60).toFixed(1)} min` : `${+secondsPerHour.toFixed(2)} s`;
+  return `emulated time runs ${speed}x real time: an emulated hour every ${hour} of real time`;
+}
+
 const num = (s: string) => {
   const n = Number(s);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`not a number: '${s}'`);
@@ -95,6 +102,7 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     .option('--product <spec>', 'a product as code:dim1,dim2[:legacy] (repeatable)', collect)
     .option('--seed <n>', 'seed of the fault PRNG', num, 1)
     .option('--now <time>', 'initial emulated time (ISO 8601 or ms epoch)', parseTime)
+    .option('--speed <factor>', 'emulated time runs this many times as fast as real time (120: an hour every 30 s)', num)
     .option('--batch-window <duration>', 'BatchMeterUsage window (default 24h)', parseDuration)
     .option('--meter-usage-window <duration>', 'MeterUsage window (default 6h)', parseDuration)
     .option('--month-end-cutoff-hours <h>', 'hour (UTC) on the 1st after which previous-month records are refused (default 6)', num)
@@ -119,6 +127,7 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
       seed: o.seed as number,
       faults: faultsFrom(o),
       ...(o.now !== undefined ? { now: o.now as number } : {}),
+      ...(o.speed !== undefined ? { speed: o.speed as number } : {}),
       windows: { batchMeterUsageMs: o.batchWindow, meterUsageMs: o.meterUsageWindow, monthEndCutoffHours: o.monthEndCutoffHours, futureSkewMs: o.futureSkew },
       ...(o.tokenTtl !== undefined ? { tokenTtlMs: o.tokenTtl as number } : {}),
       ...(o.finalUsageWindow !== undefined ? { finalUsageWindowMs: o.finalUsageWindow as number } : {}),
@@ -131,6 +140,7 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     io.out(`meterkit emulator listening on ${emu.endpoint} (region ${emu.region})`);
     io.out(`products: ${emu.products().map((p) => `${p.productCode} [${p.identity}] ${p.dimensions.join(',')}`).join('; ') || 'none (add with POST /_emulator/products)'}`);
     io.out(`admin: ${emu.endpoint}/_emulator/summary`);
+    if (emu.clock.speed !== 1) io.out(`${describeSpeed(emu.clock.speed)}; emulated time now ${new Date(emu.clock.now()).toISOString()} (GET ${emu.endpoint}/_emulator/clock)`);
     started(emu);
   });
 
@@ -183,12 +193,19 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
   client('totals', 'accepted quantity per customer and dimension').action(async function (this: Command) {
     print(await admin(url(this), 'GET', '/totals'));
   });
-  client('clock', 'show or move emulated time')
+  client('clock', 'show or move emulated time, or change its speed')
     .option('--set <time>', 'jump to a time (ISO 8601 or ms epoch)')
     .option('--advance <duration>', 'move forward, e.g. 90m, 2h, 1d')
-    .action(async function (this: Command, o: { set?: string; advance?: string }) {
-      if (o.set === undefined && o.advance === undefined) return print(await admin(url(this), 'GET', '/clock'));
-      print(await admin(url(this), 'POST', '/clock', { ...(o.set ? { set: parseTime(o.set) } : {}), ...(o.advance ? { advance: parseDuration(o.advance) } : {}) }));
+    .option('--speed <factor>', 'from now on run this many times as fast as real time (1 = real time)', num)
+    .action(async function (this: Command, o: { set?: string; advance?: string; speed?: number }) {
+      if (o.set === undefined && o.advance === undefined && o.speed === undefined) return print(await admin(url(this), 'GET', '/clock'));
+      print(
+        await admin(url(this), 'POST', '/clock', {
+          ...(o.speed !== undefined ? { speed: o.speed } : {}),
+          ...(o.set ? { set: parseTime(o.set) } : {}),
+          ...(o.advance ? { advance: parseDuration(o.advance) } : {}),
+        }),
+      );
     });
   const faults = client('faults', 'show or set fault rates');
   for (const [, flag, desc] of FAULT_FLAGS) faults.option(flag, desc, num);

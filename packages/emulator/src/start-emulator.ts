@@ -26,7 +26,11 @@ function normalizeProduct(p: EmulatorProduct): Required<EmulatorProduct> {
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const log = options.logger ?? (() => undefined);
-  const clock = new Clock(options.now);
+  const clock = new Clock({
+    ...(options.now === undefined ? {} : { now: options.now }),
+    ...(options.speed === undefined ? {} : { speed: options.speed }),
+    ...(options.timeSource === undefined ? {} : { source: options.timeSource }),
+  });
   const region = options.region ?? 'us-east-1';
   const windows = { ...DEFAULT_WINDOWS, ...Object.fromEntries(Object.entries(options.windows ?? {}).filter(([, v]) => v !== undefined)) };
   const state: EmulatorState = {

@@ -55,7 +55,16 @@ export interface StartEmulatorOptions {
   products?: EmulatorProduct[];
   seed?: number;
   faults?: Partial<FaultOptions>;
+  /** Initial emulated time. Default: real time. */
   now?: number | Date;
+  /**
+   * Accelerated time for watching a running app's usage get billed: emulated milliseconds per real millisecond
+   * (120: a real second is two emulated minutes, an hour closes in 30 s). Above 0, at most 36 000. Default 1.
+   * Everything the emulator dates follows it: windows, token lifetimes, the final-usage window, event times.
+   */
+  speed?: number;
+  /** The real time the emulated clock runs with (ms epoch). Default Date.now; tests inject their own. */
+  timeSource?: () => number;
   windows?: WindowsOption;
   tokenTtlMs?: number;
   finalUsageWindowMs?: number;

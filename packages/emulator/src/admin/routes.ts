@@ -15,6 +15,22 @@ function parseTime(v: unknown): number {
   throw new TypeError(`Not a time: ${String(v)}`);
 }
 
+/** What GET /_emulator/clock answers: enough for another process to follow the clock between readings. */
+export interface ClockView {
+  /** Emulated time (ms epoch). */
+  now: number;
+  iso: string;
+  /** Emulated milliseconds per real millisecond. */
+  speed: number;
+  /** Changes with every set, advance or speed change. */
+  generation: number;
+}
+
+function clockView(e: Emulator): ClockView {
+  const now = e.clock.now();
+  return { now, iso: new Date(now).toISOString(), speed: e.clock.speed, generation: e.clock.generation };
+}
+
 export function createAdminHandler(emu: () => Emulator) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> => {
     const e = emu();
@@ -82,15 +98,16 @@ export function createAdminHandler(emu: () => Emulator) {
         case 'POST /_emulator/tokens':
           return ok({ token: e.issueToken(str('id')) }, 201);
         case 'GET /_emulator/clock':
-          return ok({ now: e.clock.now(), iso: new Date(e.clock.now()).toISOString() });
+          return ok(clockView(e));
         case 'POST /_emulator/clock': {
+          if (input.speed !== undefined) e.clock.setSpeed(Number(input.speed));
           if (input.set !== undefined) e.clock.set(parseTime(input.set));
           if (input.advance !== undefined) {
             const ms = Number(input.advance);
             if (!Number.isFinite(ms)) throw new TypeError("'advance' must be milliseconds");
             e.clock.advance(ms);
           }
-          return ok({ now: e.clock.now(), iso: new Date(e.clock.now()).toISOString() });
+          return ok(clockView(e));
         }
         case 'GET /_emulator/faults':
           return ok(e.faults.current());
