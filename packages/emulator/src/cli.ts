@@ -3,6 +3,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { describeSpeed } from './clock';
 import { startEmulator } from './start-emulator';
 import type { Emulator, EmulatorProduct, FaultOptions, StartEmulatorOptions } from './types';
 
@@ -42,13 +43,6 @@ export function parseTime(s: string): number {
   const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`not a time: '${s}' (ISO 8601 or ms epoch)`);
   return n;
-}
-
-/** `emulated time runs 120x real time: an hour every 30 s`. */
-export function describeSpeed(speed: number): string {
-  const secondsPerHour = 3600 / speed;
-  const hour = secondsPerHour >= 120 ? `${+(secondsPerHour / 60).toFixed(1)} min` : `${+secondsPerHour.toFixed(2)} s`;
-  return `emulated time runs ${speed}x real time: an emulated hour every ${hour} of real time`;
 }
 
 const num = (s: string) => {

@@ -33,6 +33,23 @@ export function checkSpeed(speed: unknown): number {
   return speed;
 }
 
+/** `emulated time runs 120x real time: an emulated hour every 30 s of real time`. */
+export function describeSpeed(speed: number): string {
+  const secondsPerHour = 3600 / speed;
+  const hour = secondsPerHour >= 120 ? `${+(secondsPerHour / 60).toFixed(1)} min` : `${+secondsPerHour.toFixed(2)} s`;
+  return `emulated time runs ${speed}x real time: an emulated hour every ${hour} of real time`;
+}
+
+/** One line for a log: the emulated time, and how it differs from real time. */
+export function describeEmulatedTime(clock: Pick<EmulatorClock, 'now' | 'speed'>, realNow: number = Date.now()): string {
+  const now = clock.now();
+  const at = `emulated time ${new Date(now).toISOString()}`;
+  if (clock.speed !== 1) return `${at}; ${describeSpeed(clock.speed)}`;
+  const minutes = Math.round((now - realNow) / 60_000);
+  if (minutes === 0) return `${at}: real time`;
+  return `${at}: ${Math.abs(minutes)} minute${Math.abs(minutes) === 1 ? '' : 's'} ${minutes < 0 ? 'behind' : 'ahead of'} real time`;
+}
+
 export class Clock implements EmulatorClock {
   private readonly source: () => number;
   private anchorReal: number;

@@ -1,7 +1,7 @@
 export { startEmulator } from './start-emulator';
 export { followEmulatorClock, type FollowClockOptions, type FollowedClock } from './clock-follower';
 export type { ClockView } from './admin/routes';
-export { MAX_SPEED } from './clock';
+export { MAX_SPEED, describeEmulatedTime, describeSpeed } from './clock';
 export type {
   AcceptedRecord,
   BuyerView,

@@ -1,7 +1,7 @@
 import { BatchMeterUsageCommand } from '@aws-sdk/client-marketplace-metering';
 import fc from 'fast-check';
 import { main } from '../src/cli';
-import { Clock, MAX_SPEED } from '../src/clock';
+import { Clock, describeEmulatedTime, MAX_SPEED } from '../src/clock';
 import { followEmulatorClock, startEmulator, type Emulator } from '../src';
 import { clientFor, HOUR } from './helpers';
 
@@ -45,6 +45,16 @@ describe('accelerated emulated time', () => {
       expect(() => new Clock({ speed: bad })).toThrow(/clock speed must be/);
       expect(() => clock.setSpeed(bad)).toThrow(/clock speed must be/);
     }
+  });
+
+  it('describes emulated time for a log line: its speed, or how far it is from real time', () => {
+    const real = manualTime(Date.parse('2026-07-15T10:00:00Z'));
+    expect(describeEmulatedTime(new Clock({ speed: 120, source: real.source }), real.source())).toBe(
+      'emulated time 2026-07-15T10:00:00.000Z; emulated time runs 120x real time: an emulated hour every 30 s of real time',
+    );
+    expect(describeEmulatedTime(new Clock({ speed: 2, source: real.source }), real.source())).toMatch(/an emulated hour every 30 min of real time$/);
+    expect(describeEmulatedTime(new Clock({ source: real.source }), real.source())).toBe('emulated time 2026-07-15T10:00:00.000Z: real time');
+    expect(describeEmulatedTime(new Clock({ now: real.source() - 65 * 60_000, source: real.source }), real.source())).toBe('emulated time 2026-07-15T08:55:00.000Z: 65 minutes behind real time');
   });
 
   describe('an emulator started with a speed', () => {
