@@ -19,6 +19,10 @@ const EXPORTS = ['daily-active-users', 'revenue-by-region', 'churn-cohorts'];
 
 type Totals = Record<(typeof DIMENSIONS)[number], number>;
 
+function hhmm(t: number): string {
+  return new Date(t).toISOString().slice(11, 16);
+}
+
 async function call(url: string, init: RequestInit & { apiKey?: string }): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.apiKey !== undefined) headers.set('authorization', `Bearer ${init.apiKey}`);
@@ -41,6 +45,9 @@ async function main(): Promise<void> {
   const { app, mk } = buildApp({ metering });
   const running = await serve(app, mk, 0, '127.0.0.1');
   console.log(`express-sample on ${running.url}, AWS Marketplace Metering emulator on ${emulator.endpoint}`);
+  console.log(
+    `times below are emulated, not real: the emulator's clock, which the app's metering follows, starts at ${hhmm(emulator.clock.now())} UTC on ${new Date(emulator.clock.now()).toISOString().slice(0, 10)} and is moved past the hour instead of waiting for it`,
+  );
 
   const buyers: Array<{ name: string; licenseArn: string; apiKey: string; recorded: Totals }> = [];
   for (const name of BUYERS) {
@@ -76,11 +83,11 @@ async function main(): Promise<void> {
       }),
     );
   }
-  console.log(`sent ${REQUESTS} HTTP requests in the 10:00 UTC hour (${anonymous} anonymous, not metered)`);
+  console.log(`sent ${REQUESTS} HTTP requests in the 10:00 UTC hour, emulated (${anonymous} anonymous, not metered)`);
 
   emulator.clock.set(Date.parse('2026-07-15T11:11:00Z'));
   const report = await metering.flush();
-  console.log(`11:11 UTC, the hour and its 10-minute lock have passed: flush sent ${report.sent} records in ${report.calls} BatchMeterUsage call(s)`);
+  console.log(`emulated clock moved to ${hhmm(emulator.clock.now())} UTC, past the hour and its 10-minute lock: flush sent ${report.sent} records in ${report.calls} BatchMeterUsage call(s)`);
 
   let mismatches = 0;
   for (const buyer of buyers) {
@@ -102,6 +109,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log('every unit recorded was billed exactly once');
+  console.log('to watch a running app billed in real time, accelerated: docs/local-development.md (METERKIT_EMULATOR_SPEED=120)');
 }
 
 main().catch((error: unknown) => {

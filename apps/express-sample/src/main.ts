@@ -1,4 +1,5 @@
 import { buildApp, EVENTS_PATH, REGISTRATION_PATH } from './app';
+import { describeEmulatedTime } from '@meterkit/emulator';
 import { createSampleMetering, readEnv } from './config';
 import { serve } from './serve';
 
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
   if (emulator !== undefined) {
     console.log(`metering to the local emulator at ${emulator.endpoint} (set METERKIT_AWS_REGION to meter to AWS)`);
     console.log(`subscribe a buyer: npx meterkit-emulator subscribe ${env.productCode} --url ${emulator.endpoint} --registration-url ${running.url}${REGISTRATION_PATH}`);
+    console.log(describeEmulatedTime(emulator.clock));
+    console.log(`watch usage billed: npx meterkit records --store ${env.store}  and  npx meterkit-emulator totals --url ${emulator.endpoint}`);
   } else {
     console.log(`metering to AWS Marketplace in ${env.awsRegion}`);
   }
