@@ -13,7 +13,7 @@ import { assertDimension, frozenUsageOf } from './model/validate-usage';
 import { Aggregator } from './meter/aggregator';
 import type { BoundCustomer } from './meter/bound-customer';
 import { Persister } from './meter/persister';
-import { RequestMeter, type MeterSink } from './meter/request-meter';
+import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
 import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
@@ -33,7 +33,7 @@ import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
 
-const RESOLVED: Promise<void> = Promise.resolve();
+const RESOLVED = COMMITTED;
 
 /** A finalized hourly total, for sellers who compute usage elsewhere. */
 export interface TotalInput {

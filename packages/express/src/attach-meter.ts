@@ -34,7 +34,7 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
   function bind(req: Request, res: Response, meter: RequestMeter): void {
     req.meter = meter;
     (res as Settling)[SETTLES] = meter;
-    res.once('close', settleOnClose);
+    res.on('close', settleOnClose);
     if (persistBeforeResponse) persistOnEnd(res, meter, metering, policy);
   }
 

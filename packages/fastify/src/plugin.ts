@@ -59,7 +59,7 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
     request.meter = meter;
     if (!settlesAborted) return;
     (reply.raw as Watched)[REPLY] = reply;
-    reply.raw.once('close', settleAborted);
+    reply.raw.on('close', settleAborted);
   };
 
   const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified): Promise<void> => {

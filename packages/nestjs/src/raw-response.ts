@@ -25,6 +25,6 @@ export function responseSettler(policy: CommitPolicy | undefined): (response: Se
   return (response, meter) => {
     if (response.writableFinished) return finishMeter(meter, response.statusCode, false, policy);
     (response as Settling)[SETTLES] = meter;
-    response.once('close', settleOnClose);
+    response.on('close', settleOnClose);
   };
 }

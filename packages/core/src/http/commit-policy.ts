@@ -1,4 +1,4 @@
-import type { RequestMeter } from '../meter/request-meter';
+import { COMMITTED, type RequestMeter } from '../meter/request-meter';
 
 export interface CommitPolicy {
   /**
@@ -23,6 +23,12 @@ export function shouldCommit(statusCode: number, aborted: boolean, policy: Commi
 /** Commits or discards a request's meter once the response is done. Never throws: the response is already sent. */
 export function finishMeter(meter: RequestMeter | undefined, statusCode: number, aborted: boolean, policy?: CommitPolicy): void {
   if (meter === undefined) return;
-  if (shouldCommit(statusCode, aborted, policy)) void meter.commit().catch(() => undefined);
-  else meter.discard();
+  if (!shouldCommit(statusCode, aborted, policy)) return meter.discard();
+  const committed = meter.commit();
+  // An interval commit is already done: no handler (and no promise) per request.
+  if (committed !== COMMITTED) committed.catch(ignore);
+}
+
+function ignore(): void {
+  // The response is sent; a sync commit that failed left its usage queued for the next persist.
 }

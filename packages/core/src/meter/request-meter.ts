@@ -3,7 +3,8 @@ import type { CustomerIdentity } from '../model/customer';
 import type { Tags } from '../model/usage';
 import type { BoundCustomer } from './bound-customer';
 
-const RESOLVED: Promise<void> = Promise.resolve();
+/** What commit() answers when nothing is left to wait for: callers can tell it needs no handler. */
+export const COMMITTED: Promise<void> = Promise.resolve();
 
 export interface RecordOptions {
   /** Allocation tags for cost allocation (1..5 tags); usage without tags goes to the untagged allocation. */
@@ -80,7 +81,7 @@ export class RequestMeter {
    */
   commit(): Promise<void> {
     const count = this.count;
-    if (count === 0) return RESOLVED;
+    if (count === 0) return COMMITTED;
     this.count = 0;
     const tags = this.tags;
     this.tags = undefined;
