@@ -1,8 +1,8 @@
-import { startEmulator, type Emulator } from '@meterkit/emulator';
+import { describeEmulatedTime, startEmulator, type Emulator } from '@meterkit/emulator';
 import { createMetering, type AwsOptions } from '@meterkit/core';
 import { randomBytes } from 'node:crypto';
 import { buildApp, EVENTS_PATH } from './app';
-import { configFromEnv } from './config';
+import { acceleratedTimeOptions, configFromEnv } from './config';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
@@ -13,6 +13,8 @@ async function main(): Promise<void> {
     eventsSecret ??= randomBytes(24).toString('base64url');
     emulator = await startEmulator({
       port: config.emulatorPort,
+      speed: config.emulatorSpeed,
+      now: Date.now() + config.clockOffsetMinutes * 60_000,
       products: [{ productCode: config.productCode, dimensions: [...config.dimensions] }],
       // Delivered like an EventBridge API destination; the app listens there by the time a buyer changes.
       events: { url: `http://${config.host}:${config.port}${EVENTS_PATH}`, headerValue: eventsSecret },
@@ -27,7 +29,7 @@ async function main(): Promise<void> {
     store: config.store,
     aws,
     mode: config.mode,
-    ...(emulator === undefined ? {} : { clock: () => emulator.clock.now() }),
+    ...(emulator === undefined ? {} : { clock: () => emulator.clock.now(), ...acceleratedTimeOptions(config.emulatorSpeed) }),
   });
   const app = await buildApp({ metering, logger: { level: 'info' }, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   await app.listen({ port: config.port, host: config.host });
@@ -39,6 +41,8 @@ async function main(): Promise<void> {
     app.log.info(
       `metering to the emulator at ${emulator.endpoint}; add a buyer with: npx meterkit-emulator subscribe ${config.productCode} --url ${emulator.endpoint} --registration-url http://${config.host}:${port}/marketplace/register`,
     );
+    app.log.info(describeEmulatedTime(emulator.clock));
+    app.log.info(`watch usage billed: npx meterkit records --store ${config.store}  and  npx meterkit-emulator totals --url ${emulator.endpoint}`);
   }
 
   let stopping = false;
