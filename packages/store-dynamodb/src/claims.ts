@@ -1,3 +1,4 @@
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { compareKeysOf } from './order';
 import type { ClaimRequest, Release, Settlement, StoredRecord } from '@meterkit/core';
 import { inParallel } from './parallel';
@@ -24,6 +25,27 @@ async function unsettled(t: Table, state: 'open' | 'pending' | 'sending', before
   });
 }
 
+/** The first `wanted` pending records due by `now`, in (hour, id) order, read page by page. */
+async function duePending(t: Table, now: number, wanted: number): Promise<Item[]> {
+  const found: Item[] = [];
+  let start: Item | undefined;
+  do {
+    const out = await t.client.send(
+      new QueryCommand({
+        TableName: t.name,
+        IndexName: UNSETTLED_INDEX,
+        KeyConditionExpression: 'us = :state',
+        ExpressionAttributeValues: { ':state': s('pending') },
+        Limit: Math.max(wanted, 100),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    for (const item of out.Items ?? []) if (Number(item.nextAttemptAt?.N ?? 0) <= now) found.push(item);
+    start = out.LastEvaluatedKey;
+  } while (start !== undefined && found.length < wanted);
+  return found.slice(0, wanted);
+}
+
 /**
  * Freezes due open records, then leases claimable ones. Candidates come from the unsettled index (eventually
  * consistent); every change is a conditional write on the record itself, so that two claimers never both win.
@@ -36,13 +58,21 @@ export async function claim(o: ClaimSettings, request: ClaimRequest): Promise<St
 
   const limit = Math.max(0, Math.trunc(request.limit));
   if (limit === 0) return [];
-  const [pending, sending] = await Promise.all([unsettled(o.table, 'pending'), unsettled(o.table, 'sending')]);
+  // Without forced customers, pending records are read in claim order (the index sorts by hour, then id) only
+  // until enough are found, instead of every pending record on each claim; forced customers' records can be
+  // anywhere in that order, so a claim that forces reads them all.
+  const wanted = limit + o.concurrency;
+  const [pending, sending] = await Promise.all([
+    forced.size === 0 ? duePending(o.table, request.now, wanted) : unsettled(o.table, 'pending'),
+    unsettled(o.table, 'sending'),
+  ]);
   const candidates = [
     ...pending.filter((item) => Number(item.nextAttemptAt?.N ?? 0) <= request.now),
     ...sending.filter((item) => Number(item.leaseUntil?.N ?? 0) <= request.now),
   ]
     .map(toStoredRecord)
-    .sort(claimOrder(forced));
+    .sort(claimOrder(forced))
+    .slice(0, forced.size === 0 ? wanted : undefined);
 
   const leased: StoredRecord[] = [];
   for (let start = 0; start < candidates.length && leased.length < limit; ) {
