@@ -25,6 +25,7 @@ async function bootstrap(): Promise<void> {
   if (target.eventsSecret === undefined) logger.log('lifecycle route off: set METERKIT_EVENTS_SECRET to receive EventBridge events');
   else logger.log(`lifecycle events (EventBridge API destination): POST ${EVENTS_PATH}`);
   if (target.eventsSecretGenerated === true) logger.log(`emulator events secret (x-api-key): ${target.eventsSecret}`);
+  if (target.emulatedTime !== undefined) logger.log(target.emulatedTime());
 }
 
 void bootstrap();
