@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log('every unit recorded was billed exactly once');
-  console.log('to watch a running app billed in real time, accelerated: docs/local-development.md (METERKIT_EMULATOR_SPEED=120)');
+  console.log('to watch a running app bill its usage within a minute of real time: METERKIT_EMULATOR_SPEED=120 (docs/local-development.md)');
 }
 
 main().catch((error: unknown) => {
