@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { utcMinute } from '@meterkit/core';
 import { run } from '../src';
 import { fillLedger, postgresBackend, sqliteBackend, type Backend, type Ledger } from './support/ledger';
 
@@ -50,7 +51,7 @@ describe.each<[string, () => Backend]>([
     expect(status.pending).toEqual([]);
 
     const human = await ledger.cli(['status']);
-    expect(human.stdout).toContain(`Last successful send: ${status.lastSuccessfulSendAt}`);
+    expect(human.stdout).toContain(`Last successful send: ${utcMinute(status.lastSuccessfulSendAt)} (`);
     expect(human.stdout).toMatch(/rejected\s+2/);
   });
 

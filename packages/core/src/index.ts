@@ -107,6 +107,7 @@ export {
   type UsageBar,
   type RecentError,
 } from './http/status-page';
+export { readableTime, readableDuration, utcMinute } from './http/status-page/time';
 export { instrumentMetering, type InstrumentOptions, type Instrumentation } from './telemetry/instrument';
 export type {
   TelemetryAttributes,

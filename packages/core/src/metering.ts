@@ -407,11 +407,10 @@ export class Metering {
       );
     } catch (cause) {
       storeError = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'The store did not answer.', { cause });
-      stats = { unsettledByHour: [], countsByState: emptyCounts(), lateQuantity: 0 };
+      stats = { unsettledByHour: [], countsByState: emptyCounts(), lateQuantity: 0, lastSentAt: undefined };
     }
     const now = this.o.clock();
     const oldest = stats.unsettledByHour[0];
-    const lastFlush = this.flusher.lastSuccessfulFlushAt;
     const failure = this.persister.failure;
     return {
       mode: this.o.mode,
@@ -428,7 +427,7 @@ export class Metering {
       ...(oldest === undefined
         ? {}
         : { oldestPendingAgeMs: Math.max(0, now - (oldest.hour + HOUR_MS)), oldestWindowLeftMs: submissionDeadline(oldest.hour) - now }),
-      ...(lastFlush === undefined ? {} : { lastSuccessfulFlushAt: new Date(lastFlush).toISOString() }),
+      ...(stats.lastSentAt === undefined ? {} : { lastSuccessfulSendAt: new Date(stats.lastSentAt).toISOString() }),
       counts: stats.countsByState,
       lateQuantity: stats.lateQuantity,
       overflowQuantity: this.overflowQuantity,

@@ -24,8 +24,11 @@ export interface MeteringStatus {
   readonly oldestPendingAgeMs?: number;
   /** Time left in AWS's window for the oldest unsettled hour, in ms (negative: it will expire). */
   readonly oldestWindowLeftMs?: number;
-  /** ISO 8601 time of the last flush that settled everything it claimed. */
-  readonly lastSuccessfulFlushAt?: string;
+  /**
+   * ISO 8601 time of the last successful send: the newest `settledAt` of a record AWS accepted (state `sent`), read
+   * from the store, so every instance and the CLI report the same. A flush that sent nothing or failed leaves it.
+   */
+  readonly lastSuccessfulSendAt?: string;
   /** Records per state, terminal ones included. */
   readonly counts: Readonly<Record<RecordState, number>>;
   /** Units that reached an hour after it was frozen: counted, not sent. */

@@ -1,17 +1,24 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { ErrorCodes, MeterkitError, StatusPage, type StatusPageData } from '../src';
+import { ErrorCodes, MeterkitError, readableDuration, readableTime, StatusPage, type StatusPageData } from '../src';
+import type { CustomerIdentity, StatusPageRequest } from '../src';
 import { startWorld, type World } from './support/world';
 
 const TOKEN = 'status-token-0123456789abcdef';
 
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 async function serve(page: StatusPage): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     page
-      .handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers })
+      .handle({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, ...(req.method === 'POST' ? { body: await readBody(req) } : {}) })
       .then((r) => res.writeHead(r.status, r.headers).end(r.body))
       .catch(() => res.writeHead(500).end());
   });
@@ -21,6 +28,8 @@ async function serve(page: StatusPage): Promise<{ server: Server; url: string }>
 
 describe('StatusPage in headless Chromium after a real flush to the emulator', () => {
   let world: World;
+  let alice: CustomerIdentity;
+  let bob: CustomerIdentity;
   let browser: Browser;
   let server: Server;
   let base: string;
@@ -30,8 +39,8 @@ describe('StatusPage in headless Chromium after a real flush to the emulator', (
     world = await startWorld();
     const { metering, emu } = world;
     statusPage = new StatusPage(metering, { token: TOKEN });
-    const alice = await world.license();
-    const bob = await world.license();
+    alice = await world.license();
+    bob = await world.license();
     world.setTime('2026-07-15T08:20:00Z');
     await metering.meter(alice).record('api_calls', 40).record('gb_processed', 12).commit();
     world.setTime('2026-07-15T09:20:00Z');
@@ -63,10 +72,17 @@ describe('StatusPage in headless Chromium after a real flush to the emulator', (
     expect(status.counts).toMatchObject({ sent: 4, rejected: 1, pending: 2 });
     const page = await browser.newPage();
     const cspViolations: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && cspViolations.push(m.text()));
-    const response = await page.goto(`${base}/meterkit/status?token=${TOKEN}`);
+    page.on('console', (m) => m.type() === 'error' && !m.text().includes('status of 401') && cspViolations.push(m.text()));
+    const login = await page.goto(`${base}/meterkit/status`);
+    expect(login?.status()).toBe(401);
+    await page.fill('#token', TOKEN);
+    const [response] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
     expect(response?.status()).toBe(200);
+    expect(page.url()).toBe(`${base}/meterkit/status`);
     expect(response?.headers()['content-security-policy']).toMatch(/default-src 'none'; style-src 'sha256-/);
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: 'meterkit_status', httpOnly: true, sameSite: 'Strict', secure: false, path: '/meterkit' });
+    expect(cookie!.value).not.toContain(TOKEN);
 
     const text = async (id: string) => (await page.locator(`#${id}`).textContent())?.trim();
     const c = status.counts;
@@ -74,8 +90,27 @@ describe('StatusPage in headless Chromium after a real flush to the emulator', (
     expect(await text('count-sent')).toBe(String(c.sent));
     expect(await text('count-rejected')).toBe(String(c.rejected));
     expect(await text('count-expired')).toBe(String(c.expired));
-    const headroomMinutes = Math.floor(status.oldestWindowLeftMs! / 60_000);
-    expect(await text('window-headroom')).toBe(`${Math.floor(headroomMinutes / 60)} h ${headroomMinutes % 60} min`);
+    expect(await text('window-headroom')).toBe(readableDuration(status.oldestWindowLeftMs!));
+    expect(await text('window-headroom')).toMatch(/^\d+ h \d+ min$/);
+    const now = world.metering.now();
+    // The emulator's clock runs on from where it was set: the newest accepted record's time, read from the store.
+    const sentAt = Math.max(...(await world.metering.store.listRecords({ states: ['sent'] })).map((r) => r.settledAt!));
+    expect(status.lastSuccessfulSendAt).toBe(new Date(sentAt).toISOString());
+    expect(status.lastSuccessfulSendAt).toMatch(/^2026-07-15T10:1/);
+    expect(await text('last-send')).toBe(readableTime(status.lastSuccessfulSendAt!, now));
+    expect(await text('last-send')).toMatch(/^2026-07-15 10:1\d UTC \(\d+ min ago\)$/);
+    expect(await text('generated-at')).toMatch(/^2026-07-15 11:\d\d UTC$/);
+    expect(await page.locator('meta[http-equiv=refresh]').getAttribute('content')).toBe('30');
+
+    const customers = await page.locator('#customers tr[data-customer]').evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent?.trim())),
+    );
+    expect(customers).toHaveLength(2);
+    // The current hour is 11:00: nothing yet. In the 10:00 hour alice has 3 units and bob 7, both throttled at 11:12 and pending.
+    const byLicense = new Map(customers.map((cells) => [cells[1], cells]));
+    const licenseId = (who: CustomerIdentity) => /l-[A-Za-z0-9]+$/.exec(who.kind === 'license' ? who.licenseArn : '')?.[0];
+    expect(byLicense.get(licenseId(alice))?.slice(2)).toEqual([alice.customerAwsAccountId, 'unregistered', '·', '·', '·', '3 (1)', '·', '·']);
+    expect(byLicense.get(licenseId(bob))?.slice(4)).toEqual(['·', '·', '·', '7 (1)', '·', '·']);
 
     const records = await world.metering.store.listRecords();
     const bars = await page.locator('svg rect[data-quantity]').evaluateAll((rects) =>
@@ -101,28 +136,146 @@ describe('StatusPage in headless Chromium after a real flush to the emulator', (
     await page.close();
   });
 
-  it('is unreachable without the token: 401 page without data, JSON 401, wrong token, and a bearer header works', async () => {
+  it('is unreachable without the token: login page without data, JSON 401, wrong token; a bearer or x-meterkit-token header works', async () => {
     const page = await browser.newPage();
-    for (const path of ['/meterkit/status', `/meterkit/status?token=${TOKEN.slice(0, -1)}x`]) {
-      const response = await page.goto(`${base}${path}`);
-      expect(response?.status()).toBe(401);
-      const body = (await page.locator('body').textContent()) ?? '';
-      expect(body).toContain('401 Unauthorized');
-      expect(body).not.toMatch(/sent|pending|api_calls/);
-    }
+    const response = await page.goto(`${base}/meterkit/status`);
+    expect(response?.status()).toBe(401);
+    const body = (await page.locator('body').textContent()) ?? '';
+    expect(body).toContain('Status page token');
+    expect(body).not.toMatch(/sent|pending|api_calls/);
+    expect(await page.locator('form#login').getAttribute('method')).toBe('post');
+
+    await page.fill('#token', `${TOKEN.slice(0, -1)}x`);
+    const [wrong] = await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect(wrong?.status()).toBe(401);
+    expect(await page.locator('#login-problem').textContent()).toBe('Wrong token.');
+    expect(await page.context().cookies()).toEqual([]);
+
     const json = await page.request.get(`${base}/meterkit/status.json`);
     expect(json.status()).toBe(401);
-    expect(await json.text()).toBe('{"error":"unauthorized"}');
+    expect(((await json.json()) as { error: string }).error).toBe('unauthorized');
 
-    const authorized = await page.request.get(`${base}/meterkit/status.json`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    expect(authorized.status()).toBe(200);
-    const data = (await authorized.json()) as StatusPageData;
-    expect(data.sent).toBe((await world.metering.status()).counts.sent);
-    expect(data.usage).toHaveLength(24);
-    const viaQuery = await page.request.get(`${base}/meterkit/status?format=json&token=${TOKEN}`);
-    expect(((await viaQuery.json()) as StatusPageData).rejected).toBe(1);
-    expect((await page.request.post(`${base}/meterkit/status?token=${TOKEN}`)).status()).toBe(405);
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { 'x-meterkit-token': TOKEN }]) {
+      const authorized = await page.request.get(`${base}/meterkit/status.json`, { headers });
+      expect(authorized.status()).toBe(200);
+      const data = (await authorized.json()) as StatusPageData;
+      expect(data.sent).toBe((await world.metering.status()).counts.sent);
+      expect(data.usage).toHaveLength(24);
+      expect(data.lastSuccessfulSendAt).toBe((await world.metering.status()).lastSuccessfulSendAt);
+      expect(data.lastSuccessfulSendAt).toMatch(/^2026-07-15T10:1/);
+      expect(data.customers).toMatchObject({ total: 2, page: 1, pages: 1, perPage: 50 });
+    }
+    expect((await page.request.put(`${base}/meterkit/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).status()).toBe(405);
     await page.close();
+  });
+
+  it('refuses a token in the query string, right or wrong, with how to log in, and never echoes it', async () => {
+    const page = await browser.newPage();
+    for (const path of [`/meterkit/status?token=${TOKEN}`, `/meterkit/status.json?token=${TOKEN}`, `/meterkit/status?format=json&Token=${TOKEN}`, '/meterkit/status?token=']) {
+      const response = await page.request.get(`${base}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(response.status()).toBe(400);
+      const text = await response.text();
+      expect(text).toContain('Authorization: Bearer');
+      expect(text).toContain('log in');
+      expect(text).not.toContain(TOKEN);
+    }
+    await page.close();
+  });
+
+  it('logging out clears the session; a cookie stops working once it expires or was not issued with the token', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${base}/meterkit/status`);
+    await page.fill('#token', TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+    expect((await page.request.get(`${base}/meterkit/status.json`)).status()).toBe(200);
+    const [issued] = await context.cookies();
+
+    await Promise.all([page.waitForNavigation(), page.click('text=Log out')]);
+    expect(await context.cookies()).toEqual([]);
+    expect((await page.request.get(`${base}/meterkit/status.json`)).status()).toBe(401);
+
+    const forged = `${Number(issued!.value.split('.')[0]) + 1}.${issued!.value.split('.')[1]}`;
+    const withCookie = (value: string) => statusPage.handle({ method: 'GET', url: '/meterkit/status.json', headers: { cookie: `other=1; meterkit_status=${value}` } });
+    expect((await withCookie(issued!.value)).status).toBe(200);
+    expect((await withCookie(forged)).status).toBe(401);
+    expect((await withCookie(TOKEN)).status).toBe(401);
+    const now = world.metering.now();
+    world.emu.clock.set(now + 12 * 3_600_000 + 1000);
+    try {
+      expect((await withCookie(issued!.value)).status).toBe(401);
+    } finally {
+      world.emu.clock.set(now);
+    }
+    await context.close();
+  });
+});
+
+describe('StatusPage login form', () => {
+  let world: World;
+  let page: StatusPage;
+  beforeAll(async () => {
+    world = await startWorld();
+    page = new StatusPage(world.metering, { token: TOKEN, sessionMs: 60_000, path: '/ops/status' });
+  });
+  afterAll(async () => {
+    page.close();
+    await world.close();
+  });
+  const post = (body: StatusPageRequest['body'], headers: Record<string, string> = {}, secure?: boolean) =>
+    page.handle({ method: 'POST', url: '/ops/status', headers: { host: 'app.example', ...headers }, body, ...(secure === undefined ? {} : { secure }) });
+
+  it('sets an HttpOnly, SameSite=Strict cookie (Secure over HTTPS) with the session length, and redirects to the page relatively', async () => {
+    const plain = await post(`token=${encodeURIComponent(TOKEN)}`);
+    expect(plain.status).toBe(303);
+    expect(plain.headers['location']).toBe('status');
+    expect(plain.headers['set-cookie']).toMatch(/^meterkit_status=\d+\.[A-Za-z0-9_-]{43}; Max-Age=60; HttpOnly; SameSite=Strict$/);
+    const secure = await post({ token: TOKEN }, { origin: 'https://app.example' }, true);
+    expect(secure.headers['set-cookie']).toMatch(/; HttpOnly; SameSite=Strict; Secure$/);
+    const cookie = secure.headers['set-cookie']!.split(';')[0]!;
+    expect((await page.handle({ method: 'GET', url: '/ops/status.json', headers: { cookie } })).status).toBe(200);
+  });
+
+  it('refuses a wrong or missing token with the form again, and a post from another site', async () => {
+    for (const body of ['token=wrong-token-0123456789', '', undefined, { token: 42 }]) {
+      const answer = await post(body as StatusPageRequest['body']);
+      expect(answer.status).toBe(401);
+      expect(answer.headers['set-cookie']).toBeUndefined();
+      expect(answer.body).toContain('id="login"');
+    }
+    const cross = await post(`token=${TOKEN}`, { origin: 'https://evil.example' });
+    expect(cross.status).toBe(403);
+    expect(cross.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('a guard-only page has no login form: POST is 405, GET without access is a plain 401', async () => {
+    const guarded = new StatusPage(world.metering, { guard: () => false });
+    try {
+      expect((await guarded.handle({ method: 'POST', url: '/meterkit/status', headers: {}, body: `token=${TOKEN}` })).status).toBe(405);
+      const refused = await guarded.handle({ method: 'GET', url: '/meterkit/status', headers: {} });
+      expect(refused.status).toBe(401);
+      expect(refused.body).not.toContain('<form');
+    } finally {
+      guarded.close();
+    }
+  });
+
+  it('pages the per-customer view', async () => {
+    const paged = new StatusPage(world.metering, { token: TOKEN, customersPerPage: 1, refreshSeconds: 0 });
+    try {
+      const customers = [await world.license(), await world.license(), await world.license()];
+      for (const [i, who] of customers.entries()) await world.metering.putCustomer({ identity: who, status: 'active', tenantId: `tenant-${i}` });
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const second = JSON.parse((await paged.handle({ method: 'GET', url: '/meterkit/status.json?page=2', headers })).body) as StatusPageData;
+      expect(second.customers).toMatchObject({ total: 3, page: 2, pages: 3, perPage: 1 });
+      expect(second.customers.rows.map((r) => r.tenantId)).toEqual(['tenant-1']);
+      const html = (await paged.handle({ method: 'GET', url: '/meterkit/status?page=9', headers })).body;
+      expect(html).toContain('Page 3 of 3 (3 customers)');
+      expect(html).toContain('href="status?page=2"');
+      expect(html).not.toContain('http-equiv="refresh"');
+    } finally {
+      paged.close();
+    }
   });
 });
 

@@ -40,6 +40,7 @@ export async function stats(client: Queryable, t: Tables): Promise<StoreStats> {
   const late = await client.query<{ late: string }>(
     `SELECT coalesce(sum(quantity - frozen_quantity), 0) AS late FROM ${t.records} WHERE frozen_quantity IS NOT NULL`,
   );
+  const lastSent = await client.query<{ last: string | null }>(`SELECT max(settled_at) AS last FROM ${t.records} WHERE state = 'sent'`);
   const countsByState = Object.fromEntries(ALL_STATES.map((state) => [state, 0])) as Record<RecordState, number>;
   for (const { state, count } of counts.rows) countsByState[state] = Number(count);
   const unsettledByHour: HourStats[] = byHour.rows.map((row) => ({
@@ -47,5 +48,6 @@ export async function stats(client: Queryable, t: Tables): Promise<StoreStats> {
     records: Number(row.records),
     quantity: Number(row.quantity),
   }));
-  return { unsettledByHour, countsByState, lateQuantity: Number(late.rows[0]?.late ?? 0) };
+  const last = lastSent.rows[0]?.last;
+  return { unsettledByHour, countsByState, lateQuantity: Number(late.rows[0]?.late ?? 0), lastSentAt: last === null || last === undefined ? undefined : Number(last) };
 }

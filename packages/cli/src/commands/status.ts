@@ -1,4 +1,4 @@
-import { submissionDeadline, type RecordState, type UsageStore } from '@meterkit/core';
+import { readableTime, submissionDeadline, utcMinute, type RecordState, type UsageStore } from '@meterkit/core';
 import { duration, iso } from '../hours';
 import { printJson, type Context } from '../io';
 import { table } from '../format/table';
@@ -11,7 +11,7 @@ export interface StatusReport {
   readonly pending: ReadonlyArray<{ hour: string; records: number; quantity: number; deadline: string; windowLeftMs: number }>;
   readonly oldestPendingAgeMs?: number;
   readonly oldestWindowLeftMs?: number;
-  /** The latest settledAt of a sent record. */
+  /** The newest settledAt of a record AWS accepted (state sent): the same fact as metering.status() and the status page. */
   readonly lastSuccessfulSendAt?: string;
   readonly counts: Readonly<Record<RecordState, number>>;
   readonly lateQuantity: number;
@@ -21,8 +21,7 @@ export interface StatusReport {
 /** What the store holds now: everything a seller checks first. */
 export async function statusReport(store: UsageStore, now: number): Promise<StatusReport> {
   const stats = await store.stats();
-  const sent = await store.listRecords({ states: ['sent'] });
-  const lastSent = sent.reduce<number | undefined>((latest, r) => (r.settledAt !== undefined && (latest === undefined || r.settledAt > latest) ? r.settledAt : latest), undefined);
+  const lastSent = stats.lastSentAt;
   const customers: Record<string, number> = {};
   for (const customer of await store.listCustomers()) customers[customer.status] = (customers[customer.status] ?? 0) + 1;
   const oldest = stats.unsettledByHour[0];
@@ -49,10 +48,11 @@ export async function statusReport(store: UsageStore, now: number): Promise<Stat
 export function printStatus(context: Context, report: StatusReport): void {
   if (context.json) return printJson(context, report);
   const out: string[] = [];
-  out.push(`Store: ${report.store}    now: ${report.now}`);
-  out.push(`Last successful send: ${report.lastSuccessfulSendAt ?? 'never'}`);
+  const now = Date.parse(report.now);
+  out.push(`Store: ${report.store}    now: ${utcMinute(now)}`);
+  out.push(`Last successful send: ${report.lastSuccessfulSendAt === undefined ? 'never' : readableTime(report.lastSuccessfulSendAt, now)}`);
   if (report.oldestPendingAgeMs !== undefined && report.oldestWindowLeftMs !== undefined) {
-    const oldest = report.pending[0]!.hour;
+    const oldest = utcMinute(report.pending[0]!.hour);
     out.push(
       `Oldest pending hour ${oldest} ${report.oldestPendingAgeMs === 0 ? 'is still open' : `closed ${duration(report.oldestPendingAgeMs)} ago`}; ${
         report.oldestWindowLeftMs > 0 ? `${duration(report.oldestWindowLeftMs)} left in AWS's window` : 'AWS’s window has PASSED'
@@ -67,7 +67,7 @@ export function printStatus(context: Context, report: StatusReport): void {
       ? '(none)\n'
       : table(
           ['hour', 'records', 'quantity', 'deadline', 'left'],
-          report.pending.map((p) => [p.hour, p.records, p.quantity, p.deadline, duration(p.windowLeftMs)]),
+          report.pending.map((p) => [utcMinute(p.hour), p.records, p.quantity, utcMinute(p.deadline), duration(p.windowLeftMs)]),
         ),
   );
   out.push('Records per state');

@@ -228,8 +228,10 @@ export class MemoryStore implements UsageStore {
     const countsByState = Object.fromEntries(ALL_STATES.map((state) => [state, 0])) as Record<RecordState, number>;
     const byHour = new Map<number, { records: number; quantity: number }>();
     let lateQuantity = 0;
+    let lastSentAt: number | undefined;
     for (const { record } of this.records.values()) {
       countsByState[record.state] += 1;
+      if (record.state === 'sent' && record.settledAt !== undefined && (lastSentAt === undefined || record.settledAt > lastSentAt)) lastSentAt = record.settledAt;
       if (record.frozen !== undefined) lateQuantity += record.quantity - record.frozen.quantity;
       if (!UNSETTLED_STATES.has(record.state)) continue;
       const hour = byHour.get(record.hour) ?? { records: 0, quantity: 0 };
@@ -240,7 +242,7 @@ export class MemoryStore implements UsageStore {
     const unsettledByHour: HourStats[] = [...byHour.entries()]
       .sort(([a], [b]) => a - b)
       .map(([hour, totals]) => ({ hour, ...totals }));
-    return { unsettledByHour, countsByState, lateQuantity };
+    return { unsettledByHour, countsByState, lateQuantity, lastSentAt };
   }
 
   async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {

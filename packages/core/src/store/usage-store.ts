@@ -127,6 +127,8 @@ export interface StoreStats {
   readonly countsByState: Readonly<Record<RecordState, number>>;
   /** Units that arrived after their record was frozen. */
   readonly lateQuantity: number;
+  /** The newest `settledAt` of a record AWS accepted (state `sent`), ms epoch; undefined when none was. */
+  readonly lastSentAt: number | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { hourOf } from '../../model/hours';
 import type { Metering } from '../../metering';
 import type { MeteringStatus } from '../../status';
+import { customerPage, type CustomerPage } from './customers';
 import type { RecentError } from './recent-errors';
 
 const HOUR_MS = 3_600_000;
@@ -27,15 +28,24 @@ export interface StatusPageData {
   /** Time left in AWS's window for the oldest unsettled hour, ms (negative: it will expire). */
   readonly windowHeadroomMs?: number;
   readonly oldestPendingAgeMs?: number;
-  readonly lastSuccessfulFlushAt?: string;
+  /** The newest settledAt of a record AWS accepted, ISO 8601: `metering.status().lastSuccessfulSendAt`, as the CLI reports it. */
+  readonly lastSuccessfulSendAt?: string;
   readonly lateQuantity: number;
   readonly status: MeteringStatus;
   /** The last 24 hours, oldest first, the current hour included. */
   readonly usage: readonly UsageBar[];
   readonly recentErrors: readonly RecentError[];
+  /** Per customer: counts and units of the current and previous hours, one page of them. */
+  readonly customers: CustomerPage;
 }
 
-export async function collectStatusPageData(metering: Metering, recentErrors: readonly RecentError[]): Promise<StatusPageData> {
+/** Which page of the per-customer view to show and how many customers a page holds. */
+export interface CustomerPaging {
+  readonly page: number;
+  readonly perPage: number;
+}
+
+export async function collectStatusPageData(metering: Metering, recentErrors: readonly RecentError[], paging: CustomerPaging): Promise<StatusPageData> {
   const status = await metering.status();
   const now = metering.now();
   const first = hourOf(now) - 23 * HOUR_MS;
@@ -46,6 +56,7 @@ export async function collectStatusPageData(metering: Metering, recentErrors: re
     const bar = bars.get(record.hour);
     if (bar !== undefined) bar[record.dimension] = (bar[record.dimension] ?? 0) + record.quantity;
   }
+  const customers = customerPage(await metering.listCustomers(), records, hourOf(now), hourOf(now) - HOUR_MS, paging.page, paging.perPage);
   const c = status.counts;
   return {
     generatedAt: new Date(now).toISOString(),
@@ -59,10 +70,11 @@ export async function collectStatusPageData(metering: Metering, recentErrors: re
     duplicate: c.duplicate,
     ...(status.oldestWindowLeftMs === undefined ? {} : { windowHeadroomMs: status.oldestWindowLeftMs }),
     ...(status.oldestPendingAgeMs === undefined ? {} : { oldestPendingAgeMs: status.oldestPendingAgeMs }),
-    ...(status.lastSuccessfulFlushAt === undefined ? {} : { lastSuccessfulFlushAt: status.lastSuccessfulFlushAt }),
+    ...(status.lastSuccessfulSendAt === undefined ? {} : { lastSuccessfulSendAt: status.lastSuccessfulSendAt }),
     lateQuantity: status.lateQuantity,
     status,
     usage: [...bars.entries()].map(([hour, dimensions]) => ({ hour: new Date(hour).toISOString(), dimensions })),
     recentErrors,
+    customers,
   };
 }

@@ -95,8 +95,19 @@ export function describeStats(store: () => UsageStore): void {
         unsettledByHour: [],
         countsByState: Object.fromEntries(ALL_STATES.map((state) => [state, 0])),
         lateQuantity: 0,
+        lastSentAt: undefined,
       });
+      expect('lastSentAt' in stats && stats.lastSentAt === undefined).toBe(true);
       expect(Object.keys(stats.countsByState).sort()).toEqual([...ALL_STATES].sort());
+    });
+
+    it('lastSentAt is the newest settledAt of a sent record: other outcomes and later claims leave it', async () => {
+      await store().addUsage([delta({ hour: hour(1) }), delta({ hour: hour(2) }), delta({ hour: hour(3) })]);
+      await store().claim(claimRequest({ owner: 'a', limit: 3 }));
+      await store().settle([{ id: idOf({ hour: hour(2) }), state: 'sent' }], 'a', hour(9));
+      await store().settle([{ id: idOf({ hour: hour(1) }), state: 'sent' }], 'a', hour(8));
+      await store().settle([{ id: idOf({ hour: hour(3) }), state: 'rejected', reason: 'InvalidUsageDimensionException' }], 'a', hour(10));
+      expect((await store().stats()).lastSentAt).toBe(hour(9));
     });
 
     it('counts records by state, unsettled records per hour and late units', async () => {

@@ -325,6 +325,7 @@ function createOperations(db: Database.Database, sql: Statements) {
         unsettledByHour: sql.unsettledByHour.all(),
         countsByState,
         lateQuantity: sql.lateQuantity.get()?.late ?? 0,
+        lastSentAt: sql.lastSentAt.get()?.last ?? undefined,
       };
     }).deferred,
 

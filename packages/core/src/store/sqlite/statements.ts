@@ -128,6 +128,7 @@ export function prepareStatements(db: Database.Database) {
     lateQuantity: prepare<[], { late: number }>(`
       SELECT coalesce(sum(quantity - json_extract(frozen, '$.quantity')), 0) AS late
       FROM usage_records WHERE frozen IS NOT NULL`),
+    lastSentAt: prepare<[], { last: number | null }>(`SELECT max(settled_at) AS last FROM usage_records WHERE state = 'sent'`),
 
     putCustomer: prepare<[CustomerParams]>(`
       INSERT INTO customers (key, tenant_id, updated_at, record, version) VALUES (@key, @tenantId, @updatedAt, @record, 1)
