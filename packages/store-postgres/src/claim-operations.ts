@@ -43,15 +43,28 @@ export async function claim(client: PoolClient, t: Tables, request: ClaimRequest
     );
 }
 
+/**
+ * Due records are frozen FREEZE_CHUNK at a time, in id order (the order locks are taken in), within the claim's
+ * transaction: the snapshots of one chunk are computed between two round trips, so no single step holds the
+ * event loop for long however many records are due.
+ */
+const FREEZE_CHUNK = 1000;
+
 async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<void> {
+  while ((await freezeChunk(client, t, dueBefore, forced, now)) === FREEZE_CHUNK);
+}
+
+/** Freezes up to FREEZE_CHUNK due open records; answers how many it found. */
+async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<number> {
   const due = await client.query<{ id: string }>(
     `SELECT id FROM ${t.records}
      WHERE state = 'open' AND (hour < $1 OR customer_key = ANY($2::text[]))
      ORDER BY id
+     LIMIT ${FREEZE_CHUNK}
      FOR UPDATE`,
     [dueBefore, forced],
   );
-  if (due.rows.length === 0) return;
+  if (due.rows.length === 0) return 0;
   const ids = due.rows.map((row) => row.id);
   const allocations = await client.query<AllocationDbRow>(
     `SELECT record_id, tags_key, tags, quantity FROM ${t.allocations} WHERE record_id = ANY($1::text[])`,
@@ -68,6 +81,7 @@ async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, force
      WHERE r.id = input.id AND r.state = 'open'`,
     [ids, snapshots.map((snapshot) => JSON.stringify(snapshot)), snapshots.map((snapshot) => snapshot.quantity), now],
   );
+  return ids.length;
 }
 
 /** Counts an attempt on the records still leased by `owner` and marks them possibly landed; returns their ids in the order given. */
