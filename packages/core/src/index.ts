@@ -123,6 +123,9 @@ export { createHealthCheck, type HealthCheck, type HealthCheckOptions, type Heal
 export { productIdentity } from './product/product-identity';
 export { clientTokenFor } from './product/client-token';
 export { METER_USAGE_WINDOW } from './product/meter-usage-window';
+export type { WindowRules } from './model/hours';
+export type { CustomerHour, CustomerPage, CustomerRow, StateTotals } from './http/status-page/customers';
+export type { HeaderValue } from './http/status-page/access';
 export type { EntitlementOptions } from './product/entitlement-options';
 export type { EntitlementStatus } from './product/entitlement';
 export { verifyRegisterUsageSignature, type ExpectedClaims } from './product/verify-signature';

@@ -29,4 +29,4 @@ export { verifySnsNotification, snsStringToSign, type SnsNotification, type SnsA
 export type { MarketplaceEvent } from './lifecycle/eventbridge-events';
 export { mulberry32 } from './faults/prng';
 export { MODELED_ERRORS, statusFor } from './rules/errors';
-export { batchDeadline } from './rules/windows';
+export { batchDeadline, type WindowOptions } from './rules/windows';

@@ -53,6 +53,7 @@ const SUPERSEDED = new Set(['RENEWED', 'REPLACED']);
  * events, on one instance or several sharing a store, end as if applied one by one in event-time order.
  */
 export class Lifecycle {
+  /** @internal The engine creates the lifecycle; apply events through `Metering`. */
   constructor(private readonly d: LifecycleDeps) {}
 
   async apply(event: LifecycleEvent): Promise<ApplyOutcome> {

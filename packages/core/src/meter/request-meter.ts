@@ -34,6 +34,7 @@ export class RequestMeter {
   private tags: Array<Tags | undefined> | undefined;
   private count = 0;
 
+  /** @internal Meters come from `Metering.meterFor()`, `tryMeter()` and `meter()`. */
   constructor(
     private readonly sink: MeterSink,
     private readonly bound: BoundCustomer,
