@@ -44,11 +44,48 @@ describe('statusPage option: the operators’ status page', () => {
     expect(page.headers['cache-control']).toBe('no-store');
     expect(sentOnPage(page.text)).toBe(counts.sent);
 
-    const json = await agent.get(`/meterkit/status.json?token=${TOKEN}`).expect(200);
+    const json = await agent.get('/meterkit/status.json').set('x-meterkit-token', TOKEN).expect(200);
     expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(json.body).toMatchObject({ sent: counts.sent, pending: 0 });
-    const query = await agent.get(`/meterkit/status?format=json&token=${TOKEN}`).expect(200);
+    expect(json.body).toMatchObject({ sent: counts.sent, pending: 0, lastSuccessfulSendAt: (await world.metering.status()).lastSuccessfulSendAt });
+    const query = await agent.get('/meterkit/status?format=json').set('authorization', `Bearer ${TOKEN}`).expect(200);
     expect(query.body.sent).toBe(counts.sent);
+  });
+
+  it('refuses a token in the query string and hides it from the URL access logs read after the response', async () => {
+    world = await startWorld({ statusPage: { token: TOKEN } }, apiRoutes);
+    const logged: string[] = [];
+    const app = express()
+      .use((req, res, next) => {
+        res.on('finish', () => logged.push(req.originalUrl));
+        next();
+      })
+      .use(world.mk);
+    for (const url of [`/meterkit/status?token=${TOKEN}`, `/meterkit/status.json?a=1&Token=${TOKEN}`]) {
+      const refused = await request(app).get(url).expect(400);
+      expect(refused.text).toContain('Authorization: Bearer');
+      expect(refused.text).not.toContain(TOKEN);
+    }
+    expect(logged).toEqual(['/meterkit/status?token=[hidden]', '/meterkit/status.json?a=1&Token=[hidden]']);
+  });
+
+  it('logs in through the form (a session cookie, HttpOnly, SameSite=Strict, Secure behind HTTPS) wherever meterkit is mounted, with or without a body parser', async () => {
+    world = await startWorld({ statusPage: { token: TOKEN } }, apiRoutes);
+    for (const app of [express().use('/admin', world.mk), express().use(express.urlencoded({ extended: false })).use('/admin', world.mk)]) {
+      const agent = request.agent(app);
+      const form = await agent.get('/admin/meterkit/status').expect(401);
+      expect(form.text).toContain('<form method="post" action="status" id="login">');
+      await agent.post('/admin/meterkit/status').type('form').send({ token: 'wrong-token-0123456789' }).expect(401);
+      const login = await agent.post('/admin/meterkit/status').type('form').send({ token: TOKEN }).expect(303);
+      expect(login.headers['location']).toBe('status');
+      expect(login.headers['set-cookie']![0]).toMatch(/^meterkit_status=[^;]+; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+      const page = await agent.get('/admin/meterkit/status').expect(200);
+      expect(sentOnPage(page.text)).toBe(0);
+      await agent.post('/admin/meterkit/status').type('form').send({ logout: '1' }).expect(303);
+      await agent.get('/admin/meterkit/status.json').expect(401);
+    }
+    const behindProxy = express().set('trust proxy', true).use(world.mk);
+    const secure = await request(behindProxy).post('/meterkit/status').set('x-forwarded-proto', 'https').type('form').send({ token: TOKEN }).expect(303);
+    expect(secure.headers['set-cookie']![0]).toMatch(/; Secure$/);
   });
 
   it('is never metered and never behind identify, wherever meterkit is mounted', async () => {

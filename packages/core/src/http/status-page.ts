@@ -229,7 +229,7 @@ function formFields(body: StatusPageRequest['body']): URLSearchParams {
 function refusal(status: number, json: boolean, error: string, message: string): StatusPageResponse {
   const headers = { ...BASE_HEADERS, ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) };
   return json
-    ? { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: `${JSON.stringify({ error, message })}\n` }
+    ? { status, headers: { ...headers, 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(status === 401 ? { error } : { error, message }) }
     : { status, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: `${message}\n` };
 }
 
