@@ -19,16 +19,26 @@ import type { FastifyRequest } from 'fastify';
 /** The hooks `identify` can run in. */
 export type IdentifyHook = 'onRequest' | 'preValidation' | 'preHandler';
 
-/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON, POST `<path>` its login form). Off unless a `token` or a `guard` is given. */
 export interface StatusPageRouteOptions {
   /** Where the page is served. Default `'/meterkit/status'`. */
   path?: string;
-  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
+  /**
+   * Secret that opens the page, at least 16 characters: in `Authorization: Bearer <token>` or `x-meterkit-token`, or
+   * typed into the page's login form (POST `<path>`), which sets an HttpOnly, SameSite=Strict session cookie. A
+   * `?token=` is refused.
+   */
   token?: string;
   /** Your own check (an admin session, an internal network): true lets the request in. */
   guard?: (request: FastifyRequest) => boolean | Promise<boolean>;
   /** How many recent errors the page keeps. Default 20, 0 for none. */
   recentErrors?: number;
+  /** How long a login lasts, ms. Default 12 h. */
+  sessionMs?: number;
+  /** Customers per page of the per-customer view. Default 50. */
+  customersPerPage?: number;
+  /** The HTML page reloads itself every this many seconds. Default 30, 0 never. */
+  refreshSeconds?: number;
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */

@@ -55,13 +55,60 @@ describe('statusPage option: the operators’ status page (fastify.inject)', () 
     expect(page.headers['cache-control']).toBe('no-store');
     expect(sentOnPage(page.body)).toBe(counts.sent);
 
-    const json = await app.inject({ url: `/meterkit/status.json?token=${TOKEN}` });
+    const json = await app.inject({ url: '/meterkit/status.json', headers: { 'x-meterkit-token': TOKEN } });
     expect([json.statusCode, json.headers['content-type']]).toEqual([200, 'application/json; charset=utf-8']);
-    expect(json.json()).toMatchObject({ sent: counts.sent, pending: 0 });
-    const query = await app.inject({ url: `/meterkit/status?format=json&token=${TOKEN}` });
+    expect(json.json()).toMatchObject({ sent: counts.sent, pending: 0, lastSuccessfulSendAt: (await metering.status()).lastSuccessfulSendAt });
+    const query = await app.inject({ url: '/meterkit/status?format=json', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(query.json().sent).toBe(counts.sent);
     const head = await app.inject({ method: 'HEAD', url: '/meterkit/status', headers: { authorization: `Bearer ${TOKEN}` } });
     expect([head.statusCode, head.body]).toEqual([200, '']);
+  });
+
+  it('refuses a token in the query string, and its request logs hide it', async () => {
+    const lines: string[] = [];
+    app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => void lines.push(line) } } });
+    await app.register(meterkit, { metering, identify: () => undefined, manageLifecycle: false, statusPage: { token: TOKEN } });
+    await app.ready();
+    for (const url of [`/meterkit/status?token=${TOKEN}`, `/meterkit/status.json?a=1&Token=${TOKEN}`]) {
+      const refused = await app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body).toContain('Authorization: Bearer');
+      expect(refused.body).not.toContain(TOKEN);
+    }
+    expect(lines.join('')).toContain('/meterkit/status?token=[hidden]');
+    expect(lines.join('')).not.toContain(TOKEN);
+  });
+
+  it('logs in through the form: a session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) opens the page until logout, under a prefix too', async () => {
+    app = Fastify({ logger: false });
+    await app.register(meterkit, { metering, identify: () => undefined, manageLifecycle: false, statusPage: { token: TOKEN } }).after();
+    await app.register(async (api) => api.get('/ping', async () => 'pong'), { prefix: '/api' });
+    await app.ready();
+    const form = await app.inject({ url: '/meterkit/status' });
+    expect(form.statusCode).toBe(401);
+    expect(form.body).toContain('<form method="post" action="status" id="login">');
+    const post = (body: string) => app!.inject({ method: 'POST', url: '/meterkit/status', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: body });
+    expect((await post('token=wrong-token-0123456789')).statusCode).toBe(401);
+    const login = await post(`token=${encodeURIComponent(TOKEN)}`);
+    expect([login.statusCode, login.headers['location']]).toEqual([303, 'status']);
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/^meterkit_status=[^;]+; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    const session = cookie.split(';')[0]!;
+    const page = await app.inject({ url: '/meterkit/status', headers: { cookie: session } });
+    expect(sentOnPage(page.body)).toBe(0);
+    const logout = await app.inject({ method: 'POST', url: '/meterkit/status', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: session }, payload: 'logout=1' });
+    expect(String(logout.headers['set-cookie'])).toMatch(/^meterkit_status=; Max-Age=0;/);
+    expect((await app.inject({ method: 'POST', url: '/meterkit/status', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(415);
+    const https = Fastify({ logger: false, trustProxy: true });
+    await https.register(meterkit, { metering, identify: () => undefined, manageLifecycle: false, statusPage: { token: TOKEN, path: '/ops/status' } });
+    const secure = await https.inject({
+      method: 'POST',
+      url: '/ops/status',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-proto': 'https' },
+      payload: `token=${TOKEN}`,
+    });
+    expect(String(secure.headers['set-cookie'])).toMatch(/; Secure$/);
+    await https.close();
   });
 
   it('is never metered and never behind identify', async () => {
