@@ -74,6 +74,18 @@ async function nest(variant, metering, platform = 'express') {
     }
     Reflect.decorate([Injectable()], NoopInterceptor);
     providers.push({ provide: APP_INTERCEPTOR, useClass: NoopInterceptor });
+  } else if (variant === 'noop-guard') {
+    // The alternatives to an interceptor Nest offers, measured for their own cost: a global guard ...
+    const { APP_GUARD } = require('@nestjs/core');
+    class NoopGuard {
+      canActivate() {
+        return true;
+      }
+    }
+    Reflect.decorate([Injectable()], NoopGuard);
+    providers.push({ provide: APP_GUARD, useClass: NoopGuard });
+  } else if (variant === 'noop-middleware') {
+    // ... and a middleware applied to the controller's routes (see AppModule.configure below).
   } else if (variant === 'meterkit') {
     const { MeteringModule, Metered } = require('@meterkit/nestjs');
     decorators.push(Metered(DIMENSION));
@@ -81,7 +93,11 @@ async function nest(variant, metering, platform = 'express') {
   } else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`);
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);
-  class AppModule {}
+  class AppModule {
+    configure(consumer) {
+      if (variant === 'noop-middleware') consumer.apply((_req, _res, next) => next()).forRoutes(HelloController);
+    }
+  }
   Reflect.decorate([Module({ imports, providers, controllers: [HelloController] })], AppModule);
   let app;
   if (platform === 'fastify') {
