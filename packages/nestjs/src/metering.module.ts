@@ -28,7 +28,7 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     { provide: METERING, useFactory: meteringOf, inject: [METERING_MODULE_OPTIONS] },
     { provide: REGISTRATION_ROUTE, useFactory: registrationRouteFactory(controller, 'register'), inject: [METERING_MODULE_OPTIONS] },
     { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
-    { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json' }), inject: [METERING_MODULE_OPTIONS, METERING] },
+    { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json', login: 'login' }), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
     ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },

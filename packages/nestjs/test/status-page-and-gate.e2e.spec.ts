@@ -82,10 +82,13 @@ describe.each(PLATFORMS)('statusPage and entitlementGate on %s', (_name, platfor
     expect(page.headers['content-security-policy']).toMatch(/^default-src 'none'; style-src 'sha256-/);
     expect(page.headers['cache-control']).toBe('no-store');
     expect(sentOnPage(page.text)).toBe(counts.sent);
-    const json = await request(url).get(`/meterkit/status.json?token=${TOKEN}`).set('x-tenant', 'acme').expect(200);
+    const json = await request(url).get('/meterkit/status.json').set('x-tenant', 'acme').set('x-meterkit-token', TOKEN).expect(200);
     expect(json.headers['content-type']).toBe('application/json; charset=utf-8');
-    expect(json.body).toMatchObject({ sent: counts.sent, pending: 0 });
-    expect((await request(url).get(`/meterkit/status?format=json&token=${TOKEN}`).expect(200)).body.sent).toBe(counts.sent);
+    expect(json.body).toMatchObject({ sent: counts.sent, pending: 0, lastSuccessfulSendAt: (await metering.status()).lastSuccessfulSendAt });
+    expect((await request(url).get('/meterkit/status?format=json').set('authorization', `Bearer ${TOKEN}`).expect(200)).body.sent).toBe(counts.sent);
+    const queryToken = await request(url).get(`/meterkit/status.json?token=${TOKEN}`).expect(400);
+    expect(queryToken.text).toContain('Authorization: Bearer');
+    expect(queryToken.text).not.toContain(TOKEN);
     expect(identified).toBe(0);
     expect(meterUsageTotals(emu)).toEqual({ 'api_calls@2026-07-15T10:00:00.000Z': 3 });
 
@@ -93,6 +96,21 @@ describe.each(PLATFORMS)('statusPage and entitlementGate on %s', (_name, platfor
     await app!.close();
     app = undefined;
     expect(off).toHaveBeenCalledWith('error', expect.any(Function));
+  });
+
+  it('status page: the login form sets an HttpOnly, SameSite=Strict session cookie that opens the page until logout', async () => {
+    const { url } = await start({ statusPage: { token: TOKEN } });
+    const agent = request.agent(url);
+    const form = await agent.get('/meterkit/status').expect(401);
+    expect(form.text).toContain('<form method="post" action="status" id="login">');
+    await agent.post('/meterkit/status').type('form').send({ token: 'wrong-token-0123456789' }).expect(401);
+    const login = await agent.post('/meterkit/status').type('form').send({ token: TOKEN }).expect(303);
+    expect(login.headers['location']).toBe('status');
+    expect(login.headers['set-cookie']![0]).toMatch(/^meterkit_status=[^;]+; Max-Age=43200; HttpOnly; SameSite=Strict$/);
+    expect(sentOnPage((await agent.get('/meterkit/status').expect(200)).text)).toBe(0);
+    await agent.post('/meterkit/status').type('form').send({ logout: '1' }).expect(303);
+    await agent.get('/meterkit/status.json').expect(401);
+    expect(identified).toBe(0);
   });
 
   it('status page: a guard on the platform’s request, a custom path, and refused configurations', async () => {

@@ -24,9 +24,10 @@ export class StatusPageRoute implements OnApplicationShutdown {
 
 /**
  * Creates the core's StatusPage once the module's options are known (forRootAsync included; the core throws
- * ERR_METERKIT_OPTIONS without a token or guard) and maps the controller's handlers to GET `<path>` and `<path>.json`.
+ * ERR_METERKIT_OPTIONS without a token or guard) and maps the controller's handlers to GET `<path>` and `<path>.json`,
+ * and the login form to POST `<path>`.
  */
-export function statusPageRouteFactory(controller: Type<unknown>, handlers: { readonly html: string; readonly json: string }) {
+export function statusPageRouteFactory(controller: Type<unknown>, handlers: { readonly html: string; readonly json: string; readonly login: string }) {
   return (options: MeteringModuleOptions, metering: Metering): StatusPageRoute => {
     const resolved = resolveStatusPageRoute(options.statusPage);
     if (resolved === undefined) return new StatusPageRoute(undefined);
@@ -36,12 +37,20 @@ export function statusPageRouteFactory(controller: Type<unknown>, handlers: { re
       ...(guard === undefined ? {} : { guard: (request: StatusPageRequest) => guard((request as GuardedRequest).platformRequest) }),
       ...(resolved.recentErrors === undefined ? {} : { recentErrors: resolved.recentErrors }),
       ...(resolved.path === undefined ? {} : { path: resolved.path }),
+      ...(resolved.sessionMs === undefined ? {} : { sessionMs: resolved.sessionMs }),
+      ...(resolved.customersPerPage === undefined ? {} : { customersPerPage: resolved.customersPerPage }),
+      ...(resolved.refreshSeconds === undefined ? {} : { refreshSeconds: resolved.refreshSeconds }),
     });
     Reflect.defineMetadata(PATH_METADATA, '/', controller);
-    for (const [handler, path] of [[handlers.html, page.path], [handlers.json, `${page.path}.json`]] as const) {
+    const routes = [
+      [handlers.html, page.path, RequestMethod.GET],
+      [handlers.json, `${page.path}.json`, RequestMethod.GET],
+      [handlers.login, page.path, RequestMethod.POST],
+    ] as const;
+    for (const [handler, path, verb] of routes) {
       const method = (controller.prototype as Record<string, object>)[handler]!;
       Reflect.defineMetadata(PATH_METADATA, path, method);
-      Reflect.defineMetadata(METHOD_METADATA, RequestMethod.GET, method);
+      Reflect.defineMetadata(METHOD_METADATA, verb, method);
     }
     return new StatusPageRoute(page);
   };
