@@ -53,6 +53,7 @@ export { shouldCommit, finishMeter, type CommitPolicy } from './http/commit-poli
 export { knownMeterForRequest, meterForRequest, type Identified, type MeterLookup } from './http/identify';
 export {
   handleRegistration,
+  hookFailedResult,
   parseForm,
   tokenFromForm,
   registrationError,
@@ -135,6 +136,9 @@ export {
   resolveLifecycleRoute,
   resolveStatusPageRoute,
   resolveEntitlementGate,
+  resolveCommitPolicy,
+  resolveManageLifecycle,
+  warnDeprecatedOption,
   type ResolvedRegistrationRoute,
   type EntitlementGateOptions,
 } from './http/route-options';

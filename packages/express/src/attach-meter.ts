@@ -14,7 +14,7 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * Binds `req.meter` to the customer `identify(req)` names. Never fails the request because metering is down:
- * an unknown or inactive customer or a store outage leaves `req.meter` undefined and sets `req.meteringError`.
+ * an unknown or inactive customer or a store outage leaves `req.meter` null and sets `req.meteringError`.
  * A customer this instance already knows is bound without a promise (Metering.tryMeter); others are resolved.
  */
 export function attachMeter(metering: Metering, options: ResolvedOptions): RequestHandler {
@@ -48,6 +48,7 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
   // The returned promise (when the customer must be resolved) is Express 5's to watch, as for any async handler.
   return function meterkitAttachMeter(req: Request, res: Response, next: NextFunction): void | Promise<void> {
     if (req.meter !== undefined) return next();
+    req.meter = null;
     let identified: Identified | Promise<Identified>;
     try {
       identified = identify(req);

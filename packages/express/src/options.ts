@@ -5,6 +5,9 @@ import {
   resolveLifecycleRoute,
   resolveRegistrationRoute,
   resolveStatusPageRoute,
+  resolveCommitPolicy,
+  resolveManageLifecycle,
+  warnDeprecatedOption,
   type CommitPolicy,
   type Identified,
   type LifecycleRouteOptions,
@@ -49,7 +52,7 @@ export interface StatusPageRouteOptions {
 
 /** The entitlement gate of paid container products (docs/products.md). */
 
-export interface MeterkitOptions extends CommitPolicy {
+export interface MeterkitOptions {
   /**
    * Who the request bills: your tenant id (mapped to its customer by the core's registry or `customerForTenant`),
    * a CustomerIdentity, a CustomerRecord, or undefined for requests that are not metered. May be async.
@@ -72,11 +75,21 @@ export interface MeterkitOptions extends CommitPolicy {
    * except the registration, lifecycle and status routes is answered 503 with the core's body. Default off.
    */
   readonly entitlementGate?: boolean | EntitlementGateOptions;
-  /** Start the core's persist and flush timers (`metering.start()`). Default true. */
+  /**
+   * Start the core's persist and flush timers (`metering.start()`) now; `close()` on the middleware persists all
+   * usage and closes the engine (Express has no shutdown hook: call it from yours). Default true.
+   */
+  readonly manageLifecycle?: boolean;
+  /**
+   * Which responses are billed: `commitOn` (default: status below 400, so refusals and failures bill nothing) and
+   * `commitAborted` (bill requests whose client went away first; default false).
+   */
+  readonly commitPolicy?: CommitPolicy;
+  /** @deprecated Use `manageLifecycle`. Accepted for this release with a deprecation warning logged once. */
   readonly start?: boolean;
-  /** Which responses are billed. Default: status below 400 (refusals and failures bill nothing). */
+  /** @deprecated Use `commitPolicy.commitOn`. Accepted for this release with a deprecation warning logged once. */
   readonly commitOn?: (statusCode: number) => boolean;
-  /** Bill requests whose client went away before the response finished. Default false. */
+  /** @deprecated Use `commitPolicy.commitAborted`. Accepted for this release with a deprecation warning logged once. */
   readonly commitAborted?: boolean;
   /**
    * Commit the request's meter and wait for the store write when the handler ends the response (`res.end`),
@@ -119,18 +132,27 @@ export function resolveOptions(options: MeterkitOptions): ResolvedOptions {
   if (options.commitOn !== undefined && typeof options.commitOn !== 'function') fail('commitOn must be a function (statusCode) => boolean.');
   if (options.commitAborted !== undefined && typeof options.commitAborted !== 'boolean') fail('commitAborted must be a boolean.');
   if (options.start !== undefined && typeof options.start !== 'boolean') fail('start must be a boolean.');
+  if (options.start !== undefined) warnDeprecatedOption('meterkit(express)', 'start', 'manageLifecycle');
+  if (options.commitOn !== undefined) warnDeprecatedOption('meterkit(express)', 'commitOn', 'commitPolicy.commitOn');
+  if (options.commitAborted !== undefined) warnDeprecatedOption('meterkit(express)', 'commitAborted', 'commitPolicy.commitAborted');
   if (options.persistBeforeResponse !== undefined && typeof options.persistBeforeResponse !== 'boolean') fail('persistBeforeResponse must be a boolean.');
   if (options.onSubscriptionChange !== undefined && typeof options.onSubscriptionChange !== 'function') fail('onSubscriptionChange must be a function (event) => void.');
-  const policy: CommitPolicy = {
+  const legacy: CommitPolicy = {
     ...(options.commitOn === undefined ? {} : { commitOn: options.commitOn }),
     ...(options.commitAborted === undefined ? {} : { commitAborted: options.commitAborted }),
   };
+  let policy: CommitPolicy;
+  try {
+    policy = resolveCommitPolicy(options.commitPolicy, legacy);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   return {
     identify: options.identify,
     registration: resolveRegistrationRoute(options.registration),
     lifecycle: resolveLifecycleRoute(options.lifecycle),
     onSubscriptionChange: options.onSubscriptionChange,
-    start: options.start ?? true,
+    start: options.manageLifecycle === undefined ? (options.start ?? true) : resolveManageLifecycle(options.manageLifecycle),
     policy,
     persistBeforeResponse: options.persistBeforeResponse ?? false,
     statusPage: resolveStatusPageRoute(options.statusPage),

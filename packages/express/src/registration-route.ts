@@ -20,6 +20,7 @@ function isEmptyUntypedBody(req: Request): boolean {
 }
 
 function send(res: Response, result: RegistrationResult): void {
+  if (result.status === 500) console.error('meterkit(express): the registration hook (onRegistered) failed:', result.cause);
   res.set('Cache-Control', 'no-store');
   if (result.status === 303) res.redirect(303, result.location);
   else res.status(result.status).json(result.body);
@@ -39,7 +40,8 @@ function bodyError(error: { status?: number; type?: string }, limit: number): Re
 /**
  * POST handler of the registration route: per-client-address rate limit, its own size-capped form parser, then
  * the core's handleRegistration (ResolveCustomer, customer stored, your onRegistered hook, redirect or JSON).
- * Bad input is a 4xx, AWS or store trouble a 502/503; an error thrown by your hook goes to Express's error handling.
+ * Bad input is a 4xx, AWS or store trouble a 502/503; an error thrown by your hook a 500 ERR_METERKIT_REGISTRATION_HOOK
+ * (logged with console.error), the same answers as every adapter.
  */
 export function registrationRoute(metering: Metering, options: ResolvedRegistration): RequestHandler {
   const limiter = new FixedWindowLimiter(options.rateLimitPerMinute, 60_000);

@@ -5,10 +5,11 @@ declare global {
   namespace Express {
     interface Request {
       /**
-       * This request's meter, bound to the customer `identify(req)` named. Undefined when the request is not
-       * identified, or its customer is unknown or inactive, or the registry could not be read (see `meteringError`).
+       * This request's meter, bound to the customer `identify(req)` named. `null` when the request went through
+       * meterkit but is not metered: not identified, its customer unknown or inactive, or the registry could not be
+       * read (see `meteringError`). Undefined only on requests meterkit never saw.
        */
-      meter?: RequestMeter;
+      meter?: RequestMeter | null;
       /** Why an identified request has no meter. */
       meteringError?: MeterkitError;
     }

@@ -1,4 +1,5 @@
 import { ErrorCodes, isMeterkitError } from '@meterkit/core';
+import express from 'express';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import { meterkit } from '../src';
@@ -80,7 +81,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     expect(world.billed(acme.licenseArn, 'rows_exported')).toBe(5);
     await world.close();
 
-    world = await startWorld({ commitOn: (status) => status < 500 }, routes);
+    world = await startWorld({ commitPolicy: { commitOn: (status) => status < 500 } }, routes);
     const lenient = await world.buyer('acme');
     await request(world.app).get('/status/200').set('x-tenant', 'acme').expect(200);
     await request(world.app).get('/status/404').set('x-tenant', 'acme').expect(404);
@@ -95,7 +96,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
       let closed!: () => void;
       const handlerReached = new Promise<void>((resolve) => (reached = resolve));
       const serverSawClose = new Promise<void>((resolve) => (closed = resolve));
-      world = await startWorld({ commitAborted }, (app, mk) => {
+      world = await startWorld({ commitPolicy: { commitAborted } }, (app, mk) => {
         app.get('/slow', mk.count('api_calls'), (req, res) => {
           req.meter?.record('rows_exported', 9);
           res.on('close', () => closed());
@@ -128,7 +129,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
   it('serves unidentified requests unmetered, and tells why an identified one has no meter', async () => {
     world = await startWorld({}, (app, mk) => {
       app.get('/whoami', mk.count('api_calls'), (req, res) => {
-        res.json({ metered: req.meter !== undefined, error: req.meteringError?.code ?? null });
+        res.json({ metered: req.meter !== null, error: req.meteringError?.code ?? null });
       });
     });
     const acme = await world.buyer('acme');
@@ -147,7 +148,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
   it('serves requests while the store is down: a known tenant stays metered (fail open), usage recorded meanwhile is kept', async () => {
     world = await startWorld({}, (app, mk) => {
       app.get('/whoami', mk.count('api_calls'), (req, res) => {
-        res.json({ metered: req.meter !== undefined, error: req.meteringError?.code ?? null });
+        res.json({ metered: req.meter !== null, error: req.meteringError?.code ?? null });
       });
     }, { tenantCacheMs: 0 });
     const acme = await world.buyer('acme');
@@ -202,6 +203,9 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
       { identify: () => undefined, registration: { path: '/r', maxBodyBytes: 0 } },
       { identify: () => undefined, registration: { path: '/r', rateLimitPerMinute: -1 } },
       { identify: () => undefined, commitAborted: 'yes' },
+      { identify: () => undefined, commitPolicy: { commitAborted: 'yes' } },
+      { identify: () => undefined, commitPolicy: { commitOn: 400 } },
+      { identify: () => undefined, manageLifecycle: 'no' },
     ];
     for (const options of bad) {
       let thrown: unknown;
@@ -233,7 +237,7 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
   it('meters a known customer without a store read, settling each request with one response listener', async () => {
     world = await startWorld({}, (app, mk) => {
       app.get('/listeners', mk.count('api_calls'), (req, res) => {
-        res.json({ metered: req.meter !== undefined, close: res.listenerCount('close'), finish: res.listenerCount('finish') });
+        res.json({ metered: req.meter !== null, close: res.listenerCount('close'), finish: res.listenerCount('finish') });
       });
     });
     const acme = await world.buyer('acme');
@@ -248,5 +252,29 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     await world.closeHourAndFlush();
     expect(world.billed(acme.licenseArn, 'api_calls')).toBe(2);
   });
-});
 
+  it('accepts the old option names start, commitOn and commitAborted for this release, with one deprecation warning each', async () => {
+    world = await startWorld();
+    const emitted = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const acme = await world.buyer('acme');
+      const old = () => meterkit(world.metering, { identify: (req) => req.get('x-tenant'), start: false, commitOn: (status) => status < 500, commitAborted: false });
+      const mk = old();
+      old();
+      const app = express();
+      app.use(mk);
+      app.get('/missing', (req, res) => {
+        req.meter?.record('api_calls', 1);
+        res.status(404).json({});
+      });
+      await request(app).get('/missing').set('x-tenant', 'acme').expect(404);
+      await world.closeHourAndFlush();
+      expect(world.billed(acme.licenseArn, 'api_calls')).toBe(1);
+      // Once per process for each old name, though meterkit() was called twice with them.
+      const warnings = emitted.mock.calls.filter(([, options]) => (options as { code?: string } | undefined)?.code === 'METERKIT_DEPRECATED_OPTION').map(([message]) => String(message));
+      expect(warnings).toEqual([expect.stringContaining('`start`'), expect.stringContaining('`commitOn`'), expect.stringContaining('`commitAborted`')]);
+    } finally {
+      emitted.mockRestore();
+    }
+  });
+});

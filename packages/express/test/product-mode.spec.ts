@@ -99,7 +99,7 @@ describe('AMI and container products (identity: product) through the middleware'
       world = await startWorld({}, routes, (emu) => ({ ...PRODUCT_MODE, entitlement: entitlement(emu) }));
       world.metering.on('error', (e) => errors.push(e));
       const registerUsage = jest.spyOn(world.metering, 'registerUsage');
-      const mk = meterkit(world.metering, { identify: () => 'acme', start: false, entitlementGate: { register: true } });
+      const mk = meterkit(world.metering, { identify: () => 'acme', manageLifecycle: false, entitlementGate: { register: true } });
       expect(registerUsage).toHaveBeenCalledTimes(1);
       await request(express().use(mk).get('/r', (_req, res) => res.end())).get('/r').expect(503);
       await expect(registerUsage.mock.results[0]!.value).resolves.toMatchObject({ state: 'entitled' });

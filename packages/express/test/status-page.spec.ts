@@ -122,7 +122,7 @@ describe('statusPage option: the operators’ status page', () => {
     for (const statusPage of [{}, { token: 'short' }, { path: '/ops/:id', token: TOKEN }, 'on']) {
       let thrown: unknown;
       try {
-        meterkit(world.metering, { identify: () => undefined, start: false, statusPage: statusPage as never });
+        meterkit(world.metering, { identify: () => undefined, manageLifecycle: false, statusPage: statusPage as never });
       } catch (error) {
         thrown = error;
       }

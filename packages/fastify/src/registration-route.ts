@@ -15,7 +15,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /** The code of a 429 from the registration route (core has no code for rate limiting). */
 
 function send(reply: FastifyReply, result: RegistrationResult): FastifyReply {
-  if (result.status === 303) return reply.redirect(result.location, 303);
+  if (result.status === 303) return reply.header('cache-control', 'no-store').redirect(result.location, 303);
   return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
 }
 
@@ -54,14 +54,13 @@ export function registerRegistrationRoute(fastify: FastifyInstance, metering: Me
     });
 
     child.post(options.path, { bodyLimit: options.maxBodyBytes }, async (request, reply) => {
-      let result: RegistrationResult;
-      try {
-        result = await handleRegistration(metering, request.body, request, options);
-      } catch (error) {
+      // Never rejects: a failing onRegistered hook is a 500 ERR_METERKIT_REGISTRATION_HOOK, as in every adapter.
+      const result = await handleRegistration(metering, request.body, request, options);
+      if (result.status === 500) {
         // The customer is stored before the app's hook runs; the buyer can post the same token again.
-        const { name, code } = error instanceof Error ? (error as Error & { code?: unknown }) : { name: typeof error, code: undefined };
-        request.log.error({ name, code }, '@meterkit/fastify: the registration hook failed');
-        result = registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+        const cause = result.cause;
+        const { name, code, message } = cause instanceof Error ? (cause as Error & { code?: unknown }) : { name: typeof cause, code: undefined, message: String(cause) };
+        request.log.error({ name, code, err: message }, '@meterkit/fastify: the registration hook (onRegistered) failed');
       }
       if (result.status === 400) request.log.info({ code: result.body.error.code }, '@meterkit/fastify: registration refused');
       return send(reply, result);

@@ -5,6 +5,8 @@ import {
   resolveLifecycleRoute,
   resolveRegistrationRoute,
   resolveStatusPageRoute,
+  resolveManageLifecycle,
+  warnDeprecatedOption,
   type CommitPolicy,
   type Identified,
   type LifecycleRouteOptions,
@@ -16,26 +18,16 @@ import {
 export type { EntitlementGateOptions } from '@meterkit/core';
 import type { EntitlementGateOptions } from '@meterkit/core';
 
-/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON, POST `<path>` its login form). Off unless a `token` or a `guard` is given. */
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
 export interface StatusPageRouteOptions<Req = any> {
   /** Where the page is served (your global prefix, if any, comes before it). Default `'/meterkit/status'`. */
   readonly path?: string;
-  /**
-   * Secret that opens the page, at least 16 characters: in `Authorization: Bearer <token>` or `x-meterkit-token`, or
-   * typed into the page's login form (POST `<path>`), which sets an HttpOnly, SameSite=Strict session cookie. A
-   * `?token=` is refused.
-   */
+  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
   readonly token?: string;
   /** Your own check (an admin session, an internal network) on the platform's request: true lets it in. */
   readonly guard?: (request: Req) => boolean | Promise<boolean>;
   /** How many recent errors the page keeps. Default 20, 0 for none. */
   readonly recentErrors?: number;
-  /** How long a login lasts, ms. Default 12 h. */
-  readonly sessionMs?: number;
-  /** Customers per page of the per-customer view. Default 50. */
-  readonly customersPerPage?: number;
-  /** The HTML page reloads itself every this many seconds. Default 30, 0 never. */
-  readonly refreshSeconds?: number;
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */
@@ -78,6 +70,11 @@ export interface MeteringAdapterOptions<Req = any> {
    * Default off.
    */
   readonly entitlementGate?: boolean | EntitlementGateOptions;
+  /**
+   * Start the engine's persist and flush scheduler on application bootstrap, and persist all usage and close the
+   * engine on application shutdown (call `app.enableShutdownHooks()` to have signals shut it down). Default true.
+   */
+  readonly manageLifecycle?: boolean;
 }
 
 /** Core options (a new `Metering` is created, started with the app and closed on shutdown)... */
@@ -85,7 +82,7 @@ export type CoreMeteringOptions = MeteringOptions & { readonly metering?: undefi
 /** ...or a `Metering` you created; the module starts it with the app (unless `autoStart: false`) and closes it on shutdown. */
 export interface ExistingMeteringOptions {
   readonly metering: Metering;
-  /** Start the scheduler on application bootstrap. Default true. */
+  /** @deprecated Use `manageLifecycle`. Accepted for this release with a deprecation warning logged once; `false` only skips the start. */
   readonly autoStart?: boolean;
 }
 
@@ -111,6 +108,10 @@ export function validateAdapterOptions(options: MeteringModuleOptions): void {
   checkFunction('onMeteringError', options.onMeteringError);
   checkFunction('commitPolicy.commitOn', options.commitPolicy?.commitOn);
   checkFunction('onSubscriptionChange', options.onSubscriptionChange);
+  resolveManageLifecycle(options.manageLifecycle);
+  if (options.metering !== undefined && (options as ExistingMeteringOptions).autoStart !== undefined) {
+    warnDeprecatedOption('@meterkit/nestjs', 'autoStart', 'manageLifecycle');
+  }
   resolveRegistrationRoute(options.registration);
   resolveLifecycleRoute(options.lifecycle);
   resolveStatusPageRoute(options.statusPage);
@@ -136,6 +137,7 @@ export function coreOptionsOf(options: CoreMeteringOptions & MeteringAdapterOpti
     onMeteringError: _onError,
     statusPage: _statusPage,
     entitlementGate: _entitlementGate,
+    manageLifecycle: _manageLifecycle,
     metering: _metering,
     ...core
   } = options;

@@ -56,7 +56,7 @@ export class MeteringService implements OnModuleInit, OnApplicationBootstrap, On
   };
 
   onApplicationBootstrap(): void {
-    if (this.options.autoStart !== false) this.metering.start();
+    if ((this.options.manageLifecycle ?? this.options.autoStart) !== false) this.metering.start();
     if (resolveEntitlementGate(this.options.entitlementGate)?.register === true) this.registerUsage();
   }
 
@@ -70,6 +70,6 @@ export class MeteringService implements OnModuleInit, OnApplicationBootstrap, On
   /** Runs after the HTTP server stopped taking requests; rejects with ERR_METERKIT_NOT_PERSISTED if usage could not be saved. */
   onApplicationShutdown(): Promise<void> {
     this.metering.off('subscription', this.onSubscription);
-    return this.metering.close();
+    return this.options.manageLifecycle === false ? Promise.resolve() : this.metering.close();
   }
 }

@@ -30,7 +30,13 @@ export interface RegistrationRouteOptions<Req = unknown> {
 export type RegistrationResult =
   | { readonly status: 303; readonly location: string }
   | { readonly status: 200; readonly body: { readonly registered: true; readonly productCode: string } }
-  | { readonly status: 400 | 413 | 415 | 429 | 502 | 503; readonly body: { readonly error: { readonly code: string; readonly message: string } } };
+  | { readonly status: 400 | 413 | 415 | 429 | 502 | 503; readonly body: { readonly error: { readonly code: string; readonly message: string } } }
+  | {
+      readonly status: 500;
+      readonly body: { readonly error: { readonly code: typeof ErrorCodes.REGISTRATION_HOOK; readonly message: string } };
+      /** What the app's `onRegistered` hook threw: the adapter logs it, the buyer never sees it. */
+      readonly cause: unknown;
+    };
 
 export const DEFAULT_REGISTRATION_BODY_BYTES = 16_384;
 
@@ -68,10 +74,20 @@ export function parseForm(raw: string): Record<string, string | string[]> {
   return fields;
 }
 
+/** The answer when the app's `onRegistered` hook threw or rejected: 500 ERR_METERKIT_REGISTRATION_HOOK in every adapter. */
+export function hookFailedResult(cause: unknown): RegistrationResult {
+  return {
+    status: 500,
+    body: { error: { code: ErrorCodes.REGISTRATION_HOOK, message: 'Registration could not be completed; please try the same link again in a few minutes.' } },
+    cause,
+  };
+}
+
 /**
  * The registration route's logic, the same in every adapter: resolve the token, store the customer, run the
- * app's hook, answer with a redirect or JSON. Bad tokens are 400s; AWS or store trouble 502/503; never a 500.
- * Errors thrown by the app's own `onRegistered` hook are the app's: they propagate to the framework.
+ * app's hook, answer with a redirect or JSON. Bad tokens are 400s (expired ones too); ResolveCustomer trouble 502;
+ * store trouble 503; an `onRegistered` hook that throws 500 ERR_METERKIT_REGISTRATION_HOOK (with `cause` to log).
+ * Never rejects.
  */
 export async function handleRegistration<Req>(
   metering: Metering,
@@ -88,13 +104,21 @@ export async function handleRegistration<Req>(
     return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
   }
   const fields = form as Record<string, unknown>;
-  const action = (await options.onRegistered?.(customer, request, { freeTrial: fields[OFFER_TYPE_FIELD] === 'free-trial' })) ?? {};
+  let action: RegisteredAction;
+  try {
+    action = (await options.onRegistered?.(customer, request, { freeTrial: fields[OFFER_TYPE_FIELD] === 'free-trial' })) ?? {};
+  } catch (error) {
+    return hookFailedResult(error);
+  }
   if (action.tenantId !== undefined) {
     try {
       await metering.linkTenant(customer.key, action.tenantId);
     } catch (error) {
-      if (!(error instanceof MeterkitError && error.code === ErrorCodes.STORE)) throw error;
-      return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+      if (error instanceof MeterkitError && error.code === ErrorCodes.STORE) {
+        return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
+      }
+      // The tenant named by the hook is already linked to another customer, or is not a valid tenant id: the hook's answer is wrong.
+      return hookFailedResult(error);
     }
   }
   const location = action.redirect ?? options.redirectTo;

@@ -1,5 +1,6 @@
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { LifecycleRouteOptions } from '../lifecycle/lifecycle-receiver';
+import type { CommitPolicy } from './commit-policy';
 import { DEFAULT_REGISTRATION_BODY_BYTES, type RegistrationRouteOptions } from './registration-route';
 
 /** Checks of the route options every adapter takes, with their defaults: one place, the same messages everywhere. */
@@ -75,4 +76,42 @@ export function resolveEntitlementGate(option: boolean | EntitlementGateOptions 
   if (option === null || typeof option !== 'object') fail('entitlementGate must be a boolean or { register?: boolean }.');
   if (option.register !== undefined && typeof option.register !== 'boolean') fail('entitlementGate.register must be a boolean.');
   return { register: option.register ?? false };
+}
+
+const warned = new Set<string>();
+
+/**
+ * Logs once per process (a `DeprecationWarning`, code METERKIT_DEPRECATED_OPTION) that `adapter` got an option under
+ * its old name. The old names are accepted for this release only (docs/decisions.md, "Adapter contract").
+ */
+export function warnDeprecatedOption(adapter: string, oldName: string, newName: string): void {
+  const key = `${adapter}:${oldName}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  process.emitWarning(`${adapter}: the option \`${oldName}\` is deprecated and will be removed in the next release; use \`${newName}\`.`, {
+    type: 'DeprecationWarning',
+    code: 'METERKIT_DEPRECATED_OPTION',
+  });
+}
+
+/**
+ * `commitPolicy` (`{ commitOn, commitAborted }`), the one name in every adapter. `legacy` is what an adapter still
+ * accepts under an older name (Express's top-level `commitOn`/`commitAborted`); given both, `commitPolicy` wins.
+ */
+export function resolveCommitPolicy(policy: CommitPolicy | undefined, legacy: CommitPolicy = {}): CommitPolicy {
+  if (policy !== undefined && (policy === null || typeof policy !== 'object')) fail('commitPolicy must be an object { commitOn?, commitAborted? }.');
+  const merged: CommitPolicy = { ...legacy, ...(policy ?? {}) };
+  if (merged.commitOn !== undefined && typeof merged.commitOn !== 'function') fail('commitPolicy.commitOn must be a function (statusCode) => boolean.');
+  if (merged.commitAborted !== undefined && typeof merged.commitAborted !== 'boolean') fail('commitPolicy.commitAborted must be a boolean.');
+  return {
+    ...(merged.commitOn === undefined ? {} : { commitOn: merged.commitOn }),
+    ...(merged.commitAborted === undefined ? {} : { commitAborted: merged.commitAborted }),
+  };
+}
+
+/** `manageLifecycle`, the one name in every adapter: start the engine with the app, persist and close it on shutdown. Default true. */
+export function resolveManageLifecycle(value: unknown, name = 'manageLifecycle'): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') fail(`${name} must be a boolean.`);
+  return value;
 }

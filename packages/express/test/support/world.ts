@@ -66,7 +66,7 @@ export async function startWorld(
     retry: { baseDelayMs: 1, maxDelayMs: 5 },
     ...(typeof core === 'function' ? core(emu) : core),
   });
-  const mk = meterkit(metering, { identify: (req) => req.get('x-tenant'), start: false, ...options });
+  const mk = meterkit(metering, { identify: (req) => req.get('x-tenant'), manageLifecycle: false, ...options });
   const app = express();
   app.use(mk);
   routes(app, mk);

@@ -1,4 +1,4 @@
-import { Controller, Inject, Req, Res, SetMetadata, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
+import { Controller, HttpException, Inject, Logger, Req, Res, SetMetadata, UseFilters, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { handleRegistration, rateLimitedResult, type Metering, type RegistrationResult } from '@meterkit/core';
 import { METERING, OWN_ROUTE_METADATA, REGISTRATION_ROUTE } from '../metering.constants';
@@ -23,6 +23,8 @@ export function createRegistrationController(): Type<unknown> {
   @UseFilters(RegistrationExceptionFilter)
   @SetMetadata(OWN_ROUTE_METADATA, true)
   class MarketplaceRegistrationController {
+    private readonly logger = new Logger('MeteringRegistration');
+
     constructor(
       @Inject(REGISTRATION_ROUTE) private readonly route: RegistrationRoute,
       @Inject(METERING) private readonly metering: Metering,
@@ -30,7 +32,10 @@ export function createRegistrationController(): Type<unknown> {
     ) {}
 
     async register(@Req() request: PlatformRequest, @Res() response: unknown): Promise<void> {
-      this.send(response, await this.answer(request));
+      const result = await this.answer(request);
+      // Nest's idiom: a 4xx HttpException the hook throws on purpose keeps its status (RegistrationExceptionFilter).
+      if (result.status === 500 && result.cause instanceof HttpException && result.cause.getStatus() < 500) throw result.cause;
+      this.send(response, result);
     }
 
     private async answer(request: PlatformRequest): Promise<RegistrationResult> {
@@ -45,6 +50,12 @@ export function createRegistrationController(): Type<unknown> {
 
     private send(response: unknown, result: RegistrationResult): void {
       const http = this.adapterHost.httpAdapter;
+      if (result.status === 500) {
+        // The customer is stored before the app's hook runs; the buyer can post the same token again.
+        const cause = result.cause;
+        this.logger.error(`the registration hook (onRegistered) failed: ${cause instanceof Error ? cause.message : String(cause)}`, cause instanceof Error ? cause.stack : undefined);
+      }
+      http.setHeader(response, 'cache-control', 'no-store');
       if (result.status === 303) return http.redirect(response, 303, result.location);
       if (result.status === 429) http.setHeader(response, 'retry-after', '60');
       http.reply(response, result.body, result.status);

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { RequestListener } from 'node:http';
+import { describeAdapterContract, describeMeter, DIMENSION, NO_SUCH_DIMENSION, TENANT_HEADER } from '../../../tools/testing/adapter-contract/contract';
+import { meterkit } from '../src';
+
+describeAdapterContract({
+  name: 'fastify',
+  async start(server, { metering, registration, lifecycle, statusPage }) {
+    const errors: unknown[] = [];
+    const app = Fastify({
+      logger: false,
+      serverFactory: (handler: RequestListener) => server.on('request', handler),
+    });
+    await app.register(meterkit, {
+      metering,
+      identify: (request) => request.headers[TENANT_HEADER] as string | undefined,
+      ...(registration === undefined ? {} : { registration }),
+      ...(lifecycle === undefined ? {} : { lifecycle }),
+      ...(statusPage === undefined ? {} : { statusPage }),
+    });
+    app.get('/work', async (request) => {
+      request.meter?.record(DIMENSION, 1);
+      return { meter: describeMeter(request.meter) };
+    });
+    app.get('/answer/:status', async (request: FastifyRequest<{ Params: { status: string } }>, reply: FastifyReply) => {
+      request.meter?.record(DIMENSION, 1);
+      return reply.code(Number(request.params.status)).send({});
+    });
+    app.get('/counted', { config: { metering: { dimension: DIMENSION } } }, async () => ({}));
+    app.get('/free', async (request) => ({ meter: describeMeter(request.meter) }));
+    app.get('/typo', async (request) => {
+      request.meter?.record(NO_SUCH_DIMENSION, 1);
+      return {};
+    });
+    app.setErrorHandler((error, _request, reply) => {
+      errors.push(error);
+      return reply.code(500).send({ error: 'internal' });
+    });
+    await app.ready();
+    return { errors, close: () => app.close() };
+  },
+});

@@ -1,0 +1,107 @@
+import 'reflect-metadata';
+import { Catch, Controller, Get, HttpCode, Param, ParseIntPipe, Res, type ArgumentsHost, type INestApplication } from '@nestjs/common';
+import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { RequestMeter } from '@meterkit/core';
+import type { RequestListener } from 'node:http';
+import {
+  describeAdapterContract,
+  describeMeter,
+  DIMENSION,
+  NO_SUCH_DIMENSION,
+  TENANT_HEADER,
+  type AdapterDriver,
+} from '../../../tools/testing/adapter-contract/contract';
+import { Meter, Metered, MeteringModule } from '../src';
+
+@Controller()
+class ContractController {
+  @Get('work')
+  work(@Meter() meter: RequestMeter | null): { meter: string } {
+    meter?.record(DIMENSION, 1);
+    return { meter: describeMeter(meter) };
+  }
+
+  @Get('answer/:status')
+  answer(@Param('status', ParseIntPipe) status: number, @Meter() meter: RequestMeter | null, @Res() response: unknown): void {
+    meter?.record(DIMENSION, 1);
+    const http = (ContractController.adapter as HttpAdapterHost).httpAdapter;
+    http.reply(response, {}, status);
+  }
+
+  @Get('counted')
+  @Metered(DIMENSION)
+  @HttpCode(200)
+  counted(): Record<string, never> {
+    return {};
+  }
+
+  @Get('free')
+  free(@Meter() meter: RequestMeter | null): { meter: string } {
+    return { meter: describeMeter(meter) };
+  }
+
+  @Get('typo')
+  typo(@Meter() meter: RequestMeter | null): Record<string, never> {
+    meter?.record(NO_SUCH_DIMENSION, 1);
+    return {};
+  }
+
+  static adapter: HttpAdapterHost | undefined;
+}
+
+/** The app's own global filter: it sees what reaches Nest's exception handling, then answers as Nest does. */
+@Catch()
+class RecordingFilter extends BaseExceptionFilter {
+  constructor(private readonly errors: unknown[]) {
+    super();
+  }
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    this.errors.push(exception);
+    super.catch(exception, host);
+  }
+}
+
+function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
+  return {
+    name: `nest on ${platform}`,
+    async start(server, { metering, registration, lifecycle, statusPage }) {
+      const errors: unknown[] = [];
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          MeteringModule.forRoot({
+            metering,
+            identify: (request: { headers: Record<string, string | undefined> }) => request.headers[TENANT_HEADER],
+            ...(registration === undefined ? {} : { registration }),
+            ...(lifecycle === undefined ? {} : { lifecycle }),
+            ...(statusPage === undefined ? {} : { statusPage }),
+          }),
+        ],
+        controllers: [ContractController],
+      }).compile();
+      let app: INestApplication;
+      if (platform === 'express') {
+        const adapter = new ExpressAdapter();
+        server.on('request', adapter.getInstance());
+        app = moduleRef.createNestApplication(adapter, { logger: false, rawBody: true });
+      } else {
+        const adapter = new FastifyAdapter({ serverFactory: (handler: RequestListener) => server.on('request', handler) });
+        app = moduleRef.createNestApplication(adapter, { logger: false, rawBody: true });
+      }
+      const host = app.get(HttpAdapterHost);
+      ContractController.adapter = host;
+      const filter = new RecordingFilter(errors);
+      (filter as unknown as { applicationRef: unknown }).applicationRef = host.httpAdapter;
+      app.useGlobalFilters(filter);
+      await app.init();
+      if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+      return { errors, close: () => app.close() };
+    },
+  };
+}
+
+describeAdapterContract(nestDriver('express'));
+describeAdapterContract(nestDriver('fastify'));

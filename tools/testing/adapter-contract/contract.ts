@@ -1,0 +1,273 @@
+import { ErrorCodes } from '@meterkit/core';
+import { DIMENSION, NO_SUCH_DIMENSION, type AdapterDriver } from './driver';
+import { as, at, EVENTS_PATH, LEGACY_PRODUCT, PRODUCT, REGISTER_PATH, registrationForm, SECRET, startWorld, STATUS_TOKEN, type World, type WorldOptions } from './world';
+
+export { describeMeter, DIMENSION, NO_SUCH_DIMENSION, TENANT_HEADER, type AdapterDriver, type ContractApp, type ContractAppOptions } from './driver';
+
+/**
+ * The adapter contract (docs/decisions.md, "Adapter contract"): what every adapter answers the same way, run against
+ * one adapter/platform pair through its driver.
+ */
+export function describeAdapterContract(driver: AdapterDriver): void {
+  describe(`adapter contract: ${driver.name}`, () => {
+    let world: World | undefined;
+    afterEach(async () => {
+      await world?.close();
+      world = undefined;
+    });
+
+    async function start(options: WorldOptions = {}): Promise<World> {
+      world = await startWorld(driver, options);
+      return world;
+    }
+
+    describe('metering', () => {
+      it('bills a 2xx exactly once per request, the handler\'s record() and the route-level count alike', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        for (let i = 0; i < 3; i++) expect((await w.send('/work', { headers: as('acme') })).json()).toEqual({ meter: 'bound' });
+        for (let i = 0; i < 2; i++) expect((await w.send('/counted', { headers: as('acme') })).status).toBe(200);
+        expect((await w.send('/answer/201', { headers: as('acme') })).status).toBe(201);
+        expect(await w.billed(licenseArn)).toBe(6);
+        expect(w.emu.inspect.duplicates()).toEqual([]);
+      });
+
+      it('bills nothing for 4xx and 5xx answers', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        for (const status of [400, 401, 404, 429, 500, 503]) {
+          expect((await w.send(`/answer/${status}`, { headers: as('acme') })).status).toBe(status);
+        }
+        await w.send('/work', { headers: as('acme') });
+        expect(await w.billed(licenseArn)).toBe(1);
+      });
+
+      it('bills nothing on a route that records nothing, even for a metered customer', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        expect((await w.send('/free', { headers: as('acme') })).json()).toEqual({ meter: 'bound' });
+        expect(await w.billed(licenseArn)).toBe(0);
+        expect(w.emu.inspect.records()).toEqual([]);
+      });
+
+      it('gives handlers null as the meter of an unmetered request: no tenant, or a tenant with no customer', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        expect((await w.send('/work')).json()).toEqual({ meter: 'null' });
+        expect((await w.send('/free')).json()).toEqual({ meter: 'null' });
+        expect((await w.send('/work', { headers: as('nobody') })).json()).toEqual({ meter: 'null' });
+        expect((await w.send('/counted', { headers: as('nobody') })).status).toBe(200);
+        expect(await w.billed(licenseArn)).toBe(0);
+      });
+
+      it('throws ERR_METERKIT_UNKNOWN_DIMENSION from record() into the framework\'s error handling: a 500, nothing billed', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        expect((await w.send('/typo', { headers: as('acme') })).status).toBe(500);
+        expect(w.app.errors).toEqual([expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION, message: expect.stringContaining(NO_SUCH_DIMENSION) })]);
+        await w.send('/work', { headers: as('acme') });
+        expect(await w.billed(licenseArn)).toBe(1);
+      });
+
+      it('persists usage held in memory when the app shuts down the framework\'s way', async () => {
+        const w = await start();
+        const { licenseArn } = await w.buyer('acme');
+        await w.send('/work', { headers: as('acme') });
+        await w.send('/counted', { headers: as('acme') });
+        await w.settled();
+        await w.app.close();
+        const stored = (w.store.recordsAtClose ?? []).filter((r) => r.dimension === DIMENSION);
+        expect(stored.reduce((sum, r) => sum + r.quantity, 0)).toBe(2);
+        expect(w.emu.inspect.totalFor({ licenseArn })).toBe(0);
+      });
+    });
+
+    describe('registration route', () => {
+      const registration = (extra: Record<string, unknown> = {}) => ({ app: { registration: { path: REGISTER_PATH, rateLimitPerMinute: 0, ...extra } } });
+
+      it('resolves the token, stores the customer, links the tenant the hook names and answers 200 JSON (303 with a redirect)', async () => {
+        let hooked = 0;
+        const w = await start(registration({ onRegistered: () => ({ tenantId: `tenant-${++hooked}` }) }));
+        const first = await w.emu.subscribe({ productCode: PRODUCT });
+        const answer = await w.send(REGISTER_PATH, registrationForm(first.token));
+        expect([answer.status, answer.json()]).toEqual([200, { registered: true, productCode: PRODUCT }]);
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+        expect(await w.metering.listCustomers()).toEqual([expect.objectContaining({ tenantId: 'tenant-1', identity: expect.objectContaining({ licenseArn: first.licenseArn }) })]);
+        await w.send('/work', { headers: as('tenant-1') });
+        expect(await w.billed(first.licenseArn!)).toBe(1);
+      });
+
+      it('redirects with 303 to the page the hook names', async () => {
+        const w = await start(registration({ onRegistered: () => ({ redirect: '/welcome' }) }));
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        const answer = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([answer.status, answer.headers.get('location'), answer.headers.get('cache-control')]).toEqual([303, '/welcome', 'no-store']);
+      });
+
+      it('answers 400 ERR_METERKIT_TOKEN_INVALID to a forged token and 400 ERR_METERKIT_TOKEN_MALFORMED to none', async () => {
+        const w = await start(registration());
+        const forged = await w.send(REGISTER_PATH, registrationForm('forged-token-123'));
+        expect([forged.status, forged.json().error.code]).toEqual([400, ErrorCodes.TOKEN_INVALID]);
+        const none = await w.send(REGISTER_PATH, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'other=1' });
+        expect([none.status, none.json().error.code]).toEqual([400, ErrorCodes.TOKEN_MALFORMED]);
+        expect(await w.metering.listCustomers()).toEqual([]);
+      });
+
+      it('answers 400 ERR_METERKIT_TOKEN_EXPIRED to a token past its lifetime', async () => {
+        const w = await start(registration());
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        w.emu.clock.advance(5 * 3_600_000);
+        const expired = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([expired.status, expired.json().error.code]).toEqual([400, ErrorCodes.TOKEN_EXPIRED]);
+      });
+
+      it('answers 502 ERR_METERKIT_REGISTRATION_FAILED when ResolveCustomer keeps failing', async () => {
+        const w = await start(registration());
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        w.emu.faults.failNext('ResolveCustomer', 'InternalServiceErrorException', 10);
+        const failed = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([failed.status, failed.json().error.code]).toEqual([502, ErrorCodes.REGISTRATION_FAILED]);
+      });
+
+      it('answers 500 ERR_METERKIT_REGISTRATION_HOOK when onRegistered throws; the customer stays stored and the same link works again', async () => {
+        let fail = true;
+        const w = await start(
+          registration({
+            onRegistered: async () => {
+              if (fail) throw new Error('tenant service down');
+              return { tenantId: 'acme' };
+            },
+          }),
+        );
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        const failed = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([failed.status, failed.json()]).toEqual([500, { error: { code: ErrorCodes.REGISTRATION_HOOK, message: expect.any(String) } }]);
+        expect(failed.text).not.toContain('tenant service down');
+        expect(await w.metering.listCustomers()).toHaveLength(1);
+        fail = false;
+        expect((await w.send(REGISTER_PATH, registrationForm(token))).status).toBe(200);
+        expect((await w.metering.listCustomers()).map((c) => c.tenantId)).toEqual(['acme']);
+      });
+
+      it('answers 429 ERR_METERKIT_RATE_LIMITED with retry-after 60 past rateLimitPerMinute, without asking AWS', async () => {
+        const w = await start({ app: { registration: { path: REGISTER_PATH, rateLimitPerMinute: 1 } } });
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        expect((await w.send(REGISTER_PATH, registrationForm(token))).status).toBe(200);
+        const limited = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([limited.status, limited.json().error.code, limited.headers.get('retry-after')]).toEqual([429, ErrorCodes.RATE_LIMITED, '60']);
+        expect(w.emu.inspect.calls('ResolveCustomer')).toHaveLength(1);
+      });
+    });
+
+    describe('lifecycle route', () => {
+      let tenants = 0;
+      const lifecycleApp = (sns = false) => ({
+        registration: { path: REGISTER_PATH, rateLimitPerMinute: 0, onRegistered: () => ({ tenantId: `tenant-${++tenants}` }) },
+        lifecycle: { path: EVENTS_PATH, secret: SECRET, ...(sns ? { sns: { trustCertificateUrl: (url: URL) => url.hostname === '127.0.0.1' } } : {}) },
+      });
+
+      it('accepts EventBridge deliveries with the connection\'s secret: a cancelled buyer\'s partial hour is sent at once, then its requests are unmetered', async () => {
+        const w = await start({ app: lifecycleApp(), events: true });
+        const subscription = await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        expect(subscription.registration?.status).toBe(200);
+        expect(w.emu.inspect.events().map((e) => e.status)).toEqual([200, 200, 200]);
+        const [customer] = await w.metering.listCustomers();
+        expect(customer).toMatchObject({ status: 'active' });
+        const tenant = customer!.tenantId!;
+        for (let i = 0; i < 2; i++) expect((await w.send('/work', { headers: as(tenant) })).json()).toEqual({ meter: 'bound' });
+        await w.settled();
+
+        const sent = new Promise<void>((resolve) => w.metering.once('sent', () => resolve()));
+        await w.emu.cancel(subscription.licenseArn!);
+        expect(w.emu.inspect.events().map((e) => e.status)).toEqual([200, 200, 200, 200, 200, 200]);
+        await sent;
+        // Still 10:20: the partial hour went out without waiting for the hour to close; the deliveries were not metered.
+        expect(w.emu.inspect.records().map((r) => [r.licenseArn, r.dimension, r.quantity])).toEqual([[subscription.licenseArn, DIMENSION, 2]]);
+        expect((await w.send('/work', { headers: as(tenant) })).json()).toEqual({ meter: 'null' });
+        // Past the final-usage hour after the deprovisioning: the customer is inactive.
+        w.emu.clock.set(at('2026-07-15T11:40:00Z'));
+        await w.metering.flush();
+        expect(await w.metering.getCustomer(customer!.key)).toMatchObject({ status: 'inactive' });
+        expect(w.emu.inspect.totalFor({ licenseArn: subscription.licenseArn! })).toBe(2);
+        expect(w.emu.inspect.duplicates()).toEqual([]);
+      });
+
+      it('keeps metering the same tenant on the same license after a renewal', async () => {
+        const w = await start({ app: lifecycleApp(), events: true });
+        const subscription = await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        const [customer] = await w.metering.listCustomers();
+        await w.send('/work', { headers: as(customer!.tenantId!) });
+        await w.emu.renew(subscription.licenseArn!);
+        expect(w.emu.inspect.events().every((e) => e.status === 200)).toBe(true);
+        expect(await w.metering.getCustomer(customer!.key)).toMatchObject({ status: 'active', tenantId: customer!.tenantId });
+        expect((await w.send('/work', { headers: as(customer!.tenantId!) })).json()).toEqual({ meter: 'bound' });
+        expect(await w.billed(subscription.licenseArn!)).toBe(2);
+      });
+
+      it('answers a replayed delivery 200 duplicate and changes nothing', async () => {
+        const w = await start({ app: lifecycleApp(), events: true });
+        const subscription = await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        const before = await w.metering.listCustomers();
+        const event = JSON.stringify(w.emu.inspect.events()[2]!.body);
+        for (let i = 0; i < 2; i++) {
+          const replay = await w.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': SECRET }, body: event });
+          expect([replay.status, replay.json()]).toEqual([200, { outcome: 'duplicate' }]);
+        }
+        expect(await w.metering.listCustomers()).toEqual(before);
+        expect(subscription.licenseArn).toBeDefined();
+      });
+
+      it('refuses forged deliveries (no secret 401, a wrong one 401, another source 400) and changes nothing', async () => {
+        const w = await start({ app: lifecycleApp(), events: true });
+        await w.emu.subscribe({ productCode: PRODUCT });
+        const created = w.emu.inspect.events()[0]!.body as Record<string, unknown>;
+        const fresh = await w.metering.listCustomers();
+        const post = (headers: Record<string, string>, body: string) =>
+          w.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+        const statuses = [
+          (await post({}, JSON.stringify(created))).status,
+          (await post({ 'x-api-key': 'not-the-secret-not-the-secret' }, JSON.stringify(created))).status,
+          (await post({ 'x-api-key': SECRET }, JSON.stringify({ ...created, source: 'evil.source' }))).status,
+        ];
+        expect(statuses).toEqual([401, 401, 400]);
+        expect(await w.metering.listCustomers()).toEqual(fresh);
+      });
+
+      it('accepts signed SNS notifications and refuses forged ones with 403', async () => {
+        const w = await start({ app: lifecycleApp(true), sns: true });
+        const subscription = await w.emu.subscribe({ productCode: LEGACY_PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        expect(subscription.registration?.status).toBe(200);
+        const sns = w.emu.inspect.events().filter((e) => e.detailType.startsWith('SNS'));
+        expect(sns.map((e) => [e.detailType, e.status])).toEqual([['SNS subscribe-success', 200]]);
+        const [customer] = await w.metering.listCustomers();
+        expect(customer).toMatchObject({ status: 'active' });
+
+        const notification = sns[0]!.body as Record<string, string>;
+        const message = JSON.parse(notification.Message!) as Record<string, unknown>;
+        const forged = JSON.stringify({ ...notification, Message: JSON.stringify({ ...message, action: 'unsubscribe-success' }) });
+        const refused = await w.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' }, body: forged });
+        expect(refused.status).toBe(403);
+        expect(await w.metering.getCustomer(customer!.key)).toMatchObject({ status: 'active' });
+      });
+    });
+
+    describe('status route', () => {
+      it('is off by default', async () => {
+        const w = await start();
+        expect((await w.send('/meterkit/status.json')).status).toBe(404);
+        expect((await w.send('/meterkit/status.json', { headers: { authorization: `Bearer ${STATUS_TOKEN}` } })).status).toBe(404);
+      });
+
+      it('answers 401 without the token and 200 with it, and is never metered', async () => {
+        const w = await start({ app: { statusPage: { token: STATUS_TOKEN } } });
+        await w.buyer('acme');
+        expect((await w.send('/meterkit/status.json', { headers: as('acme') })).status).toBe(401);
+        expect((await w.send('/meterkit/status.json', { headers: { authorization: 'Bearer not-the-token-not-the-token' } })).status).toBe(401);
+        const open = await w.send('/meterkit/status.json', { headers: { ...as('acme'), authorization: `Bearer ${STATUS_TOKEN}` } });
+        expect(open.status).toBe(200);
+        expect(open.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(typeof open.json()).toBe('object');
+      });
+    });
+  });
+}
