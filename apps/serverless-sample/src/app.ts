@@ -22,7 +22,7 @@ export function buildApi(config: ApiConfig): Express {
   app.use(express.json());
   const mk = meterkit(config.metering, {
     identify: (req) => tenantOf(req, config.apiKeys),
-    start: false,
+    manageLifecycle: false,
     persistBeforeResponse: true,
   });
   app.use(mk);
