@@ -187,6 +187,9 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
   client('totals', 'accepted quantity per customer and dimension').action(async function (this: Command) {
     print(await admin(url(this), 'GET', '/totals'));
   });
+  client('records', 'accepted records: customer, dimension, hour, quantity, MeteringRecordId, when received').action(async function (this: Command) {
+    print(await admin(url(this), 'GET', '/records'));
+  });
   client('clock', 'show or move emulated time, or change its speed')
     .option('--set <time>', 'jump to a time (ISO 8601 or ms epoch)')
     .option('--advance <duration>', 'move forward, e.g. 90m, 2h, 1d')

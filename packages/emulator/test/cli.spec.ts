@@ -51,6 +51,7 @@ describe('meterkit-emulator CLI', () => {
       }),
     );
     expect(await run('totals')).toEqual([expect.objectContaining({ licenseArn: sub.licenseArn, quantity: 6 })]);
+    expect(await run('records')).toEqual([expect.objectContaining({ licenseArn: sub.licenseArn, dimension: 'api', quantity: 6, meteringRecordId: expect.any(String) })]);
     expect((await run('inspect', 'summary')).operations.BatchMeterUsage.records).toBe(1);
     const before = emu.clock.now();
     const clock = await run('clock', '--advance', '2h');
