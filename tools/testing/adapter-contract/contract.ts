@@ -1,4 +1,5 @@
 import { ErrorCodes } from '@meterkit/core';
+import fc from 'fast-check';
 import { DIMENSION, NO_SUCH_DIMENSION, type AdapterDriver } from './driver';
 import { as, at, EVENTS_PATH, LEGACY_PRODUCT, PRODUCT, REGISTER_PATH, registrationForm, SECRET, startWorld, STATUS_TOKEN, type World, type WorldOptions } from './world';
 
@@ -8,6 +9,33 @@ export { describeMeter, DIMENSION, NO_SUCH_DIMENSION, TENANT_HEADER, type Adapte
  * The adapter contract (docs/decisions.md, "Adapter contract"): what every adapter answers the same way, run against
  * one adapter/platform pair through its driver.
  */
+/** Fixed seed under `npm test`; METERKIT_FUZZ_RUNS / METERKIT_FUZZ_SEED as in the core's generative suites. */
+function fuzzParameters(defaultRuns: number): fc.Parameters<unknown> {
+  const env = process.env;
+  const fuzzing = env.METERKIT_FUZZ_RUNS !== undefined;
+  const numRuns = fuzzing ? Number(env.METERKIT_FUZZ_RUNS) : defaultRuns;
+  const seed = env.METERKIT_FUZZ_SEED !== undefined ? Number(env.METERKIT_FUZZ_SEED) : fuzzing ? Math.floor(Math.random() * 0x7fffffff) : 20261207;
+  return { numRuns, seed };
+}
+
+interface Call {
+  readonly tenant: 'acme' | 'nobody' | null;
+  readonly route: '/work' | '/counted' | '/free' | '/answer';
+  readonly status: number;
+}
+
+const CALL: fc.Arbitrary<Call> = fc.record({
+  tenant: fc.constantFrom('acme' as const, 'nobody' as const, null),
+  route: fc.constantFrom('/work' as const, '/counted' as const, '/free' as const, '/answer' as const),
+  status: fc.constantFrom(200, 201, 302, 400, 403, 404, 409, 429, 500, 502, 503),
+});
+
+/** What a call bills under the default commit policy: 1 when a known customer's request records and is answered below 400. */
+function expectedUnits(call: Call): number {
+  if (call.tenant !== 'acme' || call.route === '/free') return 0;
+  return call.route === '/answer' && call.status >= 400 ? 0 : 1;
+}
+
 export function describeAdapterContract(driver: AdapterDriver): void {
   describe(`adapter contract: ${driver.name}`, () => {
     let world: World | undefined;
@@ -30,6 +58,27 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect((await w.send('/answer/201', { headers: as('acme') })).status).toBe(201);
         expect(await w.billed(licenseArn)).toBe(6);
         expect(w.emu.inspect.duplicates()).toEqual([]);
+      });
+
+      it('bills exactly one unit per metered request answered below 400, whatever the sequence of tenants, routes and statuses (property)', async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(CALL, { minLength: 1, maxLength: 12 }), async (calls) => {
+            const w = await startWorld(driver);
+            try {
+              const { licenseArn } = await w.buyer('acme');
+              for (const call of calls) {
+                const path = call.route === '/answer' ? `/answer/${call.status}` : call.route;
+                const answer = await w.send(path, call.tenant === null ? {} : { headers: as(call.tenant) });
+                expect(answer.status).toBe(call.route === '/answer' ? call.status : 200);
+              }
+              expect(await w.billed(licenseArn)).toBe(calls.reduce((sum, call) => sum + expectedUnits(call), 0));
+              expect(w.emu.inspect.duplicates()).toEqual([]);
+            } finally {
+              await w.close();
+            }
+          }),
+          fuzzParameters(5),
+        );
       });
 
       it('bills nothing for 4xx and 5xx answers', async () => {
