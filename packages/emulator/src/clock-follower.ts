@@ -33,9 +33,12 @@ interface Reading {
   generation: number;
 }
 
+const READ_TIMEOUT_MS = 5000;
+
 async function read(url: string, source: () => number): Promise<Reading> {
   const before = source();
-  const res = await fetch(`${url.replace(/\/+$/, '')}/_emulator/clock`);
+  // A reading that never comes back must not hold up the next ones.
+  const res = await fetch(`${url.replace(/\/+$/, '')}/_emulator/clock`, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) });
   if (!res.ok) throw new Error(`GET /_emulator/clock answered ${res.status}`);
   const view = (await res.json()) as Partial<ClockView>;
   const after = source();
