@@ -110,12 +110,14 @@ const customers: BoundCustomer[] = ['a', 'b', 'c', 'd'].map((key) => ({ ...custo
 type Step =
   | { readonly kind: 'add'; readonly customer: number; readonly hour: number; readonly quantity: number }
   | { readonly kind: 'persist'; readonly faults: readonly Fault[] }
-  | { readonly kind: 'release' };
+  | { readonly kind: 'release' }
+  | { readonly kind: 'cut' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), customer: fc.nat(3), hour: fc.nat(5), quantity: fc.integer({ min: 1, max: 50 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), customer: fc.nat(3), hour: fc.nat(9), quantity: fc.integer({ min: 1, max: 50 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('persist' as const), faults: fc.array(fc.constantFrom<Fault>('ok', 'fail', 'lost-answer', 'hang'), { maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const) }) },
 );
 
 const key = (customerKey: string, hour: number) => `${customerKey}/${hour}`;
@@ -199,6 +201,8 @@ describe('Persister: chunked writes', () => {
           } else if (s.kind === 'persist') {
             store.script = [...s.faults];
             await persister.persist().catch(() => undefined);
+          } else if (s.kind === 'cut') {
+            persister.cutIfLarge();
           } else {
             store.releaseHeld();
           }
@@ -249,4 +253,28 @@ describe('Persister: group commit', () => {
       expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(3);
     });
   }
+});
+
+describe('Persister: cutting a large aggregator', () => {
+  it('moves the aggregator into queued chunks once it holds four chunks, and writes them in order under their ids', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 2);
+    for (let hour = 0; hour < 7; hour++) {
+      aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
+      persister.cutIfLarge();
+    }
+    // Cut at 8 aggregates' worth only: 7 stay in the aggregator.
+    expect(aggregator.size).toBe(7);
+    aggregator.add(customer, HOUR + 7 * 3_600_000, ['calls'], [1], undefined, 1);
+    persister.cutIfLarge();
+    expect(aggregator.size).toBe(0);
+    expect(persister.pending).toBe(8);
+    aggregator.add(customer, HOUR + 8 * 3_600_000, ['calls'], [5], undefined, 1);
+    await persister.persist();
+    expect(store.writes.map((w) => w.deltas)).toEqual([2, 2, 2, 2, 1]);
+    expect(persister.pending).toBe(0);
+    expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(13);
+  });
 });

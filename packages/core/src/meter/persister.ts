@@ -16,6 +16,9 @@ interface Batch {
 /** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
 export const DEFAULT_PERSIST_CHUNK = 500;
 
+/** cutIfLarge() drains the aggregator once it holds this many chunks' worth (2,000 aggregates by default). */
+const CUT_CHUNKS = 4;
+
 /**
  * Moves aggregated usage into the store as atomic increments, one write at a time, in chunks of at most
  * `chunkSize` deltas, each chunk its own batch under its own id, yielding to the event loop between chunks.
@@ -94,6 +97,15 @@ export class Persister {
         return this.persist();
       });
     return this.queued;
+  }
+
+  /**
+   * Moves the aggregator's content into queued chunks once it holds CUT_CHUNKS chunks' worth, so that no single
+   * drain, which runs synchronously, grows with the traffic between two persists. The queued chunks keep their
+   * order and are written by the next round.
+   */
+  cutIfLarge(): void {
+    if (this.aggregator.size >= this.chunkSize * CUT_CHUNKS) this.drainIntoBatches();
   }
 
   private async writeRound(): Promise<void> {
