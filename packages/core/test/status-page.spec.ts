@@ -155,7 +155,7 @@ describe('StatusPage in headless Chromium after a real flush to the emulator', (
     expect(json.status()).toBe(401);
     expect(((await json.json()) as { error: string }).error).toBe('unauthorized');
 
-    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { 'x-meterkit-token': TOKEN }]) {
+    for (const headers of [{ authorization: `Bearer ${TOKEN}` }, { 'x-meterkit-token': TOKEN }] as Array<Record<string, string>>) {
       const authorized = await page.request.get(`${base}/meterkit/status.json`, { headers });
       expect(authorized.status()).toBe(200);
       const data = (await authorized.json()) as StatusPageData;
