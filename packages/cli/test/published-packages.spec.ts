@@ -1,13 +1,17 @@
 /**
- * What a user gets from the registry: every publishable package ships its LICENSE and README with complete
- * metadata, README links resolve outside this repository, and README code samples import only what exists.
+ * What a user gets from the registry: every publishable package passes `npm publish --dry-run` without a warning and
+ * ships its LICENSE, README and CHANGELOG with complete metadata, README links resolve outside this repository, and
+ * README code samples type-check against the built packages.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { ErrorCodes } from '@meterkit/core';
+import { ensureBuilt, publishablePackages } from '../../../tools/testing/consumer/consumer-project';
+import { checkReadme } from '../../../tools/testing/readme-examples/readme-examples';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const REPOSITORY = 'https://github.com/meterkit/meterkit';
@@ -93,19 +97,6 @@ function exportedNames(): Map<string, Set<string>> {
   return names;
 }
 
-/** `import { a, type B, c as d } from '@meterkit/x'` in the README's code blocks. */
-function importedNames(markdown: string): Array<{ specifier: string; name: string }> {
-  const code = [...markdown.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!).join('\n');
-  const found: Array<{ specifier: string; name: string }> = [];
-  for (const match of code.matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'(@meterkit\/[^']+)'/g)) {
-    for (const part of match[1]!.split(',')) {
-      const name = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]!.trim();
-      if (name.length > 0) found.push({ specifier: match[2]!, name });
-    }
-  }
-  return found;
-}
-
 /** Names a README says its package exports: in a paragraph starting `Exports:` or `Also exported:`, or `exported as \`X\``. */
 function namedExports(markdown: string): string[] {
   const names: string[] = [];
@@ -139,13 +130,41 @@ describe('published packages', () => {
     expect(json.files).toEqual(expect.arrayContaining(['README.md', 'LICENSE']));
   });
 
-  it.each(packages.map((p) => [p.json.name, p] as const))('%s: npm pack ships the LICENSE and the README', async (_name, { dir }) => {
-    const cwd = join(ROOT, 'packages', dir);
-    const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd });
-    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json']));
-    expect(readFileSync(join(cwd, 'LICENSE'), 'utf8')).toBe(license);
-  }, 60_000);
+  describe('npm publish --dry-run', () => {
+    // As a maintainer runs it in the package's folder: without the npm_* variables of the npm or npx that started
+    // the tests (their npm_config_local_prefix, the workspace root, made npm drop the bins as missing files).
+    const withoutNpmEnvironment = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+    // No login and no registry: a dead local registry, an npmrc holding only a token for it, and --offline, so npm
+    // validates and packs everything a publish would without a network call.
+    const registry = 'http://127.0.0.1:9/';
+    let home: string;
+    beforeAll(() => {
+      home = mkdtempSync(join(tmpdir(), 'meterkit-publish-'));
+      writeFileSync(join(home, 'npmrc'), `//127.0.0.1:9/:_authToken=dry-run\n`);
+      writeFileSync(join(home, 'global-npmrc'), '');
+    });
+    afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+    it.each(packages.map((p) => [p.json.name, p] as const))('%s: publishes without a warning the files a user needs', async (name, { dir, json }) => {
+      const cwd = join(ROOT, 'packages', dir);
+      const npmrc = join(home, 'npmrc');
+      const { stdout, stderr } = await promisify(execFile)(
+        'npm',
+        ['publish', '--dry-run', '--json', '--ignore-scripts', '--offline', '--registry', registry, '--userconfig', npmrc, '--globalconfig', join(home, 'global-npmrc'), '--cache', join(home, 'cache')],
+        { cwd, env: withoutNpmEnvironment(), maxBuffer: 64 * 1024 * 1024 },
+      );
+      expect(stderr.split('\n').filter((line) => /^npm (warn|error|ERR)/i.test(line))).toEqual([]);
+      const published = (JSON.parse(stdout) as Record<string, { id: string; files: Array<{ path: string }> }>)[name]!;
+      expect(published.id).toBe(`${name}@${json['version'] as string}`);
+      const files = published.files.map((f) => f.path);
+      const sources = Object.values(json.exports ?? {}).flatMap((target) => (typeof target === 'object' && target['@meterkit/source'] !== undefined ? [target['@meterkit/source'].slice(2)] : []));
+      const bins = Object.values((json['bin'] as Record<string, string> | undefined) ?? {}).map((bin) => bin.replace(/^\.\//, ''));
+      expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json', ...sources, ...bins]));
+      expect(files.filter((file) => /\.(spec|test-helpers)\.ts$|^test\/|(^|\/)jest\.config\.js$|^tsconfig/.test(file))).toEqual([]);
+      expect(readFileSync(join(cwd, 'LICENSE'), 'utf8')).toBe(license);
+      expect(readFileSync(join(cwd, 'CHANGELOG.md'), 'utf8')).toMatch(new RegExp(`^# ${name.replace('/', '\\/')}\n\n## \\d+\\.\\d+\\.\\d+`));
+    }, 120_000);
+  });
 
   it.each(packages.map((p) => [p.json.name, p] as const))('%s: every README link resolves from the registry page', (_name, { dir }) => {
     const page = readme(dir);
@@ -155,16 +174,21 @@ describe('published packages', () => {
     expect(broken).toEqual([]);
   });
 
-  it('README code samples import only names their package exports, exports they list exist, and error codes they name exist', () => {
+  it.each([['README.md', 'root.d.ts'] as const, ...packages.map((p) => [`packages/${p.dir}/README.md`, `${p.dir}.d.ts`] as const)])(
+    '%s: every ts code block type-checks against the built packages',
+    async (readmePath, shim) => {
+      await ensureBuilt(publishablePackages());
+      expect(checkReadme(readmePath, shim)).toEqual([]);
+    },
+    120_000,
+  );
+
+  it('exports a README lists exist, and error codes it names exist', () => {
     const exports = exportedNames();
     const codes = new Set<string>(Object.values(ErrorCodes));
     const missing: string[] = [];
     for (const { dir, json } of packages) {
       const page = readme(dir);
-      for (const { specifier, name } of importedNames(page)) {
-        const names = exports.get(specifier);
-        if (names === undefined || !names.has(name)) missing.push(`${json.name} README: ${name} from ${specifier}`);
-      }
       for (const name of namedExports(page)) {
         if (!exports.get(json.name)?.has(name)) missing.push(`${json.name} README: ${name}, said to be exported`);
       }
