@@ -131,8 +131,8 @@ describe('published packages', () => {
   });
 
   describe('npm publish --dry-run', () => {
-    // As a maintainer runs it in the package's folder: without the npm_* variables of the npm or npx that started
-    // the tests (their npm_config_local_prefix, the workspace root, made npm drop the bins as missing files).
+    // As a maintainer runs it in the package's folder: without the npm_* variables (npm_config_*, the workspace's
+    // prefix) of the npm or npx that started the tests, so only the throwaway configuration applies.
     const withoutNpmEnvironment = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
     // No login and no registry: a dead local registry, an npmrc holding only a token for it, and --offline, so npm
     // validates and packs everything a publish would without a network call.
