@@ -178,6 +178,17 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect([failed.status, failed.json().error.code]).toEqual([502, ErrorCodes.REGISTRATION_FAILED]);
       });
 
+      it('answers 503 ERR_METERKIT_STORE when the store is down, and the same link works once it is back', async () => {
+        const w = await start(registration({ onRegistered: () => ({ tenantId: 'acme' }) }));
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        w.store.customersDown = true;
+        const down = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([down.status, down.json().error.code]).toEqual([503, ErrorCodes.STORE]);
+        w.store.customersDown = false;
+        expect((await w.send(REGISTER_PATH, registrationForm(token))).status).toBe(200);
+        expect((await w.metering.listCustomers()).map((c) => c.tenantId)).toEqual(['acme']);
+      });
+
       it('answers 500 ERR_METERKIT_REGISTRATION_HOOK when onRegistered throws; the customer stays stored and the same link works again', async () => {
         let fail = true;
         const w = await start(

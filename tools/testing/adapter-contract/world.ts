@@ -15,9 +15,21 @@ export const START = at('2026-07-15T10:20:00Z');
 /** 10:00's hour is closed and its lock passed: a flush sends it. */
 export const HOUR_CLOSED = at('2026-07-15T11:11:00Z');
 
-/** A MemoryStore that remembers what it held when the engine closed it. */
+/** A MemoryStore that remembers what it held when the engine closed it, and whose customer table can be switched off. */
 export class WatchedStore extends MemoryStore {
   recordsAtClose: StoredRecord[] | undefined;
+  /** Customer reads and writes fail, as with a database that is down. */
+  customersDown = false;
+
+  override async getCustomer(...args: Parameters<MemoryStore['getCustomer']>): ReturnType<MemoryStore['getCustomer']> {
+    if (this.customersDown) throw new Error('connection refused');
+    return super.getCustomer(...args);
+  }
+
+  override async putCustomer(...args: Parameters<MemoryStore['putCustomer']>): ReturnType<MemoryStore['putCustomer']> {
+    if (this.customersDown) throw new Error('connection refused');
+    return super.putCustomer(...args);
+  }
 
   override async close(): Promise<void> {
     this.recordsAtClose = await this.listRecords();
