@@ -58,7 +58,17 @@ function checks(data) {
   }
   for (const f of data.suites.overhead?.result.frameworks ?? []) {
     list.push([`${f.framework}: ${f.billing.unitsStored} units stored for ${f.billing.answered}..${f.billing.sent} requests`, f.billing.pass]);
+    if (f.meterkit.meetsTarget !== undefined && f.targetRatio !== undefined) {
+      const cpu = `${f.meterkit.cpuMicrosPerRequest.toFixed(1)} µs/request${f.reference === null ? '' : ` vs the reference's ${f.reference.cpuMicrosPerRequest.toFixed(1)}`}`;
+      list.push([`${f.framework}: meterkit ${f.meterkit.ratio.toFixed(2)} of bare (target ${f.targetRatio}, not below the reference's ${f.reference?.ratio.toFixed(2) ?? '-'}), ${cpu}`, f.meterkit.meetsTarget]);
+    }
   }
+  const recording = data.suites.recording?.result;
+  for (const row of recording?.meterFor ?? []) {
+    list.push([`meterFor() at ${row.customers} known customers: ${(row.meterForRequestsPerSecond / 1e6).toFixed(2)} M requests/s (target ${(row.target / 1e6).toFixed(0)} M)`, row.pass]);
+  }
+  const memory = recording?.memoryOneDimension;
+  if (memory !== undefined) list.push([`memory per live aggregate at one dimension: ${memory.bytesPerAggregate.toFixed(0)} B (target ${memory.target} B)`, memory.pass]);
   return list;
 }
 
