@@ -115,6 +115,18 @@ describe('published packages', () => {
     expect(license).toContain('END OF TERMS AND CONDITIONS');
   });
 
+  it('Changesets releases every publishable package under one version and ignores the private apps', () => {
+    const config = JSON.parse(readFileSync(join(ROOT, '.changeset', 'config.json'), 'utf8')) as { fixed: string[][]; ignore: string[] };
+    const apps = readdirSync(join(ROOT, 'apps'))
+      .filter((dir) => existsSync(join(ROOT, 'apps', dir, 'package.json')))
+      .map((dir) => JSON.parse(readFileSync(join(ROOT, 'apps', dir, 'package.json'), 'utf8')) as PackageJson);
+    expect(config.fixed).toHaveLength(1);
+    expect([...config.fixed[0]!].sort()).toEqual(packages.map((p) => p.json.name).sort());
+    expect(new Set(packages.map((p) => p.json['version']))).toEqual(new Set([packages[0]!.json['version']]));
+    expect(apps.every((app) => app.private === true)).toBe(true);
+    expect([...config.ignore].sort()).toEqual(apps.map((app) => app.name).sort());
+  });
+
   it.each(packages.map((p) => [p.json.name, p] as const))('%s: metadata a registry page and npm need', (_name, { dir, json }) => {
     expect(json).toMatchObject({
       license: 'Apache-2.0',
