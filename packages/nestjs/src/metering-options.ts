@@ -18,16 +18,26 @@ import {
 export type { EntitlementGateOptions } from '@meterkit/core';
 import type { EntitlementGateOptions } from '@meterkit/core';
 
-/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON). Off unless a `token` or a `guard` is given. */
+/** The operators' status page (GET `<path>` HTML, `<path>.json` JSON, POST `<path>` its login form). Off unless a `token` or a `guard` is given. */
 export interface StatusPageRouteOptions<Req = any> {
   /** Where the page is served (your global prefix, if any, comes before it). Default `'/meterkit/status'`. */
   readonly path?: string;
-  /** Secret that opens the page (`Authorization: Bearer <token>` or `?token=`), at least 16 characters. */
+  /**
+   * Secret that opens the page, at least 16 characters: in `Authorization: Bearer <token>` or `x-meterkit-token`, or
+   * typed into the page's login form (POST `<path>`), which sets an HttpOnly, SameSite=Strict session cookie. A
+   * `?token=` is refused.
+   */
   readonly token?: string;
   /** Your own check (an admin session, an internal network) on the platform's request: true lets it in. */
   readonly guard?: (request: Req) => boolean | Promise<boolean>;
   /** How many recent errors the page keeps. Default 20, 0 for none. */
   readonly recentErrors?: number;
+  /** How long a login lasts, ms. Default 12 h. */
+  readonly sessionMs?: number;
+  /** Customers per page of the per-customer view. Default 50. */
+  readonly customersPerPage?: number;
+  /** The HTML page reloads itself every this many seconds. Default 30, 0 never. */
+  readonly refreshSeconds?: number;
 }
 
 /** The entitlement gate of paid container products (docs/products.md). */
