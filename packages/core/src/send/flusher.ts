@@ -67,7 +67,6 @@ const MIN_RELEASE_DELAY_MS = 1000;
  */
 export class Flusher {
   private running: Promise<FlushReport> | undefined;
-  private lastSuccessAt: number | undefined;
   /** Product-level records (AMI and container products) go out one by one with MeterUsage. */
   private readonly products: MeterUsageSender;
 
@@ -77,10 +76,6 @@ export class Flusher {
       settle: (outcomes, report) => this.settle(outcomes, report),
       release: (records, reason, delayMs, report) => this.release(records.map((stored) => ({ stored })), reason, delayMs, report),
     });
-  }
-
-  get lastSuccessfulFlushAt(): number | undefined {
-    return this.lastSuccessAt;
   }
 
   /** One flush at a time; a call during a flush runs another one after it. */
@@ -103,7 +98,6 @@ export class Flusher {
 
   private async run(request: FlushRequest): Promise<FlushReport> {
     const report = emptyReport();
-    let healthy = true;
     try {
       for (;;) {
         if (outOfTime(request)) break;
@@ -118,13 +112,11 @@ export class Flusher {
         });
         if (claimed.length === 0) break;
         report.claimed += claimed.length;
-        healthy = (await this.process(claimed, report, request)) && healthy;
+        await this.process(claimed, report, request);
       }
     } catch (error) {
       if (!(error instanceof ConfigurationStop)) throw error;
-      healthy = false;
     }
-    if (healthy) this.lastSuccessAt = this.o.clock();
     return report;
   }
 
