@@ -14,9 +14,9 @@ interface Batch {
 }
 
 /** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
-export const DEFAULT_PERSIST_CHUNK = 500;
+export const DEFAULT_PERSIST_CHUNK = 200;
 
-/** cutIfLarge() drains the aggregator once it holds this many chunks' worth (2,000 aggregates by default). */
+/** cutIfLarge() drains the aggregator once it holds this many chunks' worth (800 aggregates by default). */
 const CUT_CHUNKS = 4;
 
 /**
