@@ -73,7 +73,7 @@ export function buildApp(config: SampleConfig): SampleApp {
       ...(config.registrationRateLimit === undefined ? {} : { rateLimitPerMinute: config.registrationRateLimit }),
     },
     ...(config.eventsSecret === undefined ? {} : { lifecycle: { path: EVENTS_PATH, secret: config.eventsSecret }, onSubscriptionChange: onSubscriptionChange(tenants) }),
-    start: config.startScheduler ?? true,
+    manageLifecycle: config.startScheduler ?? true,
   });
 
   const app = express();
