@@ -3,7 +3,7 @@ import type { MeterkitError } from './errors';
 import type { CustomerRecord } from './model/customer';
 import type { StoredRecord } from './store/usage-store';
 import type { UsageDelta } from './model/usage';
-import type { SubscriptionEvent } from './lifecycle/lifecycle';
+import type { SubscriptionEvent } from './lifecycle/subscription-event';
 
 /** The typed events of a Metering instance. Listeners run synchronously: keep them quick. */
 export interface MeteringEvents {

@@ -7,19 +7,10 @@ import type { UsageStore } from '../store/usage-store';
 import { assertNotFuture } from './event-time';
 import { isNewestEvent, isNewestStatusEvent, sameWindow, statusEventAt, windowAfter, withWindow, type StatusEffect } from './event-order';
 import type { LifecycleChange, LifecycleEvent } from './marketplace-event';
+import type { SubscriptionChange } from './subscription-event';
 import { updateCustomer, type CustomerDecision } from './update-customer';
 
-/** What a subscription change means for the app: grant, keep, move or revoke access. */
-export type SubscriptionChange = 'activated' | 'updated' | 'renewed' | 'replaced' | 'deprovisioning' | 'ended';
-
-export interface SubscriptionEvent {
-  readonly change: SubscriptionChange;
-  readonly customer: CustomerRecord;
-  /** For renewed / replaced: the customer whose agreement this one succeeds. */
-  readonly previous?: CustomerRecord;
-  readonly eventType: string;
-  readonly eventId: string;
-}
+export type { SubscriptionChange, SubscriptionEvent } from './subscription-event';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'stale' | 'ignored';
 
