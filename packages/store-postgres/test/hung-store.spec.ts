@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMetering, silentLogger, type CustomerIdentity, type Metering } from '@meterkit/core';
 import { Client } from 'pg';
 import { PostgresStore } from '../src';
-import { startBlackHoleProxy, type BlackHoleProxy } from './support/black-hole';
+import { startBlackHole, type BlackHole } from '../../../tools/testing/black-hole/black-hole';
 import { PG_URL, SchemaJanitor } from './support/database';
 
 const PRODUCT = 'prod-pghung';
@@ -41,7 +41,7 @@ async function persistOnceBack(metering: Metering): Promise<void> {
 
 describe('PostgreSQL store that hangs: requests are answered, usage is stored exactly once when it is back', () => {
   const janitor = new SchemaJanitor();
-  let proxy: BlackHoleProxy | undefined;
+  let proxy: BlackHole | undefined;
   const engines: Metering[] = [];
   const stores: PostgresStore[] = [];
 
@@ -49,7 +49,7 @@ describe('PostgreSQL store that hangs: requests are answered, usage is stored ex
   afterEach(async () => {
     for (const metering of engines.splice(0)) await metering.close().catch(() => undefined);
     for (const store of stores.splice(0)) await store.close().catch(() => undefined);
-    await proxy?.close();
+    await proxy?.shutdown();
     proxy = undefined;
   });
   afterAll(() => janitor.dropAll());
@@ -113,9 +113,13 @@ describe('PostgreSQL store that hangs: requests are answered, usage is stored ex
   });
 
   it('a black-holed connection: commits and status() are answered, the client gives up on it, usage lands once healed', async () => {
-    proxy = await startBlackHoleProxy(PG_URL);
+    const target = new URL(PG_URL);
+    proxy = await startBlackHole(target.hostname, Number(target.port || 5432));
+    const viaProxy = new URL(PG_URL);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String(proxy.port);
     const schema = janitor.fresh('hung_net');
-    const { store, metering } = open({ connectionString: proxy.url, schema, queryTimeoutMs: 1000, connectionTimeoutMs: 1000, statementTimeoutMs: 500 });
+    const { store, metering } = open({ connectionString: viaProxy.toString(), schema, queryTimeoutMs: 1000, connectionTimeoutMs: 1000, statementTimeoutMs: 500 });
     await metering.meter(CUSTOMER).record('api_calls', 2).commit();
     // On a busy machine opening the schema can outlast the bound: the commit then resolved with its usage queued.
     await persistOnceBack(metering);

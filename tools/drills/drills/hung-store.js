@@ -9,7 +9,7 @@ const { setTimeout: sleep } = require('node:timers/promises');
 const { randomBytes } = require('node:crypto');
 const { startApp } = require('../lib/app-process');
 const { Traffic } = require('../lib/traffic');
-const { startBlackHole } = require('../lib/black-hole');
+const { startBlackHole } = require('../../testing/black-hole/black-hole');
 const { startWorld, sendAll, compare, PRODUCT, DIMENSIONS } = require('../lib/world');
 const { pgUrl } = require('../config');
 
