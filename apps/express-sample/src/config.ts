@@ -12,6 +12,8 @@ export interface SampleEnv {
   readonly productCode: string;
   /** METERKIT_STORE, default sqlite:./meterkit.db. */
   readonly store: string;
+  /** METERKIT_APP_DB, default ./app.db: the SQLite file the app keeps its tenants and API key digests in. */
+  readonly appDb: string;
   /** METERKIT_AWS_REGION: meter to real AWS in this region (SDK credential chain). Unset: a local emulator. */
   readonly awsRegion?: string;
   /** METERKIT_EMULATOR_PORT, default 4599 (only without METERKIT_AWS_REGION). */
@@ -66,6 +68,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SampleEnv {
     host: env.HOST || '127.0.0.1',
     productCode: env.METERKIT_PRODUCT_CODE || 'prod-sample-api',
     store: env.METERKIT_STORE || 'sqlite:./meterkit.db',
+    appDb: env.METERKIT_APP_DB || './app.db',
     ...(awsRegion ? { awsRegion } : {}),
     emulatorPort: port('METERKIT_EMULATOR_PORT', env.METERKIT_EMULATOR_PORT, 4599),
     ...(env.METERKIT_EVENTS_SECRET ? { eventsSecret: env.METERKIT_EVENTS_SECRET } : {}),

@@ -2,11 +2,12 @@ import { buildApp, EVENTS_PATH, REGISTRATION_PATH } from './app';
 import { describeEmulatedTime } from '@meterkit/emulator';
 import { createSampleMetering, readEnv } from './config';
 import { serve } from './serve';
+import { TenantRegistry } from './tenants';
 
 async function main(): Promise<void> {
   const env = readEnv();
   const { metering, emulator, eventsSecret } = await createSampleMetering(env, `http://${env.host}:${env.port}${EVENTS_PATH}`);
-  const { app, mk } = buildApp({ metering, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
+  const { app, mk } = buildApp({ metering, tenants: new TenantRegistry({ file: env.appDb }), ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   const running = await serve(app, mk, env.port, env.host);
 
   console.log(`express-sample listening on ${running.url}`);

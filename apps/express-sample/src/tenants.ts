@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 export interface Tenant {
@@ -8,73 +9,83 @@ export interface Tenant {
   readonly createdAt: number;
 }
 
-export interface WelcomeOptions {
+export interface TenantRegistryOptions {
+  /** The SQLite file tenants and API key digests are kept in (METERKIT_APP_DB in main.ts). Default `:memory:`. */
+  readonly file?: string;
   /** How long a welcome reference can be redeemed. Default 10 minutes. */
   readonly ttlMs?: number;
   readonly clock?: () => number;
 }
 
+interface TenantRow {
+  id: string;
+  name: string;
+  customer_key: string | null;
+  created_at: number;
+}
+
 const digest = (apiKey: string): string => createHash('sha256').update(apiKey).digest('base64url');
 
+const toTenant = (row: TenantRow | undefined): Tenant | undefined =>
+  row === undefined ? undefined : { id: row.id, name: row.name, ...(row.customer_key === null ? {} : { customerKey: row.customer_key }), createdAt: row.created_at };
+
 /**
- * The sample's in-memory tenants and API keys. Keys are stored as SHA-256 digests; a new key is shown once,
- * through a one-time welcome reference that expires after a few minutes.
+ * The sample's tenants and API keys, in a SQLite file so they survive a restart. Keys are stored as SHA-256
+ * digests; a new key is shown once, through a one-time welcome reference (kept in memory) that expires after a few minutes.
  */
 export class TenantRegistry {
-  private readonly tenants = new Map<string, Tenant>();
-  private readonly byCustomer = new Map<string, string>();
-  private readonly keys = new Map<string, string>();
-  private readonly keysOf = new Map<string, string>();
+  private readonly db: Database.Database;
   private readonly welcomes = new Map<string, { tenantId: string; apiKey: string; expiresAt: number }>();
   private readonly ttlMs: number;
   private readonly clock: () => number;
 
-  constructor(options: WelcomeOptions = {}) {
+  constructor(options: TenantRegistryOptions = {}) {
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
     this.clock = options.clock ?? Date.now;
+    this.db = new Database(options.file ?? ':memory:');
+    this.db.pragma('journal_mode = WAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, customer_key TEXT UNIQUE, created_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS api_keys (key_digest TEXT PRIMARY KEY, tenant_id TEXT NOT NULL UNIQUE REFERENCES tenants(id));
+    `);
   }
 
   create(name: string, customerKey?: string): Tenant {
     const tenant: Tenant = { id: `t_${randomUUID()}`, name, ...(customerKey === undefined ? {} : { customerKey }), createdAt: this.clock() };
-    this.tenants.set(tenant.id, tenant);
-    if (customerKey !== undefined) this.byCustomer.set(customerKey, tenant.id);
+    this.db.prepare('INSERT INTO tenants (id, name, customer_key, created_at) VALUES (?, ?, ?, ?)').run(tenant.id, name, customerKey ?? null, tenant.createdAt);
     return tenant;
   }
 
   get(id: string): Tenant | undefined {
-    return this.tenants.get(id);
+    return toTenant(this.db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE id = ?').get(id));
   }
 
   /** The tenant an AWS Marketplace customer already has, if it registered before. */
   forCustomer(customerKey: string): Tenant | undefined {
-    const id = this.byCustomer.get(customerKey);
-    return id === undefined ? undefined : this.tenants.get(id);
+    return toTenant(this.db.prepare<[string], TenantRow>('SELECT * FROM tenants WHERE customer_key = ?').get(customerKey));
   }
 
   /** A fresh API key for the tenant; the previous one stops working. */
   issueApiKey(tenantId: string): string {
-    if (!this.tenants.has(tenantId)) throw new Error('unknown tenant');
-    const previous = this.keysOf.get(tenantId);
-    if (previous !== undefined) this.keys.delete(previous);
+    if (this.get(tenantId) === undefined) throw new Error('unknown tenant');
     const apiKey = `sk_${randomBytes(24).toString('base64url')}`;
-    this.keys.set(digest(apiKey), tenantId);
-    this.keysOf.set(tenantId, digest(apiKey));
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM api_keys WHERE tenant_id = ?').run(tenantId);
+      this.db.prepare('INSERT INTO api_keys (key_digest, tenant_id) VALUES (?, ?)').run(digest(apiKey), tenantId);
+    })();
     return apiKey;
   }
 
   /** Revokes the tenant's API key: its requests are refused from now on. Returns whether it had one. */
   revokeApiKey(tenantId: string): boolean {
-    const previous = this.keysOf.get(tenantId);
-    if (previous === undefined) return false;
-    this.keys.delete(previous);
-    this.keysOf.delete(tenantId);
-    return true;
+    return this.db.prepare('DELETE FROM api_keys WHERE tenant_id = ?').run(tenantId).changes > 0;
   }
 
   authenticate(apiKey: string | undefined): Tenant | undefined {
     if (apiKey === undefined || apiKey.length === 0 || apiKey.length > 200) return undefined;
-    const id = this.keys.get(digest(apiKey));
-    return id === undefined ? undefined : this.tenants.get(id);
+    return toTenant(
+      this.db.prepare<[string], TenantRow>('SELECT t.* FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.key_digest = ?').get(digest(apiKey)),
+    );
   }
 
   /** A one-time, short-lived reference to show a new API key once. */
@@ -91,8 +102,12 @@ export class TenantRegistry {
     const welcome = this.welcomes.get(ref);
     if (welcome === undefined) return undefined;
     this.welcomes.delete(ref);
-    const tenant = this.tenants.get(welcome.tenantId);
+    const tenant = this.get(welcome.tenantId);
     if (welcome.expiresAt <= this.clock() || tenant === undefined) return undefined;
     return { tenant, apiKey: welcome.apiKey };
+  }
+
+  close(): void {
+    this.db.close();
   }
 }

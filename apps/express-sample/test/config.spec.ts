@@ -7,6 +7,7 @@ describe('express-sample: configuration from the environment', () => {
       host: '127.0.0.1',
       productCode: 'prod-sample-api',
       store: 'sqlite:./meterkit.db',
+      appDb: './app.db',
       emulatorPort: 4599,
       emulatorSpeed: 1,
       clockOffsetMinutes: 0,
