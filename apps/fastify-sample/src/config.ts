@@ -5,6 +5,8 @@ export interface SampleConfig {
   readonly dimensions: readonly string[];
   /** meterkit store: 'sqlite:<file>' (default 'sqlite:./meterkit.db') or 'memory'. */
   readonly store: string;
+  /** METERKIT_APP_DB, default './app.db': the SQLite file the app keeps its tenants and API key hashes in. */
+  readonly appDb: string;
   /** 'emulator' (default): a local Marketplace Metering API started by the app. 'aws': the real service. */
   readonly target: 'emulator' | 'aws';
   readonly emulatorPort: number;
@@ -88,6 +90,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SampleConfi
     productCode,
     dimensions: (env.MARKETPLACE_DIMENSIONS || 'api_calls,gb_processed').split(',').map((d) => d.trim()).filter((d) => d.length > 0),
     store: env.METERKIT_STORE || 'sqlite:./meterkit.db',
+    appDb: env.METERKIT_APP_DB || './app.db',
     target,
     emulatorPort: integer(env, 'METERKIT_EMULATOR_PORT', 4599),
     awsRegion: env.AWS_REGION || undefined,

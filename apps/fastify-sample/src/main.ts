@@ -3,6 +3,7 @@ import { createMetering, type AwsOptions } from '@meterkit/core';
 import { randomBytes } from 'node:crypto';
 import { buildApp, EVENTS_PATH } from './app';
 import { acceleratedTimeOptions, configFromEnv } from './config';
+import { Tenants } from './tenants';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
     mode: config.mode,
     ...(emulator === undefined ? {} : { clock: () => emulator.clock.now(), ...acceleratedTimeOptions(config.emulatorSpeed) }),
   });
-  const app = await buildApp({ metering, logger: { level: 'info' }, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
+  const app = await buildApp({ metering, tenants: new Tenants({ file: config.appDb }), logger: { level: 'info' }, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   await app.listen({ port: config.port, host: config.host });
   if (eventsSecret === undefined) app.log.info('lifecycle route off: set METERKIT_EVENTS_SECRET to receive EventBridge events');
   else app.log.info(`lifecycle events (EventBridge API destination): POST ${EVENTS_PATH}`);

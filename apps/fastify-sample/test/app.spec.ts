@@ -23,7 +23,7 @@ describe('fastify-sample: a metered SaaS API', () => {
       autoStart: false,
       retry: { baseDelayMs: 1, maxDelayMs: 5 },
     });
-    app = await buildApp({ metering, tenants: new Tenants(() => emu.clock.now()) });
+    app = await buildApp({ metering, tenants: new Tenants({ clock: () => emu.clock.now() }) });
     await app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });

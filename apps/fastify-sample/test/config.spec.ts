@@ -8,6 +8,7 @@ describe('configuration from the environment', () => {
       productCode: 'prod-sample123',
       dimensions: ['api_calls', 'gb_processed'],
       store: 'sqlite:./meterkit.db',
+      appDb: './app.db',
       target: 'emulator',
       emulatorPort: 4599,
       awsRegion: undefined,

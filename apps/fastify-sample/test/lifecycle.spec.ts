@@ -37,7 +37,7 @@ describe('fastify-sample: subscription lifecycle', () => {
     });
     app = await buildApp({
       metering,
-      tenants: new Tenants(() => emu.clock.now()),
+      tenants: new Tenants({ clock: () => emu.clock.now() }),
       eventsSecret: SECRET,
       serverFactory: (handler: RequestListener) => server.on('request', handler),
     });
