@@ -17,6 +17,8 @@ export interface AppOptions {
   readonly registrationPath?: string;
   /** The secret the EventBridge connection sends in x-api-key. Default: no lifecycle route. */
   readonly eventsSecret?: string;
+  /** The SQLite file of tenants and API key digests. Default: in memory (main.ts passes METERKIT_APP_DB, default ./app.db). */
+  readonly appDb?: string;
 }
 
 /** Where the EventBridge API destination (or the emulator) delivers subscription lifecycle events. */
@@ -34,13 +36,14 @@ function revokeOnEnd(tenants: TenantsService) {
 @Module({})
 export class AppModule {
   static register(options: AppOptions): DynamicModule {
+    const tenants = TenantsModule.register(options.appDb === undefined ? {} : { file: options.appDb });
     return {
       module: AppModule,
       imports: [
-        TenantsModule,
+        tenants,
         MeteringModule.forRootAsync({
           isGlobal: true,
-          imports: [TenantsModule],
+          imports: [tenants],
           inject: [TenantsService],
           useFactory: (tenants: TenantsService) => ({
             ...options.metering,

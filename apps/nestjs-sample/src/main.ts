@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   const target = await meteringTarget(process.env, `http://${host}:${port}${EVENTS_PATH}`);
-  const module = AppModule.register({ metering: target.metering, ...(target.eventsSecret === undefined ? {} : { eventsSecret: target.eventsSecret }) });
+  const module = AppModule.register({ metering: target.metering, appDb: process.env.METERKIT_APP_DB || './app.db', ...(target.eventsSecret === undefined ? {} : { eventsSecret: target.eventsSecret }) });
   // rawBody: the lifecycle route checks the exact bytes of each delivery, on either platform.
   const app: INestApplication =
     process.env.NEST_PLATFORM === 'fastify'
