@@ -5,6 +5,7 @@ import { startEmulator, type Emulator, type Subscription } from '@meterkit/emula
 import fc from 'fast-check';
 import { createMetering, customerKey, isMeterkitError, parseEventBridgeEvent, silentLogger, type CustomerIdentity, type Metering } from '../src';
 import { fuzzParameters } from './generative/run';
+import { licenseEvent } from './support/license-event';
 import { at, DIMENSIONS, identityOf, LICENSED } from './support/world';
 
 /**
@@ -57,18 +58,8 @@ async function cluster(emu: Emulator, count: number, tenantCacheMs = CACHE_MS): 
 }
 
 let eventIds = 0;
-function licenseEvent(detailType: 'License Updated' | 'License Deprovisioned', s: Subscription, time: number) {
-  return parseEventBridgeEvent({
-    version: '0',
-    id: `cache-event-${++eventIds}`,
-    'detail-type': detailType,
-    source: 'aws.agreement-marketplace',
-    account: '111111111111',
-    time: new Date(time).toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: { agreement: { id: s.agreementId }, product: { code: s.productCode }, license: { arn: s.licenseArn }, acceptor: { accountId: s.accountId } },
-  });
+function parsedLicenseEvent(detailType: 'License Updated' | 'License Deprovisioned', s: Subscription, time: number) {
+  return parseEventBridgeEvent(licenseEvent(detailType, `cache-event-${++eventIds}`, time, s));
 }
 
 /** What meterFor() answers: the metered customer's key, or the error code. */
@@ -130,7 +121,7 @@ describe('customer cache on the request path', () => {
     expect(b.tryMeter('tenant-1')).toBeDefined();
 
     const appliedAt = clock.now();
-    await expect(b.applyLifecycleEvent(licenseEvent('License Deprovisioned', subscription, appliedAt))).resolves.toBe('applied');
+    await expect(b.applyLifecycleEvent(parsedLicenseEvent('License Deprovisioned', subscription, appliedAt))).resolves.toBe('applied');
     // The instance that applied it: at once, though it had the customer cached.
     expect(b.tryMeter('tenant-1')).toBeUndefined();
     expect(await outcome(b, 'tenant-1')).toBe('ERR_METERKIT_CUSTOMER_INACTIVE');
@@ -146,7 +137,7 @@ describe('customer cache on the request path', () => {
     expect(await outcome(a, 'tenant-1')).toBe('ERR_METERKIT_CUSTOMER_INACTIVE');
     expect(await outcome(a, identity)).toBe('ERR_METERKIT_CUSTOMER_INACTIVE');
     // Reactivated on the other instance: metered again within tenantCacheMs too.
-    await b.applyLifecycleEvent(licenseEvent('License Updated', subscription, clock.now()));
+    await b.applyLifecycleEvent(parsedLicenseEvent('License Updated', subscription, clock.now()));
     expect(await outcome(b, 'tenant-1')).toBe(`key:${key}`);
     clock.set(clock.now() + CACHE_MS);
     expect(await outcome(a, 'tenant-1')).toBe(`key:${key}`);
@@ -159,7 +150,7 @@ describe('customer cache on the request path', () => {
     const { subscription } = await subscribedCustomer(a, 'tenant-0');
     await a.meterFor('tenant-0');
     expect(a.tryMeter('tenant-0')).toBeUndefined();
-    await b.applyLifecycleEvent(licenseEvent('License Deprovisioned', subscription, clock.now()));
+    await b.applyLifecycleEvent(parsedLicenseEvent('License Deprovisioned', subscription, clock.now()));
     expect(await outcome(a, 'tenant-0')).toBe('ERR_METERKIT_CUSTOMER_INACTIVE');
   });
 
@@ -248,7 +239,7 @@ describe('customer cache on the request path', () => {
       check = () => true;
       async run(m: Model, r: Real): Promise<void> {
         clock.set(clock.now() + 1);
-        await r.instances[this.instance]!.applyLifecycleEvent(licenseEvent(this.kind, r.subs[this.customer]!, clock.now()));
+        await r.instances[this.instance]!.applyLifecycleEvent(parsedLicenseEvent(this.kind, r.subs[this.customer]!, clock.now()));
         m.history.push(await snapshot(r, this.instance));
       }
       toString = () => `${this.kind}(${this.instance}, c${this.customer})`;

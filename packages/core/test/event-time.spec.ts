@@ -1,22 +1,8 @@
-import type { Subscription } from '@meterkit/emulator';
 import { customerKey, LifecycleReceiver, MAX_FUTURE_SKEW_MS, parseEventBridgeEvent } from '../src';
+import { licenseEvent } from './support/license-event';
 import { identityOf, LICENSED, startWorld, type World } from './support/world';
 
 const SECRET = 'a-connection-secret-of-32-chars!!';
-
-function licenseEvent(detailType: string, id: string, time: number, s: Subscription): Record<string, unknown> {
-  return {
-    version: '0',
-    id,
-    'detail-type': detailType,
-    source: 'aws.agreement-marketplace',
-    account: '111111111111',
-    time: new Date(time).toISOString(),
-    region: 'us-east-1',
-    resources: [],
-    detail: { agreement: { id: s.agreementId }, product: { code: s.productCode }, license: { arn: s.licenseArn }, acceptor: { accountId: s.accountId } },
-  };
-}
 
 describe('EventBridge event times are bounded by the host clock', () => {
   let world: World;

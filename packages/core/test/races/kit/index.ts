@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { raceBudget } from './budget';
 import { describeFaultRaces } from './fault-kit';
+import { firstContactScenarios, runFirstContactRace } from './first-contact-race';
+import { FIRST_CONTACT_REGRESSIONS } from './first-contact-regressions';
 import { ReplayScheduler } from './interleaver';
 import { lifecycleScenarios, runLifecycleRace } from './lifecycle-race';
 import { LIFECYCLE_REGRESSIONS } from './lifecycle-regressions';
@@ -38,6 +40,20 @@ export function describeRaceKit(name: string, harness: RaceStoreHarness, options
     describe('lifecycle regressions (shrunk counterexamples, their scheduler order replayed)', () => {
       for (const regression of LIFECYCLE_REGRESSIONS) {
         it(regression.name, () => runLifecycleRace(harness, regression.scenario, new ReplayScheduler(regression.order)));
+      }
+    });
+
+    const firstContact = raceBudget(options.runs ?? 20);
+    it(`License Updated, License Deprovisioned, a redelivery and a registration of a customer the store does not know yet leave on every instance the state of applying them in order (seed ${firstContact.seed}, ${firstContact.numRuns} runs)`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.scheduler(), firstContactScenarios(), (s, scenario) => runFirstContactRace(harness, scenario, s)),
+        { numRuns: firstContact.numRuns, seed: firstContact.seed },
+      );
+    }, firstContact.timeoutMs);
+
+    describe('first-contact regressions (shrunk counterexamples, their scheduler order replayed)', () => {
+      for (const regression of FIRST_CONTACT_REGRESSIONS) {
+        it(regression.name, () => runFirstContactRace(harness, regression.scenario, new ReplayScheduler(regression.order)));
       }
     });
 

@@ -114,6 +114,63 @@ export const LIFECYCLE_REGRESSIONS: readonly LifecycleRegression[] = [
     ],
   },
   {
+    // A registration reads the customer, License Updated and the newer License Deprovisioned are applied in full on
+    // the other instance, then the registration writes what it read.
+    name: 'a registration between its read and its write does not revert License Updated and License Deprovisioned applied meanwhile',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'register', who: 'license', on: 1 },
+        { op: 'event', event: { kind: 'license-updated', second: 1 }, on: 0 },
+        { op: 'event', event: { kind: 'license-deprovisioned', second: 2 }, on: 0 },
+      ],
+    },
+    order: [
+      'op0 register license',
+      'i1.aws.ResolveCustomer',
+      'i1.getCustomer run',
+      'i1.getCustomer answer',
+      'op1 event license-updated@1',
+      'i0.getCustomer run',
+      'i0.getCustomer answer',
+      'i0.listCustomers run',
+      'i0.listCustomers answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+      'op2 event license-deprovisioned@2',
+      'i0.getCustomer run',
+      'i0.getCustomer answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+      'i1.putCustomer run',
+      'i1.putCustomer answer',
+    ],
+  },
+  {
+    // The tenant link reads the customer, License Deprovisioned is applied in full on the other instance, then the
+    // link writes: the customer stays deprovisioning, with the tenant.
+    name: 'linkTenant() between its read and its write keeps a License Deprovisioned applied meanwhile',
+    scenario: {
+      instances: 2,
+      ops: [
+        { op: 'link', on: 1 },
+        { op: 'event', event: { kind: 'license-deprovisioned', second: 1 }, on: 0 },
+      ],
+    },
+    order: [
+      'op0 link',
+      'i1.getCustomer run',
+      'i1.getCustomer answer',
+      'op1 event license-deprovisioned@1',
+      'i0.getCustomer run',
+      'i0.getCustomer answer',
+      'i0.putCustomer run',
+      'i0.putCustomer answer',
+      'i1.putCustomer run',
+      'i1.putCustomer answer',
+    ],
+  },
+  {
     name: 'legacy subscribe-success (older) and unsubscribe-pending (newer) on two instances leave the customer deprovisioning',
     scenario: {
       instances: 2,

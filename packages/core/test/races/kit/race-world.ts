@@ -69,7 +69,7 @@ export interface WorldOptions {
   readonly options?: Partial<MeteringOptions>;
 }
 
-function engineOptions(emu: Emulator, store: UsageStore | 'memory', extra: Partial<MeteringOptions>): MeteringOptions {
+export function engineOptions(emu: Emulator, store: UsageStore | 'memory', extra: Partial<MeteringOptions>): MeteringOptions {
   return {
     products: [
       { productCode: LICENSED, dimensions: [DIMENSION] },
