@@ -13,7 +13,7 @@ export const EVENTS_PATH = '/marketplace/events';
 export interface SampleConfig {
   /** The core engine, created by the caller (main.ts reads the environment, tests point it at an emulator). */
   readonly metering: Metering;
-  /** Default: a new, empty registry. */
+  /** Default: a new, empty registry in an in-memory database. */
   readonly tenants?: TenantRegistry;
   /** Registration posts per client address per minute. Default 30. */
   readonly registrationRateLimit?: number;

@@ -13,7 +13,7 @@ declare module 'fastify' {
 export interface AppConfig {
   /** The metering engine (created from the environment in main.ts, against the emulator in tests). */
   readonly metering: Metering;
-  /** Default: an empty in-memory tenant list. */
+  /** Default: an empty tenant list in an in-memory database. */
   readonly tenants?: Tenants;
   /** Default: no logging. */
   readonly logger?: FastifyServerOptions['logger'];
