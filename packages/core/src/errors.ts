@@ -43,6 +43,12 @@ export const ErrorCodes = {
   ENTITLEMENT_REGION: 'ERR_METERKIT_ENTITLEMENT_REGION',
   ENTITLEMENT_SIGNATURE: 'ERR_METERKIT_ENTITLEMENT_SIGNATURE',
   ENTITLEMENT_FAILED: 'ERR_METERKIT_ENTITLEMENT_FAILED',
+  /** A route needs a contract entitlement the buyer does not hold (or has used up). */
+  ENTITLEMENT_REQUIRED: 'ERR_METERKIT_ENTITLEMENT_REQUIRED',
+  /** A contract product's entitlements could not be read from AWS. */
+  ENTITLEMENT_READ: 'ERR_METERKIT_ENTITLEMENT_READ',
+  /** The request's product is not sold as a contract: it has no entitlements to check. */
+  NOT_A_CONTRACT: 'ERR_METERKIT_NOT_A_CONTRACT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

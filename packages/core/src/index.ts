@@ -142,3 +142,6 @@ export {
   type ResolvedRegistrationRoute,
   type EntitlementGateOptions,
 } from './http/route-options';
+export type { DimensionEntitlement, EntitlementSet, EntitlementView } from './contracts/entitlement-set';
+export { checkEntitlement, type EntitlementCheckResult, type EntitlementRequirement } from './contracts/entitlement-check';
+export { isEntitlementStore, type AllowanceCounter, type AddUsageAboveIncludedResult, type EntitlementStore, type IncludedUse } from './store/entitlement-store';
