@@ -5,7 +5,7 @@ export { MeterkitError, ErrorCodes, isMeterkitError, type ErrorCode, type Meterk
 export type { MeteringEvents, MeteringEventName, MeteringListener } from './events';
 export { consoleLogger, silentLogger, mask, type Logger } from './logger';
 
-export type { ProductConfig, Product, IdentityMode } from './model/product';
+export { isContract, type ProductConfig, type Product, type IdentityMode, type PricingModel, type IncludedConfig, type IncludedAllowance } from './model/product';
 export {
   customerKey,
   type CustomerIdentity,
@@ -144,4 +144,6 @@ export {
 } from './http/route-options';
 export type { DimensionEntitlement, EntitlementSet, EntitlementView } from './contracts/entitlement-set';
 export { checkEntitlement, type EntitlementCheckResult, type EntitlementRequirement } from './contracts/entitlement-check';
+export type { ContractEntitlementsOptions } from './contracts/entitlement-options';
+export { periodStart, includedAmount } from './contracts/included-allowance';
 export { isEntitlementStore, type AllowanceCounter, type AddUsageAboveIncludedResult, type EntitlementStore, type IncludedUse } from './store/entitlement-store';

@@ -32,6 +32,10 @@ import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
+import { isEntitlementStore, type EntitlementStore } from './store/entitlement-store';
+import { EntitlementCache } from './contracts/entitlement-cache';
+import type { EntitlementSet } from './contracts/entitlement-set';
+import { assertContractStore } from './contracts/contract-store';
 
 const RESOLVED = COMMITTED;
 
@@ -62,6 +66,8 @@ export class Metering {
   private readonly zeroHours: ZeroHours | undefined;
   private readonly sink: MeterSink;
   private readonly entitlements: Entitlement;
+  /** Contract products: the stored entitlement sets, served from memory for `entitlements.cacheMs`. */
+  private readonly entitlementCache: EntitlementCache;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
@@ -77,6 +83,7 @@ export class Metering {
     const o = this.o;
     this.store = storeFromOption(o.store);
     this.storeCalls = new RequestStoreCalls(o.storeTimeoutMs);
+    assertContractStore(o.products, this.store);
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
     this.productModeOnly = productModeOnly(o.products);
@@ -133,6 +140,7 @@ export class Metering {
       maxFutureSkewMs: o.eventClockSkewMs,
     });
     this.entitlements = new Entitlement({ client, events: this.events, logger: o.logger, clock: o.clock });
+    this.entitlementCache = new EntitlementCache({ store: () => this.contractStore(), clock: o.clock, cacheMs: o.entitlements.cacheMs });
     const zero = o.zeroHours;
     this.zeroHours =
       zero === false
@@ -283,6 +291,14 @@ export class Metering {
         { awsException: 'DuplicateRecord', details: { state: result.existing.state } },
       );
     }
+  }
+
+  /**
+   * A contract customer's stored entitlement set by customer key: from this instance's memory while younger than
+   * `entitlements.cacheMs`, else from the store. Undefined when none is stored (or the store keeps none).
+   */
+  entitlementsOf(customerKey: string): Promise<EntitlementSet | undefined> {
+    return this.entitlementCache.entitlementsOf(customerKey);
   }
 
   /** Writes in-memory usage to the store now. Rejects if the store refuses; the usage stays in memory. */
@@ -551,6 +567,11 @@ export class Metering {
       },
     );
     return this.opened;
+  }
+
+  /** The store as an EntitlementStore; undefined when it is not one (only subscription products are configured). */
+  private contractStore(): Promise<EntitlementStore | undefined> {
+    return this.ready().then((store) => (isEntitlementStore(store) ? store : undefined));
   }
 
   private inBackground(work: Promise<unknown>): void {

@@ -4,7 +4,8 @@ import { consoleLogger, type Logger } from './logger';
 import type { CustomerIdentity, CustomerRecord, CustomerStatus } from './model/customer';
 import { BATCH_METER_USAGE_WINDOW, maxLockMs } from './model/hours';
 import { AwsLimits, HOUR_MS, PRODUCT_CODE_PATTERN } from './model/limits';
-import type { Product, ProductConfig } from './model/product';
+import type { IdentityMode, IncludedAllowance, PricingModel, Product, ProductConfig } from './model/product';
+import { resolveContractEntitlements, type ContractEntitlementsOptions, type ResolvedContractEntitlements } from './contracts/entitlement-options';
 import { DEFAULT_RETRY, type RetryPolicy } from './send/backoff';
 import type { UsageStore } from './store/usage-store';
 import { resolveEntitlementOptions, type EntitlementOptions, type ResolvedEntitlementOptions } from './product/entitlement-options';
@@ -110,6 +111,11 @@ export interface MeteringOptions {
    * entitlementGate(). Default none.
    */
   entitlement?: EntitlementOptions;
+  /**
+   * Contract products (`pricing: 'contract' | 'contract-with-consumption'`): how entitlements are read from AWS
+   * (GetEntitlements) and kept. Every field has a default; see ContractEntitlementsOptions and docs/contracts.md.
+   */
+  entitlements?: ContractEntitlementsOptions;
 }
 
 export interface ResolvedOptions {
@@ -138,6 +144,7 @@ export interface ResolvedOptions {
   readonly eventClockSkewMs: number;
   readonly zeroHours: false | { readonly dimensions: Readonly<Record<string, string>> };
   readonly entitlement: ResolvedEntitlementOptions | undefined;
+  readonly entitlements: ResolvedContractEntitlements;
 }
 
 function fail(message: string): never {
@@ -168,15 +175,65 @@ function resolveProducts(configs: readonly ProductConfig[] | undefined): Map<str
     }
     if (products.has(code)) fail(`Product ${code} is listed twice.`);
     const identity = oneOf(`products[${code}].identity`, config.identity, ['license', 'legacy', 'product'], 'license');
-    if (!Array.isArray(config.dimensions) || config.dimensions.length === 0) fail(`Product ${code} needs at least one dimension.`);
+    const pricing = oneOf(`products[${code}].pricing`, config.pricing, ['subscription', 'contract', 'contract-with-consumption'], 'subscription');
+    if (!Array.isArray(config.dimensions)) fail(`Product ${code} needs \`dimensions\`: the metered dimension API names.`);
+    if (pricing === 'contract' && config.dimensions.length > 0) {
+      fail(`Product ${code} is a contract: AWS accepts no metering records for it, so \`dimensions\` must be empty. List its contract dimensions in \`entitlements\`.`);
+    }
+    if (pricing !== 'contract' && config.dimensions.length === 0) fail(`Product ${code} needs at least one dimension.`);
     for (const dimension of config.dimensions) {
       if (typeof dimension !== 'string' || dimension.length < 1 || dimension.length > AwsLimits.dimensionMaxLength) {
         fail(`Product ${code}: dimension ${JSON.stringify(dimension)} must be 1-${AwsLimits.dimensionMaxLength} characters.`);
       }
     }
-    products.set(code, { productCode: code, identity, dimensions: new Set(config.dimensions) });
+    const dimensions = new Set<string>(config.dimensions);
+    products.set(code, { productCode: code, identity, dimensions, pricing, ...resolveContract(code, config, pricing, identity, dimensions) });
   }
   return products;
+}
+
+/** The contract part of a product's configuration: its entitlements and, with consumption, what they include. */
+function resolveContract(
+  code: string,
+  config: ProductConfig,
+  pricing: PricingModel,
+  identity: IdentityMode,
+  dimensions: ReadonlySet<string>,
+): Pick<Product, 'entitlements' | 'included'> {
+  if (pricing === 'subscription') {
+    if (config.entitlements !== undefined || config.included !== undefined) {
+      fail(`Product ${code}: \`entitlements\` and \`included\` are for contract products; set \`pricing\` to 'contract' or 'contract-with-consumption'.`);
+    }
+    return {};
+  }
+  if (identity === 'product') fail(`Product ${code}: contracts are SaaS listings; identity 'product' (AMI and container products) cannot be a contract.`);
+  const listed = config.entitlements ?? [];
+  if (!Array.isArray(listed)) fail(`Product ${code}: \`entitlements\` must list contract dimension API names.`);
+  for (const name of listed) {
+    if (typeof name !== 'string' || name.length < 1 || name.length > AwsLimits.dimensionMaxLength) {
+      fail(`Product ${code}: entitlement ${JSON.stringify(name)} must be 1-${AwsLimits.dimensionMaxLength} characters.`);
+    }
+  }
+  const entitlements = new Set(listed);
+  const included = new Map<string, IncludedAllowance>();
+  if (config.included !== undefined) {
+    if (pricing !== 'contract-with-consumption') fail(`Product ${code}: \`included\` is for pricing 'contract-with-consumption'.`);
+    if (config.included === null || typeof config.included !== 'object' || Array.isArray(config.included)) {
+      fail(`Product ${code}: \`included\` must map metered dimensions to { entitlement?, period? }.`);
+    }
+    for (const [dimension, setting] of Object.entries(config.included)) {
+      if (!dimensions.has(dimension)) fail(`Product ${code}: included ${JSON.stringify(dimension)} is not one of its metered \`dimensions\`.`);
+      if (setting === null || typeof setting !== 'object') fail(`Product ${code}: included.${dimension} must be { entitlement?, period? }.`);
+      const entitlement = setting.entitlement ?? dimension;
+      if (typeof entitlement !== 'string' || entitlement.length < 1 || entitlement.length > AwsLimits.dimensionMaxLength) {
+        fail(`Product ${code}: included.${dimension}.entitlement must be 1-${AwsLimits.dimensionMaxLength} characters.`);
+      }
+      const period = oneOf(`products[${code}].included.${dimension}.period`, setting.period, ['hour', 'month'], 'hour');
+      entitlements.add(entitlement);
+      included.set(dimension, { dimension, entitlement, period });
+    }
+  }
+  return { entitlements, included };
 }
 
 /** The lock must leave the retry headroom of the tightest submission window among the identity modes in use. */
@@ -248,5 +305,6 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     eventClockSkewMs: number('eventClockSkewMs', options.eventClockSkewMs, MAX_FUTURE_SKEW_MS, 0, 3_600_000),
     zeroHours: resolveZeroHours(options.zeroHours, products),
     entitlement: options.entitlement === undefined ? undefined : resolveEntitlementOptions(options.entitlement),
+    entitlements: resolveContractEntitlements(options.entitlements),
   };
 }
