@@ -77,6 +77,8 @@ export {
   assertStorableDelta,
   type AllocationRow,
 } from './store/frozen-usage';
+/** Building blocks for EntitlementStore implementations: the metered part above what is included, the checks. */
+export { meteredAbove, assertStorableUse, assertStorableEntitlementSet, allowanceCounterId } from './store/allowance';
 
 export { Lifecycle, type SubscriptionChange, type SubscriptionEvent, type ApplyOutcome } from './lifecycle/lifecycle';
 export {

@@ -1,4 +1,5 @@
 import { ErrorCodes, MeterkitError } from '../errors';
+import type { EntitlementSet } from '../contracts/entitlement-set';
 import type { CustomerRecord } from '../model/customer';
 import type { FinalTotal, UsageDelta } from '../model/usage';
 import {
@@ -10,6 +11,8 @@ import {
   sameFrozenUsage,
 } from './frozen-usage';
 import type { AllocationRow } from './frozen-usage';
+import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, meteredAbove } from './allowance';
+import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
 import type {
   AddUsageResult,
@@ -42,13 +45,16 @@ const UNSETTLED_STATES: ReadonlySet<RecordState> = new Set(['open', 'pending', '
  * recorded with it is never billed. It is not shared between processes. Use SqliteStore or a durable
  * store in production. It is the reference implementation of the UsageStore contract.
  */
-export class MemoryStore implements UsageStore {
+export class MemoryStore implements UsageStore, EntitlementStore {
   private readonly appliedBatches = new Set<string>();
   readonly kind = 'memory';
   readonly durable = false;
 
   private readonly records = new Map<string, MemoryRecord>();
   private readonly customers = new Map<string, CustomerRecord>();
+  private readonly entitlementSets = new Map<string, EntitlementSet>();
+  /** allowanceCounterId() → counter. */
+  private readonly allowanceCounters = new Map<string, AllowanceCounter>();
   private closed = false;
 
   async open(): Promise<void> {
@@ -67,18 +73,78 @@ export class MemoryStore implements UsageStore {
       this.appliedBatches.add(batchId);
     }
     const late: UsageDelta[] = [];
-    for (const delta of deltas) {
-      const entry = this.recordFor(delta);
-      entry.record.quantity += delta.quantity;
-      const previous = entry.allocations.get(delta.tagsKey);
-      entry.allocations.set(delta.tagsKey, {
-        tagsKey: delta.tagsKey,
-        ...(delta.tags === undefined ? {} : { tags: { ...delta.tags } }),
-        quantity: (previous?.quantity ?? 0) + delta.quantity,
-      });
-      if (entry.record.state !== 'open') late.push(delta);
-    }
+    for (const delta of deltas) this.add(delta, late);
     return { late };
+  }
+
+  async addUsageAboveIncluded(
+    deltas: readonly UsageDelta[],
+    uses: readonly IncludedUse[],
+    batchId: string,
+  ): Promise<AddUsageAboveIncludedResult> {
+    this.assertOpen();
+    deltas.forEach(assertStorableDelta);
+    uses.forEach(assertStorableUse);
+    if (this.appliedBatches.has(batchId)) return { late: [], applied: false, metered: [] };
+    this.appliedBatches.add(batchId);
+    const late: UsageDelta[] = [];
+    for (const delta of deltas) this.add(delta, late);
+    const metered = uses.map((use) => {
+      const { customerKey } = use.delta;
+      const id = allowanceCounterId(customerKey, use.allowanceDimension, use.periodStart);
+      const used = this.allowanceCounters.get(id)?.used ?? 0;
+      const part = meteredAbove(used, use.delta.quantity, use.included);
+      this.allowanceCounters.set(id, {
+        customerKey,
+        allowanceDimension: use.allowanceDimension,
+        periodStart: use.periodStart,
+        used: used + use.delta.quantity,
+      });
+      if (part > 0) this.add({ ...use.delta, quantity: part }, late);
+      return part;
+    });
+    return { late, applied: true, metered };
+  }
+
+  async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {
+    this.assertOpen();
+    return [...this.allowanceCounters.values()]
+      .filter((counter) => counter.customerKey === customerKey)
+      .sort((a, b) => b.periodStart - a.periodStart || compareKeys(a.allowanceDimension, b.allowanceDimension))
+      .map((counter) => ({ ...counter }));
+  }
+
+  async putEntitlements(set: EntitlementSet): Promise<boolean> {
+    this.assertOpen();
+    assertStorableEntitlementSet(set);
+    const stored = this.entitlementSets.get(set.customerKey);
+    if (stored !== undefined && stored.fetchedAt >= set.fetchedAt) return false;
+    this.entitlementSets.set(set.customerKey, structuredClone(set));
+    return true;
+  }
+
+  async getEntitlements(customerKey: string): Promise<EntitlementSet | undefined> {
+    this.assertOpen();
+    const set = this.entitlementSets.get(customerKey);
+    return set === undefined ? undefined : structuredClone(set);
+  }
+
+  async listEntitlements(): Promise<EntitlementSet[]> {
+    this.assertOpen();
+    return [...this.entitlementSets.values()].sort((a, b) => compareKeys(a.customerKey, b.customerKey)).map((set) => structuredClone(set));
+  }
+
+  /** Adds one delta to its record (created open if needed); a delta reaching a frozen record goes to `late`. */
+  private add(delta: UsageDelta, late: UsageDelta[]): void {
+    const entry = this.recordFor(delta);
+    entry.record.quantity += delta.quantity;
+    const previous = entry.allocations.get(delta.tagsKey);
+    entry.allocations.set(delta.tagsKey, {
+      tagsKey: delta.tagsKey,
+      ...(delta.tags === undefined ? {} : { tags: { ...delta.tags } }),
+      quantity: (previous?.quantity ?? 0) + delta.quantity,
+    });
+    if (entry.record.state !== 'open') late.push(delta);
   }
 
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {

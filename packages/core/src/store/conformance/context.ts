@@ -7,6 +7,12 @@ export interface ConformanceOptions {
   readonly cleanup?: (store: UsageStore) => Promise<void> | void;
   /** Two handles on one backing store, to prove that concurrent claims never hand a record to both. */
   readonly sharedStoreFactory?: () => Promise<[UsageStore, UsageStore]>;
+  /**
+   * Whether to run the EntitlementStore tests (entitlement sets, allowance counters, usage above what is
+   * included). Default true: every store meterkit ships implements it, contract products need it. Pass false for
+   * a store that does not implement EntitlementStore (isEntitlementStore() is false): the other tests still run.
+   */
+  readonly entitlements?: boolean;
 }
 
 /** Gives each test freshly opened stores and closes and cleans them up afterwards. */

@@ -4,6 +4,8 @@ import type { CustomerIdentity, CustomerRecord, LegacyIdentity, LicenseIdentity 
 import { customerKey } from '../../model/customer';
 import type { FinalTotal, FrozenUsage, Tags, UsageDelta } from '../../model/usage';
 import { tagsKey } from '../../model/usage';
+import type { DimensionEntitlement, EntitlementSet } from '../../contracts/entitlement-set';
+import type { IncludedUse } from '../entitlement-store';
 
 export const HOUR = 3_600_000;
 /** 2025-01-01T00:00:00Z */
@@ -84,4 +86,45 @@ export function claimRequest(overrides: Partial<ClaimRequest> = {}): ClaimReques
 export function idOf(spec: Pick<DeltaSpec, 'customer' | 'dimension' | 'hour'> = {}): string {
   const d = delta(spec);
   return recordId(d.customerKey, d.dimension, d.hour);
+}
+
+export interface SetSpec {
+  readonly customer?: CustomerIdentity;
+  readonly fetchedAt?: number;
+  readonly entitlements?: readonly DimensionEntitlement[];
+  readonly trigger?: string;
+  readonly revoked?: boolean;
+}
+
+/** One customer's entitlement set, by default 10 seats and 1,000 included API calls read at T0. */
+export function entitlementSet(spec: SetSpec = {}): EntitlementSet {
+  const customer = spec.customer ?? licenseIdentity(1);
+  return {
+    customerKey: customerKey(customer),
+    productCode: customer.productCode,
+    entitlements: spec.entitlements ?? [
+      { dimension: 'seats', value: 10, valueType: 'integer', expiresAt: T0 + 365 * 24 * HOUR },
+      { dimension: 'api_calls', value: 1000, valueType: 'integer' },
+    ],
+    fetchedAt: spec.fetchedAt ?? T0,
+    trigger: spec.trigger ?? 'registration',
+    ...(spec.revoked === undefined ? {} : { revoked: spec.revoked }),
+  };
+}
+
+export interface UseSpec extends Omit<DeltaSpec, 'tags'> {
+  readonly allowanceDimension?: string;
+  readonly periodStart?: number;
+  readonly included?: number;
+}
+
+/** Usage of the metered dimension `requests` that the entitlement `api_calls` includes `included` (default 10) units of per hour. */
+export function includedUse(spec: UseSpec = {}): IncludedUse {
+  const usage = delta(spec);
+  return {
+    delta: usage,
+    allowanceDimension: spec.allowanceDimension ?? 'api_calls',
+    periodStart: spec.periodStart ?? usage.hour,
+    included: spec.included ?? 10,
+  };
 }

@@ -5,6 +5,7 @@ import { describeConcurrentClaims } from './concurrency.conformance';
 import { StoreContext } from './context';
 import type { ConformanceOptions, StoreFactory } from './context';
 import { describeCustomers } from './customers.conformance';
+import { describeConcurrentConsumption, describeEntitlementSets, describeUsageAboveIncluded } from './entitlements.conformance';
 import { describeLifecycle } from './lifecycle.conformance';
 import { describeListRecords, describeStats } from './query.conformance';
 import { describeRedrive } from './redrive.conformance';
@@ -15,7 +16,9 @@ export type { ConformanceOptions, StoreFactory } from './context';
 
 /**
  * Declares (with Jest's globals) the tests every UsageStore must pass. Each test gets a fresh store from
- * `factory`, opened by the suite, and closes it afterwards.
+ * `factory`, opened by the suite, and closes it afterwards. The EntitlementStore tests (contract products) run
+ * unless `options.entitlements` is false; a store that does not implement EntitlementStore fails them with a
+ * message saying so.
  *
  * @example
  * describeUsageStoreConformance('MyStore', () => new MyStore(freshDatabase()));
@@ -53,5 +56,10 @@ export function describeUsageStoreConformance(
     describeRedrive(store);
     describeBulk(store);
     if (options.sharedStoreFactory !== undefined) describeConcurrentClaims(options.sharedStoreFactory, context);
+    if (options.entitlements !== false) {
+      describeEntitlementSets(store);
+      describeUsageAboveIncluded(store);
+      if (options.sharedStoreFactory !== undefined) describeConcurrentConsumption(options.sharedStoreFactory, context);
+    }
   });
 }

@@ -1,6 +1,7 @@
 import type { CustomerRecord } from '../../model/customer';
 import type { FrozenUsage, Tags } from '../../model/usage';
 import type { AllocationRow } from '../frozen-usage';
+import type { AllowanceCounter } from '../entitlement-store';
 import type { RecordState, StoredRecord } from '../usage-store';
 
 /** A row of usage_records as better-sqlite3 returns it. */
@@ -30,6 +31,13 @@ export interface AllocationDbRow {
   tags_key: string;
   tags: string | null;
   quantity: number;
+}
+
+export interface AllowanceCounterRow {
+  customer_key: string;
+  allowance_dimension: string;
+  period_start: number;
+  used: number;
 }
 
 export interface CustomerDbRow {
@@ -72,4 +80,8 @@ export function toAllocationRow(row: AllocationDbRow): AllocationRow {
 
 export function toCustomerRecord(row: CustomerDbRow): CustomerRecord {
   return { ...(JSON.parse(row.record) as CustomerRecord), version: row.version };
+}
+
+export function toAllowanceCounter(row: AllowanceCounterRow): AllowanceCounter {
+  return { customerKey: row.customer_key, allowanceDimension: row.allowance_dimension, periodStart: row.period_start, used: row.used };
 }

@@ -68,6 +68,23 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX IF NOT EXISTS usage_records_by_state_lease ON usage_records (state, lease_until);
   DROP INDEX IF EXISTS usage_records_by_state_hour;
   `,
+  // Contract products: each customer's entitlement set (replaced whole, newest fetched_at wins) and the allowance
+  // counters of contracts with consumption, written in the transaction of the batch they count.
+  `
+  CREATE TABLE IF NOT EXISTS entitlement_sets (
+    customer_key TEXT PRIMARY KEY,
+    fetched_at REAL NOT NULL,
+    entitlement_set TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE IF NOT EXISTS allowance_counters (
+    customer_key TEXT NOT NULL,
+    allowance_dimension TEXT NOT NULL,
+    period_start INTEGER NOT NULL,
+    used INTEGER NOT NULL CHECK (used >= 0),
+    PRIMARY KEY (customer_key, allowance_dimension, period_start)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes, MeterkitError, isMeterkitError } from '../../errors';
+import type { EntitlementSet } from '../../contracts/entitlement-set';
 import type { CustomerRecord } from '../../model/customer';
 import type { FinalTotal, UsageDelta } from '../../model/usage';
 import {
@@ -24,9 +25,11 @@ import type {
   StoredRecord,
   UsageStore,
 } from '../usage-store';
+import { assertStorableEntitlementSet, assertStorableUse, meteredAbove } from '../allowance';
+import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from '../entitlement-store';
 import type { SqliteConnection } from './connection';
 import { loadSqliteDriver } from './driver';
-import { toAllocationRow, toCustomerRecord, toStoredRecord } from './rows';
+import { toAllocationRow, toAllowanceCounter, toCustomerRecord, toStoredRecord } from './rows';
 import { migrate } from './schema';
 import { yieldToEventLoop } from '../yield-to-event-loop';
 import { prepareStatements } from './statements';
@@ -48,7 +51,7 @@ const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TER
  * The embedded durable store for a single app instance: one SQLite file in WAL mode.
  * Several connections (processes) may share the file; every write runs in a `BEGIN IMMEDIATE` transaction.
  */
-export class SqliteStore implements UsageStore {
+export class SqliteStore implements UsageStore, EntitlementStore {
   readonly kind = 'sqlite';
   readonly durable = true;
 
@@ -107,6 +110,33 @@ export class SqliteStore implements UsageStore {
   async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     deltas.forEach(assertStorableDelta);
     return this.run('add usage', (ops) => ops.addUsage(deltas, batchId ?? null, Date.now()));
+  }
+
+  async addUsageAboveIncluded(
+    deltas: readonly UsageDelta[],
+    uses: readonly IncludedUse[],
+    batchId: string,
+  ): Promise<AddUsageAboveIncludedResult> {
+    deltas.forEach(assertStorableDelta);
+    uses.forEach(assertStorableUse);
+    return this.run('add usage above what is included', (ops) => ops.addUsageAboveIncluded(deltas, uses, batchId, Date.now()));
+  }
+
+  async putEntitlements(set: EntitlementSet): Promise<boolean> {
+    assertStorableEntitlementSet(set);
+    return this.run('store an entitlement set', (ops) => ops.putEntitlements(set));
+  }
+
+  async getEntitlements(customerKey: string): Promise<EntitlementSet | undefined> {
+    return this.run('read an entitlement set', (ops) => ops.getEntitlements(customerKey));
+  }
+
+  async listEntitlements(): Promise<EntitlementSet[]> {
+    return this.run('list entitlement sets', (ops) => ops.listEntitlements());
+  }
+
+  async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {
+    return this.run('list allowance counters', (ops) => ops.listAllowanceCounters(customerKey));
   }
 
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
@@ -189,6 +219,26 @@ type Operations = ReturnType<typeof createOperations>;
 /** The store's operations on one open connection, each in one transaction. */
 function createOperations(db: Database.Database, sql: Statements) {
   const frozenSnapshot = (id: string) => frozenUsageFromAllocations(sql.allocationsOf.all(id).map(toAllocationRow));
+  /** Adds one delta to its record (created open if needed); a delta reaching a frozen record goes to `late`. */
+  const addDelta = (delta: UsageDelta, late: UsageDelta[]): void => {
+    const id = recordId(delta.customerKey, delta.dimension, delta.hour);
+    const record = sql.addToRecord.get({
+      id,
+      customerKey: delta.customerKey,
+      productCode: delta.productCode,
+      customer: JSON.stringify(delta.customer),
+      dimension: delta.dimension,
+      hour: delta.hour,
+      quantity: delta.quantity,
+    });
+    sql.addToAllocation.run({
+      recordId: id,
+      tagsKey: delta.tagsKey,
+      tags: delta.tags === undefined ? null : JSON.stringify(delta.tags),
+      quantity: delta.quantity,
+    });
+    if (record?.state !== 'open') late.push(delta);
+  };
 
   return {
     addUsage: db.transaction((deltas: readonly UsageDelta[], batchId: string | null, now: number): AddUsageResult => {
@@ -197,27 +247,41 @@ function createOperations(db: Database.Database, sql: Statements) {
         sql.forgetBatches.run({ before: now - BATCH_ID_RETENTION_MS });
       }
       const late: UsageDelta[] = [];
-      for (const delta of deltas) {
-        const id = recordId(delta.customerKey, delta.dimension, delta.hour);
-        const record = sql.addToRecord.get({
-          id,
-          customerKey: delta.customerKey,
-          productCode: delta.productCode,
-          customer: JSON.stringify(delta.customer),
-          dimension: delta.dimension,
-          hour: delta.hour,
-          quantity: delta.quantity,
-        });
-        sql.addToAllocation.run({
-          recordId: id,
-          tagsKey: delta.tagsKey,
-          tags: delta.tags === undefined ? null : JSON.stringify(delta.tags),
-          quantity: delta.quantity,
-        });
-        if (record?.state !== 'open') late.push(delta);
-      }
+      for (const delta of deltas) addDelta(delta, late);
       return { late };
     }).immediate,
+
+    addUsageAboveIncluded: db.transaction(
+      (deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string, now: number): AddUsageAboveIncludedResult => {
+        if (sql.recordBatch.run({ id: batchId, now }).changes === 0) return { late: [], applied: false, metered: [] };
+        sql.forgetBatches.run({ before: now - BATCH_ID_RETENTION_MS });
+        const late: UsageDelta[] = [];
+        for (const delta of deltas) addDelta(delta, late);
+        const metered = uses.map((use) => {
+          const quantity = use.delta.quantity;
+          const counter = sql.addToAllowance.get({
+            customerKey: use.delta.customerKey,
+            allowanceDimension: use.allowanceDimension,
+            periodStart: use.periodStart,
+            quantity,
+          });
+          const used = (counter?.used ?? quantity) - quantity;
+          const part = meteredAbove(used, quantity, use.included);
+          if (part > 0) addDelta({ ...use.delta, quantity: part }, late);
+          return part;
+        });
+        return { late, applied: true, metered };
+      },
+    ).immediate,
+
+    putEntitlements: (set: EntitlementSet): boolean =>
+      sql.putEntitlements.run({ customerKey: set.customerKey, fetchedAt: set.fetchedAt, set: JSON.stringify(set) }).changes === 1,
+    getEntitlements: (customerKey: string): EntitlementSet | undefined => {
+      const row = sql.entitlementsOf.get(customerKey);
+      return row === undefined ? undefined : (JSON.parse(row.entitlement_set) as EntitlementSet);
+    },
+    listEntitlements: (): EntitlementSet[] => sql.entitlementSets.all().map((row) => JSON.parse(row.entitlement_set) as EntitlementSet),
+    listAllowanceCounters: (customerKey: string): AllowanceCounter[] => sql.allowanceCountersOf.all(customerKey).map(toAllowanceCounter),
 
     setTotal: db.transaction((total: FinalTotal, now: number): SetTotalResult => {
       const id = recordId(total.customerKey, total.dimension, total.hour);

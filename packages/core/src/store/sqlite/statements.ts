@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AllocationDbRow, CustomerDbRow, UsageRecordRow } from './rows';
+import type { AllocationDbRow, AllowanceCounterRow, CustomerDbRow, UsageRecordRow } from './rows';
 
 interface CustomerParams {
   key: string;
@@ -145,6 +145,27 @@ export function prepareStatements(db: Database.Database) {
       'SELECT record, version FROM customers WHERE tenant_id = ? ORDER BY updated_at DESC, key LIMIT 1',
     ),
     customers: prepare<[], CustomerDbRow>('SELECT record, version FROM customers ORDER BY key'),
+
+    putEntitlements: prepare<[{ customerKey: string; fetchedAt: number; set: string }]>(`
+      INSERT INTO entitlement_sets (customer_key, fetched_at, entitlement_set) VALUES (@customerKey, @fetchedAt, @set)
+      ON CONFLICT (customer_key) DO UPDATE SET fetched_at = excluded.fetched_at, entitlement_set = excluded.entitlement_set
+      WHERE excluded.fetched_at > entitlement_sets.fetched_at`),
+    entitlementsOf: prepare<[string], { entitlement_set: string }>(
+      'SELECT entitlement_set FROM entitlement_sets WHERE customer_key = ?',
+    ),
+    entitlementSets: prepare<[], { entitlement_set: string }>('SELECT entitlement_set FROM entitlement_sets ORDER BY customer_key'),
+    addToAllowance: prepare<
+      [{ customerKey: string; allowanceDimension: string; periodStart: number; quantity: number }],
+      { used: number }
+    >(`
+      INSERT INTO allowance_counters (customer_key, allowance_dimension, period_start, used)
+      VALUES (@customerKey, @allowanceDimension, @periodStart, @quantity)
+      ON CONFLICT (customer_key, allowance_dimension, period_start) DO UPDATE SET used = used + excluded.used
+      RETURNING used`),
+    allowanceCountersOf: prepare<[string], AllowanceCounterRow>(`
+      SELECT customer_key, allowance_dimension, period_start, used FROM allowance_counters
+      WHERE customer_key = ?
+      ORDER BY period_start DESC, allowance_dimension`),
   };
 }
 
