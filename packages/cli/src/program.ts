@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isMeterkitError } from '@meterkit/core';
+import { entitlementsCommand } from './commands/entitlements';
 import { exportCommand } from './commands/export';
 import { flushCommand } from './commands/flush';
 import { recordsCommand } from './commands/records';
@@ -42,6 +43,16 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     .action(async (_options: object, command: Command) => {
       const context = contextFor(command);
       await withStore(context, storeOf(command), async (store) => printStatus(context, await statusReport(store, context.now())));
+    });
+
+  program
+    .command('entitlements')
+    .description('contract customers: each license’s entitlements with their expiry, the last refresh, and the newest period’s included units used')
+    .option('--customer <key|licenseArn|tenant>', 'a customer key, a license ARN or id (l-…), or your tenant id')
+    .option('--wide', 'license ARNs and values in full; default: fit 120 columns')
+    .action(async (options: object, command: Command) => {
+      const context = contextFor(command);
+      await withStore(context, storeOf(command), (store) => entitlementsCommand(context, store, options));
     });
 
   filters(program.command('records'))
