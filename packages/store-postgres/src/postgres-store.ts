@@ -1,10 +1,15 @@
 import { assertStorableDelta, ErrorCodes, isMeterkitError, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
 import type {
+  AddUsageAboveIncludedResult,
   AddUsageResult,
+  AllowanceCounter,
   ClaimRequest,
   CustomerRecord,
   CustomerWriteCondition,
+  EntitlementSet,
+  EntitlementStore,
   FinalTotal,
+  IncludedUse,
   RecordQuery,
   Release,
   SetTotalResult,
@@ -17,6 +22,8 @@ import type {
 import type { Pool } from 'pg';
 import * as claims from './claim-operations';
 import * as customers from './customer-operations';
+import * as entitlements from './entitlement-operations';
+import { assertStorableSet, assertStorableUse } from './included-usage';
 import { resolvePostgresOptions } from './options';
 import type { PostgresStoreOptions } from './options';
 import * as queries from './query-operations';
@@ -31,7 +38,7 @@ import * as usage from './usage-operations';
  * lease records with `FOR UPDATE SKIP LOCKED`, so that each closed hour is sent by exactly one instance, and
  * a lease left by an instance that died expires and is taken over.
  */
-export class PostgresStore implements UsageStore {
+export class PostgresStore implements UsageStore, EntitlementStore {
   readonly kind = 'postgres';
   readonly durable = true;
 
@@ -134,6 +141,33 @@ export class PostgresStore implements UsageStore {
 
   async listCustomers(): Promise<CustomerRecord[]> {
     return this.run('list customers', () => customers.listCustomers(this.pool, this.tables));
+  }
+
+  async putEntitlements(set: EntitlementSet): Promise<boolean> {
+    this.assertReady('store entitlements');
+    assertStorableSet(set);
+    return this.run('store entitlements', () => entitlements.putEntitlements(this.pool, this.tables, set));
+  }
+
+  async getEntitlements(customerKey: string): Promise<EntitlementSet | undefined> {
+    return this.run('read entitlements', () => entitlements.getEntitlements(this.pool, this.tables, customerKey));
+  }
+
+  async listEntitlements(): Promise<EntitlementSet[]> {
+    return this.run('list entitlements', () => entitlements.listEntitlements(this.pool, this.tables));
+  }
+
+  async addUsageAboveIncluded(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
+    this.assertReady('add included usage');
+    deltas.forEach(assertStorableDelta);
+    uses.forEach(assertStorableUse);
+    return this.transaction('add included usage', (client) =>
+      entitlements.addUsageAboveIncluded(client, this.tables, deltas, uses, batchId),
+    );
+  }
+
+  async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {
+    return this.run('list allowance counters', () => entitlements.listAllowanceCounters(this.pool, this.tables, customerKey));
   }
 
   private async run<T>(action: string, work: () => Promise<T>): Promise<T> {

@@ -69,6 +69,23 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   (t) => `
   ALTER TABLE ${t.customers} ADD COLUMN version bigint NOT NULL DEFAULT 0;
   `,
+  // Contract products: each customer's entitlement set (the JSON as written, replaced whole) and the included units
+  // used per allowance dimension and period.
+  (t) => `
+  CREATE TABLE ${t.entitlements} (
+    customer_key text COLLATE "C" PRIMARY KEY,
+    product_code text NOT NULL,
+    fetched_at double precision NOT NULL,
+    entitlement_set text NOT NULL
+  );
+  CREATE TABLE ${t.allowances} (
+    customer_key text COLLATE "C" NOT NULL,
+    allowance_dimension text COLLATE "C" NOT NULL,
+    period_start bigint NOT NULL,
+    used bigint NOT NULL CHECK (used >= 0),
+    PRIMARY KEY (customer_key, allowance_dimension, period_start)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,6 +6,8 @@ export interface Tables {
   readonly allocations: string;
   readonly customers: string;
   readonly batches: string;
+  readonly entitlements: string;
+  readonly allowances: string;
 }
 
 export function quoteIdentifier(name: string): string {
@@ -21,5 +23,7 @@ export function tablesIn(schema: string): Tables {
     allocations: `${q}.meterkit_usage_allocations`,
     customers: `${q}.meterkit_customers`,
     batches: `${q}.meterkit_applied_batches`,
+    entitlements: `${q}.meterkit_entitlements`,
+    allowances: `${q}.meterkit_allowance_counters`,
   };
 }

@@ -25,13 +25,22 @@ interface AllocationIncrement {
  * a claim freezing the record waits for it, and then reads these allocations.
  */
 export async function addUsage(client: PoolClient, t: Tables, deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
-  if (batchId !== undefined) {
-    const now = Date.now();
-    const { rowCount } = await client.query(`INSERT INTO ${t.batches} (id, applied_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [batchId, now]);
-    if (rowCount === 0) return { late: [], applied: false };
-    await client.query(`DELETE FROM ${t.batches} WHERE applied_at < $1`, [now - BATCH_ID_RETENTION_MS]);
-  }
-  if (deltas.length === 0) return { late: [] };
+  if (batchId !== undefined && !(await recordBatch(client, t, batchId))) return { late: [], applied: false };
+  return { late: await applyDeltas(client, t, deltas) };
+}
+
+/** Notes a batch id as applied within the caller's transaction; false when it was applied before. */
+export async function recordBatch(client: PoolClient, t: Tables, batchId: string): Promise<boolean> {
+  const now = Date.now();
+  const { rowCount } = await client.query(`INSERT INTO ${t.batches} (id, applied_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [batchId, now]);
+  if (rowCount === 0) return false;
+  await client.query(`DELETE FROM ${t.batches} WHERE applied_at < $1`, [now - BATCH_ID_RETENTION_MS]);
+  return true;
+}
+
+/** Adds the deltas to their records within the caller's transaction; answers the deltas that reached a frozen record. */
+export async function applyDeltas(client: PoolClient, t: Tables, deltas: readonly UsageDelta[]): Promise<UsageDelta[]> {
+  if (deltas.length === 0) return [];
   const records = new Map<string, RecordIncrement>();
   const allocations = new Map<string, AllocationIncrement>();
   const idOfDelta = deltas.map((delta) => {
@@ -90,7 +99,7 @@ export async function addUsage(client: PoolClient, t: Tables, deltas: readonly U
   );
 
   const frozen = new Set(rows.filter((row) => row.state !== 'open').map((row) => row.id));
-  return { late: deltas.filter((_, index) => frozen.has(idOfDelta[index] as string)) };
+  return deltas.filter((_, index) => frozen.has(idOfDelta[index] as string));
 }
 
 /** Inserts a finalized total as a frozen, pending record, or compares it with the record already there. */

@@ -71,9 +71,10 @@ describe('PostgresStore migration of the may-have-landed flag', () => {
     const journaled = claimed.find((record) => record.dimension === 'api_calls')!.id;
     await first.journal([journaled], 'o', HOUR + 7_200_001);
     await first.close();
-    // Back to schema version 2: without the columns that migration 3 and later ones added.
+    // Back to schema version 2: without the columns and tables that migration 3 and later ones added.
     await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_usage_records DROP COLUMN may_have_landed`);
     await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_customers DROP COLUMN IF EXISTS version`);
+    await janitor.admin.query(`DROP TABLE IF EXISTS "${schema}".meterkit_entitlements, "${schema}".meterkit_allowance_counters`);
     await janitor.admin.query(`UPDATE "${schema}".meterkit_meta SET value = '2' WHERE key = 'schema_version'`);
 
     const store = storeOn(schema);
