@@ -1,6 +1,7 @@
+import { allowanceCounterId } from '@meterkit/core';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementSet, IncludedUse, UsageDelta } from '@meterkit/core';
 import type { PoolClient } from 'pg';
-import { counterId, countersOf, meterUses } from './included-usage';
+import { countersOf, meterUses } from './included-usage';
 import type { Tables } from './tables';
 import type { Queryable } from './transaction';
 import { applyDeltas, recordBatch } from './usage-operations';
@@ -67,10 +68,10 @@ async function addToCounters(client: PoolClient, t: Tables, uses: readonly Inclu
       counters.map((c) => c.quantity),
     ],
   );
-  const added = new Map(counters.map((c) => [counterId(c.key.customerKey, c.key.allowanceDimension, c.key.periodStart), c.quantity]));
+  const added = new Map(counters.map((c) => [allowanceCounterId(c.key.customerKey, c.key.allowanceDimension, c.key.periodStart), c.quantity]));
   const before = new Map<string, number>();
   for (const row of rows) {
-    const id = counterId(row.customer_key, row.allowance_dimension, Number(row.period_start));
+    const id = allowanceCounterId(row.customer_key, row.allowance_dimension, Number(row.period_start));
     before.set(id, Number(row.used) - (added.get(id) ?? 0));
   }
   return before;

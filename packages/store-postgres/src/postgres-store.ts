@@ -1,4 +1,12 @@
-import { assertStorableDelta, ErrorCodes, isMeterkitError, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
+import {
+  assertStorableDelta,
+  assertStorableEntitlementSet,
+  assertStorableUse,
+  ErrorCodes,
+  isMeterkitError,
+  MeterkitError,
+  TERMINAL_STATES,
+} from '@meterkit/core';
 import type {
   AddUsageAboveIncludedResult,
   AddUsageResult,
@@ -23,7 +31,6 @@ import type { Pool } from 'pg';
 import * as claims from './claim-operations';
 import * as customers from './customer-operations';
 import * as entitlements from './entitlement-operations';
-import { assertStorableSet, assertStorableUse } from './included-usage';
 import { resolvePostgresOptions } from './options';
 import type { PostgresStoreOptions } from './options';
 import * as queries from './query-operations';
@@ -145,7 +152,7 @@ export class PostgresStore implements UsageStore, EntitlementStore {
 
   async putEntitlements(set: EntitlementSet): Promise<boolean> {
     this.assertReady('store entitlements');
-    assertStorableSet(set);
+    assertStorableEntitlementSet(set);
     return this.run('store entitlements', () => entitlements.putEntitlements(this.pool, this.tables, set));
   }
 
