@@ -109,6 +109,8 @@ export {
   type StatusPageData,
   type UsageBar,
   type RecentError,
+  type ContractsOverview,
+  type StatusPageEntitlements,
 } from './http/status-page';
 export { readableTime, readableDuration, utcMinute } from './http/status-page/time';
 export { instrumentMetering, type InstrumentOptions, type Instrumentation } from './telemetry/instrument';

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { ErrorCodes, MeterkitError, readableDuration, readableTime, StatusPage, type StatusPageData } from '../src';
-import type { CustomerIdentity, StatusPageRequest } from '../src';
+import { createMetering, customerKey, ErrorCodes, isEntitlementStore, MeterkitError, readableDuration, readableTime, silentLogger, StatusPage, type StatusPageData } from '../src';
+import type { CustomerIdentity, Metering, StatusPageRequest } from '../src';
 import { startWorld, type World } from './support/world';
 
 const TOKEN = 'status-token-0123456789abcdef';
@@ -293,5 +293,117 @@ describe('StatusPage options', () => {
     } finally {
       await world.close();
     }
+  });
+});
+
+describe('StatusPage with contract customers, in headless Chromium', () => {
+  const EXPIRES = Date.parse('2027-07-01T00:00:00Z');
+  const NOW = Date.parse('2026-07-15T10:42:00Z');
+  const license = (n: number): CustomerIdentity => ({
+    kind: 'license',
+    licenseArn: `arn:aws:license-manager::123456789012:license:l-${String(n).repeat(32)}`,
+    customerAwsAccountId: String(n).repeat(12),
+    productCode: 'prod-contract',
+  });
+  const [alice, bob, carol] = [license(1), license(2), license(3)];
+  let metering: Metering;
+  let statusPage: StatusPage;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let subscriptionOnly: StatusPageData;
+
+  beforeAll(async () => {
+    // What the page shows is read from the store: no AWS call is made, so no emulator is needed.
+    metering = createMetering({
+      products: [{ productCode: 'prod-contract', dimensions: ['api_calls'] }],
+      store: 'memory',
+      aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      clock: () => NOW,
+      logger: silentLogger,
+      autoStart: false,
+    });
+    statusPage = new StatusPage(metering, { token: TOKEN });
+    await metering.putCustomer({ identity: alice, status: 'active', tenantId: 'tenant-alice' });
+    await metering.putCustomer({ identity: bob, status: 'active', tenantId: 'tenant-bob' });
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    subscriptionOnly = JSON.parse((await statusPage.handle({ method: 'GET', url: '/meterkit/status.json', headers })).body) as StatusPageData;
+    const store = metering.store;
+    if (!isEntitlementStore(store)) throw new Error('the memory store keeps entitlements');
+    const now = NOW;
+    await store.putEntitlements({
+      customerKey: customerKey(alice),
+      productCode: alice.productCode,
+      entitlements: [
+        { dimension: 'seats', value: 5, valueType: 'integer', expiresAt: EXPIRES },
+        { dimension: 'api_calls', value: 100, valueType: 'integer', expiresAt: EXPIRES },
+      ],
+      fetchedAt: now - 12 * 60_000,
+      trigger: 'event:amended-1',
+    });
+    await store.putEntitlements({ customerKey: customerKey(bob), productCode: bob.productCode, entitlements: [], fetchedAt: now - 3 * 3_600_000, trigger: 'event:ended-1', revoked: true });
+    // carol's set was stored by another instance; this one's registry does not hold her.
+    await store.putEntitlements({ customerKey: customerKey(carol), productCode: carol.productCode, entitlements: [{ dimension: 'sso', value: true, valueType: 'boolean' }], fetchedAt: now - 26 * 3_600_000, trigger: 'registration' });
+    ({ server, url: base } = await serve(statusPage));
+    browser = await chromium.launch({ executablePath: process.env['METERKIT_CHROMIUM'] ?? '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => server?.close(done));
+    statusPage?.close();
+    await metering?.close();
+  });
+
+  it('JSON: the overview counts contract customers with the newest and oldest refresh; each row carries its set', async () => {
+    expect(subscriptionOnly.contracts).toBeUndefined();
+    expect(subscriptionOnly.customers.rows.every((r) => r.entitlements === undefined)).toBe(true);
+    const data = JSON.parse((await statusPage.handle({ method: 'GET', url: '/meterkit/status.json', headers: { authorization: `Bearer ${TOKEN}` } })).body) as StatusPageData;
+    expect(data.contracts).toEqual({ customers: 3, revoked: 1, newestRefreshAt: '2026-07-15T10:30:00.000Z', oldestRefreshAt: '2026-07-14T08:42:00.000Z' });
+    const rows = new Map(data.customers.rows.map((r) => [r.key, r]));
+    expect(rows.get(customerKey(alice))?.entitlements).toEqual({
+      fetchedAt: '2026-07-15T10:30:00.000Z',
+      trigger: 'event:amended-1',
+      revoked: false,
+      values: [
+        { dimension: 'seats', value: 5, expiresAt: '2027-07-01T00:00:00.000Z' },
+        { dimension: 'api_calls', value: 100, expiresAt: '2027-07-01T00:00:00.000Z' },
+      ],
+    });
+    expect(rows.get(customerKey(bob))?.entitlements).toMatchObject({ revoked: true, values: [] });
+    const licenseId = (who: CustomerIdentity) => /l-[A-Za-z0-9]+$/.exec(who.kind === 'license' ? who.licenseArn : '')?.[0];
+    expect(rows.get(customerKey(carol))).toMatchObject({ status: 'unregistered', licenseId: licenseId(carol), entitlements: { trigger: 'registration', values: [{ dimension: 'sso', value: true }] } });
+    expect(rows.get(customerKey(carol))?.accountId).toBeUndefined();
+  });
+
+  it('HTML: a contract customers card, the refresh line, and entitlements with their last refresh per customer', async () => {
+    const page = await browser.newPage();
+    const cspViolations: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && cspViolations.push(m.text()));
+    await page.setExtraHTTPHeaders({ authorization: `Bearer ${TOKEN}` });
+    expect((await page.goto(`${base}/meterkit/status`))?.status()).toBe(200);
+    const now = NOW;
+    const text = async (selector: string) => (await page.locator(selector).textContent())?.trim();
+    expect(await text('#count-contracts')).toBe('3');
+    expect(await text('#count-contracts + .muted')).toBe('contract customers (1 revoked)');
+    expect(await text('#newest-refresh')).toBe(readableTime('2026-07-15T10:30:00.000Z', now));
+    expect(await text('#newest-refresh')).toBe('2026-07-15 10:30 UTC (12 min ago)');
+    expect(await text('#oldest-refresh')).toBe('2026-07-14 08:42 UTC (1 d 2 h ago)');
+    expect(await page.locator('#customers th').allTextContents()).toEqual(expect.arrayContaining(['entitlements', 'last refresh']));
+
+    const cells = async (who: CustomerIdentity) =>
+      page.locator(`#customers tr[data-customer="${customerKey(who)}"] td`).evaluateAll((tds) => tds.map((td) => td.textContent?.trim()));
+    const aliceCells = await cells(alice);
+    expect(aliceCells.slice(0, 4)).toEqual(['tenant-alice', expect.stringMatching(/^l-/), alice.customerAwsAccountId, 'active']);
+    expect(aliceCells.slice(-2)).toEqual(['seats 5 · api_calls 100', '2026-07-15 10:30 UTC (12 min ago) event:amended-1']);
+    const until = await page.locator(`#customers tr[data-customer="${customerKey(alice)}"] td.entitlements span`).first().getAttribute('title');
+    expect(until).toBe(`until ${readableTime(EXPIRES, now)}`);
+    expect((await cells(bob)).slice(-2)).toEqual(['revoked', '2026-07-15 07:42 UTC (3 h 0 min ago) event:ended-1']);
+    expect(await page.locator(`#customers tr[data-customer="${customerKey(bob)}"] td.entitlements .bad-text`).count()).toBe(1);
+    const carolCells = await cells(carol);
+    expect(carolCells.slice(2, 4)).toEqual(['—', 'unregistered']);
+    expect(carolCells.slice(-2)).toEqual(['sso true', '2026-07-14 08:42 UTC (1 d 2 h ago) registration']);
+    expect(cspViolations).toEqual([]);
+    await page.close();
   });
 });

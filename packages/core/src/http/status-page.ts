@@ -9,6 +9,7 @@ import { RecentErrors } from './status-page/recent-errors';
 export type { StatusPageData, UsageBar } from './status-page/data';
 export type { CustomerHour, CustomerPage, CustomerRow, StateTotals } from './status-page/customers';
 export type { RecentError } from './status-page/recent-errors';
+export type { ContractsOverview, StatusPageEntitlements } from './status-page/contracts';
 
 /** What an adapter hands the status page: the request line, headers and, for the login form's POST, its body. */
 export interface StatusPageRequest {
@@ -62,8 +63,8 @@ const QUERY_TOKEN_MESSAGE =
 
 /**
  * A framework-neutral status page for operators: counts, window headroom, the last successful send, a 24-hour usage
- * chart, a per-customer view and recent errors, as HTML (no script, no external asset, strict CSP, reloading itself)
- * or JSON. Off unless a token or a guard is given. A request passes when it carries the token in a header, the
+ * chart, a per-customer view (with a contract customer's entitlements and their last refresh) and recent errors, as
+ * HTML (no script, no external asset, strict CSP, reloading itself) or JSON. Off unless a token or a guard is given. A request passes when it carries the token in a header, the
  * session cookie of the login form, or the guard accepts it; a token in the query string is refused.
  *
  * @example

@@ -1,5 +1,7 @@
+import type { EntitlementSet } from '../../contracts/entitlement-set';
 import type { CustomerRecord } from '../../model/customer';
 import type { RecordState, StoredRecord } from '../../store/usage-store';
+import { customerEntitlements, type StatusPageEntitlements } from './contracts';
 
 export interface StateTotals {
   readonly records: number;
@@ -28,10 +30,12 @@ export interface CustomerRow {
   readonly currentHour: CustomerHour;
   /** The hour before it. */
   readonly previousHour: CustomerHour;
+  /** A contract customer's entitlements and their last refresh, as stored. */
+  readonly entitlements?: StatusPageEntitlements;
 }
 
 export interface CustomerPage {
-  /** Customers in the registry or with usage in the current or previous hour. */
+  /** Customers in the registry, with usage in the current or previous hour, or with stored entitlements. */
   readonly total: number;
   /** 1-based. */
   readonly page: number;
@@ -53,8 +57,9 @@ function licenseIdOf(arn: string): string {
 }
 
 /**
- * The per-customer view: every customer of the registry and every customer with records in `currentHour` or the hour
- * before, with their records' counts and units per outcome, sorted and cut to page `page` of `perPage`.
+ * The per-customer view: every customer of the registry, every customer with records in `currentHour` or the hour
+ * before and every customer with an entitlement set, with their records' counts and units per outcome and their
+ * entitlements, sorted and cut to page `page` of `perPage`.
  * Dry-run records count as sent (the page says which mode it runs in).
  */
 export function customerPage(
@@ -64,18 +69,21 @@ export function customerPage(
   previousHour: number,
   page: number,
   perPage: number,
+  entitlementSets: readonly EntitlementSet[] = [],
 ): CustomerPage {
   const rows = new Map<string, { base: Omit<CustomerRow, 'currentHour' | 'previousHour'>; current: ReturnType<typeof emptyHour>; previous: ReturnType<typeof emptyHour> }>();
-  const rowOf = (key: string, customer: CustomerRecord | undefined, record: StoredRecord | undefined) => {
+  const rowOf = (key: string, customer: CustomerRecord | undefined, record: StoredRecord | undefined, set?: EntitlementSet) => {
     let row = rows.get(key);
     if (row !== undefined) return row;
-    const identity = customer?.identity ?? record!.customer;
+    const identity = customer?.identity ?? record?.customer ?? identityOfSet(set!);
+    // A set's key carries no account: '' (identityOfSet) shows as none.
+    const accountId = (identity.customerAwsAccountId || undefined) ?? customer?.customerAwsAccountId;
     const base = {
       key,
       ...(customer?.tenantId === undefined ? {} : { tenantId: customer.tenantId }),
       ...(identity.kind === 'license' ? { licenseId: licenseIdOf(identity.licenseArn) } : {}),
       ...(identity.kind === 'legacy' && identity.customerIdentifier !== undefined ? { customerIdentifier: identity.customerIdentifier } : {}),
-      ...((identity.customerAwsAccountId ?? customer?.customerAwsAccountId) === undefined ? {} : { accountId: (identity.customerAwsAccountId ?? customer?.customerAwsAccountId)! }),
+      ...(accountId === undefined ? {} : { accountId }),
       productCode: identity.productCode,
       status: customer?.status ?? ('unregistered' as const),
     };
@@ -84,6 +92,8 @@ export function customerPage(
     return row;
   };
   for (const customer of customers) rowOf(customer.key, customer, undefined);
+  const sets = new Map(entitlementSets.map((set) => [set.customerKey, set]));
+  for (const set of entitlementSets) rowOf(set.customerKey, undefined, undefined, set);
   for (const record of records) {
     if (record.hour !== currentHour && record.hour !== previousHour) continue;
     const row = rowOf(record.customerKey, undefined, record);
@@ -105,6 +115,17 @@ export function customerPage(
     page: shown,
     pages,
     perPage,
-    rows: sorted.slice((shown - 1) * perPage, shown * perPage).map((row) => ({ ...row.base, currentHour: row.current, previousHour: row.previous })),
+    rows: sorted.slice((shown - 1) * perPage, shown * perPage).map((row) => {
+      const set = sets.get(row.base.key);
+      return { ...row.base, currentHour: row.current, previousHour: row.previous, ...(set === undefined ? {} : { entitlements: customerEntitlements(set) }) };
+    }),
   };
+}
+
+/** What a set's key tells of a customer the registry does not hold: its license ARN or legacy identifier. */
+function identityOfSet(set: EntitlementSet): CustomerRecord['identity'] {
+  const key = set.customerKey;
+  if (key.startsWith('license:')) return { kind: 'license', licenseArn: key.slice('license:'.length), customerAwsAccountId: '', productCode: set.productCode };
+  const legacy = /^legacy:[^:]*:customer:(.+)$/.exec(key);
+  return { kind: 'legacy', productCode: set.productCode, ...(legacy === null ? {} : { customerIdentifier: legacy[1]! }) };
 }

@@ -1,6 +1,8 @@
 import { hourOf } from '../../model/hours';
 import type { Metering } from '../../metering';
 import type { MeteringStatus } from '../../status';
+import { isEntitlementStore } from '../../store/entitlement-store';
+import { contractsOverview, type ContractsOverview } from './contracts';
 import { customerPage, type CustomerPage } from './customers';
 import type { RecentError } from './recent-errors';
 
@@ -35,8 +37,10 @@ export interface StatusPageData {
   /** The last 24 hours, oldest first, the current hour included. */
   readonly usage: readonly UsageBar[];
   readonly recentErrors: readonly RecentError[];
-  /** Per customer: counts and units of the current and previous hours, one page of them. */
+  /** Per customer: counts and units of the current and previous hours and a contract customer's entitlements, one page of them. */
   readonly customers: CustomerPage;
+  /** Contract customers (stored entitlement sets) and how fresh their sets are; absent when the store holds none. */
+  readonly contracts?: ContractsOverview;
 }
 
 /** Which page of the per-customer view to show and how many customers a page holds. */
@@ -56,7 +60,9 @@ export async function collectStatusPageData(metering: Metering, recentErrors: re
     const bar = bars.get(record.hour);
     if (bar !== undefined) bar[record.dimension] = (bar[record.dimension] ?? 0) + record.quantity;
   }
-  const customers = customerPage(await metering.listCustomers(), records, hourOf(now), hourOf(now) - HOUR_MS, paging.page, paging.perPage);
+  const store = metering.store;
+  const sets = isEntitlementStore(store) ? await store.listEntitlements() : [];
+  const customers = customerPage(await metering.listCustomers(), records, hourOf(now), hourOf(now) - HOUR_MS, paging.page, paging.perPage, sets);
   const c = status.counts;
   return {
     generatedAt: new Date(now).toISOString(),
@@ -76,5 +82,6 @@ export async function collectStatusPageData(metering: Metering, recentErrors: re
     usage: [...bars.entries()].map(([hour, dimensions]) => ({ hour: new Date(hour).toISOString(), dimensions })),
     recentErrors,
     customers,
+    ...(sets.length === 0 ? {} : { contracts: contractsOverview(sets) }),
   };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SWATCH_CSS, usageChart } from './chart';
+import type { StatusPageEntitlements } from './contracts';
 import type { CustomerHour, CustomerPage } from './customers';
 import type { StatusPageData } from './data';
 import { escapeHtml } from './escape';
@@ -48,13 +49,26 @@ function hourCells(hour: CustomerHour): string {
   return cell(hour.pending) + cell(hour.sent) + cell(hour.failed, 'bad-text');
 }
 
-function customerTable(customers: CustomerPage, self: string, hours: { current: string; previous: string }): string {
+/** A contract customer's values (each with its expiry in the tooltip) and the last refresh with its trigger. */
+function entitlementCells(set: StatusPageEntitlements | undefined, now: number): string {
+  if (set === undefined) return '<td class="muted">—</td><td class="muted">—</td>';
+  const values =
+    set.values.length === 0
+      ? `<span class="${set.revoked ? 'bad-text' : 'muted'}">${set.revoked ? 'revoked' : 'none'}</span>`
+      : set.values
+          .map((v) => `<span title="${escapeHtml(v.expiresAt === undefined ? 'no expiry given' : `until ${readableTime(v.expiresAt, now)}`)}">${escapeHtml(`${v.dimension} ${String(v.value)}`)}</span>`)
+          .join(' · ');
+  return `<td class="entitlements">${values}</td><td class="refreshed" title="${escapeHtml(set.fetchedAt)}">${escapeHtml(readableTime(set.fetchedAt, now))} <span class="muted">${escapeHtml(set.trigger)}</span></td>`;
+}
+
+function customerTable(customers: CustomerPage, self: string, hours: { current: string; previous: string }, contracts: boolean, now: number): string {
   if (customers.total === 0) return '<p class="muted" id="no-customers">No customers yet.</p>';
   const rows = customers.rows
     .map(
       (c) =>
         `<tr data-customer="${escapeHtml(c.key)}"><td>${escapeHtml(c.tenantId ?? '—')}</td><td>${escapeHtml(c.licenseId ?? c.customerIdentifier ?? c.productCode)}</td>` +
-        `<td>${escapeHtml(c.accountId ?? '—')}</td><td>${escapeHtml(c.status)}</td>${hourCells(c.currentHour)}${hourCells(c.previousHour)}</tr>`,
+        `<td>${escapeHtml(c.accountId ?? '—')}</td><td>${escapeHtml(c.status)}</td>${hourCells(c.currentHour)}${hourCells(c.previousHour)}` +
+        `${contracts ? entitlementCells(c.entitlements, now) : ''}</tr>`,
     )
     .join('');
   const link = (page: number, label: string) => `<a href="${escapeHtml(`${self}?page=${page}`)}">${label}</a>`;
@@ -66,7 +80,8 @@ function customerTable(customers: CustomerPage, self: string, hours: { current: 
         }${customers.page < customers.pages ? link(customers.page + 1, 'next →') : ''}</p>`;
   return (
     `<table id="customers"><tr><th rowspan="2">tenant</th><th rowspan="2">license / customer</th><th rowspan="2">account</th><th rowspan="2">status</th>` +
-    `<th colspan="3">this hour (${escapeHtml(hours.current)})</th><th colspan="3">last hour (${escapeHtml(hours.previous)})</th></tr>` +
+    `<th colspan="3">this hour (${escapeHtml(hours.current)})</th><th colspan="3">last hour (${escapeHtml(hours.previous)})</th>` +
+    `${contracts ? '<th rowspan="2">entitlements</th><th rowspan="2">last refresh</th>' : ''}</tr>` +
     '<tr><th class="n">pending</th><th class="n">sent</th><th class="n">failed</th><th class="n">pending</th><th class="n">sent</th><th class="n">failed</th></tr>' +
     `${rows}</table><p class="muted">Units (records) per outcome; failed: rejected, expired, not subscribed or duplicate.</p>${pager}`
   );
@@ -76,6 +91,16 @@ const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
 
 function card(id: string, label: string, value: string | number, tone = ''): string {
   return `<div class="card ${tone}"><div class="n" id="${id}">${escapeHtml(value)}</div><div class="muted">${escapeHtml(label)}</div></div>`;
+}
+
+/** The newest and oldest entitlement refresh: an old oldest one means a customer's set stopped being read. */
+function contractsLine(data: StatusPageData, now: number): string {
+  const c = data.contracts;
+  if (c?.newestRefreshAt === undefined || c.oldestRefreshAt === undefined) return '';
+  return (
+    `<p>Entitlements refreshed: newest <strong id="newest-refresh" data-at="${escapeHtml(c.newestRefreshAt)}">${escapeHtml(readableTime(c.newestRefreshAt, now))}</strong>, ` +
+    `oldest <strong id="oldest-refresh" data-at="${escapeHtml(c.oldestRefreshAt)}">${escapeHtml(readableTime(c.oldestRefreshAt, now))}</strong></p>`
+  );
 }
 
 export function renderStatusPage(data: StatusPageData, view: PageView): string {
@@ -105,13 +130,15 @@ ${card('count-expired', 'expired', data.expired, data.expired > 0 ? 'bad' : '')}
 ${card('count-not-subscribed', 'not subscribed', data.notSubscribed, data.notSubscribed > 0 ? 'warn' : '')}
 ${card('count-duplicate', 'duplicate', data.duplicate, data.duplicate > 0 ? 'bad' : '')}
 ${card('window-headroom', 'left in AWS’s window (oldest pending hour)', headroom === undefined ? '—' : readableDuration(headroom), headroomTone)}
+${data.contracts === undefined ? '' : card('count-contracts', data.contracts.revoked > 0 ? `contract customers (${data.contracts.revoked} revoked)` : 'contract customers', data.contracts.customers)}
 </div>
+${contractsLine(data, view.now)}
 <h2>Units per hour and dimension, last 24 hours (UTC)</h2>
 ${usageChart(data.usage)}
 <h2>Pending hours</h2>
 ${pendingRows === '' ? '<p class="muted">Nothing pending.</p>' : `<table id="pending"><tr><th>hour</th><th class="n">records</th><th class="n">units</th><th>AWS deadline</th></tr>${pendingRows}</table>`}
 <h2>Customers</h2>
-${customerTable(data.customers, view.self, { current: hhmm(data.usage[data.usage.length - 1]!.hour), previous: hhmm(data.usage[data.usage.length - 2]!.hour) })}
+${customerTable(data.customers, view.self, { current: hhmm(data.usage[data.usage.length - 1]!.hour), previous: hhmm(data.usage[data.usage.length - 2]!.hour) }, data.contracts !== undefined, view.now)}
 <h2>Recent errors</h2>
 ${errors}
 </body></html>
