@@ -4,18 +4,26 @@ export type { ClockView } from './admin/routes';
 export { MAX_SPEED, describeEmulatedTime, describeSpeed } from './clock';
 export type {
   AcceptedRecord,
+  AmendOptions,
   BuyerView,
   CallRow,
+  ContractDimensions,
+  ContractOptions,
+  ContractView,
   DuplicateRow,
   Emulator,
   EmulatorClock,
+  EmulatorEntitlements,
   EmulatorFaults,
   EmulatorProduct,
+  EntitlementRow,
+  EntitlementSettings,
   EventRow,
   EventsTarget,
   FaultOptions,
   Inspection,
   RejectedRow,
+  RenewOptions,
   StartEmulatorOptions,
   SubscribeOptions,
   Subscription,
@@ -28,5 +36,6 @@ export { verifyRegisterUsageSignature, type RegisterUsageClaims } from './regist
 export { verifySnsNotification, snsStringToSign, type SnsNotification, type SnsAction } from './lifecycle/sns-notifications';
 export type { MarketplaceEvent } from './lifecycle/eventbridge-events';
 export { mulberry32 } from './faults/prng';
-export { MODELED_ERRORS, statusFor } from './rules/errors';
+export { AGREEMENT_ERROR_STATUS, ENTITLEMENT_ERRORS, MODELED_ERRORS, statusFor } from './rules/errors';
+export { DEFAULT_ENTITLEMENT_SETTINGS } from './contracts/entitlement-settings';
 export { batchDeadline, type WindowOptions } from './rules/windows';

@@ -2,6 +2,11 @@
 import type { AddressInfo } from 'node:net';
 import { createAdminHandler } from './admin/routes';
 import { Clock } from './clock';
+import { Agreements } from './contracts/agreements';
+import { Contracts } from './contracts/contracts';
+import { PageTokens } from './contracts/entitlement-pages';
+import { DEFAULT_ENTITLEMENT_SETTINGS, entitlementSettings } from './contracts/entitlement-settings';
+import { RateLimiter } from './contracts/rate-limiter';
 import { Faults } from './faults/faults';
 import { createEmulatorServer } from './http/server';
 import { Lifecycle } from './lifecycle/lifecycle';
@@ -21,8 +26,20 @@ function normalizeProduct(p: EmulatorProduct): Required<EmulatorProduct> {
     throw new TypeError(`Product ${p.productCode}: dimensions must be a list of 1..255 character names`);
   const identity = p.identity ?? 'license';
   if (identity !== 'license' && identity !== 'legacy') throw new TypeError(`Product ${p.productCode}: identity must be 'license' or 'legacy'`);
-  return { productCode: p.productCode, dimensions: [...p.dimensions], identity };
+  const pricing = p.pricing ?? 'subscription';
+  if (!PRICING.includes(pricing)) throw new TypeError(`Product ${p.productCode}: pricing must be one of ${PRICING.join(', ')}`);
+  const contractDimensions = p.contractDimensions ?? [];
+  if (!Array.isArray(contractDimensions) || contractDimensions.some((d) => typeof d !== 'string' || !/^\S{1,255}$/.test(d)))
+    throw new TypeError(`Product ${p.productCode}: contractDimensions must be a list of dimension API names (no spaces)`);
+  if (pricing === 'subscription' && contractDimensions.length > 0)
+    throw new TypeError(`Product ${p.productCode}: contractDimensions need pricing 'contract' or 'contract-with-consumption'`);
+  if (pricing !== 'subscription' && contractDimensions.length === 0) throw new TypeError(`Product ${p.productCode}: a ${pricing} product needs contractDimensions`);
+  if (pricing === 'contract-with-consumption' && p.dimensions.length === 0)
+    throw new TypeError(`Product ${p.productCode}: a contract-with-consumption product needs metered dimensions`);
+  return { productCode: p.productCode, dimensions: [...p.dimensions], identity, pricing, contractDimensions: [...contractDimensions] };
 }
+
+const PRICING = ['subscription', 'contract', 'contract-with-consumption'] as const;
 
 export async function startEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   const log = options.logger ?? (() => undefined);
@@ -33,6 +50,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   });
   const region = options.region ?? 'us-east-1';
   const windows = { ...DEFAULT_WINDOWS, ...Object.fromEntries(Object.entries(options.windows ?? {}).filter(([, v]) => v !== undefined)) };
+  const initialEntitlementSettings = entitlementSettings(DEFAULT_ENTITLEMENT_SETTINGS, options.entitlements);
+  const sellerAccountId = options.sellerAccountId ?? '111111111111';
   const state: EmulatorState = {
     region,
     clock,
@@ -46,12 +65,18 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     finalUsageWindowMs: options.finalUsageWindowMs ?? HOUR_MS,
     enforceLicenseStart: options.enforceLicenseStart ?? false,
     disabledOperations: new Set(options.disabledOperations ?? []),
+    contracts: new Contracts(),
+    agreements: new Agreements(),
+    entitlementSettings: initialEntitlementSettings,
+    entitlementLimiter: new RateLimiter(),
+    entitlementPages: new PageTokens(),
+    sellerAccountId,
   };
   for (const p of options.products ?? []) state.products.set(p.productCode, normalizeProduct(p));
 
   let endpoint = '';
   const lifecycle = new Lifecycle(state, {
-    sellerAccountId: options.sellerAccountId ?? '111111111111',
+    sellerAccountId,
     events: options.events,
     sns: options.sns,
     endpoint: () => endpoint,
@@ -84,12 +109,22 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     addProduct: (p) => {
       state.products.set(p.productCode, normalizeProduct(p));
     },
-    products: () => [...state.products.values()].map((p) => ({ ...p, dimensions: [...p.dimensions] })),
+    products: () => [...state.products.values()].map((p) => ({ ...p, dimensions: [...p.dimensions], contractDimensions: [...p.contractDimensions] })),
     subscribe: (o) => lifecycle.subscribe(o),
     cancel: (id) => lifecycle.cancel(id),
-    renew: (id) => lifecycle.renew(id),
+    renew: (id, o) => lifecycle.renew(id, o),
     replace: (id) => lifecycle.replace(id),
-    amend: (id) => lifecycle.amend(id),
+    amend: (id, o) => lifecycle.amend(id, o),
+    expire: (id) => lifecycle.expire(id),
+    entitlements: {
+      list: (productCode) => state.contracts.rows(productCode),
+      settings: () => ({ ...state.entitlementSettings }),
+      configure: (s) => {
+        state.entitlementSettings = entitlementSettings(state.entitlementSettings, s);
+        return { ...state.entitlementSettings };
+      },
+    },
+    idle: () => lifecycle.idle(),
     buyers: () => state.buyers.list(),
     issueToken: (id) => lifecycle.issueToken(id),
     publicKeyPem: (version) => state.keys.publicKeyPem(version),
@@ -106,6 +141,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     reset: () => {
       state.ledger.reset();
       state.faults.reset();
+      state.entitlementSettings = { ...initialEntitlementSettings };
+      state.entitlementLimiter.reset();
     },
     close: () => {
       closed ??= (async () => {

@@ -7,9 +7,75 @@ export type { UsageAllocation, Tag } from './rules/model-constraints';
 
 export interface EmulatorProduct {
   productCode: string;
+  /** Metered dimensions (BatchMeterUsage / MeterUsage). May be empty for a `'contract'` product. */
   dimensions: string[];
   /** 'license' (Concurrent Agreements: CustomerAWSAccountId + LicenseArn, no ProductCode) or 'legacy' (ProductCode + CustomerIdentifier). Default 'license'. */
   identity?: 'license' | 'legacy';
+  /**
+   * How the listing is priced. Default 'subscription' (no contracts, GetEntitlements answers nothing for it).
+   * 'contract' and 'contract-with-consumption' buyers subscribe with `subscribe({ contract })`.
+   */
+  pricing?: 'subscription' | 'contract' | 'contract-with-consumption';
+  /** Contract products: the contract dimension API names a contract may hold (required, at least one). Default []. */
+  contractDimensions?: string[];
+}
+
+/** What a contract entitles to, per contract dimension: integers → IntegerValue, other numbers → DoubleValue. */
+export type ContractDimensions = Record<string, number | boolean | string>;
+
+export interface ContractOptions {
+  dimensions: ContractDimensions;
+  /** Contract duration in months (1..60). Default 12. */
+  durationMonths?: number;
+  /** The buyer opted into auto-renewal: at the end the contract renews instead of expiring. Default false. */
+  autoRenew?: boolean;
+}
+
+export interface ContractView {
+  dimensions: ContractDimensions;
+  durationMonths: number;
+  autoRenew: boolean;
+  /** Start of the current term (ms epoch). */
+  startsAt: number;
+  /** End of the current term (ms epoch, whole seconds): the entitlements' ExpirationDate. */
+  expiresAt: number;
+  status: 'active' | 'cancelled' | 'expired' | 'replaced';
+}
+
+/** GetEntitlements behaviour (StartEmulatorOptions.entitlements, POST /_emulator/entitlements/settings). */
+export interface EntitlementSettings {
+  /** Entitlements per page when the request has no MaxResults (1..25). Default 25. */
+  pageSize: number;
+  /** Put an empty page that still carries NextToken before every page of results. Default false. */
+  emptyPages: boolean;
+  /** Emulated milliseconds between a contract change and GetEntitlements reflecting it. Default 0. */
+  lagMs: number;
+  /** GetEntitlements calls per emulated second above which ThrottlingException answers (AWS's quota: 20). Default 20. */
+  throttlePerSecond: number;
+}
+
+/** One stored entitlement (GET /_emulator/entitlements): the current values, whether or not GetEntitlements shows them yet. */
+export interface EntitlementRow {
+  productCode: string;
+  dimension: string;
+  customerAWSAccountId: string;
+  licenseArn?: string;
+  customerIdentifier?: string;
+  agreementId: string;
+  value: { IntegerValue?: number; DoubleValue?: number; BooleanValue?: boolean; StringValue?: string };
+  /** ms epoch. */
+  expirationDate: number;
+  contractStatus: ContractView['status'];
+  /** When GetEntitlements reflects the current state of this contract (its last change plus the lag then set), ms epoch. */
+  visibleAt: number;
+}
+
+export interface EmulatorEntitlements {
+  /** Every contract's entitlements (current values), optionally of one product. */
+  list(productCode?: string): EntitlementRow[];
+  settings(): EntitlementSettings;
+  /** Changes some settings; answers the new ones. */
+  configure(s: Partial<EntitlementSettings>): EntitlementSettings;
 }
 
 export interface FaultOptions {
@@ -78,6 +144,8 @@ export interface StartEmulatorOptions {
   disabledOperations?: string[];
   /** Refuse records whose hour precedes the hour the license started (InvalidLicenseException). Default false. */
   enforceLicenseStart?: boolean;
+  /** GetEntitlements paging, lag and throttling; see EntitlementSettings for the defaults. */
+  entitlements?: Partial<EntitlementSettings>;
 }
 
 export interface Subscription {
@@ -88,6 +156,8 @@ export interface Subscription {
   customerIdentifier?: string;
   token: string;
   registration?: { status: number; location?: string; body: string };
+  /** Contract products: the buyer's contract. */
+  contract?: ContractView;
 }
 
 export interface SubscribeOptions {
@@ -97,6 +167,18 @@ export interface SubscribeOptions {
   offerType?: 'free-trial';
   /** Legacy products only: the payment fails (SNS subscribe-fail, no usable customer). */
   fail?: boolean;
+  /** Required for contract products, refused for subscription products: what the buyer bought. */
+  contract?: ContractOptions;
+}
+
+export interface AmendOptions {
+  /** New values of some contract dimensions (others are kept); quantities may only go up. */
+  dimensions?: ContractDimensions;
+}
+
+export interface RenewOptions {
+  /** Contract products: the renewed term's values (a renewal may lower them); default the current ones. */
+  dimensions?: ContractDimensions;
 }
 
 export interface AcceptedRecord {
@@ -203,9 +285,15 @@ export interface Emulator {
   products(): EmulatorProduct[];
   subscribe(o: SubscribeOptions): Promise<Subscription>;
   cancel(id: string): Promise<void>;
-  renew(id: string): Promise<Subscription>;
+  renew(id: string, o?: RenewOptions): Promise<Subscription>;
   replace(id: string): Promise<Subscription>;
-  amend(id: string): Promise<void>;
+  /** Without dimensions: the amendment events only. With dimensions (contracts): raises the values, then the events. */
+  amend(id: string, o?: AmendOptions): Promise<void>;
+  /** Contracts: the term ends without renewal (what the clock does at expiresAt when autoRenew is off). */
+  expire(id: string): Promise<void>;
+  readonly entitlements: EmulatorEntitlements;
+  /** Waits for deliveries started by time-driven steps (contract expiry or renewal, SNS unsubscribe-success). */
+  idle(): Promise<void>;
   buyers(): BuyerView[];
   issueToken(licenseArnOrCustomerIdentifier: string): string;
   publicKeyPem(version?: number): string;

@@ -35,9 +35,9 @@ describe('meterkit-emulator CLI', () => {
     expect(lines[0]).toBe(`meterkit emulator listening on ${emu.endpoint} (region us-east-1)`);
     expect(emu.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(emu.products()).toEqual([
-      { productCode: 'from-file', dimensions: ['a'], identity: 'license' },
-      { productCode: 'p1', dimensions: ['api', 'gb'], identity: 'license' },
-      { productCode: 'old', dimensions: ['seats'], identity: 'legacy' },
+      { productCode: 'from-file', dimensions: ['a'], identity: 'license', pricing: 'subscription', contractDimensions: [] },
+      { productCode: 'p1', dimensions: ['api', 'gb'], identity: 'license', pricing: 'subscription', contractDimensions: [] },
+      { productCode: 'old', dimensions: ['seats'], identity: 'legacy', pricing: 'subscription', contractDimensions: [] },
     ]);
     expect(new Date(emu.clock.now()).toISOString()).toMatch(/^2026-07-15T12:2/);
   });

@@ -1,3 +1,5 @@
+import { MarketplaceAgreementClient } from '@aws-sdk/client-marketplace-agreement';
+import { MarketplaceEntitlementServiceClient } from '@aws-sdk/client-marketplace-entitlement-service';
 import { MarketplaceMeteringClient } from '@aws-sdk/client-marketplace-metering';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +9,16 @@ export const HOUR = 3_600_000;
 
 export function clientFor(emu: Emulator, region = 'us-east-1', accessKeyId = 'test'): MarketplaceMeteringClient {
   return new MarketplaceMeteringClient({ region, endpoint: emu.endpoint, credentials: { accessKeyId, secretAccessKey: 'test' }, maxAttempts: 1 });
+}
+
+/** The real Entitlement Service client against the emulator (no retries: each call is one request). */
+export function entitlementClientFor(emu: Emulator, region = 'us-east-1'): MarketplaceEntitlementServiceClient {
+  return new MarketplaceEntitlementServiceClient({ region, endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+}
+
+/** The real Agreement API client against the emulator. */
+export function agreementClientFor(emu: Emulator, region = 'us-east-1'): MarketplaceAgreementClient {
+  return new MarketplaceAgreementClient({ region, endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
 }
 
 /** Runs `fn` and returns the error it rejects with (fails the test if it resolves). */

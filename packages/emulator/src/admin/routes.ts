@@ -89,12 +89,21 @@ export function createAdminHandler(emu: () => Emulator) {
           await e.cancel(str('id'));
           return ok({ ok: true });
         case 'POST /_emulator/renew':
-          return ok(await e.renew(str('id')));
+          return ok(await e.renew(str('id'), input.dimensions === undefined ? {} : { dimensions: input.dimensions as never }));
         case 'POST /_emulator/replace':
           return ok(await e.replace(str('id')));
         case 'POST /_emulator/amend':
-          await e.amend(str('id'));
+          await e.amend(str('id'), input.dimensions === undefined ? {} : { dimensions: input.dimensions as never });
           return ok({ ok: true });
+        case 'POST /_emulator/expire':
+          await e.expire(str('id'));
+          return ok({ ok: true });
+        case 'GET /_emulator/entitlements':
+          return ok(e.entitlements.list(url.searchParams.get('productCode') ?? undefined));
+        case 'GET /_emulator/entitlements/settings':
+          return ok(e.entitlements.settings());
+        case 'POST /_emulator/entitlements/settings':
+          return ok(e.entitlements.configure(input as never));
         case 'POST /_emulator/tokens':
           return ok({ token: e.issueToken(str('id')) }, 201);
         case 'GET /_emulator/clock':

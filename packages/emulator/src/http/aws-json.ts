@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export const CONTENT_TYPE = 'application/x-amz-json-1.1';
-export const TARGET_PREFIX = 'AWSMPMeteringService.';
+/** The Agreement API speaks AWS JSON 1.0. */
+export const CONTENT_TYPE_1_0 = 'application/x-amz-json-1.0';
 /** Bodies beyond this are not buffered (anything over 1 MB is refused anyway). */
 export const BODY_BUFFER_CAP = 2 * 1024 * 1024;
 
@@ -30,9 +31,12 @@ export function readBody(req: IncomingMessage): Promise<ReadBody> {
   });
 }
 
-export function operationFromTarget(target: string | string[] | undefined): string | undefined {
-  if (typeof target !== 'string' || !target.startsWith(TARGET_PREFIX)) return undefined;
-  return target.slice(TARGET_PREFIX.length);
+/** `AWSMPMeteringService.BatchMeterUsage` → service and operation. */
+export function parseTarget(target: string | string[] | undefined): { service: string; operation: string } | undefined {
+  if (typeof target !== 'string') return undefined;
+  const dot = target.indexOf('.');
+  if (dot < 1 || dot === target.length - 1) return undefined;
+  return { service: target.slice(0, dot), operation: target.slice(dot + 1) };
 }
 
 /** Access key id and region from a SigV4 Authorization header, when present. */
@@ -52,6 +56,6 @@ export function writeJson(res: ServerResponse, status: number, body: unknown, co
   res.end(text);
 }
 
-export function writeAwsError(res: ServerResponse, status: number, name: string, message: string): void {
-  writeJson(res, status, { __type: name, message }, CONTENT_TYPE, { 'x-amzn-errortype': name });
+export function writeAwsError(res: ServerResponse, status: number, name: string, message: string, contentType = CONTENT_TYPE, fields: Record<string, unknown> = {}): void {
+  writeJson(res, status, { __type: name, message, ...fields }, contentType, { 'x-amzn-errortype': name });
 }

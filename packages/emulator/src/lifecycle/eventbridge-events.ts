@@ -48,16 +48,30 @@ function parties(b: Buyer, seller: string) {
   return { acceptor: { accountId: b.accountId }, proposer: { accountId: seller }, offer: { id: b.offerId } };
 }
 
-const YEAR_MS = 365 * 24 * 3_600_000;
+export const YEAR_MS = 365 * 24 * 3_600_000;
 
-export function agreementCreated(b: Buyer, role: Role, seller: string, now: number, intent: 'NEW' | 'RENEW' | 'REPLACE', previousAgreementId?: string): MarketplaceEvent {
+/** An agreement's term; default from now for a year. */
+export interface Term {
+  startTime: number;
+  endTime: number;
+}
+
+export function agreementCreated(
+  b: Buyer,
+  role: Role,
+  seller: string,
+  now: number,
+  intent: 'NEW' | 'RENEW' | 'REPLACE',
+  previousAgreementId?: string,
+  term: Term = { startTime: now, endTime: now + YEAR_MS },
+): MarketplaceEvent {
   const agreement: Record<string, unknown> = {
     id: b.agreementId,
     intent,
     status: 'ACTIVE',
     acceptanceTime: isoSeconds(now),
-    startTime: isoSeconds(now),
-    endTime: isoSeconds(now + YEAR_MS),
+    startTime: isoSeconds(term.startTime),
+    endTime: isoSeconds(term.endTime),
   };
   if (previousAgreementId) agreement.previousAgreementId = previousAgreementId;
   const detail: Record<string, unknown> = {
@@ -71,14 +85,20 @@ export function agreementCreated(b: Buyer, role: Role, seller: string, now: numb
   return envelope(`Purchase Agreement Created - ${role}`, b.agreementId, detail, seller, now);
 }
 
-export function agreementAmended(b: Buyer, role: Role, seller: string, now: number): MarketplaceEvent {
+export function agreementAmended(
+  b: Buyer,
+  role: Role,
+  seller: string,
+  now: number,
+  term: Term & { autoRenew: boolean } = { startTime: b.createdAt, endTime: b.createdAt + YEAR_MS, autoRenew: true },
+): MarketplaceEvent {
   return envelope(
     `Purchase Agreement Amended - ${role}`,
     b.agreementId,
     {
       requestId: randomUUID(),
-      agreement: { id: b.agreementId, intent: 'AMEND', status: 'ACTIVE', startTime: isoSeconds(b.createdAt), endTime: isoSeconds(b.createdAt + YEAR_MS), autoRenewalEnabled: true },
-      renewalSummary: { lockoutStartTime: isoSeconds(b.createdAt + YEAR_MS - 24 * 3_600_000), disabledBy: null },
+      agreement: { id: b.agreementId, intent: 'AMEND', status: 'ACTIVE', startTime: isoSeconds(term.startTime), endTime: isoSeconds(term.endTime), autoRenewalEnabled: term.autoRenew },
+      renewalSummary: { lockoutStartTime: isoSeconds(term.endTime - 24 * 3_600_000), disabledBy: null },
       product: { id: productId(b.productCode), title: b.productCode },
       ...parties(b, seller),
     },
@@ -87,7 +107,7 @@ export function agreementAmended(b: Buyer, role: Role, seller: string, now: numb
   );
 }
 
-export function agreementEnded(b: Buyer, agreementId: string, role: Role, seller: string, now: number, status: 'CANCELLED' | 'REPLACED' | 'RENEWED'): MarketplaceEvent {
+export function agreementEnded(b: Buyer, agreementId: string, role: Role, seller: string, now: number, status: 'CANCELLED' | 'REPLACED' | 'RENEWED' | 'EXPIRED'): MarketplaceEvent {
   return envelope(`Purchase Agreement Ended - ${role}`, agreementId, { requestId: randomUUID(), agreement: { id: agreementId, status }, ...parties(b, seller) }, seller, now);
 }
 

@@ -1,8 +1,15 @@
-/** Buyers' lifecycle: subscribe, amend, renew, replace, cancel, each delivered as AWS delivers it. */
+/**
+ * Buyers' lifecycle: subscribe, amend, renew, replace, cancel, expire, each delivered as AWS delivers it; contracts
+ * and agreements change with them.
+ */
+import { amendedDimensions, contractTerms, renewedDimensions, type ContractTerms } from '../contracts/contract-terms';
+import { addMonths } from '../contracts/contract-terms';
+import type { AgreementRecord } from '../contracts/agreements';
+import type { Contract } from '../contracts/contracts';
 import { httpPost } from '../http/client';
 import { newAgreementId, newCustomerIdentifier, newLicenseArn, newOfferId, randomDigits, type Buyer } from '../state/buyers';
 import type { EmulatorState } from '../state/emulator-state';
-import type { EventsTarget, Subscription, SubscribeOptions } from '../types';
+import type { AmendOptions, EventsTarget, RenewOptions, Subscription, SubscribeOptions } from '../types';
 import { deliver, type DeliveryTarget } from './event-delivery';
 import {
   agreementAmended,
@@ -10,7 +17,9 @@ import {
   agreementEnded,
   licenseDeprovisioned,
   licenseUpdated,
+  YEAR_MS,
   type MarketplaceEvent,
+  type Term,
 } from './eventbridge-events';
 import { buildSnsNotification, MARKETPLACE_TOPIC_ACCOUNT, type SnsAction } from './sns-notifications';
 
@@ -92,6 +101,7 @@ export class Lifecycle {
   }
 
   private view(b: Buyer, token: string): Subscription {
+    const contract = this.state.contracts.of(b);
     return {
       productCode: b.productCode,
       accountId: b.accountId,
@@ -99,18 +109,61 @@ export class Lifecycle {
       ...(b.licenseArn ? { licenseArn: b.licenseArn } : {}),
       ...(b.customerIdentifier ? { customerIdentifier: b.customerIdentifier } : {}),
       token,
+      ...(contract ? { contract: this.state.contracts.view(contract) } : {}),
     };
   }
 
   private agreementPair(b: Buyer, intent: 'NEW' | 'RENEW' | 'REPLACE', previous?: string): MarketplaceEvent[] {
     const s = this.opts.sellerAccountId;
-    return [agreementCreated(b, 'Proposer', s, this.now(), intent, previous), agreementCreated(b, 'Manufacturer', s, this.now(), intent, previous)];
+    const term = this.term(b.agreementId);
+    return [agreementCreated(b, 'Proposer', s, this.now(), intent, previous, term), agreementCreated(b, 'Manufacturer', s, this.now(), intent, previous, term)];
+  }
+
+  private term(agreementId: string): Term | undefined {
+    const r = this.state.agreements.get(agreementId);
+    return r ? { startTime: r.startTime, endTime: r.endTime } : undefined;
+  }
+
+  /** Records a new agreement of `b` (its current one), with the contract's term and values when it has one. */
+  private recordAgreement(b: Buyer, intent: AgreementRecord['intent'], contract: Contract | undefined, previousAgreementId?: string): void {
+    const now = this.now();
+    const previous = previousAgreementId === undefined ? undefined : this.state.agreements.get(previousAgreementId);
+    this.state.agreements.add({
+      agreementId: b.agreementId,
+      buyer: b,
+      intent,
+      status: 'ACTIVE',
+      acceptanceTime: now,
+      startTime: contract ? contract.startsAt : now,
+      endTime: contract ? contract.expiresAt : now + YEAR_MS,
+      lastUpdateTime: now,
+      ...(previousAgreementId !== undefined ? { previousAgreementId } : {}),
+      initialAgreementId: intent === 'RENEW' && previous ? previous.initialAgreementId : b.agreementId,
+      offerId: b.offerId,
+      ...(contract ? { contract: { dimensions: { ...contract.dimensions }, durationMonths: contract.durationMonths, autoRenew: contract.autoRenew } } : {}),
+    });
+  }
+
+  /** Contract products need a contract, subscription products refuse one. */
+  private termsFor(o: SubscribeOptions): ContractTerms | undefined {
+    const product = this.state.products.get(o.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+    if (product.pricing === 'subscription') {
+      if (o.contract !== undefined) throw new Error(`Product ${product.productCode} is priced by subscription: subscribe without a contract`);
+      return undefined;
+    }
+    if (o.contract === undefined) throw new Error(`Product ${product.productCode} is priced by ${product.pricing}: subscribe with a contract ({ dimensions })`);
+    return contractTerms(product, o.contract);
+  }
+
+  private lagMs(): number {
+    return this.state.entitlementSettings.lagMs;
   }
 
   async subscribe(o: SubscribeOptions): Promise<Subscription> {
     const product = this.state.products.get(o.productCode);
     if (!product) throw new Error(`Unknown product ${o.productCode}: add it first`);
     if (o.accountId !== undefined && !/^[0-9]{12}$/.test(o.accountId)) throw new Error(`accountId must be 12 digits, got ${o.accountId}`);
+    const terms = this.termsFor(o);
     const agreementId = newAgreementId();
     const b = this.state.buyers.add({
       productCode: product.productCode,
@@ -125,12 +178,15 @@ export class Lifecycle {
       ...(o.offerType ? { offerType: o.offerType } : {}),
     });
     const token = this.state.tokens.issue(b.ref, this.now());
+    const contract = terms && b.status !== 'failed' ? this.state.contracts.create(b, terms, this.now(), this.lagMs()) : undefined;
+    if (b.status !== 'failed') this.recordAgreement(b, 'NEW', contract);
     if (b.status === 'failed') {
       await this.notify('subscribe-fail', b);
     } else {
       await this.emit(this.agreementPair(b, 'NEW'));
       if (b.identity === 'license') await this.emit([licenseUpdated(b, this.opts.sellerAccountId, this.now())]);
       else await this.notify('subscribe-success', b);
+      if (contract) await this.entitlementUpdated(b);
     }
     const sub = this.view(b, token);
     if (o.registrationUrl) sub.registration = await this.register(o.registrationUrl, token, o.offerType);
@@ -161,32 +217,118 @@ export class Lifecycle {
     return b;
   }
 
+  /** Legacy contract products: SNS entitlement-updated on the entitlement topic (license products have EventBridge only). */
+  private async entitlementUpdated(b: Buyer): Promise<void> {
+    if (b.identity === 'legacy' && this.state.contracts.of(b)) await this.notify('entitlement-updated', b);
+  }
+
+  /** Ends the buyer's contract, if any, as GetEntitlements will show it (after the lag): nothing for it. */
+  private endContract(b: Buyer, status: 'cancelled' | 'expired' | 'replaced', at: number): void {
+    const c = this.state.contracts.of(b);
+    if (!c || c.status !== 'active') return;
+    c.status = status;
+    this.state.contracts.changed(c, at, this.lagMs());
+  }
+
   async cancel(id: string): Promise<void> {
     const b = this.mustFind(id);
     if (b.status !== 'active') return;
     this.state.buyers.deprovision(b, this.now());
+    this.endContract(b, 'cancelled', this.now());
+    this.state.agreements.end(b.agreementId, 'CANCELLED', this.now());
     const s = this.opts.sellerAccountId;
     await this.emit([agreementEnded(b, b.agreementId, 'Proposer', s, this.now(), 'CANCELLED'), agreementEnded(b, b.agreementId, 'Manufacturer', s, this.now(), 'CANCELLED')]);
     if (b.identity === 'license') await this.emit([licenseDeprovisioned(b, s, this.now())]);
     else await this.notify('unsubscribe-pending', b);
+    await this.entitlementUpdated(b);
   }
 
-  async amend(id: string): Promise<void> {
+  /**
+   * Contracts: the term ends without renewal at `at` (default now): Purchase Agreement Ended (EXPIRED) and License
+   * Deprovisioned (legacy: SNS unsubscribe-pending and entitlement-updated); the final-usage window starts at `at`.
+   */
+  async expire(id: string, at: number = this.now()): Promise<void> {
+    const b = this.mustFind(id);
+    const c = this.state.contracts.of(b);
+    if (!c) throw new Error(`Cannot expire ${id}: it has no contract (only contracts expire)`);
+    if (b.status !== 'active' || c.status !== 'active') return;
+    this.state.buyers.deprovision(b, at);
+    this.endContract(b, 'expired', at);
+    this.state.agreements.end(b.agreementId, 'EXPIRED', at);
+    const s = this.opts.sellerAccountId;
+    await this.emit([agreementEnded(b, b.agreementId, 'Proposer', s, this.now(), 'EXPIRED'), agreementEnded(b, b.agreementId, 'Manufacturer', s, this.now(), 'EXPIRED')]);
+    if (b.identity === 'license') await this.emit([licenseDeprovisioned(b, s, this.now())]);
+    else await this.notify('unsubscribe-pending', b);
+    await this.entitlementUpdated(b);
+  }
+
+  /**
+   * Without dimensions: the amendment events only. With dimensions (contracts): the values go up (never down) in the
+   * same agreement, then Purchase Agreement Amended, License Updated and, for legacy products, SNS entitlement-updated.
+   */
+  async amend(id: string, o: AmendOptions = {}): Promise<void> {
     const b = this.mustFind(id);
     const s = this.opts.sellerAccountId;
-    await this.emit([agreementAmended(b, 'Proposer', s, this.now()), agreementAmended(b, 'Manufacturer', s, this.now())]);
+    const c = this.state.contracts.of(b);
+    if (o.dimensions !== undefined) {
+      if (!c) throw new Error(`Cannot amend the dimensions of ${id}: it has no contract`);
+      if (c.status !== 'active' || b.status !== 'active') throw new Error(`Cannot amend ${id}: its contract is ${c.status}`);
+      const product = this.state.products.get(b.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+      c.dimensions = amendedDimensions(product, c.dimensions, o.dimensions);
+      this.state.contracts.changed(c, this.now(), this.lagMs());
+      const r = this.state.agreements.get(b.agreementId);
+      if (r?.contract) {
+        r.contract.dimensions = { ...c.dimensions };
+        r.lastUpdateTime = this.now();
+      }
+    }
+    const term = c ? { startTime: c.startsAt, endTime: c.expiresAt, autoRenew: c.autoRenew } : undefined;
+    await this.emit([agreementAmended(b, 'Proposer', s, this.now(), term), agreementAmended(b, 'Manufacturer', s, this.now(), term)]);
     if (b.identity === 'license' && b.status === 'active') await this.emit([licenseUpdated(b, s, this.now())]);
+    if (o.dimensions !== undefined) await this.entitlementUpdated(b);
   }
 
-  /** Renewal: a new agreement (intent RENEW, previousAgreementId), the same license. */
-  async renew(id: string): Promise<Subscription> {
+  /**
+   * Renewal: a new agreement (intent RENEW, previousAgreementId), the same license; the previous agreement ends RENEWED.
+   * A contract starts its next term where the current one ends, with the same values unless new ones are given.
+   */
+  async renew(id: string, o: RenewOptions = {}): Promise<Subscription> {
     const b = this.mustFind(id);
     if (b.status !== 'active') throw new Error(`Cannot renew ${id}: it is ${b.status}`);
-    const previous = b.agreementId;
-    this.state.buyers.addAgreement(b, newAgreementId());
-    await this.emit(this.agreementPair(b, 'RENEW', previous));
-    if (b.identity === 'license') await this.emit([licenseUpdated(b, this.opts.sellerAccountId, this.now())]);
+    const c = this.state.contracts.of(b);
+    if (o.dimensions !== undefined && !c) throw new Error(`Cannot renew ${id} with dimensions: it has no contract`);
+    this.renewNow(b, c, o);
+    await this.emitRenewal(b, c);
     return this.view(b, this.state.tokens.issue(b.ref, this.now()));
+  }
+
+  /** The state change of a renewal (synchronous, so a sweep never renews the same term twice). */
+  private renewNow(b: Buyer, c: Contract | undefined, o: RenewOptions): string {
+    const previous = b.agreementId;
+    if (c) {
+      if (o.dimensions !== undefined) {
+        const product = this.state.products.get(b.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+        c.dimensions = renewedDimensions(product, o.dimensions);
+      }
+      c.startsAt = c.expiresAt;
+      c.expiresAt = addMonths(c.startsAt, c.durationMonths);
+      this.state.contracts.changed(c, this.now(), this.lagMs());
+    }
+    this.state.agreements.end(previous, 'RENEWED', this.now());
+    this.state.buyers.addAgreement(b, newAgreementId());
+    this.recordAgreement(b, 'RENEW', c, previous);
+    return previous;
+  }
+
+  /** The events of the renewal just made, built now (a sweep may renew again before they are delivered). */
+  private renewalEvents(b: Buyer): MarketplaceEvent[] {
+    const r = this.state.agreements.get(b.agreementId);
+    return [...this.agreementPair(b, 'RENEW', r?.previousAgreementId), ...(b.identity === 'license' ? [licenseUpdated(b, this.opts.sellerAccountId, this.now())] : [])];
+  }
+
+  private async emitRenewal(b: Buyer, c: Contract | undefined, events = this.renewalEvents(b)): Promise<void> {
+    await this.emit(events);
+    if (c) await this.entitlementUpdated(b);
   }
 
   /**
@@ -198,10 +340,19 @@ export class Lifecycle {
     const old = this.mustFind(id);
     if (old.status !== 'active') throw new Error(`Cannot replace ${id}: it is ${old.status}`);
     const s = this.opts.sellerAccountId;
+    const oldContract = this.state.contracts.of(old);
     if (old.identity === 'legacy') {
       const previous = old.agreementId;
+      if (oldContract) {
+        oldContract.startsAt = this.now();
+        oldContract.expiresAt = addMonths(this.now(), oldContract.durationMonths);
+        this.state.contracts.changed(oldContract, this.now(), this.lagMs());
+      }
+      this.state.agreements.end(previous, 'REPLACED', this.now());
       this.state.buyers.addAgreement(old, newAgreementId());
+      this.recordAgreement(old, 'REPLACE', oldContract, previous);
       await this.emit(this.agreementPair(old, 'REPLACE', previous));
+      await this.entitlementUpdated(old);
       return this.view(old, this.state.tokens.issue(old.ref, this.now()));
     }
     const agreementId = newAgreementId();
@@ -216,6 +367,12 @@ export class Lifecycle {
       status: 'active',
       createdAt: this.now(),
     });
+    const contract = oldContract
+      ? this.state.contracts.create(b, { dimensions: oldContract.dimensions, durationMonths: oldContract.durationMonths, autoRenew: oldContract.autoRenew }, this.now(), this.lagMs())
+      : undefined;
+    this.recordAgreement(b, 'REPLACE', contract, old.agreementId);
+    this.endContract(old, 'replaced', this.now());
+    this.state.agreements.end(old.agreementId, 'REPLACED', this.now());
     await this.emit(this.agreementPair(b, 'REPLACE', old.agreementId));
     await this.emit([licenseUpdated(b, s, this.now())]);
     this.state.buyers.deprovision(old, this.now());
@@ -227,9 +384,27 @@ export class Lifecycle {
     return this.view(b, this.state.tokens.issue(b.ref, this.now()));
   }
 
-  /** Time-driven steps: SNS unsubscribe-success once a legacy customer's final-usage window has passed. */
+  /**
+   * Time-driven steps: a contract whose term has ended renews (autoRenew, once per term passed) or expires at its end;
+   * SNS unsubscribe-success once a legacy customer's final-usage window has passed.
+   */
   sweep(): void {
     const now = this.now();
+    for (const c of this.state.contracts.active()) {
+      if (c.expiresAt > now || c.buyer.status !== 'active') continue;
+      const b = c.buyer;
+      if (!c.autoRenew) {
+        this.track(this.expire(b.agreementId, c.expiresAt)).catch((e: Error) => this.opts.log(`contract expiry failed: ${e.message}`));
+        continue;
+      }
+      let delivered: Promise<void> = Promise.resolve();
+      for (let terms = 0; c.expiresAt <= now && terms < 120; terms++) {
+        this.renewNow(b, c, {});
+        const events = this.renewalEvents(b);
+        delivered = delivered.then(() => this.emitRenewal(b, c, events));
+      }
+      this.track(delivered).catch((e: Error) => this.opts.log(`contract renewal failed: ${e.message}`));
+    }
     for (const b of this.state.buyers.awaitingFinalNotice()) {
       if (now < (b.deprovisionedAt as number) + this.state.finalUsageWindowMs) continue;
       this.state.buyers.markFinalNotified(b);

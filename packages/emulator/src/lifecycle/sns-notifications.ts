@@ -1,5 +1,6 @@
 /**
- * Legacy SNS notifications (aws-mp-subscription-notification-<productCode>), signed with SignatureVersion 2
+ * Legacy SNS notifications (aws-mp-subscription-notification-<productCode>, and for contract products
+ * aws-mp-entitlement-notification-<productCode>), signed with SignatureVersion 2
  * (SHA256withRSA over the canonical SNS string to sign) using the emulator-only key in ../../certs.
  */
 import { createSign, createVerify, randomUUID } from 'node:crypto';
@@ -7,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Buyer } from '../state/buyers';
 
-export type SnsAction = 'subscribe-success' | 'subscribe-fail' | 'unsubscribe-pending' | 'unsubscribe-success';
+export type SnsAction = 'subscribe-success' | 'subscribe-fail' | 'unsubscribe-pending' | 'unsubscribe-success' | 'entitlement-updated';
 
 export const SNS_CERT_PATH = '/_emulator/sns/cert.pem';
 const CERT_DIR = join(__dirname, '..', '..', 'certs');
@@ -36,8 +37,10 @@ export interface SnsNotification {
 /** AWS Marketplace's topics live in its own account, not the seller's: every real topic ARN names this one. */
 export const MARKETPLACE_TOPIC_ACCOUNT = '287250355862';
 
-export function topicArn(topicAccountId: string, productCode: string): string {
-  return `arn:aws:sns:us-east-1:${topicAccountId}:aws-mp-subscription-notification-${productCode}`;
+/** `entitlement-updated` travels on the contract products' entitlement topic, every other action on the subscription topic. */
+export function topicArn(topicAccountId: string, productCode: string, action: SnsAction = 'subscribe-success'): string {
+  const topic = action === 'entitlement-updated' ? 'aws-mp-entitlement-notification' : 'aws-mp-subscription-notification';
+  return `arn:aws:sns:us-east-1:${topicAccountId}:${topic}-${productCode}`;
 }
 
 /** The canonical string SNS signs for a Notification (Subject only when present). */
@@ -49,14 +52,17 @@ export function snsStringToSign(m: { Message: string; MessageId: string; Subject
 }
 
 export function buildSnsNotification(action: SnsAction, b: Buyer, topicAccountId: string, endpoint: string, now: number): SnsNotification {
-  const message = {
-    action,
-    'customer-identifier': b.customerIdentifier,
-    'product-code': b.productCode,
-    'offer-identifier': b.offerId,
-    isFreeTrialTermPresent: b.offerType === 'free-trial' ? 'true' : 'false',
-  };
-  const arn = topicArn(topicAccountId, b.productCode);
+  const message =
+    action === 'entitlement-updated'
+      ? { action, 'customer-identifier': b.customerIdentifier, 'product-code': b.productCode }
+      : {
+          action,
+          'customer-identifier': b.customerIdentifier,
+          'product-code': b.productCode,
+          'offer-identifier': b.offerId,
+          isFreeTrialTermPresent: b.offerType === 'free-trial' ? 'true' : 'false',
+        };
+  const arn = topicArn(topicAccountId, b.productCode, action);
   const base = { Type: 'Notification' as const, MessageId: randomUUID(), TopicArn: arn, Message: JSON.stringify(message), Timestamp: new Date(now).toISOString() };
   const signer = createSign('RSA-SHA256');
   signer.update(snsStringToSign(base));

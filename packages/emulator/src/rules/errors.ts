@@ -36,8 +36,27 @@ export function statusFor(name: string): number {
   return 400;
 }
 
+/** The Entitlement Service's errors (AWS JSON 1.1: 500 for the server fault, 400 otherwise). */
+export const ENTITLEMENT_ERRORS = ['InvalidParameterException', 'ThrottlingException', 'InternalServiceErrorException'] as const;
+
+/** The Agreement API's errors and the statuses its model gives them. */
+export const AGREEMENT_ERROR_STATUS: Readonly<Record<string, number>> = {
+  ValidationException: 400,
+  AccessDeniedException: 403,
+  ResourceNotFoundException: 404,
+  ConflictException: 409,
+  ServiceQuotaExceededException: 402,
+  ThrottlingException: 429,
+  InternalServerException: 500,
+};
+
 export function isKnownErrorName(name: string): boolean {
-  return (MODELED_ERRORS as readonly string[]).includes(name) || (UNMODELED_ERRORS as readonly string[]).includes(name);
+  return (
+    (MODELED_ERRORS as readonly string[]).includes(name) ||
+    (UNMODELED_ERRORS as readonly string[]).includes(name) ||
+    (ENTITLEMENT_ERRORS as readonly string[]).includes(name) ||
+    name in AGREEMENT_ERROR_STATUS
+  );
 }
 
 /** An error answered to the client as `{"__type": name, "message": message}`. */
@@ -47,6 +66,8 @@ export class AwsError extends Error {
     readonly errorName: string,
     message: string,
     status?: number,
+    /** More members of the error body (e.g. the Agreement API's resourceId, resourceType). */
+    readonly fields?: Record<string, unknown>,
   ) {
     super(message);
     this.name = errorName;

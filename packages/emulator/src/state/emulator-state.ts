@@ -1,9 +1,13 @@
 /** Everything the operations read and write, in one place. */
 import type { Clock } from '../clock';
+import type { Agreements } from '../contracts/agreements';
+import type { Contracts } from '../contracts/contracts';
+import type { PageTokens } from '../contracts/entitlement-pages';
+import type { RateLimiter } from '../contracts/rate-limiter';
 import type { Faults } from '../faults/faults';
 import type { RegisterUsageKeys } from '../register-usage-jwt';
 import type { WindowOptions } from '../rules/windows';
-import type { EmulatorProduct } from '../types';
+import type { EmulatorProduct, EntitlementSettings } from '../types';
 import type { Buyers } from './buyers';
 import type { Ledger } from './ledger';
 import type { Tokens } from './tokens';
@@ -21,6 +25,14 @@ export interface EmulatorState {
   finalUsageWindowMs: number;
   enforceLicenseStart: boolean;
   disabledOperations: Set<string>;
+  contracts: Contracts;
+  agreements: Agreements;
+  /** Current GetEntitlements settings (changed through the admin API). */
+  entitlementSettings: EntitlementSettings;
+  entitlementLimiter: RateLimiter;
+  entitlementPages: PageTokens;
+  /** The seller (proposer) of every agreement. */
+  sellerAccountId: string;
 }
 
 /** Per-call facts taken from the HTTP request. */
