@@ -1,6 +1,6 @@
-import { customerKey, readableTime, SqliteStore, type CustomerIdentity, type EntitlementSet, type UsageDelta } from '@meterkit/core';
+import { customerKey, isEntitlementStore, readableTime, type CustomerIdentity, type EntitlementSet, type UsageDelta } from '@meterkit/core';
 import { run } from '../src';
-import { sqliteBackend, type Backend, type CliResult } from './support/ledger';
+import { postgresBackend, sqliteBackend, type Backend, type CliResult } from './support/ledger';
 
 const PRODUCT = 'prod-contract';
 const LEGACY_PRODUCT = 'prod-legacy-contract';
@@ -28,14 +28,14 @@ const usage = (who: CustomerIdentity, dimension: string, hour: number, quantity:
 });
 
 /**
- * A real SQLite file as a contract app leaves it: alice (tenant-alice) holds seats and api_calls and used 130 api
+ * A real SQLite file (or PostgreSQL schema) as a contract app leaves it: alice (tenant-alice) holds seats and api_calls and used 130 api
  * calls this month (100 included), 40 last month; bob's contract ended (revoked); carol is a legacy customer with a
  * string entitlement and no tenant.
  */
 async function fill(backend: Backend): Promise<void> {
   const store = backend.newStore();
   await store.open();
-  if (!(store instanceof SqliteStore)) throw new Error('expected a SQLite store');
+  if (!isEntitlementStore(store)) throw new Error(`the ${store.kind} store keeps no entitlements`);
   for (const [who, tenantId] of [[alice, 'tenant-alice'], [bob, 'tenant-bob'], [carol, undefined]] as const) {
     await store.putCustomer({ key: customerKey(who), identity: who, status: 'active', registeredAt: NOW - 86_400_000, updatedAt: NOW - 86_400_000, ...(tenantId === undefined ? {} : { tenantId }) });
   }
@@ -73,17 +73,22 @@ async function fill(backend: Backend): Promise<void> {
   await store.close();
 }
 
-describe('meterkit entitlements on a real SQLite file', () => {
+async function runCli(argv: string[], flags: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run([...flags, ...argv], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, clock: () => NOW });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+describe.each<[string, () => Backend]>([
+  ['a real SQLite file', sqliteBackend],
+  ['a PostgreSQL schema', postgresBackend],
+])('meterkit entitlements on %s', (_name, newBackend) => {
   let backend: Backend;
-  const cli = async (argv: string[], flags = backend.flags): Promise<CliResult> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await run([...flags, ...argv], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, clock: () => NOW });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  };
+  const cli = (argv: string[]): Promise<CliResult> => runCli(argv, backend.flags);
 
   beforeAll(async () => {
-    backend = sqliteBackend();
+    backend = newBackend();
     await fill(backend);
   });
   afterAll(() => backend?.dispose());
@@ -160,6 +165,10 @@ describe('meterkit entitlements on a real SQLite file', () => {
     expect(unknown.stderr).toBe('meterkit: --customer "tenant-nobody" is no customer key, license ARN, license id or tenant id in this store.\n');
     expect(unknown.stdout).toBe('');
   });
+});
+
+describe('meterkit entitlements on an empty or missing SQLite file', () => {
+  const cli = runCli;
 
   it('an empty store says where entitlements come from; a missing file says where the CLI looked', async () => {
     const empty = sqliteBackend();
