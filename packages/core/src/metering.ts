@@ -12,7 +12,8 @@ import type { Allocation, Tags } from './model/usage';
 import { assertDimension, frozenUsageOf } from './model/validate-usage';
 import { Aggregator } from './meter/aggregator';
 import type { BoundCustomer } from './meter/bound-customer';
-import { Persister } from './meter/persister';
+import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
+import { consumptionSources } from './meter/included-usage';
 import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
@@ -98,7 +99,8 @@ export class Metering {
       storeCalls: this.storeCalls,
       clock: o.clock,
     });
-    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger, this.storeCalls);
+    this.persister = new Persister(this.aggregator, this.store, this.events, o.logger, this.storeCalls, DEFAULT_PERSIST_CHUNK,
+      consumptionSources(o.products, (key) => this.entitlementsOf(key)));
     this.flusher = new Flusher({
       store: this.store,
       client,

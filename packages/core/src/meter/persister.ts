@@ -6,11 +6,19 @@ import type { UsageDelta } from '../model/usage';
 import { withinStoreTimeout, type RequestStoreCalls } from '../store/store-timeout';
 import { yieldToEventLoop } from '../store/yield-to-event-loop';
 import type { AddUsageResult, UsageStore } from '../store/usage-store';
+import { isEntitlementStore } from '../store/entitlement-store';
 import type { Aggregator } from './aggregator';
+import { hasIncludedUsage, splitIncluded, type ConsumptionSources, type IncludedSplit } from './included-usage';
 
 interface Batch {
   readonly id: string;
   readonly deltas: readonly UsageDelta[];
+  /**
+   * Batches holding usage of included dimensions (contracts with consumption): the split read for the batch's first
+   * write, kept for its retries, so that every write of the batch measures it against the same included amounts.
+   * Forgotten when the read fails, to be read again by the retry.
+   */
+  split?: Promise<IncludedSplit>;
 }
 
 /** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
@@ -24,6 +32,10 @@ const CUT_CHUNKS = 4;
  * `chunkSize` deltas, each chunk its own batch under its own id, yielding to the event loop between chunks.
  * A failed or unanswered chunk is retried as the same batch, before any later chunk or newer usage: nothing is
  * dropped, and nothing counts twice.
+ *
+ * A batch holding usage of a dimension an entitlement includes (contracts with consumption) is written with
+ * addUsageAboveIncluded() under the same id and rules: the store counts it against the period's allowance and
+ * meters only the part above what the customer's entitlement set, as read for the batch, includes.
  */
 export class Persister {
   private running: Promise<void> | undefined;
@@ -48,6 +60,8 @@ export class Persister {
     private readonly storeCalls: RequestStoreCalls,
     /** Most deltas in one store write. Default DEFAULT_PERSIST_CHUNK. */
     chunkSize: number = DEFAULT_PERSIST_CHUNK,
+    /** Contracts with consumption: what products include and the customers' entitlement sets. Default: none. */
+    private readonly consumption?: ConsumptionSources,
   ) {
     if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`);
     this.chunkSize = chunkSize;
@@ -137,7 +151,11 @@ export class Persister {
   private write(batch: Batch): Promise<AddUsageResult> {
     let landing: Promise<AddUsageResult>;
     try {
-      landing = this.store.addUsage(batch.deltas, batch.id);
+      const consumption = this.consumption;
+      landing =
+        consumption !== undefined && (batch.split !== undefined || hasIncludedUsage(batch.deltas, consumption))
+          ? this.writeAboveIncluded(batch, consumption)
+          : this.store.addUsage(batch.deltas, batch.id);
     } catch (cause) {
       landing = Promise.reject(cause);
     }
@@ -146,6 +164,19 @@ export class Persister {
       this.confirm(batch, result);
       return result;
     });
+  }
+
+  private async writeAboveIncluded(batch: Batch, consumption: ConsumptionSources): Promise<AddUsageResult> {
+    const store = this.store;
+    if (!isEntitlementStore(store)) {
+      throw new MeterkitError(ErrorCodes.STORE, `The ${store.kind} store cannot meter usage above what contracts include: it does not implement EntitlementStore.`);
+    }
+    const reading = (batch.split ??= splitIncluded(batch.deltas, consumption).catch((cause: unknown) => {
+      batch.split = undefined;
+      throw cause;
+    }));
+    const split = await reading;
+    return store.addUsageAboveIncluded(split.deltas, split.uses, batch.id);
   }
 
   /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */
