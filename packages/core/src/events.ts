@@ -4,6 +4,7 @@ import type { CustomerRecord } from './model/customer';
 import type { StoredRecord } from './store/usage-store';
 import type { UsageDelta } from './model/usage';
 import type { SubscriptionEvent } from './lifecycle/subscription-event';
+import type { EntitlementSet } from './contracts/entitlement-set';
 
 /** The typed events of a Metering instance. Listeners run synchronously: keep them quick. */
 export interface MeteringEvents {
@@ -31,6 +32,23 @@ export interface MeteringEvents {
   subscription: SubscriptionEvent;
   /** A buyer was resolved on the registration route. */
   registered: { customer: CustomerRecord; firstTime: boolean };
+  /**
+   * A contract customer's stored entitlements changed (a newer read with other values, or a revocation after an end
+   * signal). `previous` is the set stored before; `trigger` what caused the read (registration, event:<id>, timer,
+   * expiry, manual).
+   */
+  entitlementsChanged: {
+    customerKey: string;
+    productCode: string;
+    entitlements: EntitlementSet;
+    previous: EntitlementSet | undefined;
+    trigger: string;
+  };
+  /**
+   * A contract customer's entitlements could not be refreshed: GetEntitlements failed (ERR_METERKIT_ENTITLEMENT_READ
+   * with the AWS exception), or it still answered the old values after every stale retry. The stored set stays.
+   */
+  entitlementRefreshFailed: { customerKey: string; productCode: string; error: MeterkitError; trigger: string };
   /** Trouble that did not fail a request: store outage, AWS errors, configuration. */
   error: { error: MeterkitError };
 }

@@ -15,6 +15,7 @@ import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
 import { consumptionSources } from './meter/included-usage';
 import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
+import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
 import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
@@ -34,9 +35,10 @@ import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
 import { isEntitlementStore, type EntitlementStore } from './store/entitlement-store';
-import { EntitlementCache } from './contracts/entitlement-cache';
 import type { EntitlementSet } from './contracts/entitlement-set';
 import { assertContractStore } from './contracts/contract-store';
+import { ContractEntitlements } from './contracts/contract-entitlements';
+import { meteredProducts } from './contracts/metered-products';
 
 const RESOLVED = COMMITTED;
 
@@ -67,8 +69,8 @@ export class Metering {
   private readonly zeroHours: ZeroHours | undefined;
   private readonly sink: MeterSink;
   private readonly entitlements: Entitlement;
-  /** Contract products: the stored entitlement sets, served from memory for `entitlements.cacheMs`. */
-  private readonly entitlementCache: EntitlementCache;
+  /** Contract products: entitlements read from AWS, kept in the store, served from memory for `entitlements.cacheMs`. */
+  private readonly contracts: ContractEntitlements;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
@@ -129,6 +131,7 @@ export class Metering {
       sleep: pause,
       retry: o.retry,
       region: async () => (typeof client.config.region === 'function' ? client.config.region() : client.config.region),
+      afterResolve: (customer) => this.contracts.atRegistration(customer),
     });
     this.lifecycle = new Lifecycle({
       store: () => this.ready(),
@@ -142,14 +145,24 @@ export class Metering {
       maxFutureSkewMs: o.eventClockSkewMs,
     });
     this.entitlements = new Entitlement({ client, events: this.events, logger: o.logger, clock: o.clock });
-    this.entitlementCache = new EntitlementCache({ store: () => this.contractStore(), clock: o.clock, cacheMs: o.entitlements.cacheMs });
+    this.contracts = new ContractEntitlements({
+      products: o.products,
+      store: () => this.contractStore(),
+      customers: () => this.ready().then((store) => store.listCustomers()),
+      aws: o.aws,
+      options: o.entitlements,
+      events: this.events,
+      logger: o.logger,
+      clock: o.clock,
+      sleep: pause,
+    });
     const zero = o.zeroHours;
     this.zeroHours =
       zero === false
         ? undefined
         : new ZeroHours({
             store: this.store,
-            products: o.products,
+            products: meteredProducts(o.products),
             logger: o.logger,
             dimensionOf: (product) => zero.dimensions[product.productCode] ?? [...product.dimensions][0]!,
           });
@@ -199,6 +212,11 @@ export class Metering {
     persist.unref();
     flush.unref();
     this.timers.push(persist, flush);
+    if (this.contracts.enabled) {
+      const refresh = setInterval(() => void this.refreshDueEntitlements().catch((cause) => this.reportBackgroundError(cause)), this.o.entitlements.checkIntervalMs);
+      refresh.unref();
+      this.timers.push(refresh);
+    }
     // A refusal is kept in entitlement() and emitted as an `error` event.
     if (this.o.entitlement !== undefined) void this.registerUsage().catch(() => undefined);
   }
@@ -207,7 +225,8 @@ export class Metering {
   meter(customer: CustomerIdentity | CustomerRecord): RequestMeter {
     this.assertOpen();
     const identity = 'identity' in customer ? customer.identity : customer;
-    return new RequestMeter(this.sink, this.directory.bind(identity), hourOf(this.o.clock()));
+    const bound = this.directory.bind(identity);
+    return new RequestMeter(this.sink, bound, hourOf(this.o.clock()), this.contracts.knownForMeter(bound, true) as MeterEntitlements | undefined);
   }
 
   /**
@@ -262,12 +281,15 @@ export class Metering {
     if (who === undefined || who === null || (typeof who === 'string' && this.productModeOnly)) return this.productMeter();
     const now = this.o.clock();
     const bound = this.directory.known(who, now);
-    return bound === undefined ? undefined : new RequestMeter(this.sink, bound, hourOf(now));
+    if (bound === undefined) return undefined;
+    const contract = this.contracts.knownForMeter(bound);
+    return contract === 'stale' ? undefined : new RequestMeter(this.sink, bound, hourOf(now), contract);
   }
 
   private async resolveMeter(who: string | CustomerIdentity | CustomerRecord): Promise<RequestMeter> {
     const bound = await this.directory.resolve(who);
-    return new RequestMeter(this.sink, bound, hourOf(this.o.clock()));
+    const contract = await storeCall(() => this.contracts.forMeter(bound));
+    return new RequestMeter(this.sink, bound, hourOf(this.o.clock()), contract);
   }
 
   /**
@@ -300,7 +322,56 @@ export class Metering {
    * `entitlements.cacheMs`, else from the store. Undefined when none is stored (or the store keeps none).
    */
   entitlementsOf(customerKey: string): Promise<EntitlementSet | undefined> {
-    return this.entitlementCache.entitlementsOf(customerKey);
+    return this.contracts.cache.entitlementsOf(customerKey);
+  }
+
+  /**
+   * The entitlements stored for a contract customer (identity or registry record), read from the store now: what
+   * every instance serves within `entitlements.cacheMs`. Undefined when none was read yet. No AWS call.
+   * Throws ERR_METERKIT_NOT_A_CONTRACT for a customer of a subscription product.
+   */
+  async entitlementsFor(customer: CustomerIdentity | CustomerRecord): Promise<EntitlementSet | undefined> {
+    this.assertOpen();
+    const bound = this.contractBound(customer);
+    await this.ready();
+    return storeCall(() => this.contracts.cache.load(bound.key));
+  }
+
+  /**
+   * Reads a contract customer's entitlements from AWS (GetEntitlements) now and stores them whole; answers the set
+   * stored afterwards. `trigger` is recorded with the set (default 'manual'). An empty answer revokes nothing
+   * without an end signal: the stored set stays. Rejects with ERR_METERKIT_ENTITLEMENT_READ when AWS cannot be read
+   * (after emitting `entitlementRefreshFailed`), ERR_METERKIT_NOT_A_CONTRACT for a subscription product's customer.
+   */
+  async refreshEntitlements(customer: CustomerIdentity | CustomerRecord, trigger = 'manual'): Promise<EntitlementSet | undefined> {
+    this.assertOpen();
+    const bound = this.contractBound(customer);
+    if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > 256) throw new MeterkitError(ErrorCodes.OPTIONS, 'trigger must be a string of 1 to 256 characters.');
+    await this.ready();
+    const result = await storeCall(() => this.contracts.refresh({ key: bound.key, identity: bound.identity, productCode: bound.product.productCode }, trigger));
+    return result.set;
+  }
+
+  /**
+   * Runs the entitlement reads due at the clock's time: stale retries after change signals, the hourly re-read
+   * (`entitlements.refreshIntervalMs`) and re-reads of sets whose ExpirationDate passed. The timers call this every
+   * `entitlements.checkIntervalMs`; call it yourself after moving the `clock`. Answers how many reads ran.
+   */
+  async refreshDueEntitlements(): Promise<number> {
+    this.assertOpen();
+    await this.ready();
+    return storeCall(() => this.contracts.refreshDue());
+  }
+
+  /** The customer, bound to its product, when the product is a contract; else ERR_METERKIT_NOT_A_CONTRACT. */
+  private contractBound(customer: CustomerIdentity | CustomerRecord): BoundCustomer {
+    const bound = this.directory.bind('identity' in customer ? customer.identity : customer);
+    if (!this.contracts.isContractCustomer(bound)) {
+      throw new MeterkitError(ErrorCodes.NOT_A_CONTRACT, `Product ${bound.product.productCode} is sold as a subscription: it has no contract entitlements.`, {
+        details: { productCode: bound.product.productCode },
+      });
+    }
+    return bound;
   }
 
   /** Writes in-memory usage to the store now. Rejects if the store refuses; the usage stays in memory. */
@@ -339,7 +410,10 @@ export class Metering {
    */
   async applyLifecycleEvent(event: LifecycleEvent): Promise<ApplyOutcome> {
     this.assertOpen();
-    return storeCall(() => this.lifecycle.apply(event));
+    const outcome = await storeCall(() => this.lifecycle.apply(event));
+    // Every change signal re-reads the contract entitlements it names, in the background (see entitlementsChanged).
+    if (outcome !== 'duplicate' && this.contracts.enabled) this.inBackground(this.contracts.onLifecycleEvent(event));
+    return outcome;
   }
 
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */

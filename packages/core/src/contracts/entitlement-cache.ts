@@ -1,4 +1,4 @@
-import type { EntitlementStore } from '../store/entitlement-store';
+import type { AllowanceCounter, EntitlementStore } from '../store/entitlement-store';
 import type { EntitlementSet } from './entitlement-set';
 
 export interface EntitlementCacheDeps {
@@ -25,6 +25,8 @@ export class EntitlementCache {
   private readonly entries = new Map<string, Entry>();
   /** Store reads under way, one per customer. */
   private readonly loading = new Map<string, Promise<EntitlementSet | undefined>>();
+  /** Allowance counters (contracts with consumption), kept as fresh as the sets. */
+  private readonly counters = new Map<string, { readonly counters: readonly AllowanceCounter[]; readonly until: number }>();
 
   constructor(private readonly d: EntitlementCacheDeps) {}
 
@@ -57,6 +59,23 @@ export class EntitlementCache {
       this.loading.set(customerKey, pending);
     }
     return pending;
+  }
+
+  /** The customer's allowance counters: from memory while fresh, else read from the store. */
+  async countersOf(customerKey: string): Promise<readonly AllowanceCounter[]> {
+    const entry = this.counters.get(customerKey);
+    const now = this.d.clock();
+    if (entry !== undefined && entry.until > now) return entry.counters;
+    const counters = (await (await this.d.store())?.listAllowanceCounters(customerKey)) ?? [];
+    if (this.counters.size >= MAX_ENTRIES && !this.counters.has(customerKey)) this.counters.delete(this.counters.keys().next().value!);
+    this.counters.set(customerKey, { counters, until: now + this.d.cacheMs });
+    return counters;
+  }
+
+  /** The counters in memory, fresh or not; undefined when never read here. */
+  peekCounters(customerKey: string): { readonly counters: readonly AllowanceCounter[]; readonly fresh: boolean } | undefined {
+    const entry = this.counters.get(customerKey);
+    return entry === undefined ? undefined : { counters: entry.counters, fresh: entry.until > this.d.clock() };
   }
 
   /** A set this instance stored (or found stored): seen here at once. An older one than in memory is ignored. */

@@ -85,7 +85,8 @@ export function hookFailedResult(cause: unknown): RegistrationResult {
 
 /**
  * The registration route's logic, the same in every adapter: resolve the token, store the customer, run the
- * app's hook, answer with a redirect or JSON. Bad tokens are 400s (expired ones too); ResolveCustomer trouble 502;
+ * app's hook, answer with a redirect or JSON. Bad tokens are 400s (expired ones too); ResolveCustomer trouble 502
+ * (GetEntitlements trouble of a contract product too: ERR_METERKIT_ENTITLEMENT_READ);
  * store trouble 503; an `onRegistered` hook that throws 500 ERR_METERKIT_REGISTRATION_HOOK (with `cause` to log).
  * Never rejects.
  */
@@ -101,6 +102,9 @@ export async function handleRegistration<Req>(
   } catch (error) {
     if (error instanceof MeterkitError && CLIENT_ERRORS.has(error.code)) return registrationError(400, error.code, error.message);
     if (error instanceof MeterkitError && error.code === ErrorCodes.REGISTRATION_FAILED) return registrationError(502, error.code, error.message);
+    if (error instanceof MeterkitError && error.code === ErrorCodes.ENTITLEMENT_READ) {
+      return registrationError(502, error.code, 'Your AWS Marketplace contract could not be read right now; please try the same link again in a few minutes.');
+    }
     return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
   }
   const fields = form as Record<string, unknown>;

@@ -157,6 +157,10 @@ export class LifecycleReceiver {
     if (event.change !== undefined && 'productCode' in event.change && event.change.productCode !== topic.productCode) {
       throw new MeterkitError(ErrorCodes.SNS_TOPIC, "The SNS message names another product than its topic's: refused.");
     }
+    // The entitlement topic carries only entitlement-updated; a subscription action on it is not AWS Marketplace's.
+    if (topic.kind === 'entitlement' && event.type !== 'entitlement-updated') {
+      throw new MeterkitError(ErrorCodes.SNS_TOPIC, `The entitlement notification topic carries only entitlement-updated, not ${event.type}: refused.`);
+    }
     return { status: 200, body: { outcome: await this.metering.applyLifecycleEvent(event) } };
   }
 

@@ -115,7 +115,10 @@ const LEGACY_ACTIONS: Record<string, Extract<LifecycleChange, { customerIdentifi
   'entitlement-updated': 'legacy-entitlement-updated',
 };
 
-/** Parses the Message of a verified SNS notification from an aws-mp-*-notification topic. */
+/**
+ * Parses the Message of a verified SNS notification from an aws-mp-*-notification topic. Both spellings AWS has
+ * documented are accepted: `customer-identifier` / `product-code` and `CustomerIdentifier` / `ProductCode`.
+ */
 export function parseLegacyNotification(messageId: string, timestamp: number, message: string): LifecycleEvent {
   let body: unknown;
   try {
@@ -125,10 +128,10 @@ export function parseLegacyNotification(messageId: string, timestamp: number, me
   }
   const fields = object(body);
   const action = text(fields?.action, 64);
-  const productCode = text(fields?.['product-code'], 255);
+  const productCode = text(fields?.['product-code'] ?? fields?.ProductCode, 255);
   const kind = action === undefined ? undefined : LEGACY_ACTIONS[action];
   if (kind === undefined || productCode === undefined) throw malformed('The SNS message has no known action or product-code.');
-  const customerIdentifier = text(fields?.['customer-identifier'], 255);
+  const customerIdentifier = text(fields?.['customer-identifier'] ?? fields?.CustomerIdentifier, 255);
   if (customerIdentifier === undefined) {
     if (kind !== 'legacy-entitlement-updated') throw malformed('The SNS message has no customer-identifier.');
     return { id: messageId, time: timestamp, type: action!, change: undefined };

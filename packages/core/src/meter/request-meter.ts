@@ -4,6 +4,8 @@ import { assertDimension, assertQuantity, assertTags } from '../model/validate-u
 import type { CustomerIdentity } from '../model/customer';
 import type { Tags } from '../model/usage';
 import type { BoundCustomer } from './bound-customer';
+import type { EntitlementView } from '../contracts/entitlement-set';
+import { entitlementView, type MeterEntitlements } from '../contracts/entitlement-view';
 
 /** What commit() answers when nothing is left to wait for: callers can tell it needs no handler. */
 export const COMMITTED: Promise<void> = Promise.resolve();
@@ -42,6 +44,8 @@ export class RequestMeter {
     private readonly bound: BoundCustomer,
     /** Start of the UTC hour this meter records into. */
     readonly hour: number,
+    /** Contract customers: the entitlements and allowance counters read when the meter was resolved. */
+    private readonly contract?: MeterEntitlements,
   ) {}
 
   get customer(): CustomerIdentity {
@@ -91,6 +95,15 @@ export class RequestMeter {
     const tags = this.tags;
     this.tags = undefined;
     return this.sink.commit(this.bound, this.hour, this.dimensions, this.quantities, tags, count);
+  }
+
+  /**
+   * The buyer's entitlement to one contract dimension (its API name), as stored when this meter was resolved: the
+   * value, its expiry, and whether the buyer is within it. Throws ERR_METERKIT_NOT_A_CONTRACT for a product sold as
+   * a subscription, ERR_METERKIT_UNKNOWN_DIMENSION for a dimension the product's `entitlements` do not list.
+   */
+  entitlement(dimension: string): EntitlementView {
+    return entitlementView(this.bound.product, this.contract, dimension, this.hour);
   }
 
   /** Drops what was recorded since the last commit (e.g. the request failed). */

@@ -7,6 +7,14 @@ import { tagsKey } from './usage';
 export function assertDimension(product: Product, dimension: unknown): asserts dimension is string {
   if (typeof dimension === 'string' && product.dimensions.has(dimension)) return;
   const shown = typeof dimension === 'string' ? JSON.stringify(dimension.slice(0, 64)) : typeof dimension;
+  if (product.pricing === 'contract') {
+    throw new MeterkitError(
+      ErrorCodes.UNKNOWN_DIMENSION,
+      `Product ${product.productCode} is sold as a contract: contract products send no metering records, so ${shown} cannot be recorded. ` +
+        'Check entitlements with meter.entitlement() instead.',
+      { awsException: 'InvalidUsageDimensionException', details: { productCode: product.productCode } },
+    );
+  }
   throw new MeterkitError(
     ErrorCodes.UNKNOWN_DIMENSION,
     `Dimension ${shown} is not one of product ${product.productCode}'s dimensions ` +

@@ -24,6 +24,11 @@ export interface RegistrationDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly retry: RetryPolicy;
   readonly region: () => Promise<string | undefined>;
+  /**
+   * Runs once the customer is stored, before the registration answers (contract products read their entitlements
+   * here). When it throws, the registration fails with its error and the same token resolves again on the next try.
+   */
+  readonly afterResolve?: (customer: CustomerRecord) => Promise<void>;
 }
 
 /** Registration tokens resolve repeatedly for about 4 hours. */
@@ -76,6 +81,7 @@ export class Registration {
         customer = written;
       },
     }));
+    if (this.d.afterResolve !== undefined) await this.d.afterResolve(customer);
     this.cache.set(digest, customer, now);
     this.d.logger.info({ customer: mask(key), productCode: product.productCode, firstTime }, 'buyer registered');
     this.d.events.emit('registered', { customer, firstTime });

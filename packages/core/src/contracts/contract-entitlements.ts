@@ -1,0 +1,160 @@
+import type { AwsOptions } from '../aws/metering-client';
+import { ErrorCodes, MeterkitError } from '../errors';
+import type { MeteringEmitter } from '../events';
+import type { Logger } from '../logger';
+import type { LifecycleEvent } from '../lifecycle/marketplace-event';
+import type { CustomerRecord } from '../model/customer';
+import { isContract, type Product } from '../model/product';
+import type { BoundCustomer } from '../meter/bound-customer';
+import { RateLimiter } from '../send/rate-limiter';
+import type { EntitlementStore } from '../store/entitlement-store';
+import { EntitlementCache } from './entitlement-cache';
+import { createEntitlementClient } from './entitlement-client';
+import type { ResolvedContractEntitlements } from './entitlement-options';
+import { entitlementSignals } from './entitlement-signals';
+import type { MeterEntitlements } from './entitlement-view';
+import { readEntitlements } from './read-entitlements';
+import { EntitlementRefresher, type ContractCustomer, type RefreshResult } from './refresh-entitlements';
+
+export interface ContractEntitlementsDeps {
+  readonly products: ReadonlyMap<string, Product>;
+  /** The store as an EntitlementStore; undefined when it is not one (no contract product is configured then). */
+  readonly store: () => Promise<EntitlementStore | undefined>;
+  readonly customers: () => Promise<CustomerRecord[]>;
+  readonly aws: AwsOptions;
+  readonly options: ResolvedContractEntitlements;
+  readonly events: MeteringEmitter;
+  readonly logger: Logger;
+  readonly clock: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** Statuses whose entitlements are still refreshed on the timer. */
+const REFRESHED_STATUSES = new Set(['registered', 'active', 'deprovisioning']);
+
+/**
+ * The engine's contract side: reads entitlements at registration, on change signals, on the timer and when an
+ * ExpirationDate passes; keeps them in the store and this instance's cache; hands request meters their set.
+ */
+export class ContractEntitlements {
+  readonly enabled: boolean;
+  readonly cache: EntitlementCache;
+  private readonly refresher: EntitlementRefresher;
+  private readonly contractProducts: ReadonlySet<string>;
+
+  constructor(private readonly d: ContractEntitlementsDeps) {
+    this.contractProducts = new Set([...d.products.values()].filter(isContract).map((p) => p.productCode));
+    this.enabled = this.contractProducts.size > 0;
+    this.cache = new EntitlementCache({ store: d.store, clock: d.clock, cacheMs: d.options.cacheMs });
+    let client: ReturnType<typeof createEntitlementClient> | undefined;
+    const limiter = new RateLimiter(d.options.requestsPerSecond, Date.now, d.sleep);
+    this.refresher = new EntitlementRefresher({
+      store: () => this.store(),
+      read: (customer) => {
+        client ??= createEntitlementClient(d.aws, d.options.client);
+        return readEntitlements({ client, limiter, retry: d.options.retry, sleep: d.sleep, pageSize: d.options.pageSize }, customer.productCode, customer.identity);
+      },
+      cache: this.cache,
+      events: d.events,
+      logger: d.logger,
+      clock: d.clock,
+      staleRetryDelaysMs: d.options.staleRetryDelaysMs,
+    });
+  }
+
+  isContractCustomer(bound: Pick<BoundCustomer, 'product'>): boolean {
+    return this.contractProducts.has(bound.product.productCode);
+  }
+
+  /** What a new request meter of the customer holds: read from the store unless this instance read it within cacheMs. */
+  async forMeter(bound: BoundCustomer): Promise<MeterEntitlements | undefined> {
+    if (!this.isContractCustomer(bound)) return undefined;
+    const [set, counters] = await Promise.all([
+      this.cache.entitlementsOf(bound.key),
+      bound.product.included !== undefined && bound.product.included.size > 0 ? this.cache.countersOf(bound.key) : [],
+    ]);
+    return { set, counters };
+  }
+
+  /**
+   * What forMeter() would answer, from memory: `stale` when only a store read can tell (never read here, or older
+   * than cacheMs); with `anyAge`, whatever is in memory (nothing when never read).
+   */
+  knownForMeter(bound: BoundCustomer, anyAge = false): MeterEntitlements | undefined | 'stale' {
+    if (!this.isContractCustomer(bound)) return undefined;
+    const set = this.cache.peek(bound.key);
+    const needsCounters = bound.product.included !== undefined && bound.product.included.size > 0;
+    const counters = needsCounters ? this.cache.peekCounters(bound.key) : { counters: [], fresh: true };
+    if (!anyAge && (set?.fresh !== true || counters?.fresh !== true)) return 'stale';
+    return { set: set?.set, counters: counters?.counters ?? [] };
+  }
+
+  /** Registration (after ResolveCustomer, before the hook answers): reads the new customer's entitlements. */
+  async atRegistration(customer: CustomerRecord): Promise<void> {
+    const contract = this.contractCustomer(customer);
+    if (contract === undefined) return;
+    await this.refresher.refresh(contract, { trigger: 'registration', changeSignal: false, endSignal: false, retryWhenEmpty: true });
+  }
+
+  /** Re-reads the entitlements a lifecycle event names (each a change signal); failures are emitted, not thrown. */
+  async onLifecycleEvent(event: LifecycleEvent): Promise<void> {
+    if (!this.enabled) return;
+    const signals = await entitlementSignals(event, this.d.products, async (agreementId) =>
+      (await this.d.customers()).filter((c) => c.agreementId === agreementId),
+    );
+    await Promise.all(signals.map((s) => this.refresher.refresh(s.customer, s.request).catch(() => undefined)));
+  }
+
+  /** Reads the customer's entitlements from AWS now (refreshEntitlements()). */
+  refresh(customer: ContractCustomer, trigger: string): Promise<RefreshResult> {
+    return this.refresher.refresh(customer, { trigger, changeSignal: false, endSignal: false });
+  }
+
+  /**
+   * Runs what is due at the clock's time: stale retries after change signals, the timer's re-reads (a set older than
+   * refreshIntervalMs, or a customer never read) and re-reads of sets whose ExpirationDate passed since they were
+   * read. Answers how many reads ran. Failures are emitted as `entitlementRefreshFailed`.
+   */
+  async refreshDue(): Promise<number> {
+    if (!this.enabled) return 0;
+    let ran = await this.refresher.runDueRetries();
+    const store = await this.store();
+    const now = this.d.clock();
+    const [customers, sets] = await Promise.all([this.d.customers(), store.listEntitlements()]);
+    const stored = new Map(sets.map((s) => [s.customerKey, s]));
+    const retrying = new Set(this.refresher.pendingRetries().map((r) => r.customerKey));
+    const due: Array<{ customer: ContractCustomer; trigger: string }> = [];
+    for (const record of customers) {
+      const contract = this.contractCustomer(record);
+      if (contract === undefined || !REFRESHED_STATUSES.has(record.status) || retrying.has(record.key)) continue;
+      const set = stored.get(record.key);
+      if (set?.revoked === true) continue;
+      if (set !== undefined && set.entitlements.some((e) => e.expiresAt !== undefined && e.expiresAt > set.fetchedAt && e.expiresAt <= now)) {
+        due.push({ customer: contract, trigger: 'expiry' });
+      } else if (set === undefined || set.fetchedAt + this.d.options.refreshIntervalMs <= now) {
+        due.push({ customer: contract, trigger: 'timer' });
+      }
+    }
+    await Promise.all(due.map((item) => this.refresh(item.customer, item.trigger).catch(() => undefined)));
+    ran += due.length;
+    return ran;
+  }
+
+  /** Stale retries pending on this instance (for tests and the status page). */
+  pendingRetries(): Array<{ customerKey: string; dueAt: number; trigger: string }> {
+    return this.refresher.pendingRetries();
+  }
+
+  /** The customer as the refresher reads it; undefined for a customer of a subscription product. */
+  contractCustomer(customer: Pick<CustomerRecord, 'key' | 'identity'>): ContractCustomer | undefined {
+    const productCode = customer.identity.productCode;
+    if (!this.contractProducts.has(productCode) || customer.identity.kind === 'product') return undefined;
+    return { key: customer.key, identity: customer.identity, productCode };
+  }
+
+  private async store(): Promise<EntitlementStore> {
+    const store = await this.d.store();
+    if (store === undefined) throw new MeterkitError(ErrorCodes.OPTIONS, 'The store does not keep entitlements (EntitlementStore).');
+    return store;
+  }
+}
