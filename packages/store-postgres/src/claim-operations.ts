@@ -19,19 +19,8 @@ export async function claim(client: PoolClient, t: Tables, request: ClaimRequest
   await freezeDue(client, t, request.dueBefore, forced, request.now);
   const limit = Math.max(0, Math.trunc(request.limit));
   if (limit === 0) return [];
-  const { rows } = await client.query<UsageRecordRow>(
-    `WITH claimable AS (
-       SELECT id FROM ${t.records}
-       WHERE (state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until <= $1)
-       ORDER BY customer_key = ANY($2::text[]) DESC, hour, id
-       LIMIT $3
-       FOR UPDATE SKIP LOCKED
-     )
-     UPDATE ${t.records} AS r SET state = 'sending', lease_owner = $4, lease_until = $5
-     FROM claimable WHERE r.id = claimable.id
-     RETURNING ${RECORD_COLUMNS.split(',').map((column) => `r.${column.trim()}`).join(', ')}`,
-    [request.now, forced, limit, request.owner, request.now + request.leaseMs],
-  );
+  const rows = forced.length === 0 ? [] : await lease(client, t, request, forced, 'forced', limit);
+  if (rows.length < limit) rows.push(...(await lease(client, t, request, forced, 'others', limit - rows.length)));
   const forcedKeys = new Set(forced);
   return rows
     .map(toStoredRecord)
@@ -44,6 +33,38 @@ export async function claim(client: PoolClient, t: Tables, request: ClaimRequest
 }
 
 /**
+ * Leases up to `limit` claimable records, oldest hour then id first: of the forced customers (found through the
+ * customer index, only theirs sorted), or of everyone else (the claimable index walked in order, stopping at the
+ * limit, however many records wait).
+ */
+async function lease(
+  client: PoolClient,
+  t: Tables,
+  request: ClaimRequest,
+  forced: readonly string[],
+  which: 'forced' | 'others',
+  limit: number,
+): Promise<UsageRecordRow[]> {
+  const customers = which === 'forced' ? 'customer_key = ANY($2::text[])' : 'customer_key <> ALL($2::text[])';
+  const { rows } = await client.query<UsageRecordRow>(
+    `WITH claimable AS (
+       SELECT id FROM ${t.records}
+       WHERE state IN ('pending', 'sending')
+         AND ((state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until <= $1))
+         AND ${customers}
+       ORDER BY hour, id
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE ${t.records} AS r SET state = 'sending', lease_owner = $4, lease_until = $5
+     FROM claimable WHERE r.id = claimable.id
+     RETURNING ${RECORD_COLUMNS.split(',').map((column) => `r.${column.trim()}`).join(', ')}`,
+    [request.now, forced, limit, request.owner, request.now + request.leaseMs],
+  );
+  return rows;
+}
+
+/**
  * Due records are frozen FREEZE_CHUNK at a time, in id order (the order locks are taken in), within the claim's
  * transaction: the snapshots of one chunk are computed between two round trips, so no single step holds the
  * event loop for long however many records are due.
@@ -51,20 +72,29 @@ export async function claim(client: PoolClient, t: Tables, request: ClaimRequest
 const FREEZE_CHUNK = 1000;
 
 async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<void> {
-  while ((await freezeChunk(client, t, dueBefore, forced, now)) === FREEZE_CHUNK);
+  let after = '';
+  for (;;) {
+    const last = await freezeChunk(client, t, dueBefore, forced, now, after);
+    if (last === undefined) return;
+    after = last;
+  }
 }
 
-/** Freezes up to FREEZE_CHUNK due open records; answers how many it found. */
-async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<number> {
+/**
+ * Freezes up to FREEZE_CHUNK due open records with ids after `after`, walking the open records' index from there
+ * (each chunk starts where the last one ended, so the whole freeze reads each open record once); answers the last
+ * id of a full chunk, undefined when none is left.
+ */
+async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number, after: string): Promise<string | undefined> {
   const due = await client.query<{ id: string }>(
     `SELECT id FROM ${t.records}
-     WHERE state = 'open' AND (hour < $1 OR customer_key = ANY($2::text[]))
+     WHERE state = 'open' AND id > $3 AND (hour < $1 OR customer_key = ANY($2::text[]))
      ORDER BY id
      LIMIT ${FREEZE_CHUNK}
      FOR UPDATE`,
-    [dueBefore, forced],
+    [dueBefore, forced, after],
   );
-  if (due.rows.length === 0) return 0;
+  if (due.rows.length === 0) return undefined;
   const ids = due.rows.map((row) => row.id);
   const allocations = await client.query<AllocationDbRow>(
     `SELECT record_id, tags_key, tags, quantity FROM ${t.allocations} WHERE record_id = ANY($1::text[])`,
@@ -81,7 +111,7 @@ async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, for
      WHERE r.id = input.id AND r.state = 'open'`,
     [ids, snapshots.map((snapshot) => JSON.stringify(snapshot)), snapshots.map((snapshot) => snapshot.quantity), now],
   );
-  return ids.length;
+  return ids.length === FREEZE_CHUNK ? ids[ids.length - 1] : undefined;
 }
 
 /** Counts an attempt on the records still leased by `owner` and marks them possibly landed; returns their ids in the order given. */

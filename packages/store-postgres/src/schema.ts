@@ -86,6 +86,11 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
     PRIMARY KEY (customer_key, allowance_dimension, period_start)
   );
   `,
+  // Claims walk these in order and stop at their LIMIT, instead of sorting every open or pending record.
+  (t) => `
+  CREATE INDEX meterkit_usage_records_claimable ON ${t.records} (hour, id) WHERE state IN ('pending', 'sending');
+  CREATE INDEX meterkit_usage_records_open ON ${t.records} (id) WHERE state = 'open';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
