@@ -33,6 +33,7 @@ export interface LifecycleOptions {
 
 export class Lifecycle {
   private readonly pending = new Set<Promise<unknown>>();
+  private timeDriven: Promise<void> = Promise.resolve();
   private readonly eventsTarget?: DeliveryTarget;
   private readonly snsTarget?: DeliveryTarget;
 
@@ -247,19 +248,38 @@ export class Lifecycle {
    * Contracts: the term ends without renewal at `at` (default now): Purchase Agreement Ended (EXPIRED) and License
    * Deprovisioned (legacy: SNS unsubscribe-pending and entitlement-updated); the final-usage window starts at `at`.
    */
-  async expire(id: string, at: number = this.now()): Promise<void> {
+  async expire(id: string): Promise<void> {
     const b = this.mustFind(id);
     const c = this.state.contracts.of(b);
     if (!c) throw new Error(`Cannot expire ${id}: it has no contract (only contracts expire)`);
-    if (b.status !== 'active' || c.status !== 'active') return;
+    const events = this.expireNow(b, c, this.now());
+    if (events) await this.deliverExpiry(b, events);
+  }
+
+  /** The state change of an expiry at `at`, and its events (built now); undefined if the contract has already ended. */
+  private expireNow(b: Buyer, c: Contract, at: number): MarketplaceEvent[] | undefined {
+    if (b.status !== 'active' || c.status !== 'active') return undefined;
     this.state.buyers.deprovision(b, at);
     this.endContract(b, 'expired', at);
     this.state.agreements.end(b.agreementId, 'EXPIRED', at);
     const s = this.opts.sellerAccountId;
-    await this.emit([agreementEnded(b, b.agreementId, 'Proposer', s, this.now(), 'EXPIRED'), agreementEnded(b, b.agreementId, 'Manufacturer', s, this.now(), 'EXPIRED')]);
-    if (b.identity === 'license') await this.emit([licenseDeprovisioned(b, s, this.now())]);
-    else await this.notify('unsubscribe-pending', b);
+    return [
+      agreementEnded(b, b.agreementId, 'Proposer', s, this.now(), 'EXPIRED'),
+      agreementEnded(b, b.agreementId, 'Manufacturer', s, this.now(), 'EXPIRED'),
+      ...(b.identity === 'license' ? [licenseDeprovisioned(b, s, this.now())] : []),
+    ];
+  }
+
+  private async deliverExpiry(b: Buyer, events: MarketplaceEvent[]): Promise<void> {
+    await this.emit(events);
+    if (b.identity === 'legacy') await this.notify('unsubscribe-pending', b);
     await this.entitlementUpdated(b);
+  }
+
+  /** Deliveries of time-driven steps, one after another in the order the steps happened. */
+  private enqueue(deliver: () => Promise<void>): void {
+    this.timeDriven = this.timeDriven.then(deliver).catch((e: Error) => this.opts.log(`delivery failed: ${e.message}`));
+    this.track(this.timeDriven);
   }
 
   /**
@@ -394,16 +414,15 @@ export class Lifecycle {
       if (c.expiresAt > now || c.buyer.status !== 'active') continue;
       const b = c.buyer;
       if (!c.autoRenew) {
-        this.track(this.expire(b.agreementId, c.expiresAt)).catch((e: Error) => this.opts.log(`contract expiry failed: ${e.message}`));
+        const events = this.expireNow(b, c, c.expiresAt);
+        if (events) this.enqueue(() => this.deliverExpiry(b, events));
         continue;
       }
-      let delivered: Promise<void> = Promise.resolve();
       for (let terms = 0; c.expiresAt <= now && terms < 120; terms++) {
         this.renewNow(b, c, {});
         const events = this.renewalEvents(b);
-        delivered = delivered.then(() => this.emitRenewal(b, c, events));
+        this.enqueue(() => this.emitRenewal(b, c, events));
       }
-      this.track(delivered).catch((e: Error) => this.opts.log(`contract renewal failed: ${e.message}`));
     }
     for (const b of this.state.buyers.awaitingFinalNotice()) {
       if (now < (b.deprovisionedAt as number) + this.state.finalUsageWindowMs) continue;
