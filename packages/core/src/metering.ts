@@ -180,6 +180,16 @@ export class Metering {
     return this.o.products.has(productCode);
   }
 
+  /**
+   * Whether `dimension` is a metered dimension of product `productCode`, or, without one, of any configured product:
+   * what adapters check route-level usage declarations against when the app starts.
+   */
+  hasDimension(dimension: string, productCode?: string): boolean {
+    if (productCode !== undefined) return this.o.products.get(productCode)?.dimensions.has(dimension) === true;
+    for (const product of this.o.products.values()) if (product.dimensions.has(dimension)) return true;
+    return false;
+  }
+
   /** How far after the clock a lifecycle event may be dated (the `eventClockSkewMs` option). */
   get eventClockSkewMs(): number {
     return this.o.eventClockSkewMs;

@@ -15,7 +15,10 @@ import { subscribeHook } from './subscription-hook';
  * on the entitlement when asked, and manages the core's timers.
  */
 export interface MeterkitMiddleware extends RequestHandler {
-  /** Route middleware counting `quantity` (default 1) units of `dimension` for every request through it. */
+  /**
+   * Route middleware counting `quantity` (default 1) units of `dimension` for every request through it. Throws
+   * ERR_METERKIT_UNKNOWN_DIMENSION when no configured product has `dimension`, so a typo stops the app at startup.
+   */
   count(dimension: string, quantity?: number): RequestHandler;
   /** Stops the core's timers and persists all usage; rejects with ERR_METERKIT_NOT_PERSISTED if it could not. */
   close(): Promise<void>;
@@ -49,7 +52,7 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
       }
     : attach;
   return Object.assign(middleware, {
-    count,
+    count: (dimension: string, quantity?: number) => count(metering, dimension, quantity),
     close: () => {
       unsubscribe();
       status?.page.close();

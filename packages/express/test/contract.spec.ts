@@ -4,11 +4,18 @@ import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'express',
-  async start(server, { metering, registration, lifecycle, statusPage }) {
+  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
     const errors: unknown[] = [];
     const mk = meterkit(metering, { identify: (req) => req.get(TENANT_HEADER), registration, lifecycle, statusPage });
     const app = express();
     app.use(mk);
+    let counted: ReturnType<typeof mk.count>;
+    try {
+      counted = mk.count(countedDimension);
+    } catch (error) {
+      await mk.close();
+      throw error;
+    }
     app.get('/work', (req, res) => {
       req.meter?.record(DIMENSION, 1);
       res.json({ meter: describeMeter(req.meter) });
@@ -17,7 +24,7 @@ describeAdapterContract({
       req.meter?.record(DIMENSION, 1);
       res.status(Number(req.params.status)).json({});
     });
-    app.get('/counted', mk.count(DIMENSION), (_req, res) => {
+    app.get('/counted', counted, (_req, res) => {
       res.json({});
     });
     app.get('/free', (req, res) => {

@@ -178,20 +178,27 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     expect(world.billed(acme.licenseArn, 'api_calls')).toBe(6);
   });
 
-  it('hands errors of identify() and unknown dimensions to Express error handling', async () => {
+  it('hands errors of identify() to Express error handling', async () => {
     const identify = (req: import('express').Request) => {
       if (req.get('x-tenant') === 'boom') throw new Error('auth db down');
       return req.get('x-tenant');
     };
     world = await startWorld({ identify }, (app, mk) => {
-      app.get('/typo', mk.count('api_cals'), (_req, res) => {
+      app.get('/counted', mk.count('api_calls'), (_req, res) => {
         res.end();
       });
     });
     await world.buyer('acme');
-    await request(world.app).get('/typo').set('x-tenant', 'boom').expect(500, { error: { code: 'APP_ERROR', message: 'auth db down' } });
-    const typo = await request(world.app).get('/typo').set('x-tenant', 'acme').expect(500);
-    expect(typo.body.error.code).toBe(ErrorCodes.UNKNOWN_DIMENSION);
+    await request(world.app).get('/counted').set('x-tenant', 'boom').expect(500, { error: { code: 'APP_ERROR', message: 'auth db down' } });
+    await request(world.app).get('/counted').set('x-tenant', 'acme').expect(200);
+  });
+
+  it('count() of a dimension no product has throws ERR_METERKIT_UNKNOWN_DIMENSION when the route is declared', async () => {
+    world = await startWorld();
+    const mk = meterkit(world.metering, { identify: () => undefined, manageLifecycle: false });
+    expect(() => mk.count('api_cals')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION, message: expect.stringContaining('api_cals') }));
+    expect(() => mk.count('API_CALLS')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION }));
+    expect(typeof mk.count('rows_exported', 2)).toBe('function');
   });
 
   it('validates its options once, at creation', async () => {

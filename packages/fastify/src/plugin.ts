@@ -33,7 +33,7 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
 
   fastify.decorateRequest('meter', null);
   fastify.decorateRequest('meteringError', null);
-  fastify.addHook('onRoute', assertRouteMetering);
+  fastify.addHook('onRoute', (route) => assertRouteMetering(route, metering));
 
   /** Commits or discards the meter exactly once; request.meter is null afterwards. */
   const settle = (request: FastifyRequest, reply: FastifyReply, aborted: boolean): void => {

@@ -1,9 +1,13 @@
-import { ErrorCodes, MeterkitError, type RequestMeter } from '@meterkit/core';
+import { ErrorCodes, MeterkitError, type Metering, type RequestMeter } from '@meterkit/core';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { RouteMetering } from './types';
 
-/** Checks a route's `config.metering` when the route is declared, so a typo fails at startup. */
-export function assertRouteMetering(route: RouteOptions): void {
+/**
+ * Checks a route's `config.metering` when the route is declared (an `onRoute` hook), so a mistake fails at startup:
+ * a bad shape is ERR_METERKIT_OPTIONS, a dimension no configured product has ERR_METERKIT_UNKNOWN_DIMENSION.
+ * Thrown from `app.get()` itself, or as the rejection of `app.ready()` for routes declared in a plugin.
+ */
+export function assertRouteMetering(route: RouteOptions, engine: Metering): void {
   const metering: unknown = (route.config as { metering?: unknown } | undefined)?.metering;
   if (metering === undefined) return;
   const where = `route ${String(route.method)} ${route.url}`;
@@ -14,6 +18,12 @@ export function assertRouteMetering(route: RouteOptions): void {
   }
   if (quantity !== undefined && typeof quantity !== 'function' && !(Number.isInteger(quantity) && quantity >= 0)) {
     throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering.quantity must be a whole number of at least 0 or a function.`);
+  }
+  if (!engine.hasDimension(dimension)) {
+    throw new MeterkitError(
+      ErrorCodes.UNKNOWN_DIMENSION,
+      `${where}: config.metering.dimension ${JSON.stringify(dimension)} is not a dimension of any configured product; name one of the listing's dimension API names (case-sensitive).`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'fastify',
-  async start(server, { metering, registration, lifecycle, statusPage }) {
+  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
     const errors: unknown[] = [];
     const app = Fastify({
       logger: false,
@@ -18,25 +18,33 @@ describeAdapterContract({
       ...(lifecycle === undefined ? {} : { lifecycle }),
       ...(statusPage === undefined ? {} : { statusPage }),
     });
-    app.get('/work', async (request) => {
-      request.meter?.record(DIMENSION, 1);
-      return { meter: describeMeter(request.meter) };
-    });
-    app.get('/answer/:status', async (request: FastifyRequest<{ Params: { status: string } }>, reply: FastifyReply) => {
-      request.meter?.record(DIMENSION, 1);
-      return reply.code(Number(request.params.status)).send({});
-    });
-    app.get('/counted', { config: { metering: { dimension: DIMENSION } } }, async () => ({}));
-    app.get('/free', async (request) => ({ meter: describeMeter(request.meter) }));
-    app.get('/typo', async (request) => {
-      request.meter?.record(NO_SUCH_DIMENSION, 1);
-      return {};
+    // The app's routes in a plugin, as Fastify apps are written: a route meterkit refuses rejects app.ready().
+    app.register(async function routes(scope) {
+      scope.get('/work', async (request) => {
+        request.meter?.record(DIMENSION, 1);
+        return { meter: describeMeter(request.meter) };
+      });
+      scope.get('/answer/:status', async (request: FastifyRequest<{ Params: { status: string } }>, reply: FastifyReply) => {
+        request.meter?.record(DIMENSION, 1);
+        return reply.code(Number(request.params.status)).send({});
+      });
+      scope.get('/counted', { config: { metering: { dimension: countedDimension } } }, async () => ({}));
+      scope.get('/free', async (request) => ({ meter: describeMeter(request.meter) }));
+      scope.get('/typo', async (request) => {
+        request.meter?.record(NO_SUCH_DIMENSION, 1);
+        return {};
+      });
     });
     app.setErrorHandler((error, _request, reply) => {
       errors.push(error);
       return reply.code(500).send({ error: 'internal' });
     });
-    await app.ready();
+    try {
+      await app.ready();
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
     return { errors, close: () => app.close() };
   },
 });

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { createMetering, type Metering } from '@meterkit/core';
 import { LIFECYCLE_ROUTE, METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE, STATUS_PAGE_ROUTE } from './metering.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './metering.module-definition';
@@ -13,6 +13,7 @@ import { registrationRouteFactory } from './registration/registration-route';
 import { EntitlementGuard } from './entitlement/entitlement.guard';
 import { createStatusPageController } from './status-page/status-page.controller';
 import { statusPageRouteFactory } from './status-page/status-page-route';
+import { RouteDeclarationsCheck } from './route-check/route-declarations.check';
 
 function meteringOf(options: MeteringModuleOptions): Metering {
   validateAdapterOptions(options);
@@ -30,11 +31,13 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
     { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json', login: 'login' }), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
+    RouteDeclarationsCheck,
     ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
   ];
   return {
     ...definition,
+    imports: [...(definition.imports ?? []), DiscoveryModule],
     controllers: [...(definition.controllers ?? []), controller, lifecycleController, statusPageController],
     providers: [...(definition.providers ?? []), ...providers],
     exports: [...(definition.exports ?? []), METERING, MeteringService],

@@ -16,40 +16,44 @@ import {
 } from '../../../tools/testing/adapter-contract/contract';
 import { Meter, Metered, MeteringModule } from '../src';
 
-@Controller()
-class ContractController {
-  @Get('work')
-  work(@Meter() meter: RequestMeter | null): { meter: string } {
-    meter?.record(DIMENSION, 1);
-    return { meter: describeMeter(meter) };
-  }
+/** The contract's routes; `/counted` declares `countedDimension`. */
+function contractController(countedDimension: string) {
+  @Controller()
+  class ContractController {
+    @Get('work')
+    work(@Meter() meter: RequestMeter | null): { meter: string } {
+      meter?.record(DIMENSION, 1);
+      return { meter: describeMeter(meter) };
+    }
 
-  @Get('answer/:status')
-  answer(@Param('status', ParseIntPipe) status: number, @Meter() meter: RequestMeter | null, @Res() response: unknown): void {
-    meter?.record(DIMENSION, 1);
-    const http = (ContractController.adapter as HttpAdapterHost).httpAdapter;
-    http.reply(response, {}, status);
-  }
+    @Get('answer/:status')
+    answer(@Param('status', ParseIntPipe) status: number, @Meter() meter: RequestMeter | null, @Res() response: unknown): void {
+      meter?.record(DIMENSION, 1);
+      const http = (ContractController.adapter as HttpAdapterHost).httpAdapter;
+      http.reply(response, {}, status);
+    }
 
-  @Get('counted')
-  @Metered(DIMENSION)
-  @HttpCode(200)
-  counted(): Record<string, never> {
-    return {};
-  }
+    @Get('counted')
+    @Metered(countedDimension)
+    @HttpCode(200)
+    counted(): Record<string, never> {
+      return {};
+    }
 
-  @Get('free')
-  free(@Meter() meter: RequestMeter | null): { meter: string } {
-    return { meter: describeMeter(meter) };
-  }
+    @Get('free')
+    free(@Meter() meter: RequestMeter | null): { meter: string } {
+      return { meter: describeMeter(meter) };
+    }
 
-  @Get('typo')
-  typo(@Meter() meter: RequestMeter | null): Record<string, never> {
-    meter?.record(NO_SUCH_DIMENSION, 1);
-    return {};
-  }
+    @Get('typo')
+    typo(@Meter() meter: RequestMeter | null): Record<string, never> {
+      meter?.record(NO_SUCH_DIMENSION, 1);
+      return {};
+    }
 
-  static adapter: HttpAdapterHost | undefined;
+    static adapter: HttpAdapterHost | undefined;
+  }
+  return ContractController;
 }
 
 /** The app's own global filter: it sees what reaches Nest's exception handling, then answers as Nest does. */
@@ -68,8 +72,9 @@ class RecordingFilter extends BaseExceptionFilter {
 function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
   return {
     name: `nest on ${platform}`,
-    async start(server, { metering, registration, lifecycle, statusPage }) {
+    async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
       const errors: unknown[] = [];
+      const ContractController = contractController(countedDimension);
       const moduleRef = await Test.createTestingModule({
         imports: [
           MeteringModule.forRoot({
@@ -96,8 +101,13 @@ function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
       const filter = new RecordingFilter(errors);
       (filter as unknown as { applicationRef: unknown }).applicationRef = host.httpAdapter;
       app.useGlobalFilters(filter);
-      await app.init();
-      if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+      try {
+        await app.init();
+        if (platform === 'fastify') await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
       return { errors, close: () => app.close() };
     },
   };

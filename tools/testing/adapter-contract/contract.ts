@@ -118,6 +118,17 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect(await w.billed(licenseArn)).toBe(1);
       });
 
+      it('refuses to start an app whose route-level usage names a dimension no product has: ERR_METERKIT_UNKNOWN_DIMENSION', async () => {
+        const failed = await startWorld(driver, { app: { countedDimension: NO_SUCH_DIMENSION } }).then(
+          (started) => {
+            world = started;
+            return undefined;
+          },
+          (error: unknown) => error,
+        );
+        expect(failed).toMatchObject({ code: ErrorCodes.UNKNOWN_DIMENSION, message: expect.stringContaining(NO_SUCH_DIMENSION) });
+      });
+
       it('persists usage held in memory when the app shuts down the framework\'s way', async () => {
         const w = await start();
         const { licenseArn } = await w.buyer('acme');

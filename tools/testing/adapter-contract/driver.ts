@@ -16,6 +16,8 @@ export interface ContractAppOptions {
   readonly registration?: RegistrationRouteOptions<any>;
   readonly lifecycle?: LifecycleRouteOptions;
   readonly statusPage?: { readonly token: string };
+  /** The dimension `/counted` declares at the route level. Default `DIMENSION`. */
+  readonly countedDimension?: string;
 }
 
 /**
@@ -23,8 +25,8 @@ export interface ContractAppOptions {
  * - GET /work: the handler records 1 `api_calls` on the request's meter when it has one, answers 200
  *   `{ meter: describeMeter(meter) }`.
  * - GET /answer/:status: the handler records 1 `api_calls` when metered, answers `status` with `{}`.
- * - GET /counted: 1 `api_calls` declared at the route level (Express `mk.count()`, Fastify `config.metering`,
- *   Nest `@Metered()`), the handler answers 200 `{}`.
+ * - GET /counted: 1 unit of `countedDimension` declared at the route level (Express `mk.count()`, Fastify
+ *   `config.metering`, Nest `@Metered()`), the handler answers 200 `{}`.
  * - GET /free: records nothing, answers 200 `{ meter: describeMeter(meter) }`.
  * - GET /typo: the handler calls `meter.record(NO_SUCH_DIMENSION, 1)` when metered (which throws), else answers 200.
  */
@@ -38,7 +40,10 @@ export interface ContractApp {
 export interface AdapterDriver {
   /** e.g. 'express', 'nest on fastify'. */
   readonly name: string;
-  /** Builds the app and serves it on `server`, which already listens (the emulator delivers events to its URL). */
+  /**
+   * Builds the app and serves it on `server`, which already listens (the emulator delivers events to its URL).
+   * Rejects, with the app closed, when the framework refuses to start it.
+   */
   start(server: Server, options: ContractAppOptions): Promise<ContractApp>;
 }
 

@@ -113,8 +113,10 @@ export async function startWorld(driver: AdapterDriver, options: WorldOptions = 
   try {
     app = await driver.start(server, { metering, ...options.app });
   } catch (error) {
+    await metering.close().catch(() => undefined);
     await emu.close();
-    server.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     throw error;
   }
   let closed = false;

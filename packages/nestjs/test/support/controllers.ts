@@ -41,12 +41,6 @@ export class UploadsController {
     meter?.record('gb_processed', body.gb ?? 0);
     throw new Error('storage down');
   }
-
-  @Get('wrong-dimension')
-  @Metered('no_such_dimension')
-  wrongDimension(): { ok: true } {
-    return { ok: true };
-  }
 }
 
 class DenyAll implements CanActivate {
