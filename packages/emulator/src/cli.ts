@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { describeSpeed } from './clock';
 import { startEmulator } from './start-emulator';
-import type { Emulator, EmulatorProduct, FaultOptions, StartEmulatorOptions } from './types';
+import type { ContractDimensions, Emulator, EmulatorProduct, EntitlementSettings, FaultOptions, StartEmulatorOptions } from './types';
 
 export const DEFAULT_CLI_PORT = 4599;
 
@@ -16,12 +16,42 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-/** `code:dim1,dim2` or `code:dim1,dim2:legacy`. */
+const PRODUCT_SPEC_HELP = '<productCode>:<dim1,dim2>[:legacy|license][:contract=<c1,c2>|:contract-with-consumption=<c1,c2>]';
+
+/**
+ * `code:dim1,dim2`, `code:dim1,dim2:legacy`, and for contract products `code::contract=seats,admins` or
+ * `code:api_calls:legacy:contract-with-consumption=seats` (metered dimensions, then the contract dimensions).
+ */
 export function parseProductSpec(spec: string): EmulatorProduct {
-  const [code, dims, identity, ...rest] = spec.split(':');
-  if (!code || dims === undefined || rest.length || (identity !== undefined && identity !== 'legacy' && identity !== 'license'))
-    throw new InvalidArgumentError(`expected <productCode>:<dim1,dim2>[:legacy], got '${spec}'`);
-  return { productCode: code, dimensions: dims.split(',').filter(Boolean), ...(identity ? { identity } : {}) };
+  const [code, dims, ...rest] = spec.split(':');
+  const bad = () => new InvalidArgumentError(`expected ${PRODUCT_SPEC_HELP}, got '${spec}'`);
+  if (!code || dims === undefined || rest.length > 2) throw bad();
+  const product: EmulatorProduct = { productCode: code, dimensions: dims.split(',').filter(Boolean) };
+  for (const part of rest) {
+    const m = /^(contract|contract-with-consumption)=(.+)$/.exec(part);
+    if (m && product.pricing === undefined) {
+      product.pricing = m[1] as 'contract' | 'contract-with-consumption';
+      product.contractDimensions = m[2].split(',').filter(Boolean);
+    } else if ((part === 'legacy' || part === 'license') && product.identity === undefined && product.pricing === undefined) {
+      product.identity = part;
+    } else {
+      throw bad();
+    }
+  }
+  return product;
+}
+
+/** `seats=10,tier=gold,sso=true,storage_gb=1.5`: numbers, true/false, anything else a string. */
+export function parseContractSpec(spec: string): ContractDimensions {
+  const out: ContractDimensions = {};
+  for (const pair of spec.split(',').filter(Boolean)) {
+    const m = /^([^=\s]+)=(.+)$/.exec(pair.trim());
+    if (!m) throw new InvalidArgumentError(`expected <dimension>=<value>[,<dimension>=<value>...], got '${spec}'`);
+    const raw = m[2];
+    out[m[1]] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  if (Object.keys(out).length === 0) throw new InvalidArgumentError(`expected <dimension>=<value>[,...], got '${spec}'`);
+  return out;
 }
 
 export function parseProductsFile(path: string): EmulatorProduct[] {
@@ -92,8 +122,8 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     .option('-p, --port <port>', 'port (0 = random)', num, DEFAULT_CLI_PORT)
     .option('-H, --host <host>', 'host to bind', '127.0.0.1')
     .option('-r, --region <region>', 'region this emulator plays', 'us-east-1')
-    .option('--products <file>', 'JSON file: [{"productCode","dimensions",["identity"]}] or {"products": [...]}')
-    .option('--product <spec>', 'a product as code:dim1,dim2[:legacy] (repeatable)', collect)
+    .option('--products <file>', 'JSON file: [{"productCode","dimensions",["identity","pricing","contractDimensions"]}] or {"products": [...]}')
+    .option('--product <spec>', `a product as ${PRODUCT_SPEC_HELP} (repeatable)`, collect)
     .option('--seed <n>', 'seed of the fault PRNG', num, 1)
     .option('--now <time>', 'initial emulated time (ISO 8601 or ms epoch)', parseTime)
     .option('--speed <factor>', 'emulated time runs this many times as fast as real time (120: an hour every 30 s)', num)
@@ -108,6 +138,10 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     .option('--events-header-value <value>', 'connection header value (or env METERKIT_EMULATOR_EVENTS_SECRET)')
     .option('--sns-url <url>', 'HTTP endpoint subscribed to the legacy SNS topics')
     .option('--seller-account-id <id>', 'seller account id in events', '111111111111')
+    .option('--entitlement-page-size <n>', 'GetEntitlements page size without MaxResults, 1..25 (default 25)', num)
+    .option('--entitlement-empty-pages', 'GetEntitlements puts an empty page carrying NextToken before every page')
+    .option('--entitlement-lag <duration>', 'delay before GetEntitlements reflects a contract change (default 0)', parseDuration)
+    .option('--entitlement-throttle-per-second <n>', 'GetEntitlements calls per second above which ThrottlingException answers (default 20)', num)
     .option('--quiet', 'do not log each call');
   for (const [, flag, desc] of FAULT_FLAGS) start.option(flag, desc, num);
   start.action(async (o: Record<string, any>) => {
@@ -128,11 +162,19 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
       ...(o.eventsUrl ? { events: { url: o.eventsUrl as string, headerName: o.eventsHeaderName as string, ...(headerValue ? { headerValue } : {}) } } : {}),
       ...(o.snsUrl ? { sns: { url: o.snsUrl as string } } : {}),
       sellerAccountId: o.sellerAccountId as string,
+      entitlements: {
+        pageSize: o.entitlementPageSize as number | undefined,
+        emptyPages: o.entitlementEmptyPages as boolean | undefined,
+        lagMs: o.entitlementLag as number | undefined,
+        throttlePerSecond: o.entitlementThrottlePerSecond as number | undefined,
+      },
       ...(o.quiet ? {} : { logger: (l: string) => io.out(`[emulator] ${l}`) }),
     };
     const emu = await startEmulator(opts);
     io.out(`meterkit emulator listening on ${emu.endpoint} (region ${emu.region})`);
-    io.out(`products: ${emu.products().map((p) => `${p.productCode} [${p.identity}] ${p.dimensions.join(',')}`).join('; ') || 'none (add with POST /_emulator/products)'}`);
+    const describe = (p: EmulatorProduct) =>
+      `${p.productCode} [${p.identity}${p.pricing === 'subscription' ? '' : `, ${p.pricing}: ${(p.contractDimensions ?? []).join(',')}`}] ${p.dimensions.join(',')}`;
+    io.out(`products: ${emu.products().map(describe).join('; ') || 'none (add with POST /_emulator/products)'}`);
     io.out(`admin: ${emu.endpoint}/_emulator/summary`);
     if (emu.clock.speed !== 1) io.out(`${describeSpeed(emu.clock.speed)}; emulated time now ${new Date(emu.clock.now()).toISOString()} (GET ${emu.endpoint}/_emulator/clock)`);
     started(emu);
@@ -149,6 +191,9 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
     .option('--registration-url <url>', "POST the token to the seller's registration URL")
     .option('--free-trial', 'free-trial offer (adds x-amzn-marketplace-offer-type=free-trial)')
     .option('--fail', 'legacy products: payment fails (SNS subscribe-fail)')
+    .option('--contract <values>', 'contract products: what the buyer bought, e.g. seats=10,tier=gold,sso=true', parseContractSpec)
+    .option('--duration-months <n>', 'contract duration in months (default 12)', num)
+    .option('--auto-renew', 'the contract renews at the end of its term instead of expiring')
     .action(async function (this: Command, productCode: string, o: Record<string, unknown>) {
       print(
         await admin(url(this), 'POST', '/subscribe', {
@@ -157,30 +202,70 @@ export function buildCli(io: CliIo, started: (e: Emulator) => void = () => undef
           ...(o.registrationUrl ? { registrationUrl: o.registrationUrl } : {}),
           ...(o.freeTrial ? { offerType: 'free-trial' } : {}),
           ...(o.fail ? { fail: true } : {}),
+          ...(o.contract
+            ? {
+                contract: {
+                  dimensions: o.contract,
+                  ...(o.durationMonths !== undefined ? { durationMonths: o.durationMonths } : {}),
+                  ...(o.autoRenew ? { autoRenew: true } : {}),
+                },
+              }
+            : {}),
         }),
       );
     });
+  const ID_HELP = 'license ARN, customer identifier or agreement id';
   for (const [name, desc] of [
-    ['cancel', 'cancel an agreement: Agreement Ended + License Deprovisioned (legacy: SNS unsubscribe-pending)'],
-    ['renew', 'renew an agreement (new agreement, same license)'],
+    ['cancel', 'cancel an agreement: Agreement Ended + License Deprovisioned (legacy: SNS unsubscribe-pending; contracts: entitlement-updated)'],
     ['replace', 'replace an agreement (new agreement and license; the old license is deprovisioned)'],
-    ['amend', 'amend an agreement (Agreement Amended + License Updated)'],
+    ['expire', 'end a contract at the end of its term without renewal: Agreement Ended (EXPIRED) + License Deprovisioned'],
   ] as const) {
     client(name, desc)
-      .argument('<id>', 'license ARN, customer identifier or agreement id')
+      .argument('<id>', ID_HELP)
       .action(async function (this: Command, id: string) {
         print(await admin(url(this), 'POST', `/${name}`, { id }));
       });
   }
+  for (const [name, desc, contractHelp] of [
+    ['renew', 'renew an agreement (new agreement, same license; a contract starts its next term)', "the renewed contract's values (default the current ones)"],
+    ['amend', 'amend an agreement (Agreement Amended + License Updated)', 'raise contract values, e.g. seats=20 (they may only go up)'],
+  ] as const) {
+    client(name, desc)
+      .argument('<id>', ID_HELP)
+      .option('--contract <values>', contractHelp, parseContractSpec)
+      .action(async function (this: Command, id: string, o: { contract?: ContractDimensions }) {
+        print(await admin(url(this), 'POST', `/${name}`, { id, ...(o.contract ? { dimensions: o.contract } : {}) }));
+      });
+  }
+  client('entitlements', "every contract's entitlements (current values, status, when GetEntitlements shows them)")
+    .argument('[productCode]')
+    .action(async function (this: Command, productCode?: string) {
+      print(await admin(url(this), 'GET', `/entitlements${productCode ? `?productCode=${encodeURIComponent(productCode)}` : ''}`));
+    });
+  client('entitlement-settings', 'show or change GetEntitlements paging, lag and throttling')
+    .option('--page-size <n>', 'page size without MaxResults (1..25)', num)
+    .option('--empty-pages', 'put an empty page carrying NextToken before every page')
+    .option('--no-empty-pages', 'no empty pages')
+    .option('--lag <duration>', 'delay before GetEntitlements reflects a contract change', parseDuration)
+    .option('--throttle-per-second <n>', 'calls per second above which ThrottlingException answers', num)
+    .action(async function (this: Command, o: { pageSize?: number; emptyPages?: boolean; lag?: number; throttlePerSecond?: number }) {
+      const changes: Partial<EntitlementSettings> = {
+        ...(o.pageSize !== undefined ? { pageSize: o.pageSize } : {}),
+        ...(this.getOptionValueSource('emptyPages') === 'cli' ? { emptyPages: o.emptyPages } : {}),
+        ...(o.lag !== undefined ? { lagMs: o.lag } : {}),
+        ...(o.throttlePerSecond !== undefined ? { throttlePerSecond: o.throttlePerSecond } : {}),
+      };
+      print(Object.keys(changes).length ? await admin(url(this), 'POST', '/entitlements/settings', changes) : await admin(url(this), 'GET', '/entitlements/settings'));
+    });
   client('token', 'issue a fresh registration token for a license or customer')
     .argument('<id>')
     .action(async function (this: Command, id: string) {
       print(await admin(url(this), 'POST', '/tokens', { id }));
     });
   client('inspect', 'show what the emulator saw')
-    .argument('[view]', 'summary | records | totals | calls | rejected | duplicates | events | buyers | products', 'summary')
+    .argument('[view]', 'summary | records | totals | calls | rejected | duplicates | events | buyers | products | entitlements', 'summary')
     .action(async function (this: Command, view: string) {
-      const views = ['summary', 'records', 'totals', 'calls', 'rejected', 'duplicates', 'events', 'buyers', 'products'];
+      const views = ['summary', 'records', 'totals', 'calls', 'rejected', 'duplicates', 'events', 'buyers', 'products', 'entitlements'];
       if (!views.includes(view)) throw new InvalidArgumentError(`view must be one of ${views.join(', ')}`);
       print(await admin(url(this), 'GET', `/${view}`));
     });

@@ -85,7 +85,7 @@ describe('Agreement API subset (AWS JSON 1.0)', () => {
     const pure = await client().send(new GetAgreementTermsCommand({ agreementId: legacy.agreementId }));
     expect(pure.acceptedTerms?.some((t) => t.usageBasedPricingTerm)).toBe(false);
     const subscription = await client().send(new GetAgreementTermsCommand({ agreementId: payg.agreementId }));
-    expect(subscription.acceptedTerms?.map((t) => Object.keys(t).filter((k) => (t as Record<string, unknown>)[k] !== undefined)[0])).toEqual([
+    expect(subscription.acceptedTerms?.map((t) => Object.keys(t).filter((k) => (t as unknown as Record<string, unknown>)[k] !== undefined)[0])).toEqual([
       'usageBasedPricingTerm',
       'validityTerm',
     ]);

@@ -2,7 +2,7 @@ import { BatchMeterUsageCommand } from '@aws-sdk/client-marketplace-metering';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, parseDuration, parseProductSpec } from '../src/cli';
+import { main, parseContractSpec, parseDuration, parseProductSpec } from '../src/cli';
 import type { Emulator } from '../src';
 import { clientFor } from './helpers';
 
@@ -22,7 +22,7 @@ describe('meterkit-emulator CLI', () => {
     const file = join(dir, 'products.json');
     writeFileSync(file, JSON.stringify({ products: [{ productCode: 'from-file', dimensions: ['a'] }] }));
     emu = (await main(
-      ['node', 'meterkit-emulator', '--port', '0', '--products', file, '--product', 'p1:api,gb', '--product', 'old:seats:legacy', '--now', '2026-07-15T12:20:00Z', '--quiet', '--throttle-rate', '0'],
+      ['node', 'meterkit-emulator', '--port', '0', '--products', file, '--product', 'p1:api,gb', '--product', 'old:seats:legacy', '--product', 'pc:api:contract-with-consumption=seats,tier', '--entitlement-page-size', '10', '--now', '2026-07-15T12:20:00Z', '--quiet', '--throttle-rate', '0'],
       io,
     )) as Emulator;
   });
@@ -38,6 +38,7 @@ describe('meterkit-emulator CLI', () => {
       { productCode: 'from-file', dimensions: ['a'], identity: 'license', pricing: 'subscription', contractDimensions: [] },
       { productCode: 'p1', dimensions: ['api', 'gb'], identity: 'license', pricing: 'subscription', contractDimensions: [] },
       { productCode: 'old', dimensions: ['seats'], identity: 'legacy', pricing: 'subscription', contractDimensions: [] },
+      { productCode: 'pc', dimensions: ['api'], identity: 'license', pricing: 'contract-with-consumption', contractDimensions: ['seats', 'tier'] },
     ]);
     expect(new Date(emu.clock.now()).toISOString()).toMatch(/^2026-07-15T12:2/);
   });
@@ -66,6 +67,27 @@ describe('meterkit-emulator CLI', () => {
     expect(await run('totals')).toEqual([]);
   });
 
+  it('drives a contract buyer: subscribe --contract, amend --contract, entitlements, entitlement-settings, renew, expire', async () => {
+    const sub = await run('subscribe', 'pc', '--contract', 'seats=10,tier=gold', '--duration-months', '1', '--auto-renew');
+    expect(sub.contract).toMatchObject({ dimensions: { seats: 10, tier: 'gold' }, durationMonths: 1, autoRenew: true, status: 'active' });
+    expect(await run('amend', sub.licenseArn, '--contract', 'seats=20')).toEqual({ ok: true });
+    const rows = (await run('entitlements', 'pc')).filter((r: { licenseArn: string }) => r.licenseArn === sub.licenseArn);
+    expect(rows.map((r: { dimension: string; value: unknown }) => [r.dimension, r.value])).toEqual([
+      ['seats', { IntegerValue: 20 }],
+      ['tier', { StringValue: 'gold' }],
+    ]);
+    await expect(run('amend', sub.licenseArn, '--contract', 'seats=5')).rejects.toThrow(/cannot go down/);
+    expect(await run('entitlement-settings')).toEqual({ pageSize: 10, emptyPages: false, lagMs: 0, throttlePerSecond: 20 });
+    expect(await run('entitlement-settings', '--empty-pages', '--lag', '1m', '--throttle-per-second', '5')).toEqual({ pageSize: 10, emptyPages: true, lagMs: 60_000, throttlePerSecond: 5 });
+    expect((await run('entitlement-settings', '--no-empty-pages')).emptyPages).toBe(false);
+    const renewed = await run('renew', sub.licenseArn, '--contract', 'seats=3');
+    expect(renewed.contract.dimensions).toEqual({ seats: 3 });
+    expect(await run('expire', sub.licenseArn)).toEqual({ ok: true });
+    expect((await run('inspect', 'entitlements')).find((r: { licenseArn: string }) => r.licenseArn === sub.licenseArn).contractStatus).toBe('expired');
+    await expect(run('subscribe', 'pc')).rejects.toThrow(/subscribe with a contract/);
+    await run('reset');
+  });
+
   it('takes -u/--url before or after the command, as the README shows', async () => {
     const runWith = async (...args: string[]) => {
       lines.length = 0;
@@ -85,6 +107,18 @@ describe('meterkit-emulator CLI', () => {
   it('parses product specs and durations', () => {
     expect(parseProductSpec('x:a,b:legacy')).toEqual({ productCode: 'x', dimensions: ['a', 'b'], identity: 'legacy' });
     expect(() => parseProductSpec('x')).toThrow(/expected/);
+    expect(parseProductSpec('c::contract=seats,admins')).toEqual({ productCode: 'c', dimensions: [], pricing: 'contract', contractDimensions: ['seats', 'admins'] });
+    expect(parseProductSpec('c:api:legacy:contract-with-consumption=seats')).toEqual({
+      productCode: 'c',
+      dimensions: ['api'],
+      identity: 'legacy',
+      pricing: 'contract-with-consumption',
+      contractDimensions: ['seats'],
+    });
+    expect(() => parseProductSpec('c:api:contract=seats:legacy')).toThrow(/expected/);
+    expect(() => parseProductSpec('c:api:annual=seats')).toThrow(/expected/);
+    expect(parseContractSpec('seats=10,gb=1.5,sso=true,tier=gold')).toEqual({ seats: 10, gb: 1.5, sso: true, tier: 'gold' });
+    expect(() => parseContractSpec('seats')).toThrow(/dimension>=<value/);
     expect(parseDuration('90m')).toBe(5_400_000);
     expect(parseDuration('1d')).toBe(86_400_000);
     expect(parseDuration('250')).toBe(250);
