@@ -1,5 +1,6 @@
+import { checkEntitlement, ErrorCodes, isMeterkitError, type EntitlementView } from '@meterkit/core';
 import type { MeterkitMiddleware } from '@meterkit/express';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { requireTenant } from './auth';
 
@@ -33,6 +34,7 @@ export function apiRouter(mk: MeterkitMiddleware): Router {
     }
     res.json(report);
   });
+  router.get('/team', mk.count('api_calls'), requireEntitlement('seats'), team);
   router.post('/exports', mk.count('api_calls'), express.json({ limit: '4kb' }), (req, res) => {
     const { report: reportId, limit } = (req.body ?? {}) as { report?: unknown; limit?: unknown };
     const report = REPORTS.find((r) => r.id === reportId);
@@ -45,4 +47,32 @@ export function apiRouter(mk: MeterkitMiddleware): Router {
     res.status(201).json({ exportId: randomUUID(), report: report.id, rows });
   });
   return router;
+}
+
+function entitlementOf(req: Request, dimension: string): EntitlementView | undefined {
+  try {
+    return req.meter?.entitlement(dimension);
+  } catch (error) {
+    if (isMeterkitError(error, ErrorCodes.NOT_A_CONTRACT)) return { dimension, value: undefined, within: false };
+    throw error;
+  }
+}
+
+function requireEntitlement(dimension: string): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const result = checkEntitlement(entitlementOf(req, dimension), { dimension });
+    if (result.ok) return next();
+    res.status(result.status).set(result.headers).json(result.body);
+  };
+}
+
+/** Contract buyers: their seats and this month's API calls against the quota their contract includes. */
+function team(req: Request, res: Response): void {
+  const seats = req.meter!.entitlement('seats');
+  const calls = req.meter!.entitlement('api_calls');
+  res.json({
+    seats: seats.value,
+    ...(seats.expiresAt === undefined ? {} : { contractEndsAt: new Date(seats.expiresAt).toISOString() }),
+    apiCalls: { includedPerMonth: calls.value ?? 0, usedThisMonth: calls.used ?? 0, withinQuota: calls.within },
+  });
 }

@@ -1,7 +1,7 @@
-import { consoleLogger, createMetering, type Logger, type Metering, type MeteringOptions, type ProductConfig } from '@meterkit/core';
+import { consoleLogger, createMetering, type Logger, type Metering, type MeteringOptions } from '@meterkit/core';
 import { MAX_SPEED, startEmulator, type Emulator } from '@meterkit/emulator';
 import { randomBytes } from 'node:crypto';
-import { DIMENSIONS } from './api';
+import { emulatorProducts, sampleProducts } from './products';
 
 export interface SampleEnv {
   /** PORT, default 3000. */
@@ -10,6 +10,12 @@ export interface SampleEnv {
   readonly host: string;
   /** METERKIT_PRODUCT_CODE, default prod-sample-api. Its dimensions must be api_calls and rows_exported. */
   readonly productCode: string;
+  /**
+   * METERKIT_CONTRACT_PRODUCT_CODE: the contract-with-consumption listing (metered dimensions api_calls and
+   * rows_exported, contract dimensions seats and api_calls). Default prod-sample-team with the emulator; with AWS
+   * unset: no contract product.
+   */
+  readonly contractProductCode?: string;
   /** METERKIT_STORE, default sqlite:./meterkit.db. */
   readonly store: string;
   /** METERKIT_APP_DB, default ./app.db: the SQLite file the app keeps its tenants and API key digests in. */
@@ -67,6 +73,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): SampleEnv {
     port: port('PORT', env.PORT, 3000),
     host: env.HOST || '127.0.0.1',
     productCode: env.METERKIT_PRODUCT_CODE || 'prod-sample-api',
+    ...(env.METERKIT_CONTRACT_PRODUCT_CODE ? { contractProductCode: env.METERKIT_CONTRACT_PRODUCT_CODE } : awsRegion ? {} : { contractProductCode: 'prod-sample-team' }),
     store: env.METERKIT_STORE || 'sqlite:./meterkit.db',
     appDb: env.METERKIT_APP_DB || './app.db',
     ...(awsRegion ? { awsRegion } : {}),
@@ -105,7 +112,7 @@ export interface MeteringSetup {
  * delivers lifecycle events to `eventsUrl` with the events secret, as an EventBridge API destination does.
  */
 export async function createSampleMetering(env: SampleEnv, eventsUrl: string, logger: Logger = consoleLogger, options: SampleMeteringOptions = {}): Promise<MeteringSetup> {
-  const products: ProductConfig[] = [{ productCode: env.productCode, dimensions: [...DIMENSIONS] }];
+  const products = sampleProducts(env.productCode, env.contractProductCode);
   if (env.awsRegion !== undefined) {
     const metering = createMetering({ products, store: env.store, aws: { region: env.awsRegion }, logger, autoStart: false });
     return { metering, ...(env.eventsSecret === undefined ? {} : { eventsSecret: env.eventsSecret }) };
@@ -117,7 +124,7 @@ export async function createSampleMetering(env: SampleEnv, eventsUrl: string, lo
     speed: env.emulatorSpeed,
     timeSource,
     now: timeSource() + env.clockOffsetMinutes * 60_000,
-    products: [{ productCode: env.productCode, dimensions: [...DIMENSIONS] }],
+    products: emulatorProducts(env.productCode, env.contractProductCode),
     events: { url: eventsUrl, headerValue: eventsSecret },
   });
   const metering = createMetering({

@@ -6,6 +6,7 @@ describe('express-sample: configuration from the environment', () => {
       port: 3000,
       host: '127.0.0.1',
       productCode: 'prod-sample-api',
+      contractProductCode: 'prod-sample-team',
       store: 'sqlite:./meterkit.db',
       appDb: './app.db',
       emulatorPort: 4599,
@@ -13,6 +14,12 @@ describe('express-sample: configuration from the environment', () => {
       clockOffsetMinutes: 0,
     });
     expect(acceleratedTimeOptions(1)).toEqual({});
+  });
+
+  it('sells the contract product under METERKIT_CONTRACT_PRODUCT_CODE; against AWS only when it is set', () => {
+    expect(readEnv({ METERKIT_CONTRACT_PRODUCT_CODE: 'prod-team-x' }).contractProductCode).toBe('prod-team-x');
+    expect(readEnv({ METERKIT_AWS_REGION: 'us-east-1' }).contractProductCode).toBeUndefined();
+    expect(readEnv({ METERKIT_AWS_REGION: 'us-east-1', METERKIT_CONTRACT_PRODUCT_CODE: 'prod-team-x' }).contractProductCode).toBe('prod-team-x');
   });
 
   it('reads accelerated time and a clock offset for the emulator', () => {

@@ -1,0 +1,36 @@
+import type { ProductConfig } from '@meterkit/core';
+import type { EmulatorProduct } from '@meterkit/emulator';
+import { DIMENSIONS } from './api';
+
+/** The seats a contract buys: what `GET /v1/team` requires. */
+export const SEATS = 'seats';
+/** The contract dimension whose value is the monthly number of API calls included. */
+export const INCLUDED_API_CALLS = 'api_calls';
+
+/**
+ * The listings the sample sells:
+ * - `subscriptionCode`: a SaaS subscription, every API call and exported row metered;
+ * - `contractCode` (optional): a SaaS contract with consumption: the buyer pays up front for seats and a monthly
+ *   quota of API calls; only API calls above the quota are metered, exported rows are metered in full.
+ */
+export function sampleProducts(subscriptionCode: string, contractCode?: string): ProductConfig[] {
+  const subscription: ProductConfig = { productCode: subscriptionCode, dimensions: [...DIMENSIONS] };
+  if (contractCode === undefined) return [subscription];
+  return [
+    subscription,
+    {
+      productCode: contractCode,
+      pricing: 'contract-with-consumption',
+      dimensions: [...DIMENSIONS],
+      entitlements: [SEATS, INCLUDED_API_CALLS],
+      included: { api_calls: { entitlement: INCLUDED_API_CALLS, period: 'month' } },
+    },
+  ];
+}
+
+/** The same listings in the local emulator. */
+export function emulatorProducts(subscriptionCode: string, contractCode?: string): EmulatorProduct[] {
+  const subscription: EmulatorProduct = { productCode: subscriptionCode, dimensions: [...DIMENSIONS] };
+  if (contractCode === undefined) return [subscription];
+  return [subscription, { productCode: contractCode, pricing: 'contract-with-consumption', dimensions: [...DIMENSIONS], contractDimensions: [SEATS, INCLUDED_API_CALLS] }];
+}
