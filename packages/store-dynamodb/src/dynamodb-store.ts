@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { assertStorableDelta, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
+import { assertStorableDelta, assertStorableEntitlementSet, assertStorableUse, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
 import type {
+  AddUsageAboveIncludedResult,
   AddUsageResult,
+  AllowanceCounter,
   ClaimRequest,
   CustomerRecord,
   CustomerWriteCondition,
+  EntitlementSet,
+  EntitlementStore,
   FinalTotal,
+  IncludedUse,
   RecordQuery,
   Release,
   SetTotalResult,
@@ -20,6 +25,7 @@ import * as claims from './claims';
 import type { ClaimSettings } from './claims';
 import * as customers from './customers';
 import { asStoreError, closedError } from './dynamo-errors';
+import * as entitlements from './entitlements';
 import { resolveDynamoDbOptions } from './options';
 import type { DynamoDbStoreOptions, ResolvedDynamoDbOptions } from './options';
 import * as queries from './queries';
@@ -32,7 +38,7 @@ import { UsageWriter } from './usage-writer';
  * nothing), and claims lease records with conditional writes, so that each closed hour is sent by exactly one
  * sender; a lease left by a sender that died expires and is taken over.
  */
-export class DynamoDbStore implements UsageStore {
+export class DynamoDbStore implements UsageStore, EntitlementStore {
   readonly kind = 'dynamodb';
   readonly durable = true;
 
@@ -167,6 +173,31 @@ export class DynamoDbStore implements UsageStore {
 
   async listCustomers(): Promise<CustomerRecord[]> {
     return this.run('list customers', () => customers.listCustomers(this.table));
+  }
+
+  async putEntitlements(set: EntitlementSet): Promise<boolean> {
+    this.assertReady('store entitlements');
+    assertStorableEntitlementSet(set);
+    return this.run('store entitlements', () => entitlements.putEntitlements(this.table, set));
+  }
+
+  async getEntitlements(customerKey: string): Promise<EntitlementSet | undefined> {
+    return this.run('read entitlements', () => entitlements.getEntitlements(this.table, customerKey));
+  }
+
+  async listEntitlements(): Promise<EntitlementSet[]> {
+    return this.run('list entitlements', () => entitlements.listEntitlements(this.table));
+  }
+
+  async addUsageAboveIncluded(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
+    this.assertReady('add included usage');
+    deltas.forEach(assertStorableDelta);
+    uses.forEach(assertStorableUse);
+    return this.run('add included usage', () => this.writer.addUsageAboveIncluded(deltas, uses, batchId));
+  }
+
+  async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {
+    return this.run('list allowance counters', () => entitlements.listAllowanceCounters(this.table, customerKey));
   }
 
   private async run<T>(action: string, work: () => Promise<T>): Promise<T> {

@@ -8,7 +8,10 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | usage record     | `R#<recordId>`    | `#`                        | allocations as attributes `a:<hex tagsKey>`/`t:<hex>` |
  * | customer         | `C`               | `<customer key>`           | `tenantId` + `updatedAt` feed the tenant index     |
  * | batch header     | `B`               | `<createdAt>#<batchId>`    | commit point of a multi-record addUsage            |
- * | batch part       | `B#<batchId>`     | `<part number>`            | the deltas of that batch, as JSON                  |
+ * | batch part       | `B#<batchId>`     | `<part number>`            | the deltas (or included uses) of that batch, JSON  |
+ * | applied batch    | `A#<batchId>`     | `#`                        | a batch of included usage that was applied; TTL    |
+ * | entitlement set  | `E`               | `<customer key>`           | `fetchedAt`, the set as JSON (`set`)               |
+ * | allowance counter| `U#<customer key>`| `<periodStart>#<allowance dimension>` | `used`; markers `m:<batchId>` = used before |
  *
  * Indexes: `unsettled` (sparse; `us` = open | pending | sending, `uk` = `<hour>#<recordId>`), the only way
  * claims find records; `byTenant` (sparse; `tenantId`, `updatedAt`).
@@ -19,6 +22,7 @@ export const TENANT_INDEX = 'byTenant';
 export const RECORD_SK = '#';
 export const CUSTOMERS_PK = 'C';
 export const BATCHES_PK = 'B';
+export const ENTITLEMENTS_PK = 'E';
 /** Attribute holding the epoch seconds after which DynamoDB's TTL may delete an item. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
@@ -28,6 +32,19 @@ export function recordPk(recordId: string): string {
 
 export function batchPartsPk(batchId: string): string {
   return `B#${batchId}`;
+}
+
+export function appliedBatchPk(batchId: string): string {
+  return `A#${batchId}`;
+}
+
+export function counterPk(customerKey: string): string {
+  return `U#${customerKey}`;
+}
+
+/** Fixed-width period first: one customer's counters sort by period, and the key is unique whatever the dimension holds. */
+export function counterSk(periodStart: number, allowanceDimension: string): string {
+  return `${padNumber(periodStart)}#${allowanceDimension}`;
 }
 
 /** Fixed width, so that the string order of keys is the numeric order of hours and times. */

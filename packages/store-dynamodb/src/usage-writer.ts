@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { allocationRowsOf, recordId, sameFrozenUsage } from '@meterkit/core';
-import type { AddUsageResult, FinalTotal, SetTotalResult, UsageDelta } from '@meterkit/core';
+import { allocationRowsOf, BATCH_ID_RETENTION_MS, recordId, sameFrozenUsage } from '@meterkit/core';
+import type { AddUsageAboveIncludedResult, AddUsageResult, FinalTotal, IncludedUse, SetTotalResult, UsageDelta } from '@meterkit/core';
+import { counterMarkerKey, countersOf, counterUpdate, counterKey, meterUses } from './allowance-counters';
+import type { CounterAddition } from './allowance-counters';
 import { inParallel } from './parallel';
 import { allocationAttributes, n, s, toStoredRecord } from './record-item';
 import type { Item } from './record-item';
 import { groupByRecord, markerAttribute, recordUpdate } from './record-update';
 import type { RecordGroup } from './record-update';
 import type { Table } from './table';
-import { BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, unsettledKey } from './table-layout';
+import { appliedBatchPk, BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, unsettledKey } from './table-layout';
 
 /** Deltas per batch part: keeps each part item far below DynamoDB's 400 KB item limit. */
 const DELTAS_PER_PART = 500;
@@ -71,6 +73,81 @@ export class UsageWriter {
     return { late: deltas.filter((d) => late.has(recordId(d.customerKey, d.dimension, d.hour))) };
   }
 
+  /**
+   * Usage above what is included (contracts with consumption). The batch is journaled first with a header only one
+   * writer of its id can create (the others answer `applied: false`), then each counter is added to once (its
+   * marker keeps the value before, so the metered parts are the same however often it is applied), then the plain
+   * deltas and the metered parts go to their records as addUsage() writes them. An `A#<batchId>` item, kept as long
+   * as applied batch ids are remembered, stops a batch id journaled again after it was finished from applying twice.
+   * A batch left unfinished by a crash or an outage is finished by the next claim of any instance.
+   */
+  async addUsageAboveIncluded(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
+    const notApplied = { late: [], applied: false, metered: [] };
+    if (this.completedBatches.has(batchId)) return notApplied;
+    if (!(await this.journal(batchId, deltas, uses))) return notApplied;
+    if (await this.wasApplied(batchId)) {
+      await this.finishBatch(batchId, this.o.owner);
+      return notApplied;
+    }
+    const applied = await this.applyIncluded(batchId, deltas, uses);
+    await this.markApplied(batchId);
+    if (await this.finishBatch(batchId, this.o.owner)) {
+      this.remember(applied.groups, batchId);
+      this.rememberCounters(applied.counters, batchId);
+    }
+    this.completed(batchId);
+    return { late: applied.late, applied: true, metered: applied.metered };
+  }
+
+  /** Adds the uses to their counters, then the plain deltas and the metered parts to their records, each item once. */
+  private async applyIncluded(batchId: string, deltas: readonly UsageDelta[], uses: readonly IncludedUse[]) {
+    const counters = countersOf(uses);
+    const before = new Map<string, number>();
+    await inParallel(counters, this.o.concurrency, async (counter) => {
+      before.set(counter.id, await this.addToCounter(counter, batchId));
+    });
+    const { metered, deltas: meteredDeltas } = meterUses(uses, before);
+    const all = [...deltas, ...meteredDeltas];
+    const groups = groupByRecord(all);
+    const late = new Set<string>();
+    await inParallel(groups, this.o.concurrency, async (group) => {
+      if (await this.applyGroup(group, batchId)) late.add(group.id);
+    });
+    return { groups, counters, metered, late: all.filter((d) => late.has(recordId(d.customerKey, d.dimension, d.hour))) };
+  }
+
+  /** Adds a batch's uses to one counter once; answers the counter's value before them. */
+  private async addToCounter(counter: CounterAddition, batchId: string): Promise<number> {
+    const marker = markerAttribute(batchId);
+    const staleKey = counterMarkerKey(counter);
+    for (let attempt = 0; attempt < this.o.conflictRetries; attempt++) {
+      const updated = await this.o.table.update(counterUpdate(counter, batchId, this.completedMarkers.get(staleKey) ?? []));
+      if (updated !== undefined) {
+        this.completedMarkers.delete(staleKey);
+        return Number(updated[marker]?.N ?? 0);
+      }
+      const key = counterKey(counter);
+      const current = await this.o.table.get(key.pk.S, key.sk.S);
+      const before = current?.[marker]?.N;
+      if (before !== undefined) return Number(before);
+    }
+    throw new Error(`an allowance counter kept refusing the batch's write after ${this.o.conflictRetries} attempts`);
+  }
+
+  private async wasApplied(batchId: string): Promise<boolean> {
+    return (await this.o.table.get(appliedBatchPk(batchId), RECORD_SK)) !== undefined;
+  }
+
+  private async markApplied(batchId: string): Promise<void> {
+    await this.o.table.put({
+      Item: {
+        pk: s(appliedBatchPk(batchId)),
+        sk: s(RECORD_SK),
+        [TTL_ATTRIBUTE]: n(Math.floor((Date.now() + BATCH_ID_RETENTION_MS) / 1000)),
+      },
+    });
+  }
+
   private completed(batchId: string | undefined): void {
     if (batchId === undefined) return;
     if (this.completedBatches.size >= COMPLETED_BATCHES_KEPT) this.completedBatches.delete(this.completedBatches.values().next().value!);
@@ -102,7 +179,15 @@ export class UsageWriter {
         ConsistentRead: true,
       });
       const deltas = parts.flatMap((part) => JSON.parse(part.deltas?.S ?? '[]') as UsageDelta[]);
-      await inParallel(groupByRecord(deltas), this.o.concurrency, (group) => this.applyGroup(group, batchId));
+      if (header.included?.BOOL === true) {
+        const uses = parts.flatMap((part) => JSON.parse(part.uses?.S ?? '[]') as IncludedUse[]);
+        if (!(await this.wasApplied(batchId))) {
+          await this.applyIncluded(batchId, deltas, uses);
+          await this.markApplied(batchId);
+        }
+      } else {
+        await inParallel(groupByRecord(deltas), this.o.concurrency, (group) => this.applyGroup(group, batchId));
+      }
       await this.finishBatch(batchId, this.o.owner);
     }
   }
@@ -158,17 +243,21 @@ export class UsageWriter {
     throw new Error(`usage kept conflicting with concurrent writes after ${this.o.conflictRetries} attempts`);
   }
 
-  /** Writes the batch's parts, then its header: from then on the batch is durable and will be applied. */
-  private async journal(batchId: string, deltas: readonly UsageDelta[]): Promise<void> {
-    const parts: UsageDelta[][] = [];
-    for (let i = 0; i < deltas.length; i += DELTAS_PER_PART) parts.push(deltas.slice(i, i + DELTAS_PER_PART));
+  /**
+   * Writes the batch's parts, then its header: from then on the batch is durable and will be applied. A batch of
+   * included usage gets a header only if none exists for its id (false otherwise: another call has the batch).
+   */
+  private async journal(batchId: string, deltas: readonly UsageDelta[], uses?: readonly IncludedUse[]): Promise<boolean> {
+    const parts: Item[] = [];
+    for (let i = 0; i < deltas.length; i += DELTAS_PER_PART) parts.push({ deltas: s(JSON.stringify(deltas.slice(i, i + DELTAS_PER_PART))) });
+    for (let i = 0; i < (uses?.length ?? 0); i += DELTAS_PER_PART) parts.push({ uses: s(JSON.stringify(uses?.slice(i, i + DELTAS_PER_PART))) });
     const expiresAt = n(Math.floor(Date.now() / 1000) + ORPHAN_PART_TTL_SECONDS);
     await inParallel(parts.map((part, index) => ({ part, index })), this.o.concurrency, async ({ part, index }) => {
       await this.o.table.put({
-        Item: { pk: s(batchPartsPk(batchId)), sk: s(padNumber(index)), deltas: s(JSON.stringify(part)), [TTL_ATTRIBUTE]: expiresAt },
+        Item: { pk: s(batchPartsPk(batchId)), sk: s(padNumber(index)), ...part, [TTL_ATTRIBUTE]: expiresAt },
       });
     });
-    await this.o.table.put({
+    return this.o.table.put({
       Item: {
         pk: s(BATCHES_PK),
         sk: s(batchId),
@@ -176,7 +265,9 @@ export class UsageWriter {
         parts: n(parts.length),
         leaseOwner: s(this.o.owner),
         leaseUntil: n(Date.now() + this.o.recoverBatchesAfterMs),
+        ...(uses === undefined ? {} : { included: { BOOL: true } }),
       },
+      ...(uses === undefined ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
     });
   }
 
@@ -196,6 +287,14 @@ export class UsageWriter {
     });
     await inParallel(parts, this.o.concurrency, (part) => this.o.table.delete({ Key: { pk: part.pk ?? s(""), sk: part.sk ?? s("") } }));
     return true;
+  }
+
+  private rememberCounters(counters: readonly CounterAddition[], batchId: string): void {
+    const marker = markerAttribute(batchId);
+    for (const counter of counters) {
+      const key = counterMarkerKey(counter);
+      this.completedMarkers.set(key, [...(this.completedMarkers.get(key) ?? []), marker]);
+    }
   }
 
   private remember(groups: readonly RecordGroup[], writeId: string): void {
