@@ -14,8 +14,9 @@ export interface EntitlementSignal {
 /**
  * The entitlement re-reads a lifecycle event asks for: every one of them is a change signal (none carries
  * quantities). License events name their license; agreement events reach the stored customers of the agreement
- * (`customersOf`); an SNS entitlement-updated names a legacy customer. Agreement Ended (unless renewed or replaced)
- * and License Deprovisioned are end signals; an SNS notification is one once the stored ExpirationDate has passed.
+ * (`customersOf`); SNS notifications name a legacy customer. Agreement Ended (unless renewed or replaced), License
+ * Deprovisioned and SNS unsubscribe-pending / unsubscribe-success are end signals; an SNS entitlement-updated is
+ * one once the stored ExpirationDate has passed.
  */
 export async function entitlementSignals(
   event: LifecycleEvent,
@@ -53,8 +54,13 @@ export async function entitlementSignals(
       return [...customers.values()].map((c) => signal(c.identity, { endSignal: ended }));
     }
     case 'legacy-entitlement-updated':
+    case 'legacy-unsubscribe-pending':
+    case 'legacy-unsubscribe-success': {
       if (!contract(change.productCode)) return [];
-      return [signal({ kind: 'legacy', productCode: change.productCode, customerIdentifier: change.customerIdentifier }, { endSignal: false, endIfExpired: true })];
+      const identity: CustomerIdentity = { kind: 'legacy', productCode: change.productCode, customerIdentifier: change.customerIdentifier };
+      // A legacy contract cancelled before its ExpirationDate announces its end only with unsubscribe-*.
+      return [signal(identity, change.kind === 'legacy-entitlement-updated' ? { endSignal: false, endIfExpired: true } : { endSignal: true })];
+    }
     default:
       return [];
   }

@@ -42,8 +42,8 @@ export interface RefreshResult {
 
 export interface RefresherDeps {
   readonly store: () => Promise<EntitlementStore>;
-  /** GetEntitlements for the customer, every page (read-entitlements). */
-  readonly read: (customer: ContractCustomer) => Promise<DimensionEntitlement[]>;
+  /** GetEntitlements for the customer, every page (read-entitlements); `request` is what the read is for. */
+  readonly read: (customer: ContractCustomer, request: RefreshRequest) => Promise<DimensionEntitlement[]>;
   readonly cache: EntitlementCache;
   readonly events: MeteringEmitter;
   readonly logger: Logger;
@@ -52,7 +52,7 @@ export interface RefresherDeps {
   readonly staleRetryDelaysMs: readonly number[];
 }
 
-/** A change signal whose read still looked stale: read again at `signalAt + delays[attempt]`. */
+/** A change signal whose read still looked stale: read again at `signalAt + delays[attempt]` (-1: the signal's own read). */
 interface StaleRetry {
   readonly customer: ContractCustomer;
   readonly request: RefreshRequest;
@@ -105,7 +105,7 @@ export class EntitlementRefresher {
   }
 
   private dueAt(retry: StaleRetry): number | undefined {
-    const delay = this.d.staleRetryDelaysMs[retry.attempt + 1];
+    const delay = this.d.staleRetryDelaysMs[retry.attempt];
     return delay === undefined ? undefined : retry.signalAt + delay;
   }
 
@@ -128,7 +128,7 @@ export class EntitlementRefresher {
     const endSignal = request.endSignal || (request.endIfExpired === true && hasExpired(previous, now));
     let entitlements: DimensionEntitlement[];
     try {
-      entitlements = await this.d.read(customer);
+      entitlements = await this.d.read(customer, { ...request, endSignal });
     } catch (cause) {
       const error = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.ENTITLEMENT_READ, 'GetEntitlements failed; the stored entitlements stay.', { cause });
       this.failed(customer, request.trigger, error);
@@ -136,6 +136,8 @@ export class EntitlementRefresher {
       throw error;
     }
     const fetchedAt = this.d.clock();
+    // Revoked already: an empty read is no news, whatever the signal.
+    if (entitlements.length === 0 && previous?.revoked === true) return { outcome: 'unchanged', set: previous };
     if (entitlements.length === 0 && !endSignal) {
       this.d.logger.info({ customer: mask(customer.key), trigger: request.trigger }, 'GetEntitlements answered nothing without an end signal: kept the stored entitlements');
       if (request.changeSignal || request.retryWhenEmpty === true) this.scheduleNext(retry, true);
