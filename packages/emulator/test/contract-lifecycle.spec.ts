@@ -190,6 +190,29 @@ describe('contract lifecycle', () => {
     ]);
   });
 
+  it('metering: a pure contract has no metered dimension; a consumption buyer is metered while its contract is active, then only in the final-usage window', async () => {
+    const flat = await emu.subscribe({ productCode: 'prod-legacy', contract: { dimensions: { seats: 5 } } });
+    const flatOut = clientFor(emu).send(
+      new BatchMeterUsageCommand({ ProductCode: 'prod-legacy', UsageRecords: [{ Timestamp: new Date(NOW), Dimension: 'seats', Quantity: 1, CustomerIdentifier: flat.customerIdentifier }] }),
+    );
+    await expect(flatOut).rejects.toMatchObject({ name: 'InvalidUsageDimensionException' });
+
+    const sub = await emu.subscribe({ productCode: 'prod-seats', contract: { dimensions: { seats: 1 }, durationMonths: 1 } });
+    const end = Date.UTC(2026, 7, 15, 12, 20);
+    const meter = (t: number) =>
+      clientFor(emu).send(
+        new BatchMeterUsageCommand({ UsageRecords: [{ Timestamp: new Date(t), Dimension: 'api_calls', Quantity: 2, CustomerAWSAccountId: sub.accountId, LicenseArn: sub.licenseArn }] }),
+      );
+    emu.clock.set(end - 10 * 60_000);
+    expect((await meter(end - 70 * 60_000)).Results?.[0].Status).toBe('Success');
+    emu.clock.set(end + 30 * 60_000); // the term ended 30 minutes ago: the hour of its end is still accepted
+    await emu.idle();
+    expect((await meter(end)).Results?.[0].Status).toBe('Success');
+    emu.clock.set(end + HOUR);
+    expect((await meter(end - 5 * 60_000)).Results?.[0].Status).toBe('CustomerNotSubscribed');
+    expect(emu.inspect.totalFor({ licenseArn: sub.licenseArn })).toBe(4);
+  });
+
   it('a replacement moves the contract to the new license with a fresh term; the old license reads nothing', async () => {
     const sub = await emu.subscribe({ productCode: 'prod-seats', contract: { dimensions: { seats: 7 } } });
     emu.clock.advance(HOUR);

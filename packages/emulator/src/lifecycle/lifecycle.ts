@@ -2,14 +2,13 @@
  * Buyers' lifecycle: subscribe, amend, renew, replace, cancel, expire, each delivered as AWS delivers it; contracts
  * and agreements change with them.
  */
-import { amendedDimensions, contractTerms, renewedDimensions, type ContractTerms } from '../contracts/contract-terms';
-import { addMonths } from '../contracts/contract-terms';
+import { addMonths, amendedDimensions, contractTerms, renewedDimensions, type ContractTerms } from '../contracts/contract-terms';
 import type { AgreementRecord } from '../contracts/agreements';
 import type { Contract } from '../contracts/contracts';
 import { httpPost } from '../http/client';
 import { newAgreementId, newCustomerIdentifier, newLicenseArn, newOfferId, randomDigits, type Buyer } from '../state/buyers';
 import type { EmulatorState } from '../state/emulator-state';
-import type { AmendOptions, EventsTarget, RenewOptions, Subscription, SubscribeOptions } from '../types';
+import type { AmendOptions, EmulatorProduct, EventsTarget, RenewOptions, Subscription, SubscribeOptions } from '../types';
 import { deliver, type DeliveryTarget } from './event-delivery';
 import {
   agreementAmended,
@@ -147,7 +146,7 @@ export class Lifecycle {
 
   /** Contract products need a contract, subscription products refuse one. */
   private termsFor(o: SubscribeOptions): ContractTerms | undefined {
-    const product = this.state.products.get(o.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+    const product = this.state.products.get(o.productCode) as Required<EmulatorProduct>;
     if (product.pricing === 'subscription') {
       if (o.contract !== undefined) throw new Error(`Product ${product.productCode} is priced by subscription: subscribe without a contract`);
       return undefined;
@@ -293,7 +292,7 @@ export class Lifecycle {
     if (o.dimensions !== undefined) {
       if (!c) throw new Error(`Cannot amend the dimensions of ${id}: it has no contract`);
       if (c.status !== 'active' || b.status !== 'active') throw new Error(`Cannot amend ${id}: its contract is ${c.status}`);
-      const product = this.state.products.get(b.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+      const product = this.state.products.get(b.productCode) as Required<EmulatorProduct>;
       c.dimensions = amendedDimensions(product, c.dimensions, o.dimensions);
       this.state.contracts.changed(c, this.now(), this.lagMs());
       const r = this.state.agreements.get(b.agreementId);
@@ -327,7 +326,7 @@ export class Lifecycle {
     const previous = b.agreementId;
     if (c) {
       if (o.dimensions !== undefined) {
-        const product = this.state.products.get(b.productCode) as NonNullable<ReturnType<EmulatorState['products']['get']>>;
+        const product = this.state.products.get(b.productCode) as Required<EmulatorProduct>;
         c.dimensions = renewedDimensions(product, o.dimensions);
       }
       c.startsAt = c.expiresAt;
