@@ -49,6 +49,7 @@ function buildProgram(io: CliIo, contextFor: (command: Command) => Context): Com
     .command('entitlements')
     .description('contract customers: each license’s entitlements with their expiry, the last refresh, and the newest period’s included units used')
     .option('--customer <key|licenseArn|tenant>', 'a customer key, a license ARN or id (l-…), or your tenant id')
+    .option('--products <file>', 'products JSON with their `included` periods: counters of the current period (default: env METERKIT_PRODUCTS, else each newest counter)')
     .option('--wide', 'license ARNs and values in full; default: fit 120 columns')
     .action(async (options: object, command: Command) => {
       const context = contextFor(command);

@@ -1,4 +1,7 @@
 import { customerKey, isEntitlementStore, readableTime, type CustomerIdentity, type EntitlementSet, type UsageDelta } from '@meterkit/core';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../src';
 import { postgresBackend, sqliteBackend, type Backend, type CliResult } from './support/ledger';
 
@@ -73,10 +76,10 @@ async function fill(backend: Backend): Promise<void> {
   await store.close();
 }
 
-async function runCli(argv: string[], flags: string[]): Promise<CliResult> {
+async function runCli(argv: string[], flags: string[], now = NOW, env: Record<string, string> = {}): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run([...flags, ...argv], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, clock: () => NOW });
+  const code = await run([...flags, ...argv], { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env, clock: () => now });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
@@ -164,6 +167,52 @@ describe.each<[string, () => Backend]>([
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe('meterkit: --customer "tenant-nobody" is no customer key, license ARN, license id or tenant id in this store.\n');
     expect(unknown.stdout).toBe('');
+  });
+});
+
+describe('meterkit entitlements with the products: counters of the current period', () => {
+  let backend: Backend;
+  let dir: string;
+  let productsFile: string;
+  const PRODUCTS = [
+    { productCode: PRODUCT, pricing: 'contract-with-consumption', dimensions: ['api_calls'], entitlements: ['seats', 'api_calls'], included: { api_calls: { period: 'month' } } },
+    { productCode: LEGACY_PRODUCT, pricing: 'contract', dimensions: [], entitlements: ['tier'], identity: 'legacy' },
+  ];
+  beforeAll(async () => {
+    backend = sqliteBackend();
+    await fill(backend);
+    dir = mkdtempSync(join(tmpdir(), 'meterkit-cli-products-'));
+    productsFile = join(dir, 'products.json');
+    writeFileSync(productsFile, JSON.stringify(PRODUCTS));
+  });
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await backend?.dispose();
+  });
+  const alices = async (argv: string[], now: number, env: Record<string, string> = {}) => {
+    const result = await runCli(['--json', 'entitlements', '--customer', 'tenant-alice', ...argv], backend.flags, now, env);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout).sets[0].allowances;
+  };
+
+  it('in July: July\'s counter, named by its period', async () => {
+    expect(await alices(['--products', productsFile], NOW)).toEqual([{ dimension: 'api_calls', period: 'month', periodStart: '2026-07-01T00:00:00.000Z', used: 130, included: 100, left: 0 }]);
+  });
+
+  it('in August, before any usage: nothing used, the whole quota left (without the products: July\'s counter, the newest)', async () => {
+    const august = Date.parse('2026-08-02T09:00:00Z');
+    const expected = [{ dimension: 'api_calls', period: 'month', periodStart: '2026-08-01T00:00:00.000Z', used: 0, included: 100, left: 100 }];
+    expect(await alices(['--products', productsFile], august)).toEqual(expected);
+    expect(await alices([], august, { METERKIT_PRODUCTS: JSON.stringify(PRODUCTS) })).toEqual(expected);
+    expect(await alices([], august)).toEqual([{ dimension: 'api_calls', periodStart: '2026-07-01T00:00:00.000Z', used: 130, included: 100, left: 0 }]);
+    const table = (await runCli(['entitlements', '--customer', 'tenant-alice', '--products', productsFile], backend.flags, august)).stdout;
+    expect(table).toMatch(/\n  api_calls\s+100\s+2027-07-01 00:00 UTC \(in \d+ d \d+ h\)\s+2026-08-01 00:00 UTC\s+0\s+100\n/);
+  });
+
+  it('a products file that cannot be read is an error', async () => {
+    const missing = await runCli(['entitlements', '--products', join(dir, 'nope.json')], backend.flags);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^meterkit: Cannot read .*nope\.json/);
   });
 });
 

@@ -1,15 +1,19 @@
 import {
+  includedAmount,
   isEntitlementStore,
+  periodStart,
   readableTime,
   utcMinute,
   type AllowanceCounter,
   type CustomerRecord,
   type EntitlementSet,
   type EntitlementStore,
+  type ProductConfig,
   type UsageStore,
 } from '@meterkit/core';
 import { iso } from '../hours';
 import { printJson, UsageError, type Context } from '../io';
+import { loadProducts } from '../products';
 import { customerKeyOf, licenseIdOf } from '../records-view';
 import { DEFAULT_WIDTH, table, type TableFit } from '../format/table';
 
@@ -18,6 +22,11 @@ export interface EntitlementsOptions {
   readonly customer?: string;
   /** Values in full (license ARN, long string values). Default false: 120 columns. */
   readonly wide?: boolean;
+  /**
+   * The products JSON (`--products`, else env METERKIT_PRODUCTS): with each product's `included` periods, counters
+   * are those of the current period. Default none: each dimension's newest counter.
+   */
+  readonly products?: string;
 }
 
 /** One dimension's entitlement, as the CLI reports it. */
@@ -28,10 +37,15 @@ export interface EntitlementLine {
   readonly expiresAt?: string;
 }
 
-/** The newest allowance counter of a dimension whose usage an entitlement includes (contracts with consumption). */
+/**
+ * An allowance counter of a dimension whose usage an entitlement includes (contracts with consumption): of the current
+ * period when the product's `included` periods are known (`--products`), else the dimension's newest counter.
+ */
 export interface AllowanceLine {
   /** The entitlement dimension whose value includes units. */
   readonly dimension: string;
+  /** Known from the products: the period each included amount covers; the counter is then the current period's. */
+  readonly period?: 'hour' | 'month';
   /** Start of the counter's period (an hour or a month, as the product is configured), ISO 8601. */
   readonly periodStart: string;
   /** Every unit recorded in that period, included or not. */
@@ -56,7 +70,7 @@ export interface CustomerEntitlements {
   /** True when an end signal came with an empty read: the buyer has no entitlements. */
   readonly revoked: boolean;
   readonly entitlements: readonly EntitlementLine[];
-  /** Per allowance dimension, its newest period's counter (newest first as the store lists them). */
+  /** Per allowance dimension, the current period's counter (products known) or its newest counter. */
   readonly allowances: readonly AllowanceLine[];
 }
 
@@ -72,7 +86,7 @@ export interface EntitlementsReport {
 }
 
 /** Every stored entitlement set (or one customer's), with the customer's tenant and account and its allowance counters. */
-export async function entitlementsReport(store: UsageStore, now: number, customer?: string): Promise<EntitlementsReport> {
+export async function entitlementsReport(store: UsageStore, now: number, customer?: string, products: readonly ProductConfig[] = []): Promise<EntitlementsReport> {
   if (!isEntitlementStore(store)) {
     throw new UsageError(`The ${store.kind} store does not keep entitlements: contract products need a store that implements EntitlementStore.`);
   }
@@ -84,7 +98,8 @@ export async function entitlementsReport(store: UsageStore, now: number, custome
   }
   const byKey = new Map(customers.map((c) => [c.key, c]));
   const lines: CustomerEntitlements[] = [];
-  for (const set of [...sets].sort(bySetOrder(byKey))) lines.push(await customerEntitlements(store, set, byKey.get(set.customerKey)));
+  const periods = includedPeriods(products);
+  for (const set of [...sets].sort(bySetOrder(byKey))) lines.push(await customerEntitlements(store, set, byKey.get(set.customerKey), periods.get(set.productCode), now));
   const fetched = sets.map((s) => s.fetchedAt);
   return {
     now: iso(now),
@@ -120,7 +135,24 @@ function bySetOrder(byKey: ReadonlyMap<string, CustomerRecord>): (a: Entitlement
   };
 }
 
-async function customerEntitlements(store: EntitlementStore, set: EntitlementSet, customer: CustomerRecord | undefined): Promise<CustomerEntitlements> {
+/** Per product code, the period of each entitlement that includes metered usage (`included` of the products). */
+function includedPeriods(products: readonly ProductConfig[]): Map<string, Map<string, 'hour' | 'month'>> {
+  const periods = new Map<string, Map<string, 'hour' | 'month'>>();
+  for (const product of products) {
+    const byEntitlement = new Map<string, 'hour' | 'month'>();
+    for (const [dimension, config] of Object.entries(product.included ?? {})) byEntitlement.set(config.entitlement ?? dimension, config.period ?? 'hour');
+    periods.set(product.productCode, byEntitlement);
+  }
+  return periods;
+}
+
+async function customerEntitlements(
+  store: EntitlementStore,
+  set: EntitlementSet,
+  customer: CustomerRecord | undefined,
+  periods: ReadonlyMap<string, 'hour' | 'month'> | undefined,
+  now: number,
+): Promise<CustomerEntitlements> {
   const identity = customer?.identity;
   const licenseArn = identity?.kind === 'license' ? identity.licenseArn : set.customerKey.startsWith('license:') ? set.customerKey.slice('license:'.length) : undefined;
   const account = identity?.customerAwsAccountId ?? customer?.customerAwsAccountId;
@@ -140,12 +172,20 @@ async function customerEntitlements(store: EntitlementStore, set: EntitlementSet
       valueType: e.valueType,
       ...(e.expiresAt === undefined ? {} : { expiresAt: iso(e.expiresAt) }),
     })),
-    allowances: newestPerDimension(await store.listAllowanceCounters(set.customerKey)).map((counter) => {
-      const value = set.revoked === true ? undefined : set.entitlements.find((e) => e.dimension === counter.allowanceDimension)?.value;
-      const included = typeof value === 'number' ? value : 0;
-      return { dimension: counter.allowanceDimension, periodStart: iso(counter.periodStart), used: counter.used, included, left: Math.max(0, included - counter.used) };
-    }),
+    allowances: allowanceLines(set, await store.listAllowanceCounters(set.customerKey), periods, now),
   };
+}
+
+function allowanceLines(set: EntitlementSet, counters: readonly AllowanceCounter[], periods: ReadonlyMap<string, 'hour' | 'month'> | undefined, now: number): AllowanceLine[] {
+  const line = (dimension: string, start: number, used: number, period?: 'hour' | 'month'): AllowanceLine => {
+    const included = includedAmount(set, dimension);
+    return { dimension, ...(period === undefined ? {} : { period }), periodStart: iso(start), used, included, left: Math.max(0, included - used) };
+  };
+  if (periods === undefined) return newestPerDimension(counters).map((c) => line(c.allowanceDimension, c.periodStart, c.used));
+  return [...periods].map(([dimension, period]) => {
+    const start = periodStart(period, now);
+    return line(dimension, start, counters.find((c) => c.allowanceDimension === dimension && c.periodStart === start)?.used ?? 0, period);
+  });
 }
 
 function newestPerDimension(counters: readonly AllowanceCounter[]): AllowanceCounter[] {
@@ -163,7 +203,8 @@ const FIT: TableFit = { width: DEFAULT_WIDTH - 2, shrink: [{ column: 1, min: 12 
 
 export async function entitlementsCommand(context: Context, store: UsageStore, options: EntitlementsOptions): Promise<void> {
   const now = context.now();
-  const report = await entitlementsReport(store, now, options.customer);
+  const products = options.products !== undefined || context.env['METERKIT_PRODUCTS'] !== undefined ? loadProducts(context, options.products) : [];
+  const report = await entitlementsReport(store, now, options.customer, products);
   if (context.json) return printJson(context, report);
   if (report.sets.length === 0) {
     context.io.stdout('No entitlements stored: contract products read them from AWS when a buyer registers (see docs/contracts.md).\n');
