@@ -204,7 +204,10 @@ describe('meterkit entitlements with the products: counters of the current perio
     const expected = [{ dimension: 'api_calls', period: 'month', periodStart: '2026-08-01T00:00:00.000Z', used: 0, included: 100, left: 100 }];
     expect(await alices(['--products', productsFile], august)).toEqual(expected);
     expect(await alices([], august, { METERKIT_PRODUCTS: JSON.stringify(PRODUCTS) })).toEqual(expected);
-    expect(await alices([], august)).toEqual([{ dimension: 'api_calls', periodStart: '2026-07-01T00:00:00.000Z', used: 130, included: 100, left: 0 }]);
+    const newest = [{ dimension: 'api_calls', periodStart: '2026-07-01T00:00:00.000Z', used: 130, included: 100, left: 0 }];
+    expect(await alices([], august)).toEqual(newest);
+    // Products written for flush, without `included`: the newest counter, as without products.
+    expect(await alices([], august, { METERKIT_PRODUCTS: JSON.stringify([{ productCode: PRODUCT, dimensions: ['api_calls'] }]) })).toEqual(newest);
     const table = (await runCli(['entitlements', '--customer', 'tenant-alice', '--products', productsFile], backend.flags, august)).stdout;
     expect(table).toMatch(/\n  api_calls\s+100\s+2027-07-01 00:00 UTC \(in \d+ d \d+ h\)\s+2026-08-01 00:00 UTC\s+0\s+100\n/);
   });

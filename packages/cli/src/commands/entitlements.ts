@@ -141,7 +141,8 @@ function includedPeriods(products: readonly ProductConfig[]): Map<string, Map<st
   for (const product of products) {
     const byEntitlement = new Map<string, 'hour' | 'month'>();
     for (const [dimension, config] of Object.entries(product.included ?? {})) byEntitlement.set(config.entitlement ?? dimension, config.period ?? 'hour');
-    periods.set(product.productCode, byEntitlement);
+    // A product listed without `included` (a products file written for flush) leaves its counters to the fallback.
+    if (byEntitlement.size > 0) periods.set(product.productCode, byEntitlement);
   }
   return periods;
 }
