@@ -373,6 +373,14 @@ export class Metering {
     return storeCall(() => this.contracts.refreshDue());
   }
 
+  /**
+   * Contract customers whose entitlements this instance re-reads after a change signal because the last read looked
+   * stale, with when the next read is due (clock ms) and the signal it follows. Empty for subscription products.
+   */
+  pendingEntitlementRetries(): Array<{ customerKey: string; dueAt: number; trigger: string }> {
+    return this.contracts.pendingRetries();
+  }
+
   /** The customer, bound to its product, when the product is a contract; else ERR_METERKIT_NOT_A_CONTRACT. */
   private contractBound(customer: CustomerIdentity | CustomerRecord): BoundCustomer {
     const bound = this.directory.bind('identity' in customer ? customer.identity : customer);

@@ -135,7 +135,8 @@ export class EntitlementRefresher {
       if (request.changeSignal || request.retryWhenEmpty === true) this.scheduleNext(retry, false);
       throw error;
     }
-    const fetchedAt = this.d.clock();
+    // `previous` was stored before this read was asked for: this answer is newer even within one clock tick.
+    const fetchedAt = Math.max(this.d.clock(), (previous?.fetchedAt ?? 0) + 1);
     // Revoked already: an empty read is no news, whatever the signal.
     if (entitlements.length === 0 && previous?.revoked === true) return { outcome: 'unchanged', set: previous };
     if (entitlements.length === 0 && !endSignal) {
