@@ -13,7 +13,7 @@ import { assertDimension, frozenUsageOf } from './model/validate-usage';
 import { Aggregator } from './meter/aggregator';
 import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
-import { consumptionSources } from './meter/included-usage';
+import { assertTotalNotIncluded, consumptionSources } from './meter/included-usage';
 import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
 import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
@@ -311,6 +311,7 @@ export class Metering {
     const identity = 'identity' in total.customer ? total.customer.identity : total.customer;
     const bound = this.directory.bind(identity);
     assertDimension(bound.product, total.dimension);
+    assertTotalNotIncluded(bound.product, total.dimension);
     const hour = this.assertClosedHour(total.hour);
     const usage = frozenUsageOf(total.quantity, total.allocations);
     const store = await this.ready();

@@ -12,6 +12,7 @@ import type { IncludedUse } from '../src/store/entitlement-store';
 import { MemoryStore } from '../src/store/memory-store';
 import { RequestStoreCalls } from '../src/store/store-timeout';
 import { ErrorCodes, isMeterkitError } from '../src/errors';
+import { createMetering } from '../src';
 
 const HOUR_MS = 3_600_000;
 /** 2026-07-15T10:00:00Z */
@@ -274,5 +275,41 @@ describe('consumption: record() on a dimension an entitlement includes', () => {
     const meter = new RequestMeter(sink, customer(1), HOUR);
     meter.record('api_calls', 3).record('storage_gb', 2, { tags: { team: 'blue' } });
     expect(meter.pending).toBe(2);
+  });
+});
+
+describe('consumption: setTotal() on a dimension an entitlement includes', () => {
+  it('is refused, storing nothing: a finalized total cannot be measured against the entitlement, it would bill included usage', async () => {
+    const metering = createMetering({
+      products: [
+        {
+          productCode: product.productCode,
+          dimensions: [...product.dimensions],
+          pricing: 'contract-with-consumption',
+          entitlements: ['api_quota', 'export_quota', 'seats'],
+          included: { api_calls: { entitlement: 'api_quota' }, exports: { entitlement: 'export_quota', period: 'month' } },
+        },
+      ],
+      store: 'memory',
+      logger: silentLogger,
+      autoStart: false,
+      clock: () => HOUR + 2 * HOUR_MS,
+      aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+    });
+    try {
+      const identity = customer(1).identity;
+      const error = await metering.setTotal({ customer: identity, dimension: 'api_calls', hour: HOUR, quantity: 40 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isMeterkitError(error, ErrorCodes.UNKNOWN_DIMENSION)).toBe(true);
+      expect((error as Error).message).toContain('api_quota');
+      expect(await metering.store.listRecords()).toEqual([]);
+      // Dimensions nothing includes still take totals.
+      await metering.setTotal({ customer: identity, dimension: 'storage_gb', hour: HOUR, quantity: 4 });
+      expect((await metering.store.listRecords()).map((r) => [r.dimension, r.quantity])).toEqual([['storage_gb', 4]]);
+    } finally {
+      await metering.close();
+    }
   });
 });

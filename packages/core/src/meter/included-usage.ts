@@ -1,3 +1,4 @@
+import { ErrorCodes, MeterkitError } from '../errors';
 import type { EntitlementSet } from '../contracts/entitlement-set';
 import { includedAmount, periodStart } from '../contracts/included-allowance';
 import type { IncludedAllowance, Product } from '../model/product';
@@ -64,4 +65,19 @@ export function consumptionSources(
 ): ConsumptionSources | undefined {
   if (![...products.values()].some((product) => (product.included?.size ?? 0) > 0)) return undefined;
   return { included: (productCode, dimension) => products.get(productCode)?.included?.get(dimension), entitlementsOf };
+}
+
+/**
+ * A finalized total is sent as it is, so a total of a dimension an entitlement includes would bill the included
+ * units too: setTotal() refuses it. Its usage goes through record(), which meters only the part above.
+ */
+export function assertTotalNotIncluded(product: Product, dimension: string): void {
+  const allowance = product.included?.get(dimension);
+  if (allowance === undefined) return;
+  throw new MeterkitError(
+    ErrorCodes.UNKNOWN_DIMENSION,
+    `setTotal() takes no total of ${JSON.stringify(dimension)} of product ${product.productCode}: the entitlement ` +
+      `${JSON.stringify(allowance.entitlement)} includes its usage and only the part above it is billed. Record its usage with meter.record().`,
+    { details: { productCode: product.productCode, dimension, entitlement: allowance.entitlement } },
+  );
 }
