@@ -1,4 +1,4 @@
-import { ErrorCodes, type Metering, type MeteringEvents } from '../src';
+import { ErrorCodes, handleRegistration, TOKEN_FIELD, type Metering, type MeteringEvents } from '../src';
 import { BOUGHT, CONSUMPTION, CONTRACT, identityOf, LEGACY_CONTRACT, nextChange, startContractsWorld, SUBSCRIPTION, valueOf, type ContractsWorld } from './contracts-world';
 
 jest.setTimeout(60_000);
@@ -157,6 +157,12 @@ describe('entitlement reads under the emulator quota', () => {
     world.emu.faults.failNext('GetEntitlements', 'ThrottlingException', 2);
     await expect(metering.resolveRegistration(subscription.token)).rejects.toMatchObject({ code: ErrorCodes.ENTITLEMENT_READ, awsException: 'ThrottlingException' });
     expect(failed).toEqual([expect.objectContaining({ trigger: 'registration', error: expect.objectContaining({ code: ErrorCodes.ENTITLEMENT_READ }) })]);
+    // The registration route answers 502 with the code, and the hook does not run.
+    const hooked: unknown[] = [];
+    world.emu.faults.failNext('GetEntitlements', 'ThrottlingException', 2);
+    const answer = await handleRegistration(metering, { [TOKEN_FIELD]: subscription.token }, {}, { path: '/register', onRegistered: (c) => void hooked.push(c) });
+    expect(answer).toMatchObject({ status: 502, body: { error: { code: ErrorCodes.ENTITLEMENT_READ } } });
+    expect(hooked).toEqual([]);
     const customer = await metering.resolveRegistration(subscription.token);
     expect(valueOf(await metering.entitlementsFor(customer), 'seats')).toBe(3);
   });
