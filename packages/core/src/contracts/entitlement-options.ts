@@ -31,7 +31,10 @@ export interface ContractEntitlementsOptions {
   readonly client?: MarketplaceEntitlementServiceClient;
   /** Retries of a throttled or failed GetEntitlements page. Default 8 attempts, 250 ms base, 20 s cap, full jitter. */
   readonly retry?: Partial<RetryPolicy>;
-  /** How often the due refreshes (timer, expiry, stale retries) are looked for, in real ms. Default 10 000. */
+  /**
+   * How often the timers look for due reads (stale retries, the hourly re-read, passed expiries), in real ms: each look
+   * lists the store's customers and entitlement sets. Default 30 000.
+   */
   readonly checkIntervalMs?: number;
 }
 
@@ -86,6 +89,6 @@ export function resolveContractEntitlements(options: ContractEntitlementsOptions
       baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),
       maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 600_000),
     },
-    checkIntervalMs: number('checkIntervalMs', o.checkIntervalMs, 10_000, 100, 3_600_000),
+    checkIntervalMs: number('checkIntervalMs', o.checkIntervalMs, 30_000, 100, 3_600_000),
   };
 }
