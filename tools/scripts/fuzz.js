@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run fuzz: the generative suites (model-based engine runs, race schedules on every store) with a large budget
+// npm run fuzz: the generative suites (model-based engine runs, contracts with consumption, race schedules on every store) with a large budget
 // and one random seed, printed first so that a failure can be replayed:
 //   METERKIT_FUZZ_SEED=<seed> METERKIT_FUZZ_RUNS=<runs> npm run fuzz
 'use strict';
@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '../..');
 const runs = process.env.METERKIT_FUZZ_RUNS ?? '1000';
 const seed = process.env.METERKIT_FUZZ_SEED ?? String(1 + Math.floor(Math.random() * 0x7ffffffe));
 const suites = [
-  ['packages/core', ['test/generative/engine.property.spec.ts', 'test/store/races.spec.ts', 'test/races']],
+  ['packages/core', ['test/generative/engine.property.spec.ts', 'test/consumption.property.spec.ts', 'test/store/races.spec.ts', 'test/races']],
   ['packages/store-postgres', ['test/races.spec.ts']],
   ['packages/store-dynamodb', ['test/races.spec.ts']],
 ];
