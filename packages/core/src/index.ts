@@ -149,5 +149,6 @@ export {
 export type { DimensionEntitlement, EntitlementSet, EntitlementView } from './contracts/entitlement-set';
 export { checkEntitlement, type EntitlementCheckResult, type EntitlementRequirement } from './contracts/entitlement-check';
 export type { ContractEntitlementsOptions } from './contracts/entitlement-options';
+export { createEntitlementClient, ENTITLEMENT_REGION } from './contracts/entitlement-client';
 export { periodStart, includedAmount } from './contracts/included-allowance';
 export { isEntitlementStore, type AllowanceCounter, type AddUsageAboveIncludedResult, type EntitlementStore, type IncludedUse } from './store/entitlement-store';
