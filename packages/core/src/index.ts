@@ -148,6 +148,7 @@ export {
 } from './http/route-options';
 export type { DimensionEntitlement, EntitlementSet, EntitlementView } from './contracts/entitlement-set';
 export { checkEntitlement, type EntitlementCheckResult, type EntitlementRequirement } from './contracts/entitlement-check';
+export { checkRouteEntitlement, resolveEntitlementRequirement, type RequireEntitlementOptions, type RouteEntitlementResult } from './http/route-entitlement';
 export type { ContractEntitlementsOptions } from './contracts/entitlement-options';
 export { createEntitlementClient, ENTITLEMENT_REGION } from './contracts/entitlement-client';
 export { periodStart, includedAmount } from './contracts/included-allowance';

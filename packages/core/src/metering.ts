@@ -190,6 +190,16 @@ export class Metering {
     return false;
   }
 
+  /**
+   * Whether `dimension` is one of the contract dimensions (`entitlements`) of product `productCode`, or, without one,
+   * of any configured contract product: what adapters check per-route entitlement requirements against at startup.
+   */
+  hasEntitlement(dimension: string, productCode?: string): boolean {
+    if (productCode !== undefined) return this.o.products.get(productCode)?.entitlements?.has(dimension) === true;
+    for (const product of this.o.products.values()) if (product.entitlements?.has(dimension) === true) return true;
+    return false;
+  }
+
   /** How far after the clock a lifecycle event may be dated (the `eventClockSkewMs` option). */
   get eventClockSkewMs(): number {
     return this.o.eventClockSkewMs;

@@ -1,4 +1,4 @@
-import type { Metering } from '@meterkit/core';
+import type { Metering, RequireEntitlementOptions } from '@meterkit/core';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { attachMeter } from './attach-meter';
 import { count } from './count';
@@ -7,6 +7,7 @@ import { lifecycleRoute } from './lifecycle-route';
 import { resolveOptions, type MeterkitOptions } from './options';
 import { registrationRoute } from './registration-route';
 import { registerAtStartup } from './register-at-startup';
+import { requireEntitlement } from './require-entitlement';
 import { statusPageRoute } from './status-page-route';
 import { subscribeHook } from './subscription-hook';
 
@@ -20,6 +21,12 @@ export interface MeterkitMiddleware extends RequestHandler {
    * ERR_METERKIT_UNKNOWN_DIMENSION when no configured product has `dimension`, so a typo stops the app at startup.
    */
   count(dimension: string, quantity?: number): RequestHandler;
+  /**
+   * Route middleware for contract products: only buyers whose contract includes `dimension` (at least `atLeast` of
+   * a numeric one) get through; others get 403 ERR_METERKIT_ENTITLEMENT_REQUIRED. Throws
+   * ERR_METERKIT_UNKNOWN_DIMENSION when no contract product lists `dimension` in its `entitlements`.
+   */
+  requireEntitlement(dimension: string, options?: RequireEntitlementOptions): RequestHandler;
   /** Stops the core's timers and persists all usage; rejects with ERR_METERKIT_NOT_PERSISTED if it could not. */
   close(): Promise<void>;
   /** The core engine this middleware meters into. */
@@ -53,6 +60,7 @@ export function meterkit(metering: Metering, options: MeterkitOptions): Meterkit
     : attach;
   return Object.assign(middleware, {
     count: (dimension: string, quantity?: number) => count(metering, dimension, quantity),
+    requireEntitlement: (dimension: string, options?: RequireEntitlementOptions) => requireEntitlement(metering, dimension, options),
     close: () => {
       unsubscribe();
       status?.page.close();

@@ -1,17 +1,22 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { describeAdapterContract, describeMeter, DIMENSION, NO_SUCH_DIMENSION, TENANT_HEADER } from '../../../tools/testing/adapter-contract/contract';
 import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'express',
-  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
+  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
     const errors: unknown[] = [];
     const mk = meterkit(metering, { identify: (req) => req.get(TENANT_HEADER), registration, lifecycle, statusPage });
     const app = express();
     app.use(mk);
-    let counted: ReturnType<typeof mk.count>;
+    let counted: RequestHandler;
     try {
       counted = mk.count(countedDimension);
+      for (const { path, dimension, atLeast } of entitled) {
+        app.get(path, mk.requireEntitlement(dimension, atLeast === undefined ? undefined : { atLeast }), (req, res) => {
+          res.json({ meter: describeMeter(req.meter) });
+        });
+      }
     } catch (error) {
       await mk.close();
       throw error;

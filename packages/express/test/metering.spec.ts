@@ -201,6 +201,15 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     expect(typeof mk.count('rows_exported', 2)).toBe('function');
   });
 
+  it('requireEntitlement() is checked when the route is declared: a bad atLeast, and an entitlement no contract product lists', async () => {
+    world = await startWorld();
+    const mk = meterkit(world.metering, { identify: () => undefined, manageLifecycle: false });
+    expect(() => mk.requireEntitlement('seats', { atLeast: Number.NaN })).toThrow(expect.objectContaining({ code: ErrorCodes.OPTIONS }));
+    expect(() => mk.requireEntitlement('')).toThrow(expect.objectContaining({ code: ErrorCodes.OPTIONS }));
+    // This product is a subscription: it has no entitlements a route could require.
+    expect(() => mk.requireEntitlement('seats')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION, message: expect.stringContaining('seats') }));
+  });
+
   it('validates its options once, at creation', async () => {
     world = await startWorld();
     const bad: unknown[] = [

@@ -2,7 +2,7 @@ import { meterkit } from './plugin';
 
 export { meterkit, meterkit as default } from './plugin';
 export type { EntitlementGateOptions, MeterkitPluginOptions, IdentifyHook, StatusPageRouteOptions } from './options';
-export type { RouteMetering } from './types';
+export type { RouteEntitlement, RouteMetering } from './types';
 export type { LifecycleRouteOptions, SubscriptionEvent } from '@meterkit/core';
 
 // The fastify-plugin convention for CommonJS: `require('@meterkit/fastify')` is the plugin itself, and its `default`

@@ -1,18 +1,43 @@
-import { ErrorCodes, MeterkitError, type Metering, type RequestMeter } from '@meterkit/core';
-import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { RouteMetering } from './types';
+import { checkRouteEntitlement, ErrorCodes, MeterkitError, resolveEntitlementRequirement, type EntitlementRequirement, type Metering, type RequestMeter } from '@meterkit/core';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler, RouteOptions } from 'fastify';
+import type { RouteEntitlement, RouteMetering } from './types';
+
+/** The route's own preHandler answering the core's 403 (or 503) unless the request's buyer holds `requirement`. */
+function entitlementCheck(requirement: EntitlementRequirement): preHandlerHookHandler {
+  return function meterkitRequireEntitlement(request, reply, done) {
+    const result = checkRouteEntitlement(request.meter, request.meteringError, requirement);
+    if (result.ok) return done();
+    reply.code(result.status).headers(result.headers).send(result.body);
+  };
+}
+
+function requirementOf(entitlement: RouteEntitlement, engine: Metering, where: string): EntitlementRequirement {
+  if (typeof entitlement === 'string') return resolveEntitlementRequirement(engine, entitlement, undefined, where);
+  if (entitlement === null || typeof entitlement !== 'object') {
+    throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering.entitlement must be a contract dimension's API name or { dimension, atLeast? }.`);
+  }
+  const { dimension, ...options } = entitlement;
+  return resolveEntitlementRequirement(engine, dimension, options, where);
+}
 
 /**
  * Checks a route's `config.metering` when the route is declared (an `onRoute` hook), so a mistake fails at startup:
- * a bad shape is ERR_METERKIT_OPTIONS, a dimension no configured product has ERR_METERKIT_UNKNOWN_DIMENSION.
- * Thrown from `app.get()` itself, or as the rejection of `app.ready()` for routes declared in a plugin.
+ * a bad shape is ERR_METERKIT_OPTIONS, a dimension no configured product has (or an entitlement no contract product
+ * lists) ERR_METERKIT_UNKNOWN_DIMENSION. Thrown from `app.get()` itself, or as the rejection of `app.ready()` for
+ * routes declared in a plugin. A route requiring an entitlement gets its check as its last preHandler.
  */
 export function assertRouteMetering(route: RouteOptions, engine: Metering): void {
   const metering: unknown = (route.config as { metering?: unknown } | undefined)?.metering;
   if (metering === undefined) return;
   const where = `route ${String(route.method)} ${route.url}`;
-  if (metering === null || typeof metering !== 'object') throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering must be { dimension, quantity? }.`);
-  const { dimension, quantity } = metering as Partial<RouteMetering>;
+  if (metering === null || typeof metering !== 'object') throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering must be { dimension?, quantity?, entitlement? }.`);
+  const { dimension, quantity, entitlement } = metering as Partial<RouteMetering>;
+  if (entitlement !== undefined) {
+    const check = entitlementCheck(requirementOf(entitlement, engine, where));
+    const own = route.preHandler;
+    route.preHandler = own === undefined ? [check] : [...(Array.isArray(own) ? own : [own]), check];
+    if (dimension === undefined && quantity === undefined) return;
+  }
   if (typeof dimension !== 'string' || dimension.length === 0) {
     throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering.dimension must be the dimension's API name.`);
   }
@@ -30,7 +55,7 @@ export function assertRouteMetering(route: RouteOptions, engine: Metering): void
 /** Records the route's configured usage on the request's meter. Never throws: the response is already sent. */
 export function recordRouteUsage(meter: RequestMeter, request: FastifyRequest, reply: FastifyReply): void {
   const metering = request.routeOptions.config.metering;
-  if (metering === undefined) return;
+  if (metering?.dimension === undefined) return;
   try {
     const quantity = typeof metering.quantity === 'function' ? metering.quantity(request, reply) : (metering.quantity ?? 1);
     meter.record(metering.dimension, quantity);

@@ -5,7 +5,7 @@ import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'fastify',
-  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
+  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
     const errors: unknown[] = [];
     const app = Fastify({
       logger: false,
@@ -34,6 +34,10 @@ describeAdapterContract({
         request.meter?.record(NO_SUCH_DIMENSION, 1);
         return {};
       });
+      for (const { path, dimension, atLeast } of entitled) {
+        const entitlement = atLeast === undefined ? dimension : { dimension, atLeast };
+        scope.get(path, { config: { metering: { entitlement } } }, async (request) => ({ meter: describeMeter(request.meter) }));
+      }
     });
     app.setErrorHandler((error, _request, reply) => {
       errors.push(error);

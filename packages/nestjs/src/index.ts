@@ -7,5 +7,8 @@ export type { MeteringModuleOptions, MeteringAdapterOptions, CoreMeteringOptions
 export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
+export { RequireEntitlement } from './entitlement/require-entitlement.decorator';
+export { ContractEntitlementGuard } from './entitlement/contract-entitlement.guard';
+export { RequestMetering } from './request-metering';
 export { meterOf } from './request-meter';
-export type { LifecycleRouteOptions, SubscriptionEvent } from '@meterkit/core';
+export type { LifecycleRouteOptions, RequireEntitlementOptions, SubscriptionEvent } from '@meterkit/core';

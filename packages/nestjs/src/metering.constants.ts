@@ -21,3 +21,6 @@ export const STATUS_PAGE_ROUTE = Symbol('meterkit:status-page-route');
 
 /** @internal Metadata key of meterkit's own controllers (registration, lifecycle, status page), which the entitlement gate lets through. */
 export const OWN_ROUTE_METADATA = 'meterkit:own-route';
+
+/** @internal Metadata key of `@RequireEntitlement()`. */
+export const REQUIRED_ENTITLEMENTS_METADATA = 'meterkit:required-entitlements';

@@ -6,6 +6,7 @@ import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './met
 import { coreOptionsOf, validateAdapterOptions, type MeteringModuleOptions } from './metering-options';
 import { MeteringService } from './metering.service';
 import { MeterInterceptor } from './meter.interceptor';
+import { RequestMetering } from './request-metering';
 import { createLifecycleController } from './lifecycle/lifecycle.controller';
 import { lifecycleRouteFactory } from './lifecycle/lifecycle-route';
 import { createRegistrationController } from './registration/registration.controller';
@@ -31,6 +32,7 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     { provide: LIFECYCLE_ROUTE, useFactory: lifecycleRouteFactory(lifecycleController, 'receive'), inject: [METERING_MODULE_OPTIONS, METERING] },
     { provide: STATUS_PAGE_ROUTE, useFactory: statusPageRouteFactory(statusPageController, { html: 'html', json: 'json', login: 'login' }), inject: [METERING_MODULE_OPTIONS, METERING] },
     MeteringService,
+    RequestMetering,
     RouteDeclarationsCheck,
     ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
     { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
@@ -40,7 +42,8 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     imports: [...(definition.imports ?? []), DiscoveryModule],
     controllers: [...(definition.controllers ?? []), controller, lifecycleController, statusPageController],
     providers: [...(definition.providers ?? []), ...providers],
-    exports: [...(definition.exports ?? []), METERING, MeteringService],
+    // RequestMetering: what the guard of @RequireEntitlement() needs in the modules of the controllers it guards.
+    exports: [...(definition.exports ?? []), METERING, MeteringService, RequestMetering],
   };
 }
 

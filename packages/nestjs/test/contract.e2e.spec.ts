@@ -13,8 +13,9 @@ import {
   NO_SUCH_DIMENSION,
   TENANT_HEADER,
   type AdapterDriver,
+  type EntitledRoute,
 } from '../../../tools/testing/adapter-contract/contract';
-import { Meter, Metered, MeteringModule } from '../src';
+import { Meter, Metered, MeteringModule, RequireEntitlement } from '../src';
 
 /** The contract's routes; `/counted` declares `countedDimension`. */
 function contractController(countedDimension: string) {
@@ -56,6 +57,22 @@ function contractController(countedDimension: string) {
   return ContractController;
 }
 
+/** One handler per entitled route, each `@Get(path)` and `@RequireEntitlement(dimension, { atLeast })`. */
+function entitledController(routes: readonly EntitledRoute[]) {
+  class EntitledController {}
+  routes.forEach(({ path, dimension, atLeast }, index) => {
+    const name = `entitled${index}`;
+    const prototype = EntitledController.prototype as unknown as Record<string, unknown>;
+    prototype[name] = (meter: RequestMeter | null) => ({ meter: describeMeter(meter) });
+    Meter()(prototype, name, 0);
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name)!;
+    RequireEntitlement(dimension, atLeast === undefined ? undefined : { atLeast })(prototype, name, descriptor);
+    Get(path)(prototype, name, descriptor);
+  });
+  Controller()(EntitledController);
+  return EntitledController;
+}
+
 /** The app's own global filter: it sees what reaches Nest's exception handling, then answers as Nest does. */
 @Catch()
 class RecordingFilter extends BaseExceptionFilter {
@@ -72,7 +89,7 @@ class RecordingFilter extends BaseExceptionFilter {
 function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
   return {
     name: `nest on ${platform}`,
-    async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION }) {
+    async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
       const errors: unknown[] = [];
       const ContractController = contractController(countedDimension);
       const moduleRef = await Test.createTestingModule({
@@ -85,7 +102,7 @@ function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
             ...(statusPage === undefined ? {} : { statusPage }),
           }),
         ],
-        controllers: [ContractController],
+        controllers: [ContractController, ...(entitled.length === 0 ? [] : [entitledController(entitled)])],
       }).compile();
       let app: INestApplication;
       if (platform === 'express') {

@@ -3,7 +3,23 @@ import fc from 'fast-check';
 import { DIMENSION, NO_SUCH_DIMENSION, type AdapterDriver } from './driver';
 import { as, at, EVENTS_PATH, LEGACY_PRODUCT, PRODUCT, REGISTER_PATH, registrationForm, SECRET, startWorld, STATUS_TOKEN, type World, type WorldOptions } from './world';
 
-export { describeMeter, DIMENSION, NO_SUCH_DIMENSION, TENANT_HEADER, type AdapterDriver, type ContractApp, type ContractAppOptions } from './driver';
+/** The entitlement routes of the contract app: `seats` held, `sso` not bought, `seats` of at least 50. */
+const ENTITLED = [
+  { path: '/entitled/seats', dimension: 'seats' },
+  { path: '/entitled/sso', dimension: 'sso' },
+  { path: '/entitled/many-seats', dimension: 'seats', atLeast: 50 },
+];
+
+export {
+  describeMeter,
+  DIMENSION,
+  NO_SUCH_DIMENSION,
+  TENANT_HEADER,
+  type AdapterDriver,
+  type ContractApp,
+  type ContractAppOptions,
+  type EntitledRoute,
+} from './driver';
 
 /**
  * The adapter contract (docs/decisions.md, "Adapter contract"): what every adapter answers the same way, run against
@@ -319,6 +335,62 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         const refused = await w.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' }, body: forged });
         expect(refused.status).toBe(403);
         expect(await w.metering.getCustomer(customer!.key)).toMatchObject({ status: 'active' });
+      });
+    });
+
+    describe('entitlement check', () => {
+      it('lets a contract buyer holding the entitlement through; one lacking it, or below atLeast, gets 403 ERR_METERKIT_ENTITLEMENT_REQUIRED', async () => {
+        const w = await start({ contracts: true, app: { entitled: ENTITLED } });
+        await w.contractBuyer('acme-contract', { seats: 10 });
+        const through = await w.send('/entitled/seats', { headers: as('acme-contract') });
+        expect([through.status, through.json()]).toEqual([200, { meter: 'bound' }]);
+        for (const path of ['/entitled/sso', '/entitled/many-seats']) {
+          const refused = await w.send(path, { headers: as('acme-contract') });
+          expect([refused.status, refused.json()]).toEqual([403, { error: { code: ErrorCodes.ENTITLEMENT_REQUIRED, message: expect.any(String) } }]);
+          expect(refused.headers.get('cache-control')).toBe('no-store');
+        }
+        expect(w.emu.inspect.calls('GetEntitlements').length).toBeGreaterThan(0);
+      });
+
+      it('answers 403 ERR_METERKIT_ENTITLEMENT_REQUIRED to a request naming no registered buyer and to a subscription buyer', async () => {
+        const w = await start({ contracts: true, app: { entitled: ENTITLED } });
+        await w.buyer('acme');
+        for (const headers of [{}, as('nobody'), as('acme')]) {
+          const refused = await w.send('/entitled/seats', { headers });
+          expect([refused.status, refused.json().error.code]).toEqual([403, ErrorCodes.ENTITLEMENT_REQUIRED]);
+        }
+      });
+
+      it('answers 503 ERR_METERKIT_STORE when the buyer cannot be looked up because the store is down: unknown is not refused', async () => {
+        const w = await start({ contracts: true, app: { entitled: ENTITLED } });
+        await w.contractBuyer('acme-contract', { seats: 10 });
+        w.store.customersDown = true;
+        const down = await w.send('/entitled/seats', { headers: as('acme-contract') });
+        expect([down.status, down.json().error.code, down.headers.get('cache-control')]).toEqual([503, ErrorCodes.STORE, 'no-store']);
+        w.store.customersDown = false;
+        expect((await w.send('/entitled/seats', { headers: as('acme-contract') })).status).toBe(200);
+      });
+
+      it('lets the buyer through once an amendment raising the entitlement is read', async () => {
+        const w = await start({ contracts: true, app: { entitled: ENTITLED } });
+        const { licenseArn } = await w.contractBuyer('acme-contract', { seats: 10 });
+        expect((await w.send('/entitled/many-seats', { headers: as('acme-contract') })).status).toBe(403);
+        await w.emu.amend(licenseArn, { dimensions: { seats: 60 } });
+        const customer = (await w.metering.listCustomers()).find((c) => c.tenantId === 'acme-contract')!;
+        await w.metering.refreshEntitlements(customer, 'manual');
+        w.emu.clock.advance(60_000);
+        expect((await w.send('/entitled/many-seats', { headers: as('acme-contract') })).status).toBe(200);
+      });
+
+      it('refuses to start an app whose route requires an entitlement no contract product lists: ERR_METERKIT_UNKNOWN_DIMENSION', async () => {
+        const failed = await startWorld(driver, { contracts: true, app: { entitled: [{ path: '/entitled/typo', dimension: 'no_such_entitlement' }] } }).then(
+          (started) => {
+            world = started;
+            return undefined;
+          },
+          (error: unknown) => error,
+        );
+        expect(failed).toMatchObject({ code: ErrorCodes.UNKNOWN_DIMENSION, message: expect.stringContaining('no_such_entitlement') });
       });
     });
 

@@ -18,6 +18,19 @@ export interface ContractAppOptions {
   readonly statusPage?: { readonly token: string };
   /** The dimension `/counted` declares at the route level. Default `DIMENSION`. */
   readonly countedDimension?: string;
+  /** Routes that let through only buyers holding an entitlement, each declared in the framework's idiom. Default none. */
+  readonly entitled?: readonly EntitledRoute[];
+}
+
+/**
+ * GET `path`, requiring `dimension` (at least `atLeast`) with the adapter's per-route entitlement check (Express
+ * `mk.requireEntitlement()`, Fastify `config.metering.entitlement`, Nest `@RequireEntitlement()`); the handler
+ * answers 200 `{ meter: describeMeter(meter) }`.
+ */
+export interface EntitledRoute {
+  readonly path: string;
+  readonly dimension: string;
+  readonly atLeast?: number;
 }
 
 /**

@@ -6,6 +6,10 @@ import { DIMENSION, TENANT_HEADER, type AdapterDriver, type ContractApp, type Co
 
 export const PRODUCT = 'prod-contract1';
 export const LEGACY_PRODUCT = 'prod-contract-legacy';
+/** A product sold as an AWS Marketplace contract (no metering), configured with `contracts: true`. */
+export const CONTRACT_PRODUCT = 'prod-contract-seats';
+/** The contract dimensions of CONTRACT_PRODUCT. */
+export const ENTITLEMENTS = ['seats', 'sso'];
 export const REGISTER_PATH = '/marketplace/register';
 export const EVENTS_PATH = '/marketplace/events';
 export const SECRET = 'an-api-destination-secret-0123456789';
@@ -31,6 +35,11 @@ export class WatchedStore extends MemoryStore {
     return super.putCustomer(...args);
   }
 
+  override async findCustomerByTenant(...args: Parameters<MemoryStore['findCustomerByTenant']>): ReturnType<MemoryStore['findCustomerByTenant']> {
+    if (this.customersDown) throw new Error('connection refused');
+    return super.findCustomerByTenant(...args);
+  }
+
   override async close(): Promise<void> {
     this.recordsAtClose = await this.listRecords();
     await super.close();
@@ -49,6 +58,8 @@ export interface World {
   settled(): Promise<void>;
   /** A buyer subscribed in the emulator and linked to `tenant`. */
   buyer(tenant: string): Promise<{ licenseArn: string }>;
+  /** A buyer of CONTRACT_PRODUCT holding `dimensions`, registered (its entitlements read) and linked to `tenant`. */
+  contractBuyer(tenant: string, dimensions: Record<string, number | boolean | string>): Promise<{ licenseArn: string }>;
   /** Closes 10:00's hour and flushes; answers what AWS (the emulator) accepted for the license. */
   billed(licenseArn: string): Promise<number>;
   close(): Promise<void>;
@@ -67,6 +78,8 @@ export interface WorldOptions {
   readonly events?: boolean;
   /** Deliver legacy SNS notifications to the lifecycle path. */
   readonly sns?: boolean;
+  /** Configure CONTRACT_PRODUCT (pricing 'contract', entitlements ENTITLEMENTS) in the emulator and the core too. */
+  readonly contracts?: boolean;
 }
 
 /**
@@ -93,15 +106,16 @@ export async function startWorld(driver: AdapterDriver, options: WorldOptions = 
     { productCode: PRODUCT, dimensions: [DIMENSION] },
     { productCode: LEGACY_PRODUCT, dimensions: [DIMENSION], identity: 'legacy' as const },
   ];
+  const contract = { productCode: CONTRACT_PRODUCT, dimensions: [] as string[], pricing: 'contract' as const };
   const emu = await startEmulator({
     now: START,
-    products,
+    products: options.contracts ? [...products, { ...contract, contractDimensions: ENTITLEMENTS }] : products,
     ...(options.events ? { events: { url: `${url}${EVENTS_PATH}`, headerValue: SECRET, retries: 0 } } : {}),
     ...(options.sns ? { sns: { url: `${url}${EVENTS_PATH}` } } : {}),
   });
   const store = new WatchedStore();
   const metering = createMetering({
-    products,
+    products: options.contracts ? [...products, { ...contract, entitlements: ENTITLEMENTS }] : products,
     store,
     aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     clock: () => emu.clock.now(),
@@ -136,6 +150,12 @@ export async function startWorld(driver: AdapterDriver, options: WorldOptions = 
     },
     async buyer(tenant) {
       const subscription = await emu.subscribe({ productCode: PRODUCT });
+      const customer = await metering.resolveRegistration(subscription.token);
+      await metering.linkTenant(customer.key, tenant);
+      return { licenseArn: subscription.licenseArn! };
+    },
+    async contractBuyer(tenant, dimensions) {
+      const subscription = await emu.subscribe({ productCode: CONTRACT_PRODUCT, contract: { dimensions } });
       const customer = await metering.resolveRegistration(subscription.token);
       await metering.linkTenant(customer.key, tenant);
       return { licenseArn: subscription.licenseArn! };

@@ -1,8 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { ErrorCodes, MeterkitError, type Metering } from '@meterkit/core';
+import { ErrorCodes, MeterkitError, resolveEntitlementRequirement, type Metering } from '@meterkit/core';
 import type { MeteredUsage } from '../decorators/metered.decorator';
-import { METERED_METADATA, METERING } from '../metering.constants';
+import type { RequiredEntitlement } from '../entitlement/require-entitlement.decorator';
+import { METERED_METADATA, METERING, REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
 
 /** A class or handler and the name errors give it. */
 interface Declaring {
@@ -27,8 +28,9 @@ function declaringTargets(discovery: DiscoveryService, scanner: MetadataScanner)
 
 /**
  * Checks the route-level declarations of every controller when the module initializes, so `app.init()` (and
- * `app.listen()`) rejects instead of serving routes that cannot bill: a `@Metered()` dimension no configured
- * product has is ERR_METERKIT_UNKNOWN_DIMENSION.
+ * `app.listen()`) rejects instead of serving routes that cannot bill or would refuse every buyer: a `@Metered()`
+ * dimension no configured product has, or a `@RequireEntitlement()` dimension no contract product lists in
+ * `entitlements`, is ERR_METERKIT_UNKNOWN_DIMENSION (a bad `atLeast` ERR_METERKIT_OPTIONS).
  */
 @Injectable()
 export class RouteDeclarationsCheck implements OnModuleInit {
@@ -48,6 +50,10 @@ export class RouteDeclarationsCheck implements OnModuleInit {
             `${name}: @Metered(${JSON.stringify(dimension)}) names a dimension no configured product has; use one of the listing's dimension API names (case-sensitive).`,
           );
         }
+      }
+      const required: readonly RequiredEntitlement[] = Reflect.getOwnMetadata(REQUIRED_ENTITLEMENTS_METADATA, target) ?? [];
+      for (const { dimension, options } of required) {
+        resolveEntitlementRequirement(this.metering, dimension, options, `${name}: @RequireEntitlement(${JSON.stringify(dimension)})`);
       }
     }
   }

@@ -1,0 +1,30 @@
+import { UseGuards } from '@nestjs/common';
+import type { RequireEntitlementOptions } from '@meterkit/core';
+import { REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
+import { ContractEntitlementGuard } from './contract-entitlement.guard';
+
+/** One `@RequireEntitlement()` declaration, as kept in the metadata. */
+export interface RequiredEntitlement {
+  readonly dimension: string;
+  readonly options?: RequireEntitlementOptions;
+}
+
+/**
+ * Contract products: serves the handler (or every handler of the controller) only to buyers whose contract includes
+ * `dimension` (at least `options.atLeast` of a numeric one); others get 403 ERR_METERKIT_ENTITLEMENT_REQUIRED. Runs as
+ * a guard after your global and controller guards (so your auth has run). Stackable; on a controller and a handler,
+ * all apply. Checked when the module initializes: a dimension no contract product lists in `entitlements` makes
+ * `app.init()` reject with ERR_METERKIT_UNKNOWN_DIMENSION.
+ */
+export function RequireEntitlement(dimension: string, options?: RequireEntitlementOptions): ClassDecorator & MethodDecorator {
+  const required: RequiredEntitlement = options === undefined ? { dimension } : { dimension, options };
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const on: object = descriptor?.value ?? target;
+    const existing: RequiredEntitlement[] = Reflect.getOwnMetadata(REQUIRED_ENTITLEMENTS_METADATA, on) ?? [];
+    Reflect.defineMetadata(REQUIRED_ENTITLEMENTS_METADATA, [...existing, required], on);
+    // One guard checks every requirement of its target: added with the first declaration only.
+    if (existing.length > 0) return;
+    if (descriptor === undefined) UseGuards(ContractEntitlementGuard)(target as (...args: unknown[]) => unknown);
+    else UseGuards(ContractEntitlementGuard)(target, key!, descriptor);
+  };
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ErrorCodes, knownMeterForRequest, meterForRequest, MeterkitError, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
+import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
+import type { MeteringModuleOptions } from './metering-options';
+import { rawResponse, responseSettler } from './raw-response';
+import { attachMeter } from './request-meter';
+
+/** A request's meter (null: not metered) and, when an identified request has none, why. */
+export interface Binding {
+  readonly meter: RequestMeter | null;
+  readonly error?: MeterkitError;
+}
+
+const BINDING = Symbol('meterkit:binding');
+type Bound = { [BINDING]?: Binding | Promise<Binding> };
+
+const UNMETERED: Binding = { meter: null };
+
+function isPromise(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
+/**
+ * Binds a request's meter once, whoever asks first (a route's `@RequireEntitlement()` guard, else the interceptor):
+ * runs `identify`, resolves the customer, attaches the meter (`@Meter()`, `meterOf()`) and has the response settle
+ * it by the commit policy. A customer this instance already knows is bound without a promise. Metering trouble never
+ * fails the request: it is reported to `onMeteringError` (or logged) and the request is unmetered.
+ */
+@Injectable()
+export class RequestMetering {
+  private readonly logger = new Logger('Metering');
+  private readonly settle: ReturnType<typeof responseSettler>;
+
+  constructor(
+    @Inject(METERING) private readonly metering: Metering,
+    @Inject(METERING_MODULE_OPTIONS) private readonly options: MeteringModuleOptions,
+  ) {
+    this.settle = responseSettler(options.commitPolicy);
+  }
+
+  /** The request's binding; a promise only while its customer must be resolved. */
+  bind(request: object, response: unknown): Binding | Promise<Binding> {
+    const known = (request as Bound)[BINDING];
+    if (known !== undefined) return known;
+    const binding = this.resolve(request, response);
+    (request as Bound)[BINDING] = binding;
+    if (isPromise(binding)) {
+      binding.then(
+        (resolved) => ((request as Bound)[BINDING] = resolved),
+        () => undefined,
+      );
+    }
+    return binding;
+  }
+
+  private resolve(request: object, response: unknown): Binding | Promise<Binding> {
+    const identify = this.options.identify;
+    const raw = rawResponse(response);
+    if (identify === undefined || raw === undefined) return UNMETERED;
+    let identified: Identified | Promise<Identified>;
+    try {
+      identified = identify(request);
+    } catch (cause) {
+      return this.identifyFailed(cause, request);
+    }
+    if (!isPromise(identified)) {
+      const known = knownMeterForRequest(this.metering, identified);
+      if (known === null) return UNMETERED;
+      if (known !== undefined) return this.bound(known, request, raw);
+    }
+    return this.resolved(identified, request, raw);
+  }
+
+  private async resolved(identified: Identified | PromiseLike<Identified>, request: object, raw: NonNullable<ReturnType<typeof rawResponse>>): Promise<Binding> {
+    let who: Identified;
+    try {
+      who = await identified;
+    } catch (cause) {
+      return this.identifyFailed(cause, request);
+    }
+    const { meter, error } = await meterForRequest(this.metering, who);
+    if (error !== undefined) this.report(error, request);
+    if (meter === undefined) return error === undefined ? UNMETERED : { meter: null, error };
+    return this.bound(meter, request, raw);
+  }
+
+  private bound(meter: RequestMeter, request: object, raw: NonNullable<ReturnType<typeof rawResponse>>): Binding {
+    attachMeter(request, meter);
+    this.settle(raw, meter);
+    return { meter };
+  }
+
+  private identifyFailed(cause: unknown, request: object): Binding {
+    const error = new MeterkitError(ErrorCodes.STORE, 'identify() threw: the customer of this request is unknown; it is served unmetered.', { cause });
+    this.report(error, request);
+    return { meter: null, error };
+  }
+
+  report(error: MeterkitError, request: object): void {
+    if (this.options.onMeteringError !== undefined) {
+      try {
+        this.options.onMeteringError(error, request);
+      } catch {
+        // The hook is the app's; a throwing hook must not fail the request either.
+      }
+      return;
+    }
+    // Requests of tenants that are not AWS Marketplace customers are common and expected.
+    if (error.code === ErrorCodes.UNKNOWN_CUSTOMER) this.logger.debug(`${error.code}: ${error.message}`);
+    else this.logger.warn(`${error.code}: ${error.message}`);
+  }
+}
