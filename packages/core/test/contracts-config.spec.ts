@@ -1,6 +1,7 @@
 import { createMetering, ErrorCodes, includedAmount, MemoryStore, periodStart, silentLogger, type EntitlementSet, type MeteringOptions, type ProductConfig } from '../src';
 import { resolveOptions } from '../src/options';
 import { EntitlementCache } from '../src/contracts/entitlement-cache';
+import { entitlementView } from '../src/contracts/entitlement-view';
 import type { EntitlementStore } from '../src/store/entitlement-store';
 
 const base = (products: ProductConfig[], extra: Partial<MeteringOptions> = {}): MeteringOptions => ({ products, store: 'memory', autoStart: false, logger: silentLogger, ...extra });
@@ -116,5 +117,36 @@ describe('EntitlementCache', () => {
   it('keeps nothing when the store keeps no entitlements', async () => {
     const cache = new EntitlementCache({ store: async () => undefined, clock: () => 0, cacheMs: 5000 });
     expect(await cache.entitlementsOf('k')).toBeUndefined();
+  });
+});
+
+describe('entitlementView', () => {
+  const consume = product({ pricing: 'contract-with-consumption', dimensions: ['api_calls'], entitlements: ['seats', 'tier'], included: { api_calls: { entitlement: 'calls' } } });
+  const hour = Date.parse('2026-07-15T10:00:00Z');
+  const loaded = (entitlements: EntitlementSet['entitlements'], used?: number, revoked?: boolean) => ({
+    set: { customerKey: 'k', productCode: 'prod-c', entitlements, fetchedAt: 7, trigger: 'timer', ...(revoked ? { revoked } : {}) } as EntitlementSet,
+    counters: used === undefined ? [] : [{ customerKey: 'k', allowanceDimension: 'calls', periodStart: hour, used }],
+  });
+
+  it('holds a positive number, a true boolean or a non-empty string', () => {
+    const view = (value: number | boolean | string) => entitlementView(consume, loaded([{ dimension: 'tier', value, valueType: 'string' }]), 'tier', hour);
+    expect([view(1).within, view(0).within, view(true).within, view(false).within, view('gold').within, view('').within]).toEqual([true, false, true, false, true, false]);
+    expect(entitlementView(consume, loaded([]), 'seats', hour)).toEqual({ dimension: 'seats', value: undefined, within: false, fetchedAt: 7 });
+    expect(entitlementView(consume, loaded([{ dimension: 'seats', value: 3, valueType: 'integer' }], undefined, true), 'seats', hour).value).toBeUndefined();
+    expect(entitlementView(consume, undefined, 'seats', hour)).toEqual({ dimension: 'seats', value: undefined, within: false });
+  });
+
+  it("an entitlement that includes usage is within while the period's usage has not used up its whole units", () => {
+    const calls = (value: number, used?: number) => entitlementView(consume, loaded([{ dimension: 'calls', value, valueType: 'double' }], used), 'calls', hour);
+    expect(calls(10.5)).toMatchObject({ used: 0, within: true });
+    expect(calls(10.5, 10)).toMatchObject({ used: 10, within: true });
+    expect(calls(10.5, 11)).toMatchObject({ used: 11, within: false });
+    // A counter of another period is not this one's.
+    expect(entitlementView(consume, { ...loaded([{ dimension: 'calls', value: 5, valueType: 'integer' }]), counters: [{ customerKey: 'k', allowanceDimension: 'calls', periodStart: hour - 3_600_000, used: 9 }] }, 'calls', hour)).toMatchObject({ used: 0, within: true });
+  });
+
+  it('refuses subscription products and dimensions the product does not list', () => {
+    expect(() => entitlementView(product({ dimensions: ['api'] }), undefined, 'seats', hour)).toThrow(expect.objectContaining({ code: ErrorCodes.NOT_A_CONTRACT }));
+    expect(() => entitlementView(consume, undefined, 'colour', hour)).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION }));
   });
 });

@@ -245,6 +245,12 @@ describe('what contract and subscription products allow', () => {
     const customer = await metering.resolveRegistration((await world.emu.subscribe({ productCode: CONSUMPTION, contract: { dimensions: { seats: 5, calls: 1000 } } })).token);
     expect((await metering.meterFor(customer)).entitlement('calls')).toMatchObject({ value: 1000, used: 0, within: true });
     expect((await metering.meterFor(customer)).entitlement('seats')).not.toHaveProperty('used');
+    await (await metering.meterFor(customer)).record('api_calls', 999).commit();
+    world.advance(5000);
+    expect((await metering.meterFor(customer)).entitlement('calls')).toMatchObject({ value: 1000, used: 999, within: true });
+    await (await metering.meterFor(customer)).record('api_calls', 1).commit();
+    world.advance(5000);
+    expect((await metering.meterFor(customer)).entitlement('calls')).toMatchObject({ value: 1000, used: 1000, within: false });
   });
 });
 

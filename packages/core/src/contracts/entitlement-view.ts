@@ -45,7 +45,8 @@ export function entitlementView(product: Product, loaded: MeterEntitlements | un
     dimension,
     value,
     ...(found?.expiresAt === undefined ? {} : { expiresAt: found.expiresAt }),
-    within: holds && (used === undefined || typeof value !== 'number' || used < value),
+    // Usage is counted in whole units: a fractional value includes the unit it partly covers.
+    within: holds && (used === undefined || typeof value !== 'number' || used < Math.ceil(value)),
     ...(used === undefined ? {} : { used }),
     ...(set === undefined ? {} : { fetchedAt: set.fetchedAt }),
   };
