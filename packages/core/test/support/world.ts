@@ -1,11 +1,17 @@
-import { startEmulator, type Emulator, type StartEmulatorOptions, type Subscription } from '@meterkit/emulator';
-import { createMetering, silentLogger, type CustomerIdentity, type Metering, type MeteringOptions } from '../../src';
+import type { Emulator, StartEmulatorOptions } from '@meterkit/emulator';
+import type { CustomerIdentity, Metering, MeteringOptions, ProductConfig } from '../../src';
+import { at, identityOf, startEmulatorWorld } from '../../../../tools/testing/emulator-world/emulator-world';
+
+export { at, identityOf };
 
 export const LICENSED = 'prod-licensed';
 export const LEGACY = 'prod-legacy';
 export const DIMENSIONS = ['api_calls', 'gb_processed', ...Array.from({ length: 10 }, (_, i) => `d${String(i).padStart(2, '0')}`)];
 
-export const at = (iso: string): number => Date.parse(iso);
+const PRODUCTS: ProductConfig[] = [
+  { productCode: LICENSED, dimensions: DIMENSIONS },
+  { productCode: LEGACY, dimensions: DIMENSIONS, identity: 'legacy' },
+];
 
 export interface World {
   emu: Emulator;
@@ -17,55 +23,16 @@ export interface World {
   close(): Promise<void>;
 }
 
-export function identityOf(subscription: Subscription): CustomerIdentity {
-  return subscription.licenseArn !== undefined
-    ? { kind: 'license', licenseArn: subscription.licenseArn, customerAwsAccountId: subscription.accountId, productCode: subscription.productCode }
-    : { kind: 'legacy', customerIdentifier: subscription.customerIdentifier!, productCode: subscription.productCode };
-}
-
 /** An emulator with a licensed and a legacy product, and a Metering instance pointed at it with the same clock. */
-export async function startWorld(
-  options: Partial<MeteringOptions> = {},
-  emulator: StartEmulatorOptions = {},
-): Promise<World> {
-  const emu = await startEmulator({
-    now: at('2026-07-15T10:20:00Z'),
-    products: [
-      { productCode: LICENSED, dimensions: DIMENSIONS, identity: 'license' },
-      { productCode: LEGACY, dimensions: DIMENSIONS, identity: 'legacy' },
-    ],
-    ...emulator,
-  });
-  let metering: Metering;
-  try {
-    metering = createMetering({
-    products: [
-      { productCode: LICENSED, dimensions: DIMENSIONS },
-      { productCode: LEGACY, dimensions: DIMENSIONS, identity: 'legacy' },
-    ],
-    store: 'memory',
-    aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    clock: () => emu.clock.now(),
-    logger: silentLogger,
-    autoStart: false,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    requestsPerSecond: 10,
-    ...options,
-    });
-  } catch (error) {
-    await emu.close();
-    throw error;
-  }
+export async function startWorld(options: Partial<MeteringOptions> = {}, emulator: StartEmulatorOptions = {}): Promise<World> {
+  const world = await startEmulatorWorld({ products: PRODUCTS, metering: { requestsPerSecond: 10, ...options }, emulator });
   return {
-    emu,
-    metering,
-    setTime: (iso) => emu.clock.set(at(iso)),
-    license: async () => identityOf(await emu.subscribe({ productCode: LICENSED })),
-    legacyCustomer: async () => identityOf(await emu.subscribe({ productCode: LEGACY })),
-    close: async () => {
-      await metering.close().catch(() => undefined);
-      await emu.close();
-    },
+    emu: world.emu,
+    metering: world.metering,
+    setTime: (iso) => world.setTime(iso),
+    license: async () => (await world.subscribe(LICENSED)).identity,
+    legacyCustomer: async () => (await world.subscribe(LEGACY)).identity,
+    close: () => world.close(),
   };
 }
 

@@ -1,13 +1,15 @@
-import { createMetering, MemoryStore, silentLogger, type CustomerRecord, type StoredRecord, type Metering, type MeteringOptions } from '@meterkit/core';
-import { startEmulator, type Emulator } from '@meterkit/emulator';
+import { createMetering, MemoryStore, type CustomerRecord, type StoredRecord, type Metering, type MeteringOptions } from '@meterkit/core';
+import type { Emulator } from '@meterkit/emulator';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { AddressInfo } from 'node:net';
+import { at, HOUR_CLOSED, meteringOptionsFor, startProductEmulator } from '../../../../tools/testing/emulator-world/emulator-world';
 import { meterkit, type MeterkitMiddleware, type MeterkitOptions } from '../../src';
 
 export const PRODUCT = 'prod-express-test';
 export const DIMENSIONS = ['api_calls', 'rows_exported'];
+const PRODUCTS = [{ productCode: PRODUCT, dimensions: DIMENSIONS }];
 export const REGISTER_PATH = '/marketplace/register';
-export const at = (iso: string): number => Date.parse(iso);
+export { at };
 
 /** A MemoryStore that can be switched off, to play a store outage. */
 export class FlakyStore extends MemoryStore {
@@ -54,18 +56,9 @@ export async function startWorld(
   routes: (app: Express, mk: MeterkitMiddleware) => void = () => undefined,
   core: Partial<MeteringOptions> | ((emu: Emulator) => Partial<MeteringOptions>) = {},
 ): Promise<World> {
-  const emu = await startEmulator({ now: at('2026-07-15T10:20:00Z'), products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }] });
+  const emu = await startProductEmulator(PRODUCTS);
   const store = new FlakyStore();
-  const metering = createMetering({
-    products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }],
-    store,
-    aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    clock: () => emu.clock.now(),
-    logger: silentLogger,
-    autoStart: false,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...(typeof core === 'function' ? core(emu) : core),
-  });
+  const metering = createMetering(meteringOptionsFor(emu, PRODUCTS, { store, ...(typeof core === 'function' ? core(emu) : core) }));
   const mk = meterkit(metering, { identify: (req) => req.get('x-tenant'), manageLifecycle: false, ...options });
   const app = express();
   app.use(mk);
@@ -86,7 +79,7 @@ export async function startWorld(
       return { licenseArn: subscription.licenseArn!, accountId: subscription.accountId, customer };
     },
     async closeHourAndFlush() {
-      emu.clock.set(at('2026-07-15T11:11:00Z'));
+      emu.clock.set(HOUR_CLOSED);
       await metering.flush();
     },
     billed: (licenseArn, dimension) => emu.inspect.totalFor({ licenseArn, dimension }),

@@ -1,29 +1,20 @@
-import { startEmulator, type Emulator } from '@meterkit/emulator';
-import { createMetering, silentLogger, type CustomerIdentity, type Metering, type MeteringOptions } from '@meterkit/core';
+import type { Emulator } from '@meterkit/emulator';
+import { createMetering, type CustomerIdentity, type Metering, type MeteringOptions } from '@meterkit/core';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { HOUR_CLOSED, meteringOptionsFor, START, startProductEmulator } from '../../../../tools/testing/emulator-world/emulator-world';
 import { meterkit, type MeterkitPluginOptions } from '../../src';
 
 export const PRODUCT = 'prod-fastify1';
 export const DIMENSIONS = ['api_calls', 'gb_processed'];
-export const START = Date.parse('2026-07-15T10:20:00Z');
-/** After the 10:00 hour and its 10-minute lock: that hour is due. */
-export const HOUR_CLOSED = Date.parse('2026-07-15T11:11:00Z');
+export { START, HOUR_CLOSED };
+const PRODUCTS = [{ productCode: PRODUCT, dimensions: DIMENSIONS }];
 
 export async function emulator(): Promise<Emulator> {
-  return startEmulator({ now: START, products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }] });
+  return startProductEmulator(PRODUCTS);
 }
 
 export function meteringFor(emu: Emulator, options: Partial<MeteringOptions> = {}): Metering {
-  return createMetering({
-    products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }],
-    store: 'memory',
-    aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    clock: () => emu.clock.now(),
-    logger: silentLogger,
-    autoStart: false,
-    retry: { baseDelayMs: 1, maxDelayMs: 5 },
-    ...options,
-  });
+  return createMetering(meteringOptionsFor(emu, PRODUCTS, options));
 }
 
 /** A subscribed buyer, registered with the engine and linked to `tenantId`. */
