@@ -445,6 +445,14 @@ export class Metering {
     return outcome;
   }
 
+  /**
+   * Resolves once the work lifecycle events started in the background is done: final-usage flushes and contract
+   * entitlement re-reads. A Lambda handler waits for it before returning, since a frozen function finishes nothing.
+   */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
   async resolveRegistration(token: unknown): Promise<CustomerRecord> {
     this.assertOpen();

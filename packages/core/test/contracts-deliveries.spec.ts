@@ -1,7 +1,7 @@
 import { createSign, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, LifecycleReceiver, snsStringToSign, type Metering, type SnsMessage } from '../src';
+import { createLifecycleHandler, ErrorCodes, LifecycleReceiver, snsStringToSign, type Metering, type SnsMessage } from '../src';
 import { licenseEvent } from './support/license-event';
 import { CONTRACT, LEGACY_CONTRACT, nextChange, SECRET, startContractsWorld, valueOf, type ContractsWorld } from './contracts-world';
 
@@ -78,6 +78,17 @@ describe('contract change signals through the lifecycle route', () => {
     const signals = world.emu.inspect.events().filter((e) => ['Purchase Agreement Amended - Proposer', 'License Updated - Manufacturer', 'License Updated'].includes(e.detailType));
     expect(signals.map((e) => `event:${e.id}`)).toContain(change.trigger);
     expect(change.customerKey).toBe(customer.key);
+  });
+
+  it('the Lambda handler returns once the re-reads its events started are stored', async () => {
+    world.deliveries.hold();
+    const subscription = await world.emu.subscribe({ productCode: CONTRACT, contract: { dimensions: { seats: 10 } } });
+    const customer = await metering.resolveRegistration(subscription.token);
+    await world.emu.amend(subscription.licenseArn!, { dimensions: { seats: 40 } });
+    const handler = createLifecycleHandler(metering);
+    const event = licenseEvent('License Updated', randomUUID(), world.emu.clock.now(), subscription);
+    await expect(handler({ Records: [{ messageId: 'm-1', body: JSON.stringify(event) }] })).resolves.toEqual({ batchItemFailures: [] });
+    expect(valueOf(await metering.entitlementsFor(customer), 'seats')).toBe(40);
   });
 
   it('forged or malformed deliveries are refused with a typed error and read nothing', async () => {

@@ -182,21 +182,35 @@ function isTrustedSubscribeUrl(raw: string): boolean {
   }
 }
 
-/** A Lambda handler for lifecycle events delivered by an EventBridge rule directly, or through SQS. */
+/**
+ * A Lambda handler for lifecycle events delivered by an EventBridge rule directly, or through SQS. It returns once the
+ * work the events started (final-usage flushes, contract entitlement re-reads) is done: a frozen function runs nothing.
+ */
 export function createLifecycleHandler(metering: Metering) {
-  return async (input: unknown): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> } | { outcome: ApplyOutcome }> => {
-    const records = (input as { Records?: Array<{ messageId: string; body: string }> } | null)?.Records;
-    if (!Array.isArray(records)) return { outcome: await metering.applyLifecycleEvent(parseEventBridgeEvent(input)) };
-    const batchItemFailures: Array<{ itemIdentifier: string }> = [];
-    for (const record of records) {
-      try {
-        await metering.applyLifecycleEvent(parseEventBridgeEvent(JSON.parse(record.body)));
-      } catch (error) {
-        if (error instanceof MeterkitError && error.code === ErrorCodes.LIFECYCLE_MALFORMED) continue;
-        if (error instanceof SyntaxError) continue;
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
+  return async (input: unknown): Promise<LambdaLifecycleResult> => {
+    try {
+      return await applyLambdaInput(metering, input);
+    } finally {
+      await metering.idle();
     }
-    return { batchItemFailures };
   };
+}
+
+/** What the Lambda handler answers: SQS partial batch failures, or the outcome of one EventBridge event. */
+export type LambdaLifecycleResult = { batchItemFailures: Array<{ itemIdentifier: string }> } | { outcome: ApplyOutcome };
+
+async function applyLambdaInput(metering: Metering, input: unknown): Promise<LambdaLifecycleResult> {
+  const records = (input as { Records?: Array<{ messageId: string; body: string }> } | null)?.Records;
+  if (!Array.isArray(records)) return { outcome: await metering.applyLifecycleEvent(parseEventBridgeEvent(input)) };
+  const batchItemFailures: Array<{ itemIdentifier: string }> = [];
+  for (const record of records) {
+    try {
+      await metering.applyLifecycleEvent(parseEventBridgeEvent(JSON.parse(record.body)));
+    } catch (error) {
+      if (error instanceof MeterkitError && error.code === ErrorCodes.LIFECYCLE_MALFORMED) continue;
+      if (error instanceof SyntaxError) continue;
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
 }
