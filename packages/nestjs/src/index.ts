@@ -8,7 +8,7 @@ export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
 export { RequireEntitlement } from './entitlement/require-entitlement.decorator';
-export { ContractEntitlementGuard } from './entitlement/contract-entitlement.guard';
+export { RequireEntitlementInterceptor } from './entitlement/require-entitlement.interceptor';
 export { RequestMetering } from './request-metering';
 export { meterOf } from './request-meter';
 export type { LifecycleRouteOptions, RequireEntitlementOptions, SubscriptionEvent } from '@meterkit/core';

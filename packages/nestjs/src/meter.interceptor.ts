@@ -39,9 +39,8 @@ class DeclaredUsage implements Partial<TapObserver<unknown>> {
 }
 
 /**
- * Global interceptor: binds the request's meter (RequestMetering: `identify`, the customer, the response settling it;
- * already done when a `@RequireEntitlement()` guard asked first), records `@Metered()` usage once the handler has
- * answered. Metering trouble never fails the request. Metadata is read once per handler.
+ * Global interceptor: binds the request's meter (RequestMetering: `identify`, the customer, the response settling it),
+ * records `@Metered()` usage once the handler has answered. Metering trouble never fails the request. Metadata is read once per handler.
  */
 @Injectable()
 export class MeterInterceptor implements NestInterceptor {

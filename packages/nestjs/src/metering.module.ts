@@ -42,7 +42,7 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     imports: [...(definition.imports ?? []), DiscoveryModule],
     controllers: [...(definition.controllers ?? []), controller, lifecycleController, statusPageController],
     providers: [...(definition.providers ?? []), ...providers],
-    // RequestMetering: what the guard of @RequireEntitlement() needs in the modules of the controllers it guards.
+    // RequestMetering: what the interceptor of @RequireEntitlement() needs in the modules of the controllers it checks.
     exports: [...(definition.exports ?? []), METERING, MeteringService, RequestMetering],
   };
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module, UseGuards, type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
@@ -25,8 +25,28 @@ class TeamController {
   }
 }
 
-/** A feature module of the app: the guard resolves in it through the MeteringModule it imports. */
-@Module({ controllers: [TeamController] })
+/** The app's authentication: puts the tenant of the API key on the request, as `identify` reads it. */
+class ApiKeyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; tenant?: string }>();
+    request.tenant = request.headers['x-api-key']?.replace(/^key-/, '');
+    return true;
+  }
+}
+
+/** The usual order of decorators: authentication first, then what the route needs. */
+@Controller('billing')
+@UseGuards(ApiKeyGuard)
+@RequireEntitlement('seats')
+class BillingController {
+  @Get()
+  show(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/** A feature module of the app: the check resolves in it through the MeteringModule it imports. */
+@Module({ controllers: [TeamController, BillingController] })
 class TeamModule {}
 
 describe.each(PLATFORMS)('@RequireEntitlement() on %s', (_name, platform: Platform) => {
@@ -59,9 +79,9 @@ describe.each(PLATFORMS)('@RequireEntitlement() on %s', (_name, platform: Platfo
           logger: silentLogger,
           retry: { baseDelayMs: 1, maxDelayMs: 5 },
           manageLifecycle: false,
-          identify: (req: { headers: Record<string, string | undefined> }) => {
+          identify: (req: { headers: Record<string, string | undefined>; tenant?: string }) => {
             identified += 1;
-            return req.headers['x-tenant'];
+            return req.tenant ?? req.headers['x-tenant'];
           },
         }),
         TeamModule,
@@ -72,7 +92,7 @@ describe.each(PLATFORMS)('@RequireEntitlement() on %s', (_name, platform: Platfo
     return { url, metering: app.get<Metering>(METERING) };
   }
 
-  it('applies the controller\'s and the handler\'s requirements, and runs identify once per request (the interceptor reuses the guard\'s meter)', async () => {
+  it('applies the controller\'s and the handler\'s requirements, and runs identify once per request (the check reuses the request\'s meter)', async () => {
     const { url, metering } = await start();
     const subscription = await emu.subscribe({ productCode: PRODUCT, contract: { dimensions: { seats: 5 } } });
     const customer = await metering.resolveRegistration(subscription.token);
@@ -88,5 +108,15 @@ describe.each(PLATFORMS)('@RequireEntitlement() on %s', (_name, platform: Platfo
 
     const nobody = await request(url).get('/team');
     expect([nobody.status, nobody.body.error.code]).toEqual([403, ErrorCodes.ENTITLEMENT_REQUIRED]);
+  });
+
+  it('checks after every guard, whatever the order of the decorators: identify sees what the auth guard set', async () => {
+    const { url, metering } = await start();
+    const subscription = await emu.subscribe({ productCode: PRODUCT, contract: { dimensions: { seats: 5 } } });
+    const customer = await metering.resolveRegistration(subscription.token);
+    await metering.linkTenant(customer.key, 'acme');
+
+    expect((await request(url).get('/billing').set('x-api-key', 'key-acme')).status).toBe(200);
+    expect((await request(url).get('/billing').set('x-api-key', 'key-nobody')).status).toBe(403);
   });
 });

@@ -1,7 +1,7 @@
-import { UseGuards } from '@nestjs/common';
+import { UseInterceptors } from '@nestjs/common';
 import type { RequireEntitlementOptions } from '@meterkit/core';
 import { REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
-import { ContractEntitlementGuard } from './contract-entitlement.guard';
+import { RequireEntitlementInterceptor } from './require-entitlement.interceptor';
 
 /** One `@RequireEntitlement()` declaration, as kept in the metadata. */
 export interface RequiredEntitlement {
@@ -11,9 +11,9 @@ export interface RequiredEntitlement {
 
 /**
  * Contract products: serves the handler (or every handler of the controller) only to buyers whose contract includes
- * `dimension` (at least `options.atLeast` of a numeric one); others get 403 ERR_METERKIT_ENTITLEMENT_REQUIRED. Runs as
- * a guard after your global and controller guards (so your auth has run). Stackable; on a controller and a handler,
- * all apply. Checked when the module initializes: a dimension no contract product lists in `entitlements` makes
+ * `dimension` (at least `options.atLeast` of a numeric one); others get 403 ERR_METERKIT_ENTITLEMENT_REQUIRED. Checked
+ * by a route interceptor, after every guard whatever the order of the decorators (so your authentication has run
+ * when `identify` reads the request). Stackable; on a controller and a handler, all apply. Checked when the module initializes: a dimension no contract product lists in `entitlements` makes
  * `app.init()` reject with ERR_METERKIT_UNKNOWN_DIMENSION.
  */
 export function RequireEntitlement(dimension: string, options?: RequireEntitlementOptions): ClassDecorator & MethodDecorator {
@@ -22,9 +22,9 @@ export function RequireEntitlement(dimension: string, options?: RequireEntitleme
     const on: object = descriptor?.value ?? target;
     const existing: RequiredEntitlement[] = Reflect.getOwnMetadata(REQUIRED_ENTITLEMENTS_METADATA, on) ?? [];
     Reflect.defineMetadata(REQUIRED_ENTITLEMENTS_METADATA, [...existing, required], on);
-    // One guard checks every requirement of its target: added with the first declaration only.
+    // One interceptor checks every requirement of its target: added with the first declaration only.
     if (existing.length > 0) return;
-    if (descriptor === undefined) UseGuards(ContractEntitlementGuard)(target as (...args: unknown[]) => unknown);
-    else UseGuards(ContractEntitlementGuard)(target, key!, descriptor);
+    if (descriptor === undefined) UseInterceptors(RequireEntitlementInterceptor)(target as (...args: unknown[]) => unknown);
+    else UseInterceptors(RequireEntitlementInterceptor)(target, key!, descriptor);
   };
 }

@@ -1,6 +1,7 @@
-import { HttpException, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpException, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { checkRouteEntitlement, type EntitlementRequirement, type RouteEntitlementResult } from '@meterkit/core';
+import { checkRouteEntitlement, type EntitlementRequirement } from '@meterkit/core';
+import type { Observable } from 'rxjs';
 import { REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
 import { RequestMetering, type Binding } from '../request-metering';
 import type { RequiredEntitlement } from './require-entitlement.decorator';
@@ -16,13 +17,15 @@ function requiredOn(target: object): EntitlementRequirement[] {
 }
 
 /**
- * The guard of `@RequireEntitlement()`: binds the request's meter (the interceptor reuses it) and lets the request
- * through only when the buyer holds every entitlement its handler and controller require; otherwise it answers the
- * core's 403 ERR_METERKIT_ENTITLEMENT_REQUIRED (503 ERR_METERKIT_STORE when the buyer could not be looked up), its
- * headers set here and its body as the exception's. The requirements were checked when the module initialized.
+ * The check of `@RequireEntitlement()`, as a route interceptor so that it runs after every guard (global, controller
+ * and route, in whatever order the decorators were written): `identify` sees what the app's authentication set. It
+ * reuses the request's meter (RequestMetering binds it once) and lets the request through only when the buyer holds
+ * every entitlement its handler and controller require; otherwise it answers the core's 403
+ * ERR_METERKIT_ENTITLEMENT_REQUIRED (503 ERR_METERKIT_STORE when the buyer could not be looked up), its headers set
+ * here and its body as an HttpException's. The requirements were checked when the module initialized.
  */
 @Injectable()
-export class ContractEntitlementGuard implements CanActivate {
+export class RequireEntitlementInterceptor implements NestInterceptor {
   /** Each handler's requirements in its controller: the controller's, then its own. */
   private readonly required = new WeakMap<object, { readonly controller: object; readonly requirements: readonly EntitlementRequirement[] }>();
 
@@ -31,25 +34,25 @@ export class ContractEntitlementGuard implements CanActivate {
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    if (context.getType() !== 'http') return true;
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
+    if (context.getType() !== 'http') return next.handle();
     const requirements = this.requirementsOf(context);
-    if (requirements.length === 0) return true;
+    if (requirements.length === 0) return next.handle();
     const http = context.switchToHttp();
     const response = http.getResponse<unknown>();
     const binding = this.requests.bind(http.getRequest<object>(), response);
-    if (isPromise(binding)) return binding.then((bound) => this.check(bound, requirements, response));
-    return this.check(binding, requirements, response);
+    if (isPromise(binding)) return binding.then((bound) => this.check(bound, requirements, response, next));
+    return this.check(binding, requirements, response, next);
   }
 
-  private check({ meter, error }: Binding, requirements: readonly EntitlementRequirement[], response: unknown): boolean {
+  private check({ meter, error }: Binding, requirements: readonly EntitlementRequirement[], response: unknown, next: CallHandler): Observable<unknown> {
     for (const requirement of requirements) {
-      const result: RouteEntitlementResult = checkRouteEntitlement(meter, error, requirement);
+      const result = checkRouteEntitlement(meter, error, requirement);
       if (result.ok) continue;
       for (const [name, value] of Object.entries(result.headers)) this.adapterHost.httpAdapter.setHeader(response, name, value);
       throw new HttpException(result.body, result.status);
     }
-    return true;
+    return next.handle();
   }
 
   private requirementsOf(context: ExecutionContext): readonly EntitlementRequirement[] {
