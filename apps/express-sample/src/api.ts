@@ -1,10 +1,10 @@
-import { checkEntitlement, ErrorCodes, isMeterkitError, type EntitlementView } from '@meterkit/core';
 import type { MeterkitMiddleware } from '@meterkit/express';
-import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { requireTenant } from './auth';
+import { INCLUDED_API_CALLS, SEATS } from './products';
 
-export const DIMENSIONS = ['api_calls', 'rows_exported'] as const;
+export { DIMENSIONS } from './products';
 
 const REPORTS = [
   { id: 'daily-active-users', title: 'Daily active users', rows: 1_200 },
@@ -17,8 +17,16 @@ function catalog(_req: Request, res: Response): void {
   res.json({ reports: REPORTS.map(({ id, title }) => ({ id, title })) });
 }
 
-/** The paid API: every call is an `api_calls` unit; exports also bill the rows they produce (`rows_exported`). */
-export function apiRouter(mk: MeterkitMiddleware): Router {
+export interface ApiOptions {
+  /** Serve `GET /v1/team`, for buyers whose contract includes seats (a contract product is sold). Default false. */
+  readonly team?: boolean;
+}
+
+/**
+ * The paid API: every call is an `api_calls` unit; exports also bill the rows they produce (`rows_exported`).
+ * Contract buyers' `api_calls` are billed only above their contract's monthly quota (src/products.ts).
+ */
+export function apiRouter(mk: MeterkitMiddleware, options: ApiOptions = {}): Router {
   const router = Router();
   router.get('/catalog', mk.count('api_calls'), catalog);
 
@@ -34,7 +42,8 @@ export function apiRouter(mk: MeterkitMiddleware): Router {
     }
     res.json(report);
   });
-  router.get('/team', mk.count('api_calls'), requireEntitlement('seats'), team);
+  // A 403 from the check bills nothing: mk.count() bills responses below 400.
+  if (options.team === true) router.get('/team', mk.count('api_calls'), mk.requireEntitlement(SEATS), team);
   router.post('/exports', mk.count('api_calls'), express.json({ limit: '4kb' }), (req, res) => {
     const { report: reportId, limit } = (req.body ?? {}) as { report?: unknown; limit?: unknown };
     const report = REPORTS.find((r) => r.id === reportId);
@@ -49,27 +58,10 @@ export function apiRouter(mk: MeterkitMiddleware): Router {
   return router;
 }
 
-function entitlementOf(req: Request, dimension: string): EntitlementView | undefined {
-  try {
-    return req.meter?.entitlement(dimension);
-  } catch (error) {
-    if (isMeterkitError(error, ErrorCodes.NOT_A_CONTRACT)) return { dimension, value: undefined, within: false };
-    throw error;
-  }
-}
-
-function requireEntitlement(dimension: string): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const result = checkEntitlement(entitlementOf(req, dimension), { dimension });
-    if (result.ok) return next();
-    res.status(result.status).set(result.headers).json(result.body);
-  };
-}
-
 /** Contract buyers: their seats and this month's API calls against the quota their contract includes. */
 function team(req: Request, res: Response): void {
-  const seats = req.meter!.entitlement('seats');
-  const calls = req.meter!.entitlement('api_calls');
+  const seats = req.meter!.entitlement(SEATS);
+  const calls = req.meter!.entitlement(INCLUDED_API_CALLS);
   res.json({
     seats: seats.value,
     ...(seats.expiresAt === undefined ? {} : { contractEndsAt: new Date(seats.expiresAt).toISOString() }),

@@ -3,6 +3,7 @@ import { meterkit, type MeterkitMiddleware, type RegisteredAction } from '@meter
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { apiRouter } from './api';
 import { authenticate } from './auth';
+import { SEATS } from './products';
 import { TenantRegistry } from './tenants';
 import { welcomePage } from './welcome';
 
@@ -84,7 +85,7 @@ export function buildApp(config: SampleConfig): SampleApp {
   app.get('/welcome', welcomePage(tenants));
   app.use(authenticate(tenants));
   app.use(mk);
-  app.use('/v1', apiRouter(mk));
+  app.use('/v1', apiRouter(mk, { team: config.metering.hasEntitlement(SEATS) }));
   app.use(errorHandler);
   return { app, mk, tenants };
 }

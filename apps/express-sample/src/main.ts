@@ -18,6 +18,11 @@ async function main(): Promise<void> {
   if (emulator !== undefined) {
     console.log(`metering to the local emulator at ${emulator.endpoint} (set METERKIT_AWS_REGION to meter to AWS)`);
     console.log(`subscribe a buyer: npx meterkit-emulator subscribe ${env.productCode} --url ${emulator.endpoint} --registration-url ${running.url}${REGISTRATION_PATH}`);
+    if (env.contractProductCode !== undefined) {
+      console.log(
+        `or a contract buyer: npx meterkit-emulator subscribe ${env.contractProductCode} --contract seats=5,api_calls=100 --url ${emulator.endpoint} --registration-url ${running.url}${REGISTRATION_PATH}`,
+      );
+    }
     console.log(describeEmulatedTime(emulator.clock));
     console.log(`watch usage billed: npx meterkit records --store ${env.store}  and  npx meterkit-emulator totals --url ${emulator.endpoint}`);
   } else {

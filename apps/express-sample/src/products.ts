@@ -1,6 +1,8 @@
 import type { ProductConfig } from '@meterkit/core';
 import type { EmulatorProduct } from '@meterkit/emulator';
-import { DIMENSIONS } from './api';
+
+/** The metered dimensions of both listings: every API call, and the rows an export produces. */
+export const DIMENSIONS = ['api_calls', 'rows_exported'] as const;
 
 /** The seats a contract buys: what `GET /v1/team` requires. */
 export const SEATS = 'seats';

@@ -1,4 +1,4 @@
-import { createMetering, silentLogger, type Metering } from '@meterkit/core';
+import { createMetering, isEntitlementStore, silentLogger, type Metering } from '@meterkit/core';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import type { Express } from 'express';
 import { createServer, type Server } from 'node:http';
@@ -109,10 +109,35 @@ describe('express-sample: a contract with consumption beside the subscription', 
     emu.clock.set(Date.parse('2026-07-15T10:41:00Z'));
     const team = await request(sample.app).get('/v1/team').set('x-api-key', umbrella.apiKey).expect(200);
     expect(team.body).toMatchObject({ seats: 10, apiCalls: { includedPerMonth: 200, usedThisMonth: 120, withinQuota: true } });
+    // Read again because of the amendment's event, delivered to the lifecycle route.
+    const store = metering.store;
+    if (!isEntitlementStore(store)) throw new Error('the memory store keeps entitlements');
+    expect((await store.getEntitlements(`license:${umbrella.licenseArn}`))?.trigger).toMatch(/^event:/);
     await calls(umbrella.apiKey, 50);
     emu.clock.set(Date.parse('2026-07-15T11:11:00Z'));
     await metering.flush();
     // The first 120 were persisted against 100 (20 above); the next 51 against 200 (none above).
     expect(billed(umbrella.licenseArn, 'api_calls')).toBe(20);
+  });
+});
+
+describe('express-sample: without a contract product', () => {
+  it('has no seats route, and builds without one (requireEntitlement would refuse a dimension no product lists)', async () => {
+    const metering = createMetering({
+      products: sampleProducts(SUBSCRIPTION),
+      store: 'memory',
+      aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      logger: silentLogger,
+      autoStart: false,
+    });
+    const sample = buildApp({ metering, startScheduler: false });
+    try {
+      const apiKey = sample.tenants.issueApiKey(sample.tenants.create('tenant without a customer').id);
+      await request(sample.app).get('/v1/reports').set('x-api-key', apiKey).expect(200);
+      await request(sample.app).get('/v1/team').set('x-api-key', apiKey).expect(404);
+      expect(() => sample.mk.requireEntitlement('seats')).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_UNKNOWN_DIMENSION' }));
+    } finally {
+      await sample.mk.close();
+    }
   });
 });
