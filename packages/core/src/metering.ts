@@ -360,16 +360,21 @@ export class Metering {
 
   /**
    * Reads a contract customer's entitlements from AWS (GetEntitlements) now and stores them whole; answers the set
-   * stored afterwards. `trigger` is recorded with the set (default 'manual'). An empty answer revokes nothing
-   * without an end signal: the stored set stays. Rejects with ERR_METERKIT_ENTITLEMENT_READ when AWS cannot be read
+   * stored afterwards. `trigger` is recorded with the set (default 'manual'). An empty answer revokes only when the
+   * customer's status carries an end signal (deprovisioning or inactive after Agreement Ended, License Deprovisioned
+   * or an SNS unsubscribe); otherwise the stored set stays. Rejects with ERR_METERKIT_ENTITLEMENT_READ when AWS cannot be read
    * (after emitting `entitlementRefreshFailed`), ERR_METERKIT_NOT_A_CONTRACT for a subscription product's customer.
    */
   async refreshEntitlements(customer: CustomerIdentity | CustomerRecord, trigger = 'manual'): Promise<EntitlementSet | undefined> {
     this.assertOpen();
     const bound = this.contractBound(customer);
     if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > 256) throw new MeterkitError(ErrorCodes.OPTIONS, 'trigger must be a string of 1 to 256 characters.');
-    await this.ready();
-    const result = await storeCall(() => this.contracts.refresh({ key: bound.key, identity: bound.identity, productCode: bound.product.productCode }, trigger));
+    const store = await this.ready();
+    const result = await storeCall(async () => {
+      // An end signal already applied to the customer (deprovisioning, inactive) makes an empty read a revocation.
+      const ended = this.contracts.isEnded(await store.getCustomer(bound.key));
+      return this.contracts.refresh({ key: bound.key, identity: bound.identity, productCode: bound.product.productCode }, trigger, ended);
+    });
     return result.set;
   }
 

@@ -221,6 +221,33 @@ describe('entitlements on the clock', () => {
   });
 });
 
+describe('an end signal kept with the customer', () => {
+  let world: ContractsWorld;
+  afterEach(() => world.close());
+
+  it('after a restart, the timer read that finally comes back empty revokes: the end signal is the stored customer status', async () => {
+    world = await startContractsWorld({ emulator: { entitlements: { lagMs: 600_000 } } });
+    const [a] = world.instances as [Metering];
+    const subscription = await world.emu.subscribe({ productCode: CONTRACT, contract: { dimensions: { seats: 10 } } });
+    await world.emu.idle();
+    world.advance(600_000);
+    const customer = await a.resolveRegistration(subscription.token);
+    await world.emu.cancel(subscription.licenseArn!);
+    await world.emu.idle();
+    await a.idle();
+    // Ended and Deprovisioned were applied, but GetEntitlements still lists the contract (lag): nothing revoked yet.
+    await expect(a.getCustomer(customer.key)).resolves.toMatchObject({ status: 'deprovisioning' });
+    const kept = await a.entitlementsFor(customer);
+    expect(valueOf(kept, 'seats')).toBe(10);
+    await a.close();
+
+    const restarted = world.start();
+    world.emu.clock.set(kept!.fetchedAt + 3_600_000);
+    await expect(restarted.refreshDueEntitlements()).resolves.toBe(1);
+    await expect(restarted.entitlementsFor(customer)).resolves.toMatchObject({ revoked: true, entitlements: [], trigger: 'timer' });
+  });
+});
+
 describe('what contract and subscription products allow', () => {
   let world: ContractsWorld;
   afterEach(() => world.close());

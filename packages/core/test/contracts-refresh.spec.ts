@@ -136,6 +136,19 @@ describe('EntitlementRefresher', () => {
     expect(await h.stored()).toMatchObject({ entitlements: seats(20) });
   });
 
+  it('an end signal whose read shows other values (AWS still lists the contract) is followed until the end shows', async () => {
+    const h = await harness();
+    await h.refresher.refresh(CUSTOMER, { trigger: 'registration', changeSignal: false, endSignal: false });
+    h.aws.answer = seats(20);
+    h.clock.now += 1;
+    await expect(h.refresher.refresh(CUSTOMER, end('ended'))).resolves.toMatchObject({ outcome: 'changed' });
+    expect(h.refresher.pendingRetries()).toHaveLength(1);
+    h.aws.answer = [];
+    h.clock.now += 60_000;
+    await h.refresher.runDueRetries();
+    expect(await h.stored()).toMatchObject({ revoked: true, trigger: 'event:ended' });
+  });
+
   it('an end signal stays with the schedule a later change signal restarts', async () => {
     const h = await harness();
     await h.refresher.refresh(CUSTOMER, { trigger: 'registration', changeSignal: false, endSignal: false });

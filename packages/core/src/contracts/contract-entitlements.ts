@@ -29,8 +29,11 @@ export interface ContractEntitlementsDeps {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
-/** Statuses whose entitlements are still refreshed on the timer. */
-const REFRESHED_STATUSES = new Set(['registered', 'active', 'deprovisioning']);
+/**
+ * A customer in one of these statuses got an end signal (Agreement Ended, License Deprovisioned, SNS unsubscribe),
+ * kept in the store: an empty read revokes, on any instance, after a restart too.
+ */
+const ENDED_STATUSES: ReadonlySet<string> = new Set(['deprovisioning', 'inactive']);
 
 /**
  * The engine's contract side: reads entitlements at registration, on change signals, on the timer and when an
@@ -105,9 +108,17 @@ export class ContractEntitlements {
     await Promise.all(signals.map((s) => this.refresher.refresh(s.customer, s.request).catch(() => undefined)));
   }
 
-  /** Reads the customer's entitlements from AWS now (refreshEntitlements()). */
-  refresh(customer: ContractCustomer, trigger: string): Promise<RefreshResult> {
-    return this.refresher.refresh(customer, { trigger, changeSignal: false, endSignal: false });
+  /**
+   * Reads the customer's entitlements from AWS now (refreshEntitlements(), the timers). `ended`: the customer's stored
+   * status carries an end signal (deprovisioning or inactive), so an empty read revokes.
+   */
+  refresh(customer: ContractCustomer, trigger: string, ended: boolean): Promise<RefreshResult> {
+    return this.refresher.refresh(customer, { trigger, changeSignal: false, endSignal: ended });
+  }
+
+  /** Whether the customer's stored status carries an end signal. */
+  isEnded(record: Pick<CustomerRecord, 'status'> | undefined): boolean {
+    return record !== undefined && ENDED_STATUSES.has(record.status);
   }
 
   /**
@@ -123,19 +134,20 @@ export class ContractEntitlements {
     const [customers, sets] = await Promise.all([this.d.customers(), store.listEntitlements()]);
     const stored = new Map(sets.map((s) => [s.customerKey, s]));
     const retrying = new Set(this.refresher.pendingRetries().map((r) => r.customerKey));
-    const due: Array<{ customer: ContractCustomer; trigger: string }> = [];
+    const due: Array<{ customer: ContractCustomer; trigger: string; ended: boolean }> = [];
     for (const record of customers) {
       const contract = this.contractCustomer(record);
-      if (contract === undefined || !REFRESHED_STATUSES.has(record.status) || retrying.has(record.key)) continue;
+      if (contract === undefined || retrying.has(record.key)) continue;
+      const ended = ENDED_STATUSES.has(record.status);
       const set = stored.get(record.key);
       if (set?.revoked === true) continue;
       if (set !== undefined && set.entitlements.some((e) => e.expiresAt !== undefined && e.expiresAt > set.fetchedAt && e.expiresAt <= now)) {
-        due.push({ customer: contract, trigger: 'expiry' });
+        due.push({ customer: contract, trigger: 'expiry', ended });
       } else if (set === undefined || set.fetchedAt + this.d.options.refreshIntervalMs <= now) {
-        due.push({ customer: contract, trigger: 'timer' });
+        due.push({ customer: contract, trigger: 'timer', ended });
       }
     }
-    await Promise.all(due.map((item) => this.refresh(item.customer, item.trigger).catch(() => undefined)));
+    await Promise.all(due.map((item) => this.refresh(item.customer, item.trigger, item.ended).catch(() => undefined)));
     ran += due.length;
     return ran;
   }

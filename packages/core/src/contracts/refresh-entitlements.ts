@@ -157,10 +157,13 @@ export class EntitlementRefresher {
       return { outcome: 'older', set: await this.d.cache.load(customer.key) };
     }
     this.d.cache.remember(set);
+    // An end signal keeps being followed until a read shows the end: AWS may still list the contract.
+    const followEnd = request.changeSignal && endSignal && set.revoked !== true;
     if (sameEntitlements(previous, set)) {
       if (request.changeSignal && set.revoked !== true) this.scheduleNext(retry, true);
       return { outcome: 'unchanged', set };
     }
+    if (followEnd) this.scheduleNext({ ...retry, request: { ...request, endSignal } }, false);
     this.d.logger.info({ customer: mask(customer.key), trigger: request.trigger, revoked: set.revoked === true }, 'entitlements changed');
     this.d.events.emit('entitlementsChanged', {
       customerKey: customer.key,
