@@ -1,5 +1,5 @@
 import { ErrorCodes, handleRegistration, TOKEN_FIELD, type Metering, type MeteringEvents } from '../src';
-import { BOUGHT, CONSUMPTION, CONTRACT, identityOf, LEGACY_CONTRACT, nextChange, startContractsWorld, SUBSCRIPTION, valueOf, type ContractsWorld } from './contracts-world';
+import { BOUGHT, CONSUMPTION, CONTRACT, LEGACY_CONTRACT, nextChange, startContractsWorld, SUBSCRIPTION, valueOf, type ContractsWorld } from './contracts-world';
 
 jest.setTimeout(60_000);
 
@@ -185,7 +185,8 @@ describe('entitlements on the clock', () => {
 
     await world.emu.amend(subscription.licenseArn!, { dimensions: { seats: 20 } });
     await world.emu.idle();
-    await until(() => metering.pendingEntitlementRetries().length > 0);
+    await metering.idle();
+    expect(metering.pendingEntitlementRetries()).toHaveLength(1);
     expect(changes).toEqual([]);
     world.advance(60_000);
     await metering.refreshDueEntitlements();
@@ -281,8 +282,3 @@ describe('what contract and subscription products allow', () => {
   });
 });
 
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-export { identityOf };
