@@ -29,6 +29,7 @@ import { resolveEntitlementOptions, type EntitlementOptions } from './product/en
 import { productFor, productIdentity, productModeOnly } from './product/product-identity';
 import { windowOf } from './product/meter-usage-window';
 import { RateLimiter } from './send/rate-limiter';
+import { METERING_SCOPE, SendQuota, type SendLimiter } from './send/send-quota';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeFromOption } from './store/store-from-option';
@@ -51,6 +52,24 @@ export interface TotalInput {
   readonly quantity: number;
   /** Optional allocations; they must add up to `quantity`. */
   readonly allocations?: readonly Allocation[];
+}
+
+/**
+ * This instance's limit of calls to AWS, and the quota every instance on the store shares when the store keeps
+ * send slots (`sharedQuota`, default on where supported).
+ */
+function sendLimiter(o: ResolvedOptions, store: UsageStore, sleep: (ms: number) => Promise<void>): SendLimiter {
+  const local = new RateLimiter(o.requestsPerSecond, Date.now, sleep);
+  if (o.sharedQuota === false) return local;
+  if (store.takeSendSlot === undefined) {
+    if (o.sharedQuota === true) {
+      throw new MeterkitError(ErrorCodes.OPTIONS, `sharedQuota: the ${store.kind} store cannot share a send quota (it has no takeSendSlot()); leave sharedQuota unset or false.`);
+    }
+    return local;
+  }
+  const slots = store.takeSendSlot;
+  const shared = { takeSendSlot: (scope: string, now: number, capacity: number, windowMs: number) => slots.call(store, scope, now, capacity, windowMs) };
+  return new SendQuota({ local, shared, scope: METERING_SCOPE, clock: o.clock, sleep, logger: o.logger });
 }
 
 /** The metering engine of one app instance. Create it once with createMetering(). */
@@ -110,7 +129,7 @@ export class Metering {
       logger: o.logger,
       clock: o.clock,
       sleep: pause,
-      limiter: new RateLimiter(o.requestsPerSecond, Date.now, pause),
+      limiter: sendLimiter(o, this.store, pause),
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       rules: this.flushRules,
       windows: [...new Set([...o.products.values()].map((product) => windowOf(product.identity)))],

@@ -55,12 +55,24 @@ export interface MeteringOptions {
   /** The time source (ms epoch). Default Date.now. */
   clock?: () => number;
   /**
-   * BatchMeterUsage and MeterUsage calls per second from this instance, held in every sliding second (a fractional
-   * budget of 1 or more is rounded down). Default 9: AWS allows 10 per account and region, one is kept as headroom
-   * for network jitter. Instances sharing an account and region share AWS's quota: give each its part.
-   * Values above 10 (up to 10 000) are for emulators and benchmarks.
+   * BatchMeterUsage and MeterUsage calls per second, held in every sliding window: a budget r lets ceil(r) calls
+   * into any closed window of ceil(r)/r seconds, so no sliding second ever holds more than ceil(r) calls and a long
+   * flush averages r per second. Default 9.75: AWS allows 10 per account and region; 10 calls per 1026 ms never
+   * puts an 11th call into any second, sends 100 000 (customer, dimension) pairs (4000 calls) in about 410 s, and
+   * keeps 26 ms per window as headroom for network jitter between the limiter and AWS.
+   * With `sharedQuota` (the default on stores that support it) this is the budget of all instances on the store
+   * together; otherwise each instance holds it alone, so give each its part. Values above 10 (up to 10 000) are for
+   * emulators and benchmarks.
    */
   requestsPerSecond?: number;
+  /**
+   * Share the `requestsPerSecond` budget with every instance on the same store: before each call the instance takes
+   * a slot from a ring of the last calls' times kept in the store (UsageStore.takeSendSlot), timed by each instance's
+   * `clock`, so instances' clocks must agree to well within a second (NTP). Default true when the store supports it
+   * (SQLite, PostgreSQL, DynamoDB and the memory store); true with a store that does not fails with
+   * ERR_METERKIT_OPTIONS. false keeps only this instance's own limit.
+   */
+  sharedQuota?: boolean;
   /** Retries of one batch within a flush. Default 4 attempts, 250 ms base, 20 s cap, full jitter. */
   retry?: Partial<RetryPolicy>;
   /** How long a claimed record stays reserved for this instance while it sends. Default 300 000 (5 minutes). */
@@ -133,6 +145,8 @@ export interface ResolvedOptions {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly requestsPerSecond: number;
+  /** undefined: use it when the store supports it. */
+  readonly sharedQuota: boolean | undefined;
   readonly retry: RetryPolicy;
   readonly leaseMs: number;
   readonly maxBisectDepth: number;
@@ -156,6 +170,14 @@ function number(name: string, value: number | undefined, fallback: number, min: 
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     fail(`${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}, got ${String(value)}.`);
   }
+  return value;
+}
+
+/** 10 calls per 1026 ms: AWS's 10 per second, never exceeded in a sliding second, with 26 ms of headroom. */
+export const DEFAULT_REQUESTS_PER_SECOND = 9.75;
+
+function optionalBoolean(name: string, value: boolean | undefined): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') fail(`${name} must be true or false, got ${JSON.stringify(value)}.`);
   return value;
 }
 
@@ -289,7 +311,8 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     mode: oneOf('mode', options.mode, ['live', 'dry-run'], 'live'),
     logger: options.logger ?? consoleLogger,
     clock: options.clock ?? Date.now,
-    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, 9, 0.01, 10_000, false),
+    requestsPerSecond: number('requestsPerSecond', options.requestsPerSecond, DEFAULT_REQUESTS_PER_SECOND, 0.01, 10_000, false),
+    sharedQuota: optionalBoolean('sharedQuota', options.sharedQuota),
     retry: {
       attempts: number('retry.attempts', retry.attempts, DEFAULT_RETRY.attempts, 1, 20),
       baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),

@@ -9,7 +9,7 @@ import { backoffDelay, type RetryPolicy } from '../send/backoff';
 import type { FlushReport } from '../send/flush-report';
 import { LandingMarks, mayHaveApplied } from '../send/landing-marks';
 import type { Outcome, Release, Settle } from '../send/outcome';
-import type { RateLimiter } from '../send/rate-limiter';
+import type { SendLimiter } from '../send/send-quota';
 import { toWireRecord } from '../send/wire-record';
 import type { StoredRecord, UsageStore } from '../store/usage-store';
 import { clientTokenFor } from './client-token';
@@ -22,7 +22,7 @@ export interface MeterUsageSenderOptions {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  readonly limiter: RateLimiter;
+  readonly limiter: SendLimiter;
   readonly owner: string;
   readonly mode: 'live' | 'dry-run';
   readonly retry: RetryPolicy;

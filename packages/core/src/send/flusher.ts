@@ -12,7 +12,7 @@ import { toBatches, type Batch } from './batches';
 import { emptyReport, type FlushReport } from './flush-report';
 import { LandingMarks, mayHaveApplied } from './landing-marks';
 import type { Outcome } from './outcome';
-import type { RateLimiter } from './rate-limiter';
+import type { SendLimiter } from './send-quota';
 import { MeterUsageSender } from '../product/meter-usage-sender';
 import { toWireRecord, wireKey, type WireRecord } from './wire-record';
 
@@ -23,7 +23,8 @@ export interface FlusherOptions {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  readonly limiter: RateLimiter;
+  /** Waited on before each call: this instance's limit and, with a shared quota, the store's send slots. */
+  readonly limiter: SendLimiter;
   readonly owner: string;
   /** The lock and BatchMeterUsage's window. */
   readonly rules: DueRules;

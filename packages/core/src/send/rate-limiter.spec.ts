@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { RateLimiter } from './rate-limiter';
+import { resolveOptions } from '../options';
+import { RateLimiter, sendBudget } from './rate-limiter';
 
 /**
  * A virtual clock: sleeping advances it by the time asked plus an oversleep (a busy event loop wakes timers late).
@@ -36,12 +37,12 @@ async function schedule(limiter: RateLimiter, clock: VirtualTime, bursts: Readon
   return times;
 }
 
-/** The most calls in any closed interval one second long. */
-function busiestSecond(times: readonly number[]): number {
+/** The most calls in any closed interval `windowMs` long (one second by default). */
+function busiestSecond(times: readonly number[], windowMs = 1000): number {
   const sorted = [...times].sort((a, b) => a - b);
   let most = 0;
   for (let start = 0, end = 0; end < sorted.length; end++) {
-    while (sorted[end]! - sorted[start]! > 1000) start++;
+    while (sorted[end]! - sorted[start]! > windowMs) start++;
     most = Math.max(most, end - start + 1);
   }
   return most;
@@ -61,6 +62,20 @@ describe('RateLimiter', () => {
         const times = await schedule(new RateLimiter(perSecond, clock.now, clock.sleep), clock, plan);
         expect(times).toHaveLength(plan.reduce((sum, b) => sum + b.calls, 0));
         expect(busiestSecond(times)).toBeLessThanOrEqual(perSecond);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('for any budget r, lets at most ceil(r) calls into any closed window of ceil(r)/r seconds and into any closed second', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.double({ min: 0.05, max: 40, noNaN: true }), bursts, oversleeps, async (perSecond, plan, late) => {
+        const clock = new VirtualTime(late);
+        const times = await schedule(new RateLimiter(perSecond, clock.now, clock.sleep), clock, plan);
+        const capacity = Math.ceil(perSecond);
+        expect(times).toHaveLength(plan.reduce((sum, b) => sum + b.calls, 0));
+        expect(busiestSecond(times, (capacity * 1000) / perSecond)).toBeLessThanOrEqual(capacity);
+        expect(busiestSecond(times)).toBeLessThanOrEqual(capacity);
       }),
       { numRuns: 200 },
     );
@@ -91,6 +106,25 @@ describe('RateLimiter', () => {
     const start = clock.time;
     const times = await schedule(new RateLimiter(9, clock.now, clock.sleep), clock, [{ gap: 0, calls: 90 }]);
     expect(times.at(-1)! - start).toBeLessThanOrEqual(9 * 1001);
+  });
+
+  it('with a fractional budget above one, uses it: 975 calls at 9.75/s take about 100 s, and no second holds more than 10', async () => {
+    const clock = new VirtualTime([0]);
+    const start = clock.time;
+    const times = await schedule(new RateLimiter(9.75, clock.now, clock.sleep), clock, [{ gap: 0, calls: 975 }]);
+    expect(sendBudget(9.75)).toEqual({ capacity: 10, windowMs: 1026 });
+    expect(times.at(-1)! - start).toBeLessThanOrEqual(97 * 1027);
+    expect(busiestSecond(times)).toBe(10);
+  });
+
+  // AWS allows 10 calls/s per account and region: 100 000 (customer, dimension) pairs are 4000 calls, 400 s at the quota.
+  it('at the default budget, 4000 calls take within 5 % of 400 s and no sliding second holds more than 10', async () => {
+    const { requestsPerSecond } = resolveOptions({ products: [{ productCode: 'prod-1', dimensions: ['api'] }] });
+    const clock = new VirtualTime([1]);
+    const start = clock.time;
+    const times = await schedule(new RateLimiter(requestsPerSecond, clock.now, clock.sleep), clock, [{ gap: 0, calls: 4000 }]);
+    expect((times.at(-1)! - start) / 1000).toBeLessThanOrEqual(420);
+    expect(busiestSecond(times)).toBeLessThanOrEqual(10);
   });
 
   it('refuses a budget that is not a positive number', () => {

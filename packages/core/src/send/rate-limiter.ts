@@ -1,16 +1,31 @@
-/** The sliding window the limit holds in: AWS counts calls per second. */
-const WINDOW_MS = 1000;
+/** AWS counts calls per second. */
+const SECOND_MS = 1000;
 
 /**
- * Keeps this instance's calls under a requests-per-second budget in every sliding second, not only in fixed ones:
+ * How a requests-per-second budget r is held: `capacity` calls in any closed window of `windowMs`.
+ * For r ≥ 1 that is ceil(r) calls per ceil(r)/r seconds (9.75/s: 10 calls per 1026 ms), so no closed second holds
+ * more than ceil(r) calls and a long run averages r per second; below 1, one call per 1/r seconds.
+ */
+export interface SendBudget {
+  readonly capacity: number;
+  readonly windowMs: number;
+}
+
+export function sendBudget(requestsPerSecond: number): SendBudget {
+  if (!(requestsPerSecond > 0) || !Number.isFinite(requestsPerSecond)) {
+    throw new RangeError(`requestsPerSecond must be a positive finite number, got ${requestsPerSecond}`);
+  }
+  const capacity = Math.max(1, Math.ceil(requestsPerSecond));
+  return { capacity, windowMs: Math.ceil((capacity * SECOND_MS) / requestsPerSecond) };
+}
+
+/**
+ * Keeps this instance's calls under a requests-per-second budget in every sliding window, not only in fixed ones:
  * a call is let through only when fewer than `capacity` calls were let through in the closed interval of one
- * window before it. Callers are served one at a time, in the order they called take().
- *
- * A budget of r ≥ 1 lets floor(r) calls into any second; below 1 it lets one call into any 1/r seconds.
+ * window before it (see sendBudget()). Callers are served one at a time, in the order they called take().
  */
 export class RateLimiter {
-  private readonly capacity: number;
-  private readonly windowMs: number;
+  readonly budget: SendBudget;
   /** When the last `capacity` calls were let through, as a ring, oldest at `next` once full. */
   private readonly times: number[] = [];
   private next = 0;
@@ -21,11 +36,7 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {
-    if (!(requestsPerSecond > 0) || !Number.isFinite(requestsPerSecond)) {
-      throw new RangeError(`requestsPerSecond must be a positive finite number, got ${requestsPerSecond}`);
-    }
-    this.capacity = requestsPerSecond >= 1 ? Math.floor(requestsPerSecond) : 1;
-    this.windowMs = requestsPerSecond >= 1 ? WINDOW_MS : WINDOW_MS / requestsPerSecond;
+    this.budget = sendBudget(requestsPerSecond);
   }
 
   /** Resolves when a call may be made now; the call counts from that moment. */
@@ -36,24 +47,25 @@ export class RateLimiter {
   }
 
   private async acquire(): Promise<void> {
+    const { capacity, windowMs } = this.budget;
     for (;;) {
       const now = this.now();
-      const oldest = this.times.length < this.capacity ? undefined : this.times[this.next]!;
+      const oldest = this.times.length < capacity ? undefined : this.times[this.next]!;
       // Strictly more than one window after the oldest call: a closed window holds at most `capacity` calls.
-      if (oldest === undefined || now - oldest > this.windowMs) {
+      if (oldest === undefined || now - oldest > windowMs) {
         this.record(now);
         return;
       }
-      await this.sleep(Math.max(1, oldest + this.windowMs - now + 1));
+      await this.sleep(Math.max(1, oldest + windowMs - now + 1));
     }
   }
 
   private record(time: number): void {
-    if (this.times.length < this.capacity) {
+    if (this.times.length < this.budget.capacity) {
       this.times.push(time);
       return;
     }
     this.times[this.next] = time;
-    this.next = (this.next + 1) % this.capacity;
+    this.next = (this.next + 1) % this.budget.capacity;
   }
 }

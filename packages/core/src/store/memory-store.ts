@@ -14,6 +14,7 @@ import type { AllocationRow } from './frozen-usage';
 import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, meteredAbove } from './allowance';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
+import { assertSendSlotRequest, nextSendSlot } from '../send/send-slot-ring';
 import type {
   AddUsageResult,
   ClaimRequest,
@@ -55,6 +56,8 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private readonly entitlementSets = new Map<string, EntitlementSet>();
   /** allowanceCounterId() → counter. */
   private readonly allowanceCounters = new Map<string, AllowanceCounter>();
+  /** takeSendSlot(): scope → the last grant times. */
+  private readonly sendSlots = new Map<string, number[]>();
   private closed = false;
 
   async open(): Promise<void> {
@@ -272,6 +275,15 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       moved.push(id);
     }
     return moved;
+  }
+
+  async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
+    this.assertOpen();
+    assertSendSlotRequest(scope, now, capacity, windowMs);
+    const decision = nextSendSlot(this.sendSlots.get(scope) ?? [], now, capacity, windowMs);
+    if (!decision.granted) return decision.waitMs;
+    this.sendSlots.set(scope, decision.ring);
+    return 0;
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {

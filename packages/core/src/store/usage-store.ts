@@ -192,6 +192,17 @@ export interface UsageStore {
   redrive?(ids: readonly string[], now: number): Promise<string[]>;
 
   /**
+   * Optional: one send quota for every instance on this store. Atomically, over a ring of the last `capacity`
+   * grant times of `scope` kept in one row or item: grants when fewer than `capacity` grants lie in the closed
+   * window [now - windowMs, now], recording `now` in place of the oldest, and answers 0; otherwise records nothing
+   * and answers how many ms to wait before asking again (> 0). So no closed window of `windowMs` ever holds more
+   * than `capacity` grants, whichever instances asked. `now` is the caller's clock, never the database's. A stored
+   * time more than `windowMs` ahead of `now` (a clock set back) counts as granted at `now`. nextSendSlot() is the
+   * decision every store makes. Without this method each instance keeps only its own limit.
+   */
+  takeSendSlot?(scope: string, now: number, capacity: number, windowMs: number): Promise<number>;
+
+  /**
    * Writes a customer and gives it the next version (1 when created). With a condition, writes only if the stored
    * customer still has `expectedVersion` (no expectedVersion: only if no customer has this key), atomically with
    * the check, and answers whether it wrote: false means another writer got there first and nothing changed.

@@ -85,6 +85,13 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (customer_key, allowance_dimension, period_start)
   ) STRICT, WITHOUT ROWID;
   `,
+  // One send quota for every instance on the file: per scope, the times of the last grants (a JSON array).
+  `
+  CREATE TABLE IF NOT EXISTS send_slots (
+    scope TEXT PRIMARY KEY,
+    times TEXT NOT NULL
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

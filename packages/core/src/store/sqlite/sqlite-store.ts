@@ -32,6 +32,7 @@ import { loadSqliteDriver } from './driver';
 import { toAllocationRow, toAllowanceCounter, toCustomerRecord, toStoredRecord } from './rows';
 import { migrate } from './schema';
 import { yieldToEventLoop } from '../yield-to-event-loop';
+import { assertSendSlotRequest, nextSendSlot } from '../../send/send-slot-ring';
 import { prepareStatements } from './statements';
 import type { ClaimableRow, Statements } from './statements';
 
@@ -175,6 +176,11 @@ export class SqliteStore implements UsageStore, EntitlementStore {
 
   async redrive(ids: readonly string[], now: number): Promise<string[]> {
     return this.run('redrive records', (ops) => ops.redrive([...new Set(ids)], now));
+  }
+
+  async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
+    assertSendSlotRequest(scope, now, capacity, windowMs);
+    return this.run('take a send slot', (ops) => ops.takeSendSlot(scope, now, capacity, windowMs));
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
@@ -370,6 +376,14 @@ function createOperations(db: Database.Database, sql: Statements) {
     redrive: db.transaction((ids: readonly string[], now: number): string[] =>
       ids.filter((id) => sql.redrive.run({ id, now }).changes === 1),
     ).immediate,
+
+    takeSendSlot: db.transaction((scope: string, now: number, capacity: number, windowMs: number): number => {
+      const stored = sql.sendSlotsOf.get(scope);
+      const decision = nextSendSlot(stored === undefined ? [] : (JSON.parse(stored.times) as number[]), now, capacity, windowMs);
+      if (!decision.granted) return decision.waitMs;
+      sql.putSendSlots.run({ scope, times: JSON.stringify(decision.ring) });
+      return 0;
+    }).immediate,
 
     listRecords: (query: RecordQuery): StoredRecord[] =>
       sql.listRecords

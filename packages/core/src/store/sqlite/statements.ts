@@ -166,6 +166,10 @@ export function prepareStatements(db: Database.Database) {
       SELECT customer_key, allowance_dimension, period_start, used FROM allowance_counters
       WHERE customer_key = ?
       ORDER BY period_start DESC, allowance_dimension`),
+    sendSlotsOf: prepare<[string], { times: string }>('SELECT times FROM send_slots WHERE scope = ?'),
+    putSendSlots: prepare<[{ scope: string; times: string }]>(`
+      INSERT INTO send_slots (scope, times) VALUES (@scope, @times)
+      ON CONFLICT (scope) DO UPDATE SET times = excluded.times`),
   };
 }
 

@@ -1,0 +1,31 @@
+import { ErrorCodes, MeterkitError } from '../errors';
+
+/**
+ * The decision UsageStore.takeSendSlot() makes over the stored ring of the last grant times of one scope.
+ * `ring` holds at most `capacity` times in any order. Granted: the ring to store (`now` in place of the oldest,
+ * times from a clock set back clamped to `now`). Refused: how long to wait before asking again.
+ */
+export type SendSlotDecision = { readonly granted: true; readonly ring: number[] } | { readonly granted: false; readonly waitMs: number };
+
+export function nextSendSlot(ring: readonly number[], now: number, capacity: number, windowMs: number): SendSlotDecision {
+  // A time more than a window ahead is from a clock set back since: count it as a grant made now.
+  const times = ring.map((t) => (t - now > windowMs ? now : t)).sort((a, b) => a - b);
+  // A smaller capacity than the ring was kept for keeps only the newest times.
+  const kept = times.slice(Math.max(0, times.length - capacity));
+  if (kept.length < capacity) return { granted: true, ring: [...kept, now] };
+  const oldest = kept[0]!;
+  // Strictly more than one window after the oldest grant: a closed window holds at most `capacity` grants.
+  if (now - oldest > windowMs) return { granted: true, ring: [...kept.slice(1), now] };
+  return { granted: false, waitMs: Math.max(1, oldest + windowMs - now + 1) };
+}
+
+/** Checks takeSendSlot()'s arguments the same way in every store: ERR_METERKIT_STORE when one is out of range. */
+export function assertSendSlotRequest(scope: string, now: number, capacity: number, windowMs: number): void {
+  const bad = (what: string, value: unknown): never => {
+    throw new MeterkitError(ErrorCodes.STORE, `A send slot cannot be taken: ${what}, got ${String(value)}`);
+  };
+  if (typeof scope !== 'string' || scope.length === 0 || scope.length > 200) bad('scope must be a string of 1 to 200 characters', scope);
+  if (!Number.isSafeInteger(now) || now < 0) bad('now must be a time in ms since the epoch', now);
+  if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10_000) bad('capacity must be an integer from 1 to 10000', capacity);
+  if (!Number.isSafeInteger(windowMs) || windowMs < 1) bad('windowMs must be a positive integer', windowMs);
+}
