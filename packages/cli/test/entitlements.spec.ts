@@ -1,4 +1,5 @@
-import { customerKey, isEntitlementStore, readableTime, type CustomerIdentity, type EntitlementSet, type UsageDelta } from '@meterkit/core';
+import { createMetering, customerKey, isEntitlementStore, readableTime, silentLogger, SqliteStore, type CustomerIdentity, type EntitlementSet, type UsageDelta } from '@meterkit/core';
+import { startEmulator } from '@meterkit/emulator';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,3 +241,58 @@ describe('meterkit entitlements on an empty or missing SQLite file', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('meterkit entitlements after a real read from the emulator', () => {
+  it('shows what the engine read with GetEntitlements and the counter its persist wrote; records hold only the part above the quota', async () => {
+    const backend = sqliteBackend();
+    const emu = await startEmulator({
+      now: Date.parse('2026-07-15T10:05:00Z'),
+      timeSource: () => 0,
+      products: [{ productCode: PRODUCT, dimensions: ['api_calls'], pricing: 'contract-with-consumption', contractDimensions: ['seats', 'api_calls'] }],
+    });
+    const metering = createMetering({
+      products: [{ productCode: PRODUCT, dimensions: ['api_calls'], pricing: 'contract-with-consumption', entitlements: ['seats', 'api_calls'], included: { api_calls: { period: 'month' } } }],
+      store: new SqliteStore({ path: backend.flags[1]!.slice('sqlite:'.length) }),
+      aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      clock: () => emu.clock.now(),
+      logger: silentLogger,
+      autoStart: false,
+    });
+    try {
+      const subscription = await emu.subscribe({ productCode: PRODUCT, contract: { dimensions: { seats: 5, api_calls: 100 } } });
+      const buyer: CustomerIdentity = { kind: 'license', licenseArn: subscription.licenseArn!, customerAwsAccountId: subscription.accountId, productCode: PRODUCT };
+      await metering.putCustomer({ identity: buyer, status: 'active', tenantId: 'tenant-umbrella' });
+      await metering.refreshEntitlements(buyer);
+      emu.clock.set(Date.parse('2026-07-15T10:06:00Z'));
+      await metering.meter(buyer).record('api_calls', 130).commit();
+      await metering.persist();
+      const now = emu.clock.now();
+
+      const report = JSON.parse((await runCli(['--json', 'entitlements'], backend.flags, now)).stdout);
+      expect(report.sets).toEqual([
+        {
+          customerKey: customerKey(buyer),
+          productCode: PRODUCT,
+          tenantId: 'tenant-umbrella',
+          licenseArn: subscription.licenseArn,
+          customerAwsAccountId: subscription.accountId,
+          fetchedAt: '2026-07-15T10:05:00.000Z',
+          trigger: 'manual',
+          revoked: false,
+          entitlements: expect.arrayContaining([
+            { dimension: 'seats', value: 5, valueType: 'integer', expiresAt: expect.stringMatching(/^2027-07-15T/) },
+            { dimension: 'api_calls', value: 100, valueType: 'integer', expiresAt: expect.stringMatching(/^2027-07-15T/) },
+          ]),
+          allowances: [{ dimension: 'api_calls', periodStart: '2026-07-01T00:00:00.000Z', used: 130, included: 100, left: 0 }],
+        },
+      ]);
+      expect(report.sets[0].entitlements).toHaveLength(2);
+      const records = JSON.parse((await runCli(['--json', 'records'], backend.flags, now)).stdout);
+      expect(records.map((r: { dimension: string; quantity: number }) => [r.dimension, r.quantity])).toEqual([['api_calls', 30]]);
+    } finally {
+      await metering.close();
+      await emu.close();
+      await backend.dispose();
+    }
+  });
+});
