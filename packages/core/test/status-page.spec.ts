@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createMetering, customerKey, ErrorCodes, isEntitlementStore, MeterkitError, readableDuration, readableTime, silentLogger, StatusPage, type StatusPageData } from '../src';
 import type { CustomerIdentity, Metering, StatusPageRequest } from '../src';
+import { startEmulator } from '@meterkit/emulator';
 import { startWorld, type World } from './support/world';
 
 const TOKEN = 'status-token-0123456789abcdef';
@@ -405,5 +406,48 @@ describe('StatusPage with contract customers, in headless Chromium', () => {
     expect(carolCells.slice(-2)).toEqual(['sso true', '2026-07-14 08:42 UTC (1 d 2 h ago) registration']);
     expect(cspViolations).toEqual([]);
     await page.close();
+  });
+});
+
+describe('StatusPage after a real entitlement read from the emulator', () => {
+  it('shows the set the engine read with GetEntitlements, with its trigger and time', async () => {
+    const emu = await startEmulator({
+      now: Date.parse('2026-07-15T10:05:00Z'),
+      timeSource: () => 0,
+      products: [{ productCode: 'prod-contract', dimensions: [], pricing: 'contract', contractDimensions: ['seats'] }],
+    });
+    const metering = createMetering({
+      products: [{ productCode: 'prod-contract', dimensions: [], pricing: 'contract', entitlements: ['seats'] }],
+      store: 'memory',
+      aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      clock: () => emu.clock.now(),
+      logger: silentLogger,
+      autoStart: false,
+    });
+    const page = new StatusPage(metering, { token: TOKEN });
+    try {
+      const subscription = await emu.subscribe({ productCode: 'prod-contract', contract: { dimensions: { seats: 7 } } });
+      const buyer: CustomerIdentity = { kind: 'license', licenseArn: subscription.licenseArn!, customerAwsAccountId: subscription.accountId, productCode: 'prod-contract' };
+      await metering.putCustomer({ identity: buyer, status: 'active', tenantId: 'tenant-contract' });
+      await metering.refreshEntitlements(buyer, 'registration');
+      emu.clock.set(Date.parse('2026-07-15T10:17:00Z'));
+      const headers = { authorization: `Bearer ${TOKEN}` };
+      const data = JSON.parse((await page.handle({ method: 'GET', url: '/meterkit/status.json', headers })).body) as StatusPageData;
+      expect(data.contracts).toEqual({ customers: 1, revoked: 0, newestRefreshAt: '2026-07-15T10:05:00.000Z', oldestRefreshAt: '2026-07-15T10:05:00.000Z' });
+      expect(data.customers.rows).toEqual([
+        expect.objectContaining({
+          tenantId: 'tenant-contract',
+          status: 'active',
+          entitlements: { fetchedAt: '2026-07-15T10:05:00.000Z', trigger: 'registration', revoked: false, values: [{ dimension: 'seats', value: 7, expiresAt: expect.stringMatching(/^2027-07-15T/) }] },
+        }),
+      ]);
+      const html = (await page.handle({ method: 'GET', url: '/meterkit/status', headers })).body;
+      expect(html).toContain('<div class="n" id="count-contracts">1</div>');
+      expect(html).toContain('>seats 7</span></td><td class="refreshed" title="2026-07-15T10:05:00.000Z">2026-07-15 10:05 UTC (12 min ago) <span class="muted">registration</span></td>');
+    } finally {
+      page.close();
+      await metering.close();
+      await emu.close();
+    }
   });
 });
