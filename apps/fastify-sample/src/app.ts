@@ -1,4 +1,4 @@
-import type { Metering, SubscriptionEvent } from '@meterkit/core';
+import type { CommitPolicy, Metering, SubscriptionEvent } from '@meterkit/core';
 import { meterkit } from '@meterkit/fastify';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Tenants, type Tenant } from './tenants';
@@ -13,6 +13,8 @@ declare module 'fastify' {
 export interface AppConfig {
   /** The metering engine (created from the environment in main.ts, against the emulator in tests). */
   readonly metering: Metering;
+  /** Which responses are billed (METERKIT_COMMIT_ON, METERKIT_COMMIT_ABORTED). Default: the adapter's, status below 400. */
+  readonly commitPolicy?: CommitPolicy;
   /** Default: an empty tenant list in an in-memory database. */
   readonly tenants?: Tenants;
   /** Default: no logging. */
@@ -106,6 +108,10 @@ export async function buildApp(config: AppConfig): Promise<FastifyInstance> {
   await app.register(meterkit, {
     metering: config.metering,
     identify: (request) => request.tenant?.id,
+    // After the API key check (an onRequest hook), before the body is validated: the commit policy then decides
+    // whether a request refused for its body (400) is billed (METERKIT_COMMIT_ON).
+    identifyHook: 'preValidation',
+    ...(config.commitPolicy === undefined ? {} : { commitPolicy: config.commitPolicy }),
     registration: {
       path: config.registrationPath ?? '/marketplace/register',
       onRegistered: () => {

@@ -1,43 +1,28 @@
-import { describeEmulatedTime, startEmulator, type Emulator } from '@meterkit/emulator';
-import { createMetering, type AwsOptions } from '@meterkit/core';
-import { randomBytes } from 'node:crypto';
+import { describeEmulatedTime } from '@meterkit/emulator';
+import { createMetering } from '@meterkit/core';
 import { buildApp, EVENTS_PATH } from './app';
-import { acceleratedTimeOptions, configFromEnv } from './config';
+import { commitPolicy, configFromEnv } from './config';
+import { meteringTarget } from './metering-target';
 import { Tenants } from './tenants';
 
 async function main(): Promise<void> {
   const config = configFromEnv();
-  let emulator: Emulator | undefined;
-  let aws: AwsOptions;
-  let eventsSecret = config.eventsSecret;
-  if (config.target === 'emulator') {
-    eventsSecret ??= randomBytes(24).toString('base64url');
-    emulator = await startEmulator({
-      port: config.emulatorPort,
-      speed: config.emulatorSpeed,
-      now: Date.now() + config.clockOffsetMinutes * 60_000,
-      products: [{ productCode: config.productCode, dimensions: [...config.dimensions] }],
-      // Delivered like an EventBridge API destination; the app listens there by the time a buyer changes.
-      events: { url: `http://${config.host}:${config.port}${EVENTS_PATH}`, headerValue: eventsSecret },
-    });
-    aws = { region: emulator.region, endpoint: emulator.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } };
-  } else {
-    aws = config.awsRegion === undefined ? {} : { region: config.awsRegion };
-  }
-
-  const metering = createMetering({
-    products: [{ productCode: config.productCode, dimensions: config.dimensions }],
-    store: config.store,
-    aws,
-    mode: config.mode,
-    ...(emulator === undefined ? {} : { clock: () => emulator.clock.now(), ...acceleratedTimeOptions(config.emulatorSpeed) }),
+  const target = await meteringTarget(config, { eventsUrl: `http://${config.host}:${config.port}${EVENTS_PATH}` });
+  const { emulator, eventsSecret } = target;
+  const metering = createMetering(target.options);
+  const app = await buildApp({
+    metering,
+    commitPolicy: commitPolicy(config),
+    tenants: new Tenants({ file: config.appDb }),
+    logger: { level: 'info' },
+    ...(eventsSecret === undefined ? {} : { eventsSecret }),
   });
-  const app = await buildApp({ metering, tenants: new Tenants({ file: config.appDb }), logger: { level: 'info' }, ...(eventsSecret === undefined ? {} : { eventsSecret }) });
   await app.listen({ port: config.port, host: config.host });
+  app.log.info(`meterkit: product ${config.productCode} (${config.dimensions.join(', ')}, identity ${config.identity}), target ${config.target}, store ${config.store}, durability ${config.durability}, lock ${config.lockMinutes} min, billed responses ${config.commitOn}, mode ${config.mode}`);
   if (eventsSecret === undefined) app.log.info('lifecycle route off: set METERKIT_EVENTS_SECRET to receive EventBridge events');
   else app.log.info(`lifecycle events (EventBridge API destination): POST ${EVENTS_PATH}`);
   if (emulator !== undefined) {
-    if (config.eventsSecret === undefined) app.log.info(`emulator events secret (x-api-key): ${eventsSecret}`);
+    if (target.eventsSecretGenerated) app.log.info(`emulator events secret (x-api-key): ${eventsSecret}`);
     const { port } = app.server.address() as { port: number };
     app.log.info(
       `metering to the emulator at ${emulator.endpoint}; add a buyer with: npx meterkit-emulator subscribe ${config.productCode} --url ${emulator.endpoint} --registration-url http://${config.host}:${port}/marketplace/register`,
@@ -53,7 +38,7 @@ async function main(): Promise<void> {
     app.log.info({ signal }, 'shutting down: finishing requests and persisting usage');
     app
       .close()
-      .then(() => emulator?.close())
+      .then(() => target.close())
       .then(
         () => process.exit(0),
         (error: unknown) => {
