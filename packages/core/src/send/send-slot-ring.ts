@@ -3,13 +3,18 @@ import { ErrorCodes, MeterkitError } from '../errors';
 /**
  * The decision UsageStore.takeSendSlot() makes over the stored ring of the last grant times of one scope.
  * `ring` holds at most `capacity` times in any order. Granted: the ring to store (`now` in place of the oldest,
- * times from a clock set back clamped to `now`). Refused: how long to wait before asking again.
+ * times from a clock set back left out). Refused: how long to wait before asking again.
+ *
+ * The ring always holds the `capacity` latest grants, and a grant needs the oldest of them more than `windowMs`
+ * before `now`: so no closed window of `windowMs` holds more than `capacity` grants, in whatever order the
+ * callers' times arrive, as long as no time is more than a window ahead of a later caller's.
  */
 export type SendSlotDecision = { readonly granted: true; readonly ring: number[] } | { readonly granted: false; readonly waitMs: number };
 
 export function nextSendSlot(ring: readonly number[], now: number, capacity: number, windowMs: number): SendSlotDecision {
-  // A time more than a window ahead is from a clock set back since: count it as a grant made now.
-  const times = ring.map((t) => (t - now > windowMs ? now : t)).sort((a, b) => a - b);
+  // A time more than a window ahead is from a clock set back since (or one far off the others'): it is dropped,
+  // or sending would stall until the clock caught up with it.
+  const times = ring.filter((t) => t - now <= windowMs).sort((a, b) => a - b);
   // A smaller capacity than the ring was kept for keeps only the newest times.
   const kept = times.slice(Math.max(0, times.length - capacity));
   if (kept.length < capacity) return { granted: true, ring: [...kept, now] };

@@ -13,6 +13,11 @@ export interface ConformanceOptions {
    * a store that does not implement EntitlementStore (isEntitlementStore() is false): the other tests still run.
    */
   readonly entitlements?: boolean;
+  /**
+   * Whether to run the send quota tests (takeSendSlot()). Default true: every store meterkit ships implements it.
+   * Pass false for a store without it: the engine then keeps each instance's own limit.
+   */
+  readonly sendQuota?: boolean;
 }
 
 /** Gives each test freshly opened stores and closes and cleans them up afterwards. */

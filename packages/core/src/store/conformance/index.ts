@@ -9,6 +9,7 @@ import { describeConcurrentConsumption, describeEntitlementSets, describeUsageAb
 import { describeLifecycle } from './lifecycle.conformance';
 import { describeListRecords, describeStats } from './query.conformance';
 import { describeRedrive } from './redrive.conformance';
+import { describeConcurrentSendQuota, describeSendQuota } from './send-quota.conformance';
 import { describeSetTotal } from './set-total.conformance';
 import { describeAddUsage, describeFreezing } from './usage.conformance';
 
@@ -18,7 +19,8 @@ export type { ConformanceOptions, StoreFactory } from './context';
  * Declares (with Jest's globals) the tests every UsageStore must pass. Each test gets a fresh store from
  * `factory`, opened by the suite, and closes it afterwards. The EntitlementStore tests (contract products) run
  * unless `options.entitlements` is false; a store that does not implement EntitlementStore fails them with a
- * message saying so.
+ * message saying so. Likewise the send quota tests (takeSendSlot(), shared by every instance on the store) run
+ * unless `options.sendQuota` is false; the race property among them needs fast-check.
  *
  * @example
  * describeUsageStoreConformance('MyStore', () => new MyStore(freshDatabase()));
@@ -60,6 +62,10 @@ export function describeUsageStoreConformance(
       describeEntitlementSets(store);
       describeUsageAboveIncluded(store);
       if (options.sharedStoreFactory !== undefined) describeConcurrentConsumption(options.sharedStoreFactory, context);
+    }
+    if (options.sendQuota !== false) {
+      describeSendQuota(store);
+      if (options.sharedStoreFactory !== undefined) describeConcurrentSendQuota(options.sharedStoreFactory, context);
     }
   });
 }
