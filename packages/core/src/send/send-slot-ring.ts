@@ -7,14 +7,19 @@ import { ErrorCodes, MeterkitError } from '../errors';
  *
  * The ring always holds the `capacity` latest grants, and a grant needs the oldest of them more than `windowMs`
  * before `now`: so no closed window of `windowMs` holds more than `capacity` grants, in whatever order the
- * callers' times arrive, as long as no time is more than a window ahead of a later caller's.
+ * callers' times arrive, as long as no time is more than SET_BACK_MS ahead of a later caller's.
  */
+/** How far ahead of the caller's time a stored grant time must be to count as from a clock set back. */
+export const SET_BACK_MS = 60_000;
+
 export type SendSlotDecision = { readonly granted: true; readonly ring: number[] } | { readonly granted: false; readonly waitMs: number };
 
 export function nextSendSlot(ring: readonly number[], now: number, capacity: number, windowMs: number): SendSlotDecision {
-  // A time more than a window ahead is from a clock set back since (or one far off the others'): it is dropped,
-  // or sending would stall until the clock caught up with it.
-  const times = ring.filter((t) => t - now <= windowMs).sort((a, b) => a - b);
+  // A time far ahead is from a clock set back since (or one far off the others'): it is dropped, or sending would
+  // stall until the clock caught up with it. Times a little ahead are other callers' (or this caller's time was
+  // read before a slow store answered): they count.
+  const horizon = Math.max(SET_BACK_MS, windowMs);
+  const times = ring.filter((t) => t - now <= horizon).sort((a, b) => a - b);
   // A smaller capacity than the ring was kept for keeps only the newest times.
   const kept = times.slice(Math.max(0, times.length - capacity));
   if (kept.length < capacity) return { granted: true, ring: [...kept, now] };

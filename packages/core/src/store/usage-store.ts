@@ -197,7 +197,7 @@ export interface UsageStore {
    * window [now - windowMs, now], recording `now` in place of the oldest, and answers 0; otherwise records nothing
    * and answers how many ms to wait before asking again (> 0). So no closed window of `windowMs` ever holds more
    * than `capacity` grants, whichever instances asked. `now` is the caller's clock, never the database's. A stored
-   * time more than `windowMs` ahead of `now` (a clock set back) is dropped. nextSendSlot() is the
+   * time more than a minute (or `windowMs`, if longer) ahead of `now`, from a clock set back, is dropped. nextSendSlot() is the
    * decision every store makes. Without this method each instance keeps only its own limit.
    */
   takeSendSlot?(scope: string, now: number, capacity: number, windowMs: number): Promise<number>;

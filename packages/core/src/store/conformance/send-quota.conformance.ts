@@ -67,7 +67,7 @@ export function describeSendQuota(store: () => UsageStore): void {
       await expect(s.takeSendSlot('other-account', T0, 1, 1000)).resolves.toBe(0);
     });
 
-    it('does not stall on a clock set back: a grant more than a window ahead is dropped', async () => {
+    it('does not stall on a clock set back: a grant more than a minute ahead is dropped, one less ahead counts', async () => {
       const s = sendSlots(store());
       await expect(s.takeSendSlot(SCOPE, T0 + 3_600_000, 2, 1000)).resolves.toBe(0);
       await expect(s.takeSendSlot(SCOPE, T0 + 3_600_000, 2, 1000)).resolves.toBe(0);
@@ -77,6 +77,10 @@ export function describeSendQuota(store: () => UsageStore): void {
       // Within a window ahead is another instance's recent grant: it counts.
       await expect(s.takeSendSlot(SCOPE, T0 + 1001, 2, 1000)).resolves.toBe(0);
       await expect(s.takeSendSlot(SCOPE, T0 + 500, 2, 1000)).resolves.toBe(501);
+      // So does one less than a minute ahead (a caller whose time was read before a slow answer): it is waited for.
+      await expect(s.takeSendSlot(SCOPE, T0 + 30_000, 2, 1000)).resolves.toBe(0);
+      await expect(s.takeSendSlot(SCOPE, T0 + 30_000, 2, 1000)).resolves.toBe(0);
+      await expect(s.takeSendSlot(SCOPE, T0 + 2000, 2, 1000)).resolves.toBe(29_001);
     });
 
     it('follows a smaller or larger capacity than the ring was kept for', async () => {
@@ -122,6 +126,16 @@ export function describeConcurrentSendQuota(sharedStores: () => Promise<[UsageSt
       await expect(second.takeSendSlot(SCOPE, T0 + 2, 2, 1000)).resolves.toBe(999);
     });
 
+    // Regression (race property, DynamoDB): a request whose time was read before other requests were granted
+    // reached the store after them, more than a window behind; those grants were dropped as from a clock set back.
+    it('refuses a late request whose time lags grants already made by more than a window', async () => {
+      const [first, second] = await handles();
+      await expect(second.takeSendSlot(SCOPE, T0 + 20, 2, 5)).resolves.toBe(0);
+      await expect(second.takeSendSlot(SCOPE, T0 + 25, 2, 5)).resolves.toBe(0);
+      await expect(first.takeSendSlot(SCOPE, T0, 2, 5)).resolves.toBe(26);
+      await expect(first.takeSendSlot(SCOPE, T0 + 26, 2, 5)).resolves.toBe(0);
+    });
+
     it('never puts more than `capacity` grants into any closed window, however the handles\' requests race', async () => {
       const fc = fastCheck();
       const [first, second] = await handles();
@@ -138,7 +152,7 @@ export function describeConcurrentSendQuota(sharedStores: () => Promise<[UsageSt
               // Edges of the window as often as anything between: a slot frees exactly one window after a grant.
               advance: fc.oneof(fc.constantFrom(0, 1, 0.5, 1 / 3), fc.double({ min: 0, max: 1, noNaN: true })),
             }),
-            { minLength: 1, maxLength: 24 },
+            { minLength: 1, maxLength: 16 },
           ),
           async (s, capacity, windowMs, requests) => {
             // A scope per run: every run starts on an empty ring of the same backing store.
@@ -163,8 +177,8 @@ export function describeConcurrentSendQuota(sharedStores: () => Promise<[UsageSt
             expect(granted.length).toBeGreaterThanOrEqual(Math.min(capacity, requests.length));
           },
         ),
-        { numRuns: 40 },
+        { numRuns: 20 },
       );
-    });
+    }, 180_000);
   });
 }
