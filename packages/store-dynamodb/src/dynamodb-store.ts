@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { assertStorableDelta, assertStorableEntitlementSet, assertStorableUse, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
+import { assertSendSlotRequest, assertStorableDelta, assertStorableEntitlementSet, assertStorableUse, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
 import type {
   AddUsageAboveIncludedResult,
   AddUsageResult,
@@ -29,6 +29,7 @@ import * as entitlements from './entitlements';
 import { resolveDynamoDbOptions } from './options';
 import type { DynamoDbStoreOptions, ResolvedDynamoDbOptions } from './options';
 import * as queries from './queries';
+import * as sendSlots from './send-slots';
 import { Table } from './table';
 import { UsageWriter } from './usage-writer';
 
@@ -194,6 +195,13 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
     deltas.forEach(assertStorableDelta);
     uses.forEach(assertStorableUse);
     return this.run('add included usage', () => this.writer.addUsageAboveIncluded(deltas, uses, batchId));
+  }
+
+  /** One send quota for every instance on the table: a conditional write of one item per scope. */
+  async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
+    this.assertReady('take a send slot');
+    assertSendSlotRequest(scope, now, capacity, windowMs);
+    return this.run('take a send slot', () => sendSlots.takeSendSlot(this.table, this.options.conflictRetries, scope, now, capacity, windowMs));
   }
 
   async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {

@@ -12,6 +12,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | applied batch    | `A#<batchId>`     | `#`                        | a batch of included usage that was applied; TTL    |
  * | entitlement set  | `E`               | `<customer key>`           | `fetchedAt`, the set as JSON (`set`)               |
  * | allowance counter| `U#<customer key>`| `<periodStart>#<allowance dimension>` | `used`; markers `m:<batchId>` = used before |
+ * | send slots       | `Q`               | `<scope>`                  | `times` (last grant times, JSON), version `v`      |
  *
  * Indexes: `unsettled` (sparse; `us` = open | pending | sending, `uk` = `<hour>#<recordId>`), the only way
  * claims find records; `byTenant` (sparse; `tenantId`, `updatedAt`).
@@ -23,6 +24,8 @@ export const RECORD_SK = '#';
 export const CUSTOMERS_PK = 'C';
 export const BATCHES_PK = 'B';
 export const ENTITLEMENTS_PK = 'E';
+/** One item per send quota scope: the last grant times of every instance on the table. */
+export const SEND_SLOTS_PK = 'Q';
 /** Attribute holding the epoch seconds after which DynamoDB's TTL may delete an item. */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
