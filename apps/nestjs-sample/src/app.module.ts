@@ -1,5 +1,5 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
-import type { MeteringOptions, SubscriptionEvent } from '@meterkit/core';
+import type { CommitPolicy, MeteringOptions, SubscriptionEvent } from '@meterkit/core';
 import { MeteringModule } from '@meterkit/nestjs';
 import { ProcessController } from './api/process.controller';
 import { ReportsController } from './api/reports.controller';
@@ -13,6 +13,8 @@ import { WelcomeController } from './welcome/welcome.controller';
 export interface AppOptions {
   /** Core metering options: the emulator or AWS (see config/metering-target.ts). */
   readonly metering: MeteringOptions;
+  /** Which responses are billed (METERKIT_COMMIT_ON, METERKIT_COMMIT_ABORTED). Default: the module's, status below 400. */
+  readonly commitPolicy?: CommitPolicy;
   /** Where AWS Marketplace posts new buyers. Default '/marketplace/register'. */
   readonly registrationPath?: string;
   /** The secret the EventBridge connection sends in x-api-key. Default: no lifecycle route. */
@@ -48,6 +50,7 @@ export class AppModule {
           useFactory: (tenants: TenantsService) => ({
             ...options.metering,
             identify: (request: TenantRequest) => request.tenant?.id,
+            ...(options.commitPolicy === undefined ? {} : { commitPolicy: options.commitPolicy }),
             registration: { path: options.registrationPath ?? '/marketplace/register', onRegistered: marketplaceSignup(tenants) },
             ...(options.eventsSecret === undefined ? {} : { lifecycle: { path: EVENTS_PATH, secret: options.eventsSecret }, onSubscriptionChange: revokeOnEnd(tenants) }),
           }),

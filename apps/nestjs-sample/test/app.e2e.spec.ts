@@ -8,7 +8,7 @@ import { startEmulator, type Emulator } from '@meterkit/emulator';
 import { silentLogger } from '@meterkit/core';
 import { MeteringService } from '@meterkit/nestjs';
 import { AppModule } from '../src/app.module';
-import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/metering-target';
+import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/sample-config';
 
 const PLATFORMS = [
   ['express', () => new ExpressAdapter()],

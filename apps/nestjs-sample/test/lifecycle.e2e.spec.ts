@@ -9,7 +9,7 @@ import { METERING } from '@meterkit/nestjs';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppModule, EVENTS_PATH } from '../src/app.module';
-import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/metering-target';
+import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/sample-config';
 
 const SECRET = 'sample-events-secret-0123456789';
 

@@ -10,7 +10,7 @@ import { startEmulator, type Emulator } from '@meterkit/emulator';
 import { silentLogger } from '@meterkit/core';
 import { MeteringService } from '@meterkit/nestjs';
 import { AppModule } from '../src/app.module';
-import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/metering-target';
+import { DIMENSIONS, SAMPLE_PRODUCT } from '../src/config/sample-config';
 
 describe('nestjs-sample: tenants and API keys survive a restart', () => {
   let dir: string;

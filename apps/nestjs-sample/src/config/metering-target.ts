@@ -1,12 +1,13 @@
-import type { MeteringOptions } from '@meterkit/core';
-import { describeEmulatedTime, MAX_SPEED, startEmulator } from '@meterkit/emulator';
+import type { AwsOptions, MeteringOptions } from '@meterkit/core';
+import { describeEmulatedTime, startEmulator, type Emulator } from '@meterkit/emulator';
 import { randomBytes } from 'node:crypto';
-
-export const SAMPLE_PRODUCT = 'prod-nestjs-sample';
-export const DIMENSIONS = ['api_calls', 'gb_processed'];
+import type { SampleConfig } from './sample-config';
 
 export interface MeteringTarget {
+  /** createMetering() options from the configuration: products, store, durability, lock, flush, mode, AWS client and clock. */
   readonly metering: MeteringOptions;
+  /** The local emulator (METERKIT_TARGET=emulator). */
+  readonly emulator?: Emulator;
   /**
    * The lifecycle route's secret: METERKIT_EVENTS_SECRET, or (emulator) a random one the emulator sends.
    * Undefined with AWS and no secret: no lifecycle route.
@@ -23,24 +24,10 @@ export interface MeteringTarget {
 }
 
 export interface MeteringTargetOptions {
+  /** Where the emulator delivers lifecycle events, as an EventBridge API destination would. Default: none. */
+  readonly eventsUrl?: string;
   /** The real time the emulator's clock runs with. Default Date.now; tests drive it themselves. */
   readonly timeSource?: () => number;
-}
-
-function emulatorSpeed(env: NodeJS.ProcessEnv): number {
-  const raw = env.METERKIT_EMULATOR_SPEED;
-  if (raw === undefined || raw === '') return 1;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > MAX_SPEED) throw new Error(`METERKIT_EMULATOR_SPEED must be a number above 0 and at most ${MAX_SPEED}, got ${JSON.stringify(raw)}.`);
-  return value;
-}
-
-function clockOffsetMinutes(env: NodeJS.ProcessEnv): number {
-  const raw = env.METERKIT_CLOCK_OFFSET_MINUTES;
-  if (raw === undefined || raw === '') return 0;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || Math.abs(value) > 525_600) throw new Error(`METERKIT_CLOCK_OFFSET_MINUTES must be a whole number of minutes (at most a year either way), got ${JSON.stringify(raw)}.`);
-  return value;
 }
 
 /**
@@ -53,57 +40,57 @@ export function acceleratedTimeOptions(speed: number): Pick<MeteringOptions, 'fl
   return { flushIntervalMs: Math.max(1000, Math.round(60_000 / speed)), leaseMs: Math.min(3_600_000, Math.round(300_000 * speed)) };
 }
 
-/**
- * AWS when METERKIT_TARGET=aws (product METERKIT_PRODUCT_CODE, region AWS_REGION, the SDK's credential chain,
- * store METERKIT_STORE or sqlite:./meterkit.db); otherwise a local emulator started here, with a memory store.
- */
-export async function meteringTarget(env: NodeJS.ProcessEnv, eventsUrl?: string, options: MeteringTargetOptions = {}): Promise<MeteringTarget> {
-  const configuredSecret = env.METERKIT_EVENTS_SECRET || undefined;
-  const speed = emulatorSpeed(env);
-  const offsetMinutes = clockOffsetMinutes(env);
-  if (env.METERKIT_TARGET === 'aws') {
-    // Against AWS the app's clock is real time: a shifted or faster clock would date usage in hours it did not happen.
-    if (speed !== 1 || offsetMinutes !== 0) throw new Error('METERKIT_EMULATOR_SPEED and METERKIT_CLOCK_OFFSET_MINUTES apply to the local emulator only: unset them, or unset METERKIT_TARGET=aws.');
-    const productCode = env.METERKIT_PRODUCT_CODE;
-    if (productCode === undefined || productCode === '') throw new Error('METERKIT_TARGET=aws needs METERKIT_PRODUCT_CODE.');
+/** The engine settings an operator chooses, whatever the target. */
+function engineOptions(config: SampleConfig, aws: AwsOptions): MeteringOptions {
+  return {
+    products: [{ productCode: config.productCode, dimensions: config.dimensions, identity: config.identity }],
+    store: config.store,
+    aws,
+    durability: config.durability,
+    lockMinutes: config.lockMinutes,
+    mode: config.mode,
+    ...(config.flushIntervalMs === undefined ? {} : { flushIntervalMs: config.flushIntervalMs }),
+  };
+}
+
+/** AWS (METERKIT_TARGET=aws, the SDK's credential chain), or a local emulator started here selling the configured product. */
+export async function meteringTarget(config: SampleConfig, options: MeteringTargetOptions = {}): Promise<MeteringTarget> {
+  if (config.target === 'aws') {
+    const aws: AwsOptions = { ...(config.awsRegion === undefined ? {} : { region: config.awsRegion }), ...(config.awsEndpoint === undefined ? {} : { endpoint: config.awsEndpoint }) };
     return {
-      metering: {
-        products: [{ productCode, dimensions: DIMENSIONS }],
-        store: env.METERKIT_STORE ?? 'sqlite:./meterkit.db',
-        aws: { region: env.AWS_REGION ?? 'us-east-1' },
-      },
-      ...(configuredSecret === undefined ? {} : { eventsSecret: configuredSecret }),
-      description: `AWS Marketplace (${env.AWS_REGION ?? 'us-east-1'}), product ${productCode}`,
+      metering: engineOptions(config, aws),
+      ...(config.eventsSecret === undefined ? {} : { eventsSecret: config.eventsSecret }),
+      description: `AWS Marketplace (${config.awsEndpoint ?? config.awsRegion ?? "the SDK's region"}), product ${config.productCode}`,
       close: async () => undefined,
     };
   }
-  const eventsSecret = configuredSecret ?? randomBytes(24).toString('base64url');
+  const eventsSecret = config.eventsSecret ?? randomBytes(24).toString('base64url');
   const timeSource = options.timeSource ?? Date.now;
   const emulator = await startEmulator({
     host: '127.0.0.1',
-    speed,
+    speed: config.emulatorSpeed,
     timeSource,
-    now: timeSource() + offsetMinutes * 60_000,
-    port: Number(env.EMULATOR_PORT ?? 0),
-    products: [{ productCode: SAMPLE_PRODUCT, dimensions: DIMENSIONS }],
+    now: timeSource() + config.clockOffsetMinutes * 60_000,
+    port: config.emulatorPort,
+    products: [{ productCode: config.productCode, dimensions: [...config.dimensions], identity: config.identity }],
     // Delivered like an EventBridge API destination; the app listens there by the time a buyer changes.
-    ...(eventsUrl === undefined ? {} : { events: { url: eventsUrl, headerValue: eventsSecret } }),
+    ...(options.eventsUrl === undefined ? {} : { events: { url: options.eventsUrl, headerValue: eventsSecret } }),
   });
+  const engine = engineOptions(config, { region: emulator.region, endpoint: emulator.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } });
   return {
     metering: {
-      products: [{ productCode: SAMPLE_PRODUCT, dimensions: DIMENSIONS }],
-      store: env.METERKIT_STORE || 'memory',
-      aws: { region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: 'emulator', secretAccessKey: 'emulator' } },
-      lockMinutes: Number(env.METERKIT_LOCK_MINUTES ?? 10),
+      ...engine,
       // The app's hours, lock and windows in the emulator's time, which METERKIT_EMULATOR_SPEED and
-      // METERKIT_CLOCK_OFFSET_MINUTES move away from real time.
+      // METERKIT_CLOCK_OFFSET_MINUTES move away from real time. An explicit METERKIT_FLUSH_INTERVAL_MS wins.
       clock: () => emulator.clock.now(),
-      ...acceleratedTimeOptions(speed),
+      ...acceleratedTimeOptions(config.emulatorSpeed),
+      ...(config.flushIntervalMs === undefined ? {} : { flushIntervalMs: config.flushIntervalMs }),
     },
+    emulator,
     emulatedTime: () => describeEmulatedTime(emulator.clock, timeSource()),
     eventsSecret,
-    eventsSecretGenerated: configuredSecret === undefined,
-    description: `the local emulator at ${emulator.endpoint} (product ${SAMPLE_PRODUCT})`,
+    eventsSecretGenerated: config.eventsSecret === undefined,
+    description: `the local emulator at ${emulator.endpoint} (product ${config.productCode})`,
     close: () => emulator.close(),
   };
 }
