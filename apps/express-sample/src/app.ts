@@ -1,4 +1,4 @@
-import { mask, type CustomerRecord, type Metering, type SubscriptionEvent } from '@meterkit/core';
+import { mask, type CommitPolicy, type CustomerRecord, type Metering, type SubscriptionEvent } from '@meterkit/core';
 import { meterkit, type MeterkitMiddleware, type RegisteredAction } from '@meterkit/express';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { apiRouter } from './api';
@@ -14,6 +14,8 @@ export const EVENTS_PATH = '/marketplace/events';
 export interface SampleConfig {
   /** The core engine, created by the caller (main.ts reads the environment, tests point it at an emulator). */
   readonly metering: Metering;
+  /** Which responses are billed (METERKIT_COMMIT_ON, METERKIT_COMMIT_ABORTED). Default: the adapter's, status below 400. */
+  readonly commitPolicy?: CommitPolicy;
   /** Default: a new, empty registry in an in-memory database. */
   readonly tenants?: TenantRegistry;
   /** Registration posts per client address per minute. Default 30. */
@@ -68,6 +70,7 @@ export function buildApp(config: SampleConfig): SampleApp {
   const tenants = config.tenants ?? new TenantRegistry();
   const mk = meterkit(config.metering, {
     identify: (req) => req.tenant?.id,
+    ...(config.commitPolicy === undefined ? {} : { commitPolicy: config.commitPolicy }),
     registration: {
       path: REGISTRATION_PATH,
       onRegistered: onRegistered(tenants),
