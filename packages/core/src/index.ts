@@ -79,7 +79,7 @@ export {
 } from './store/frozen-usage';
 /** Building blocks for EntitlementStore implementations: the metered part above what is included, the checks. */
 export { meteredAbove, assertStorableUse, assertStorableEntitlementSet, allowanceCounterId } from './store/allowance';
-export { nextSendSlot, assertSendSlotRequest, type SendSlotDecision } from './send/send-slot-ring';
+export { nextSendSlot, assertSendSlotRequest, extendSendSlotRing, assertExtendSendSlotRequest, type SendSlotDecision } from './send/send-slot-ring';
 
 export { Lifecycle, type SubscriptionChange, type SubscriptionEvent, type ApplyOutcome } from './lifecycle/lifecycle';
 export {

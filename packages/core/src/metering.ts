@@ -61,14 +61,18 @@ export interface TotalInput {
 function sendLimiter(o: ResolvedOptions, store: UsageStore, sleep: (ms: number) => Promise<void>): SendLimiter {
   const local = new RateLimiter(o.requestsPerSecond, Date.now, sleep);
   if (o.sharedQuota === false) return local;
-  if (store.takeSendSlot === undefined) {
+  const take = store.takeSendSlot;
+  const extend = store.extendSendSlot;
+  if (take === undefined || extend === undefined) {
     if (o.sharedQuota === true) {
-      throw new MeterkitError(ErrorCodes.OPTIONS, `sharedQuota: the ${store.kind} store cannot share a send quota (it has no takeSendSlot()); leave sharedQuota unset or false.`);
+      throw new MeterkitError(ErrorCodes.OPTIONS, `sharedQuota: the ${store.kind} store cannot share a send quota (it has no takeSendSlot() and extendSendSlot()); leave sharedQuota unset or false.`);
     }
     return local;
   }
-  const slots = store.takeSendSlot;
-  const shared = { takeSendSlot: (scope: string, now: number, capacity: number, windowMs: number) => slots.call(store, scope, now, capacity, windowMs) };
+  const shared = {
+    takeSendSlot: (scope: string, now: number, capacity: number, windowMs: number) => take.call(store, scope, now, capacity, windowMs),
+    extendSendSlot: (scope: string, grantedAt: number, until: number) => extend.call(store, scope, grantedAt, until),
+  };
   return new SendQuota({ local, shared, scope: METERING_SCOPE, clock: o.clock, sleep, logger: o.logger });
 }
 

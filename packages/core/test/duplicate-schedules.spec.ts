@@ -97,7 +97,7 @@ async function runSchedule(steps: readonly Step[], held: number | undefined, res
       logger: silentLogger,
       clock: () => now,
       sleep: async () => undefined,
-      limiter: { take: async () => undefined } as never,
+      limiter: { run: <T>(call: () => Promise<T>) => call() },
       owner: `process-${process++}`,
       rules: { ...BATCH_METER_USAGE_WINDOW, lockMs: 10 * 60_000, monthEndMarginMs: 3 * 3_600_000 },
       windows: [BATCH_METER_USAGE_WINDOW],

@@ -91,10 +91,11 @@ export class MeterUsageSender {
     for (;;) {
       const journaled = await this.o.store.journal([record.id], this.o.owner, this.o.clock());
       if (journaled.length === 0) return 'released';
-      await this.o.limiter.take();
-      report.calls++;
       try {
-        const output = await this.o.client.send(new MeterUsageCommand(input));
+        const output = await this.o.limiter.run(() => {
+          report.calls++;
+          return this.o.client.send(new MeterUsageCommand(input));
+        });
         await this.o.settle([{ record, state: 'sent', ...(output.MeteringRecordId === undefined ? {} : { meteringRecordId: output.MeteringRecordId }) }], report);
         return 'settled';
       } catch (error) {

@@ -23,7 +23,7 @@ export interface FlusherOptions {
   readonly logger: Logger;
   readonly clock: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Waited on before each call: this instance's limit and, with a shared quota, the store's send slots. */
+  /** Each call goes through it: this instance's limit and, with a shared quota, the store's send slots. */
   readonly limiter: SendLimiter;
   readonly owner: string;
   /** The lock and BatchMeterUsage's window. */
@@ -182,16 +182,16 @@ export class Flusher {
       pending = pending.filter((w) => journaled.has(w.stored.id));
       if (pending.length === 0) return true;
 
-      await this.o.limiter.take();
-      report.calls++;
+      const command = new BatchMeterUsageCommand({
+        UsageRecords: pending.map((w) => w.record),
+        ...(batch.identity === 'legacy' ? { ProductCode: batch.productCode } : {}),
+      });
       let output: BatchMeterUsageCommandOutput;
       try {
-        output = await this.o.client.send(
-          new BatchMeterUsageCommand({
-            UsageRecords: pending.map((w) => w.record),
-            ...(batch.identity === 'legacy' ? { ProductCode: batch.productCode } : {}),
-          }),
-        );
+        output = await this.o.limiter.run(() => {
+          report.calls++;
+          return this.o.client.send(command);
+        });
       } catch (error) {
         const name = errorName(error);
         const kind = classifyError(error);

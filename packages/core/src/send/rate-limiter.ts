@@ -20,16 +20,28 @@ export function sendBudget(requestsPerSecond: number): SendBudget {
 }
 
 /**
+ * How much later than its grant a call's time counts, once it is answered at `answeredAt`: a call reaches AWS at
+ * the latest when its answer comes back, so counting it from `answeredAt - (windowMs - 1 s)` keeps the next call on
+ * its slot more than a second after it arrived, however long the call took. Calls answered within the window's
+ * headroom (26 ms at 9.75/s) keep their grant time and the full budget.
+ */
+export function answeredStamp(budget: SendBudget, grantedAt: number, answeredAt: number): number {
+  return Math.max(grantedAt, answeredAt - (budget.windowMs - SECOND_MS));
+}
+
+/**
  * Keeps this instance's calls under a requests-per-second budget in every sliding window, not only in fixed ones:
  * a call is let through only when fewer than `capacity` calls were let through in the closed interval of one
- * window before it (see sendBudget()). Callers are served one at a time, in the order they called take().
+ * window before it (see sendBudget()). Callers are served one at a time, in the order they asked. A call made
+ * through run() counts from its answer too (answeredStamp()), so no second ever holds more than `capacity`
+ * arrivals at AWS, whatever the network delay of calls answered within a window.
  */
 export class RateLimiter {
   readonly budget: SendBudget;
-  /** When the last `capacity` calls were let through, as a ring, oldest at `next` once full. */
+  /** When the last `capacity` calls were let through (or answered, see answeredStamp), as a ring, oldest at `next` once full. */
   private readonly times: number[] = [];
   private next = 0;
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     requestsPerSecond: number,
@@ -40,13 +52,36 @@ export class RateLimiter {
   }
 
   /** Resolves when a call may be made now; the call counts from that moment. */
-  take(): Promise<void> {
+  async take(): Promise<void> {
+    await this.grant();
+  }
+
+  /** Makes `call` once a slot is free; the slot counts until the call is answered (answeredStamp()). */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    const grantedAt = await this.grant();
+    try {
+      return await call();
+    } finally {
+      this.answered(grantedAt);
+    }
+  }
+
+  /** Resolves with the time the slot was granted at, when a call may be made now. */
+  grant(): Promise<number> {
     const turn = this.tail.then(() => this.acquire());
     this.tail = turn.catch(() => undefined);
     return turn;
   }
 
-  private async acquire(): Promise<void> {
+  /** The call granted at `grantedAt` was answered at `answeredAt` (default now): its slot counts from answeredStamp(). */
+  answered(grantedAt: number, answeredAt: number = this.now()): void {
+    const stamp = answeredStamp(this.budget, grantedAt, answeredAt);
+    if (stamp === grantedAt) return;
+    const slot = this.times.indexOf(grantedAt);
+    if (slot >= 0) this.times[slot] = Math.max(this.times[slot]!, stamp);
+  }
+
+  private async acquire(): Promise<number> {
     const { capacity, windowMs } = this.budget;
     for (;;) {
       const now = this.now();
@@ -54,7 +89,7 @@ export class RateLimiter {
       // Strictly more than one window after the oldest call: a closed window holds at most `capacity` calls.
       if (oldest === undefined || now - oldest > windowMs) {
         this.record(now);
-        return;
+        return now;
       }
       await this.sleep(Math.max(1, oldest + windowMs - now + 1));
     }

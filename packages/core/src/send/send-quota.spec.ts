@@ -48,16 +48,41 @@ describe('SendQuota', () => {
           await Promise.all(
             callsPerInstance.map(async (calls) => {
               const quota = instance(time, store, perSecond);
-              for (let i = 0; i < calls; i++) {
-                await quota.take();
-                times.push(time.now());
-              }
+              for (let i = 0; i < calls; i++) await quota.run(async () => times.push(time.now()));
             }),
           );
           const capacity = Math.ceil(perSecond);
           expect(times).toHaveLength(callsPerInstance.reduce((a, b) => a + b, 0));
           expect(busiestWindow(times, (capacity * 1000) / perSecond)).toBeLessThanOrEqual(capacity);
           expect(busiestWindow(times, 1000)).toBeLessThanOrEqual(capacity);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('counts a call until its answer: arrivals at AWS, anywhere between grant and answer, never exceed ceil(r) in a second', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.double({ min: 1, max: 12, noNaN: true }),
+        fc.array(fc.array(fc.record({ latency: fc.integer({ min: 0, max: 900 }), arrives: fc.double({ min: 0, max: 1, noNaN: true }) }), { maxLength: 15 }), { minLength: 1, maxLength: 3 }),
+        async (perSecond, instances) => {
+          const time = new VirtualTime();
+          const store = new MemoryStore();
+          const arrivals: number[] = [];
+          await Promise.all(
+            instances.map(async (calls) => {
+              const quota = instance(time, store, perSecond);
+              for (const { latency, arrives } of calls) {
+                await quota.run(async () => {
+                  const sent = time.now();
+                  await time.sleep(latency);
+                  arrivals.push(sent + Math.round(arrives * (time.now() - sent)));
+                });
+              }
+            }),
+          );
+          expect(busiestWindow(arrivals, 1000)).toBeLessThanOrEqual(Math.ceil(perSecond));
         },
       ),
       { numRuns: 60 },
@@ -72,10 +97,7 @@ describe('SendQuota', () => {
     await Promise.all(
       [0, 1, 2].map(async () => {
         const quota = instance(time, store, 9.75);
-        for (let i = 0; i < 40; i++) {
-          await quota.take();
-          times.push(time.now());
-        }
+        for (let i = 0; i < 40; i++) await quota.run(async () => times.push(time.now()));
       }),
     );
     expect(busiestWindow(times, 1000)).toBe(10);
@@ -87,9 +109,12 @@ describe('SendQuota', () => {
     const time = new VirtualTime();
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
-    const failing = { takeSendSlot: async (): Promise<number> => Promise.reject(new Error('store down')) };
+    const failing = {
+      takeSendSlot: async (): Promise<number> => Promise.reject(new Error('store down')),
+      extendSendSlot: async (): Promise<void> => Promise.reject(new Error('store down')),
+    };
     const quota = new SendQuota({ local: new RateLimiter(10, time.now, time.sleep), shared: failing, scope: METERING_SCOPE, clock: time.now, sleep: time.sleep, logger, realTime: time.now });
-    for (let i = 0; i < 5; i++) await quota.take();
+    for (let i = 0; i < 5; i++) await quota.run(async () => undefined);
     expect(warnings).toHaveLength(1);
   });
 
@@ -100,7 +125,7 @@ describe('SendQuota', () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
     const quota = new SendQuota({ local: new RateLimiter(2, real.now, real.sleep), shared: store, scope: METERING_SCOPE, clock: fixed, sleep: real.sleep, logger, realTime: real.now });
-    for (let i = 0; i < 6; i++) await quota.take();
+    for (let i = 0; i < 6; i++) await quota.run(async () => undefined);
     expect(warnings).toEqual([expect.stringContaining('stood still')]);
   });
 });

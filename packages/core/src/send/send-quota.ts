@@ -1,11 +1,14 @@
 import type { Logger } from '../logger';
 import type { UsageStore } from '../store/usage-store';
-import type { RateLimiter } from './rate-limiter';
+import { answeredStamp, type RateLimiter } from './rate-limiter';
 
-/** What the Flusher and the MeterUsage sender wait on before each call to AWS. */
+/** What the Flusher and the MeterUsage sender make each call to AWS through. */
 export interface SendLimiter {
-  take(): Promise<void>;
+  /** Makes `call` once the budget allows it; the call counts until it is answered (answeredStamp()). */
+  run<T>(call: () => Promise<T>): Promise<T>;
 }
+
+type SendSlots = Required<Pick<UsageStore, 'takeSendSlot' | 'extendSendSlot'>>;
 
 /** The one scope of BatchMeterUsage and MeterUsage calls: they share one limit, as in each instance. */
 export const METERING_SCOPE = 'metering';
@@ -14,7 +17,7 @@ export interface SendQuotaOptions {
   /** This instance's own limit, taken first; its budget is also the shared one. */
   readonly local: RateLimiter;
   /** The store's send slots, shared by every instance on it. */
-  readonly shared: Required<Pick<UsageStore, 'takeSendSlot'>>;
+  readonly shared: SendSlots;
   readonly scope: string;
   /** The engine's clock: grants are timed by it. */
   readonly clock: () => number;
@@ -30,7 +33,7 @@ export interface SendQuotaOptions {
  * a time, in the order they called take().
  */
 export class SendQuota implements SendLimiter {
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<unknown> = Promise.resolve();
   /** Set once the engine's clock stood still through a whole window: the store's slots can never free up. */
   private clockStill = false;
   private storeFailing = false;
@@ -40,15 +43,39 @@ export class SendQuota implements SendLimiter {
     this.realTime = o.realTime ?? Date.now;
   }
 
-  take(): Promise<void> {
+  async run<T>(call: () => Promise<T>): Promise<T> {
     const turn = this.tail.then(() => this.acquire());
     this.tail = turn.catch(() => undefined);
-    return turn;
+    const slot = await turn;
+    try {
+      return await call();
+    } finally {
+      await this.answered(slot);
+    }
   }
 
-  private async acquire(): Promise<void> {
-    await this.o.local.take();
-    if (this.clockStill) return;
+  /** Counts the call from its answer where that is later than its grant (answeredStamp()). */
+  private async answered(slot: { readonly local: number; readonly shared: number | undefined }): Promise<void> {
+    this.o.local.answered(slot.local);
+    if (slot.shared === undefined) return;
+    const until = answeredStamp(this.o.local.budget, slot.shared, this.o.clock());
+    if (until === slot.shared) return;
+    try {
+      await this.o.shared.extendSendSlot(this.o.scope, slot.shared, until);
+    } catch (error) {
+      this.warnStore(error);
+    }
+  }
+
+  private warnStore(error: unknown): void {
+    // The quota only spares AWS's throttling, which is retried: a store that cannot answer must not stop sending.
+    if (!this.storeFailing) this.o.logger.warn({ err: error }, 'the store could not share the send quota: calls are held by the instance\'s own limit only');
+    this.storeFailing = true;
+  }
+
+  private async acquire(): Promise<{ readonly local: number; readonly shared: number | undefined }> {
+    const local = await this.o.local.grant();
+    if (this.clockStill) return { local, shared: undefined };
     const { capacity, windowMs } = this.o.local.budget;
     let still: { readonly clock: number; readonly real: number } | undefined;
     for (;;) {
@@ -58,18 +85,16 @@ export class SendQuota implements SendLimiter {
         waitMs = await this.o.shared.takeSendSlot(this.o.scope, now, capacity, windowMs);
         this.storeFailing = false;
       } catch (error) {
-        // The quota only spares AWS's throttling, which is retried: a store that cannot answer must not stop sending.
-        if (!this.storeFailing) this.o.logger.warn({ err: error }, 'the store could not share the send quota: this call is held by the instance\'s own limit only');
-        this.storeFailing = true;
-        return;
+        this.warnStore(error);
+        return { local, shared: undefined };
       }
-      if (waitMs <= 0) return;
+      if (waitMs <= 0) return { local, shared: now };
       if (still === undefined || still.clock !== now) {
         still = { clock: now, real: this.realTime() };
       } else if (this.realTime() - still.real > windowMs) {
         this.clockStill = true;
         this.o.logger.warn({ clock: now }, 'the clock option stood still for a whole send window: the shared send quota is off, each instance keeps its own limit');
-        return;
+        return { local, shared: undefined };
       }
       await this.o.sleep(waitMs);
     }

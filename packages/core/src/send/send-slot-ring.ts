@@ -39,3 +39,24 @@ export function assertSendSlotRequest(scope: string, now: number, capacity: numb
   if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10_000) bad('capacity must be an integer from 1 to 10000', capacity);
   if (!Number.isSafeInteger(windowMs) || windowMs < 1) bad('windowMs must be a positive integer', windowMs);
 }
+
+/**
+ * The decision UsageStore.extendSendSlot() makes: the grant made at `grantedAt` counts until `until` instead.
+ * Answers the ring to store, or undefined when nothing changes (no such grant left in the ring, or `until` is not
+ * later).
+ */
+export function extendSendSlotRing(ring: readonly number[], grantedAt: number, until: number): number[] | undefined {
+  const slot = ring.indexOf(grantedAt);
+  if (slot < 0 || until <= grantedAt) return undefined;
+  const next = [...ring];
+  next[slot] = until;
+  return next;
+}
+
+/** Checks extendSendSlot()'s arguments the same way in every store. */
+export function assertExtendSendSlotRequest(scope: string, grantedAt: number, until: number): void {
+  assertSendSlotRequest(scope, grantedAt, 1, 1);
+  if (!Number.isSafeInteger(until) || until < 0) {
+    throw new MeterkitError(ErrorCodes.STORE, `A send slot cannot be extended: until must be a time in ms since the epoch, got ${String(until)}`);
+  }
+}

@@ -14,7 +14,7 @@ import type { AllocationRow } from './frozen-usage';
 import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, meteredAbove } from './allowance';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
-import { assertSendSlotRequest, nextSendSlot } from '../send/send-slot-ring';
+import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../send/send-slot-ring';
 import type {
   AddUsageResult,
   ClaimRequest,
@@ -284,6 +284,13 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     if (!decision.granted) return decision.waitMs;
     this.sendSlots.set(scope, decision.ring);
     return 0;
+  }
+
+  async extendSendSlot(scope: string, grantedAt: number, until: number): Promise<void> {
+    this.assertOpen();
+    assertExtendSendSlotRequest(scope, grantedAt, until);
+    const ring = extendSendSlotRing(this.sendSlots.get(scope) ?? [], grantedAt, until);
+    if (ring !== undefined) this.sendSlots.set(scope, ring);
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {

@@ -203,6 +203,13 @@ export interface UsageStore {
   takeSendSlot?(scope: string, now: number, capacity: number, windowMs: number): Promise<number>;
 
   /**
+   * Optional, with takeSendSlot(): the grant of `scope` made at `grantedAt` counts from `until` on instead (a call
+   * answered late reached AWS at some time up to its answer). Atomically replaces that time in the ring when it is
+   * still there and `until` is later; otherwise changes nothing. extendSendSlotRing() is the decision.
+   */
+  extendSendSlot?(scope: string, grantedAt: number, until: number): Promise<void>;
+
+  /**
    * Writes a customer and gives it the next version (1 when created). With a condition, writes only if the stored
    * customer still has `expectedVersion` (no expectedVersion: only if no customer has this key), atomically with
    * the check, and answers whether it wrote: false means another writer got there first and nothing changed.

@@ -4,14 +4,14 @@ import type { UsageStore } from '../usage-store';
 import type { StoreContext } from './context';
 import { T0 } from './fixtures';
 
-type SendSlotStore = UsageStore & Required<Pick<UsageStore, 'takeSendSlot'>>;
+type SendSlotStore = UsageStore & Required<Pick<UsageStore, 'takeSendSlot' | 'extendSendSlot'>>;
 
 const SCOPE = 'metering';
 
 function sendSlots(store: UsageStore): SendSlotStore {
-  if (typeof store.takeSendSlot !== 'function') {
+  if (typeof store.takeSendSlot !== 'function' || typeof store.extendSendSlot !== 'function') {
     throw new Error(
-      `${store.kind} has no takeSendSlot(): implement it to share one send quota between instances, ` +
+      `${store.kind} lacks takeSendSlot() or extendSendSlot(): implement both to share one send quota between instances, ` +
         'or pass { sendQuota: false } to describeUsageStoreConformance',
     );
   }
@@ -94,6 +94,28 @@ export function describeSendQuota(store: () => UsageStore): void {
       await expect(s.takeSendSlot(SCOPE, T0 + 10, 6, 1000)).resolves.toBe(991);
     });
 
+    it('extendSendSlot() makes a grant count from a later time: the slot frees a window after that', async () => {
+      const s = sendSlots(store());
+      await expect(s.takeSendSlot(SCOPE, T0, 1, 1000)).resolves.toBe(0);
+      await s.extendSendSlot(SCOPE, T0, T0 + 300);
+      await expect(s.takeSendSlot(SCOPE, T0 + 1001, 1, 1000)).resolves.toBe(300);
+      await expect(s.takeSendSlot(SCOPE, T0 + 1301, 1, 1000)).resolves.toBe(0);
+    });
+
+    it('extendSendSlot() changes nothing for a grant no longer in the ring, or for an earlier time', async () => {
+      const s = sendSlots(store());
+      await s.extendSendSlot(SCOPE, T0, T0 + 300);
+      await expect(s.takeSendSlot(SCOPE, T0, 2, 1000)).resolves.toBe(0);
+      await expect(s.takeSendSlot(SCOPE, T0 + 10, 2, 1000)).resolves.toBe(0);
+      await s.extendSendSlot(SCOPE, T0 + 5, T0 + 900);
+      await s.extendSendSlot(SCOPE, T0 + 10, T0 + 2);
+      await expect(s.takeSendSlot(SCOPE, T0 + 20, 2, 1000)).resolves.toBe(981);
+      await expect(s.takeSendSlot(SCOPE, T0 + 1001, 2, 1000)).resolves.toBe(0);
+      // T0 left the ring with that grant: extending it now changes nothing.
+      await s.extendSendSlot(SCOPE, T0, T0 + 5000);
+      await expect(s.takeSendSlot(SCOPE, T0 + 1011, 2, 1000)).resolves.toBe(0);
+    });
+
     it('refuses arguments out of range with ERR_METERKIT_STORE', async () => {
       const s = sendSlots(store());
       const bad: Array<[string, number, number, number]> = [
@@ -105,6 +127,10 @@ export function describeSendQuota(store: () => UsageStore): void {
       ];
       for (const args of bad) {
         const error = await s.takeSendSlot(...args).then(() => undefined, (e: unknown) => e);
+        expect(isMeterkitError(error) && error.code === ErrorCodes.STORE).toBe(true);
+      }
+      for (const args of [['', T0, T0 + 1], [SCOPE, -1, T0], [SCOPE, T0, Number.NaN]] as Array<[string, number, number]>) {
+        const error = await s.extendSendSlot(...args).then(() => undefined, (e: unknown) => e);
         expect(isMeterkitError(error) && error.code === ErrorCodes.STORE).toBe(true);
       }
     });
@@ -124,6 +150,9 @@ export function describeConcurrentSendQuota(sharedStores: () => Promise<[UsageSt
       await expect(second.takeSendSlot(SCOPE, T0 + 1, 2, 1000)).resolves.toBe(0);
       await expect(first.takeSendSlot(SCOPE, T0 + 2, 2, 1000)).resolves.toBe(999);
       await expect(second.takeSendSlot(SCOPE, T0 + 2, 2, 1000)).resolves.toBe(999);
+      await first.extendSendSlot(SCOPE, T0, T0 + 100);
+      await expect(second.takeSendSlot(SCOPE, T0 + 1002, 2, 1000)).resolves.toBe(0);
+      await expect(second.takeSendSlot(SCOPE, T0 + 1003, 2, 1000)).resolves.toBe(98);
     });
 
     // Regression (race property, DynamoDB): a request whose time was read before other requests were granted

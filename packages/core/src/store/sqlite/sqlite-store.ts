@@ -32,7 +32,7 @@ import { loadSqliteDriver } from './driver';
 import { toAllocationRow, toAllowanceCounter, toCustomerRecord, toStoredRecord } from './rows';
 import { migrate } from './schema';
 import { yieldToEventLoop } from '../yield-to-event-loop';
-import { assertSendSlotRequest, nextSendSlot } from '../../send/send-slot-ring';
+import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../../send/send-slot-ring';
 import { prepareStatements } from './statements';
 import type { ClaimableRow, Statements } from './statements';
 
@@ -181,6 +181,11 @@ export class SqliteStore implements UsageStore, EntitlementStore {
   async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
     assertSendSlotRequest(scope, now, capacity, windowMs);
     return this.run('take a send slot', (ops) => ops.takeSendSlot(scope, now, capacity, windowMs));
+  }
+
+  async extendSendSlot(scope: string, grantedAt: number, until: number): Promise<void> {
+    assertExtendSendSlotRequest(scope, grantedAt, until);
+    this.run('extend a send slot', (ops) => ops.extendSendSlot(scope, grantedAt, until));
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
@@ -383,6 +388,13 @@ function createOperations(db: Database.Database, sql: Statements) {
       if (!decision.granted) return decision.waitMs;
       sql.putSendSlots.run({ scope, times: JSON.stringify(decision.ring) });
       return 0;
+    }).immediate,
+
+    extendSendSlot: db.transaction((scope: string, grantedAt: number, until: number): void => {
+      const stored = sql.sendSlotsOf.get(scope);
+      if (stored === undefined) return;
+      const ring = extendSendSlotRing(JSON.parse(stored.times) as number[], grantedAt, until);
+      if (ring !== undefined) sql.putSendSlots.run({ scope, times: JSON.stringify(ring) });
     }).immediate,
 
     listRecords: (query: RecordQuery): StoredRecord[] =>
