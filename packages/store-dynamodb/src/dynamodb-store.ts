@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { assertSendSlotRequest, assertStorableDelta, assertStorableEntitlementSet, assertStorableUse, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
+import { assertExtendSendSlotRequest, assertSendSlotRequest, assertStorableDelta, assertStorableEntitlementSet, assertStorableUse, ErrorCodes, MeterkitError, TERMINAL_STATES } from '@meterkit/core';
 import type {
   AddUsageAboveIncludedResult,
   AddUsageResult,
@@ -202,6 +202,12 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
     this.assertReady('take a send slot');
     assertSendSlotRequest(scope, now, capacity, windowMs);
     return this.run('take a send slot', () => sendSlots.takeSendSlot(this.table, this.options.conflictRetries, scope, now, capacity, windowMs));
+  }
+
+  async extendSendSlot(scope: string, grantedAt: number, until: number): Promise<void> {
+    this.assertReady('extend a send slot');
+    assertExtendSendSlotRequest(scope, grantedAt, until);
+    return this.run('extend a send slot', () => sendSlots.extendSendSlot(this.table, this.options.conflictRetries, scope, grantedAt, until));
   }
 
   async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {

@@ -1,4 +1,4 @@
-import { nextSendSlot } from '@meterkit/core';
+import { extendSendSlotRing, nextSendSlot } from '@meterkit/core';
 import { n, s } from './record-item';
 import type { Table } from './table';
 import { SEND_SLOTS_PK } from './table-layout';
@@ -24,4 +24,20 @@ export async function takeSendSlot(t: Table, conflictRetries: number, scope: str
     if (written) return 0;
   }
   return Math.max(1, Math.ceil(windowMs / capacity));
+}
+
+/** extendSendSlot(): the same read, decide and versioned write; a grant no longer in the ring changes nothing. */
+export async function extendSendSlot(t: Table, conflictRetries: number, scope: string, grantedAt: number, until: number): Promise<void> {
+  for (let attempt = 0; attempt < conflictRetries; attempt++) {
+    const item = await t.get(SEND_SLOTS_PK, scope);
+    if (item?.times?.S === undefined || item.v?.N === undefined) return;
+    const ring = extendSendSlotRing(JSON.parse(item.times.S) as number[], grantedAt, until);
+    if (ring === undefined) return;
+    const written = await t.put({
+      Item: { ...t.key(SEND_SLOTS_PK, scope), times: s(JSON.stringify(ring)), v: n(Number(item.v.N) + 1) },
+      ConditionExpression: 'v = :v',
+      ExpressionAttributeValues: { ':v': item.v },
+    });
+    if (written) return;
+  }
 }
