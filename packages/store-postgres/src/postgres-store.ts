@@ -1,4 +1,6 @@
 import {
+  assertExtendSendSlotRequest,
+  assertSendSlotRequest,
   assertStorableDelta,
   assertStorableEntitlementSet,
   assertStorableUse,
@@ -34,6 +36,7 @@ import * as entitlements from './entitlement-operations';
 import { resolvePostgresOptions } from './options';
 import type { PostgresStoreOptions } from './options';
 import * as queries from './query-operations';
+import * as sendSlots from './send-slot-operations';
 import { migrate } from './schema';
 import { tablesIn } from './tables';
 import type { Tables } from './tables';
@@ -175,6 +178,19 @@ export class PostgresStore implements UsageStore, EntitlementStore {
 
   async listAllowanceCounters(customerKey: string): Promise<AllowanceCounter[]> {
     return this.run('list allowance counters', () => entitlements.listAllowanceCounters(this.pool, this.tables, customerKey));
+  }
+
+  /** One send quota for every instance on the database: one row per scope, locked while it is decided. */
+  async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
+    this.assertReady('take a send slot');
+    assertSendSlotRequest(scope, now, capacity, windowMs);
+    return this.transaction('take a send slot', (client) => sendSlots.takeSendSlot(client, this.tables, scope, now, capacity, windowMs));
+  }
+
+  async extendSendSlot(scope: string, grantedAt: number, until: number): Promise<void> {
+    this.assertReady('extend a send slot');
+    assertExtendSendSlotRequest(scope, grantedAt, until);
+    return this.transaction('extend a send slot', (client) => sendSlots.extendSendSlot(client, this.tables, scope, grantedAt, until));
   }
 
   private async run<T>(action: string, work: () => Promise<T>): Promise<T> {

@@ -91,6 +91,13 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   CREATE INDEX meterkit_usage_records_claimable ON ${t.records} (hour, id) WHERE state IN ('pending', 'sending');
   CREATE INDEX meterkit_usage_records_open ON ${t.records} (id) WHERE state = 'open';
   `,
+  // One send quota for every instance on the database: per scope, the times of the last grants (a JSON array).
+  (t) => `
+  CREATE TABLE ${t.sendSlots} (
+    scope text PRIMARY KEY,
+    times text NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@ export interface Tables {
   readonly batches: string;
   readonly entitlements: string;
   readonly allowances: string;
+  readonly sendSlots: string;
 }
 
 export function quoteIdentifier(name: string): string {
@@ -25,5 +26,6 @@ export function tablesIn(schema: string): Tables {
     batches: `${q}.meterkit_applied_batches`,
     entitlements: `${q}.meterkit_entitlements`,
     allowances: `${q}.meterkit_allowance_counters`,
+    sendSlots: `${q}.meterkit_send_slots`,
   };
 }
