@@ -1,10 +1,15 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
+import { ModuleRef, Reflector } from '@nestjs/core';
 import { ErrorCodes, MeterkitError, type RequestMeter } from '@meterkit/core';
 import { tap, type Observable, type TapObserver } from 'rxjs';
 import { METERED_METADATA, UNMETERED_METADATA } from './metering.constants';
-import type { MeteredUsage } from './decorators/metered.decorator';
-import { RequestMetering, type Binding } from './request-metering';
+import type { MeteredUsage } from './decorators/metered-usage';
+import type { Binding, RequestMetering } from './request-metering';
+import { requestMeteringOf } from './request-metering.lookup';
+
+/** Marks a request whose declared usage one MeterInterceptor handles (a controller's and its handler's both run). */
+const HANDLED = Symbol('meterkit:declared-usage');
+type Handled = { [HANDLED]?: true };
 
 const NONE: readonly MeteredUsage[] = [];
 
@@ -39,25 +44,35 @@ class DeclaredUsage implements Partial<TapObserver<unknown>> {
 }
 
 /**
- * Global interceptor: binds the request's meter (RequestMetering: `identify`, the customer, the response settling it),
- * records `@Metered()` usage once the handler has answered. Metering trouble never fails the request. Metadata is read once per handler.
+ * The route interceptor `@Metered()` and `@Meter()` put on what they decorate (routes that declare nothing pay
+ * nothing): binds the request's meter after every guard (RequestMetering: `identify`, the customer, the response
+ * settling it), and records the handler's and its controller's `@Metered()` usage once the handler has answered.
+ * Metering trouble never fails the request. Metadata is read once per handler.
  */
 @Injectable()
 export class MeterInterceptor implements NestInterceptor {
   /** `@Metered()` usage of each handler in its controller (the controller's, then its own); null when `@Unmetered()`. */
   private readonly declared = new WeakMap<object, { readonly controller: object; readonly usages: readonly MeteredUsage[] | null }>();
 
+  private resolved: RequestMetering | undefined;
+
   constructor(
-    private readonly requests: RequestMetering,
+    private readonly moduleRef: ModuleRef,
     private readonly reflector: Reflector,
   ) {}
 
+  private get requests(): RequestMetering {
+    return (this.resolved ??= requestMeteringOf(this.moduleRef));
+  }
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
-    const usages = this.usagesOf(context);
-    if (usages === null) return next.handle();
     const http = context.switchToHttp();
     const request = http.getRequest<object>();
+    if ((request as Handled)[HANDLED] === true) return next.handle();
+    (request as Handled)[HANDLED] = true;
+    const usages = this.usagesOf(context);
+    if (usages === null) return next.handle();
     const binding = this.requests.bind(request, http.getResponse());
     if (isPromise(binding)) return binding.then((bound) => this.handle(bound, usages, request, next));
     return this.handle(binding, usages, request, next);

@@ -46,8 +46,9 @@ export interface StatusPageRouteOptions<Req = any> {
 export interface MeteringAdapterOptions<Req = any> {
   /**
    * Names the customer of a request: your tenant id (mapped by the customer registry or `customerForTenant`), a
-   * customer identity or record, or nothing for unmetered requests. Runs in a global interceptor, after guards, so
-   * it can read what your auth guard put on the request. Default: no request is metered.
+   * customer identity or record, or nothing for unmetered requests. Runs for the routes that declare metering
+   * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`), in their route interceptor, after every guard, so it can read
+   * what your auth guard put on the request; at most once per request. Default: no request is metered.
    */
   readonly identify?: (request: Req) => Identified | Promise<Identified>;
   /** The AWS Marketplace registration (fulfillment URL) route. Default: none. */

@@ -1,11 +1,10 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { createMetering, type Metering } from '@meterkit/core';
 import { LIFECYCLE_ROUTE, METERING, METERING_MODULE_OPTIONS, REGISTRATION_ROUTE, STATUS_PAGE_ROUTE } from './metering.constants';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './metering.module-definition';
 import { coreOptionsOf, validateAdapterOptions, type MeteringModuleOptions } from './metering-options';
 import { MeteringService } from './metering.service';
-import { MeterInterceptor } from './meter.interceptor';
 import { RequestMetering } from './request-metering';
 import { createLifecycleController } from './lifecycle/lifecycle.controller';
 import { lifecycleRouteFactory } from './lifecycle/lifecycle-route';
@@ -35,22 +34,20 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     RequestMetering,
     RouteDeclarationsCheck,
     ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
-    { provide: APP_INTERCEPTOR, useClass: MeterInterceptor },
   ];
   return {
     ...definition,
     imports: [...(definition.imports ?? []), DiscoveryModule],
     controllers: [...(definition.controllers ?? []), controller, lifecycleController, statusPageController],
     providers: [...(definition.providers ?? []), ...providers],
-    // RequestMetering: what the interceptor of @RequireEntitlement() needs in the modules of the controllers it checks.
     exports: [...(definition.exports ?? []), METERING, MeteringService, RequestMetering],
   };
 }
 
 /**
  * AWS Marketplace metering for a Nest app: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
- * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters requests through a global
- * interceptor, serves the registration, lifecycle and status routes when `registration` / `lifecycle` / `statusPage`
+ * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters the routes that declare it
+ * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`) through route interceptors, serves the registration, lifecycle and status routes when `registration` / `lifecycle` / `statusPage`
  * are configured, and gates traffic on the entitlement with `entitlementGate`.
  */
 @Module({})

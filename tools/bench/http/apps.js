@@ -90,6 +90,10 @@ async function nest(variant, metering, platform = 'express') {
     const { MeteringModule, Metered } = require('@meterkit/nestjs');
     decorators.push(Metered(DIMENSION));
     imports.push(MeteringModule.forRoot({ metering, identify }));
+  } else if (variant === 'meterkit-undeclared') {
+    // meterkit in the app, on a route that declares no metering (a health check, a page): what it costs there.
+    const { MeteringModule } = require('@meterkit/nestjs');
+    imports.push(MeteringModule.forRoot({ metering, identify }));
   } else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`);
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);

@@ -38,7 +38,7 @@ async function storedUnits(metering) {
 async function main() {
   const build = frameworks[framework];
   if (build === undefined) throw new Error(`unknown framework ${framework}`);
-  const dir = variant === 'meterkit' ? mkdtempSync(join(tmpdir(), 'meterkit-bench-')) : undefined;
+  const dir = variant.startsWith('meterkit') ? mkdtempSync(join(tmpdir(), 'meterkit-bench-')) : undefined;
   const metering = dir === undefined ? undefined : await meteringWithTenants(dir);
   const server = await build(variant, metering);
   process.on('message', async (message) => {

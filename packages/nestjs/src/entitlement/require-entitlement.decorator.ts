@@ -1,13 +1,8 @@
 import { UseInterceptors } from '@nestjs/common';
 import type { RequireEntitlementOptions } from '@meterkit/core';
 import { REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
+import type { RequiredEntitlement } from './required-entitlement';
 import { RequireEntitlementInterceptor } from './require-entitlement.interceptor';
-
-/** One `@RequireEntitlement()` declaration, as kept in the metadata. */
-export interface RequiredEntitlement {
-  readonly dimension: string;
-  readonly options?: RequireEntitlementOptions;
-}
 
 /**
  * Contract products: serves the handler (or every handler of the controller) only to buyers whose contract includes

@@ -1,10 +1,11 @@
 import { HttpException, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { checkRouteEntitlement, type EntitlementRequirement } from '@meterkit/core';
 import type { Observable } from 'rxjs';
 import { REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
-import { RequestMetering, type Binding } from '../request-metering';
-import type { RequiredEntitlement } from './require-entitlement.decorator';
+import type { Binding, RequestMetering } from '../request-metering';
+import { requestMeteringOf } from '../request-metering.lookup';
+import type { RequiredEntitlement } from './required-entitlement';
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
@@ -29,10 +30,16 @@ export class RequireEntitlementInterceptor implements NestInterceptor {
   /** Each handler's requirements in its controller: the controller's, then its own. */
   private readonly required = new WeakMap<object, { readonly controller: object; readonly requirements: readonly EntitlementRequirement[] }>();
 
+  private resolved: RequestMetering | undefined;
+
   constructor(
-    private readonly requests: RequestMetering,
+    private readonly moduleRef: ModuleRef,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
+
+  private get requests(): RequestMetering {
+    return (this.resolved ??= requestMeteringOf(this.moduleRef));
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> | Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();

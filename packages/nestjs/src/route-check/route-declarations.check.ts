@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { ErrorCodes, MeterkitError, resolveEntitlementRequirement, type Metering } from '@meterkit/core';
-import type { MeteredUsage } from '../decorators/metered.decorator';
-import type { RequiredEntitlement } from '../entitlement/require-entitlement.decorator';
+import type { MeteredUsage } from '../decorators/metered-usage';
+import type { RequiredEntitlement } from '../entitlement/required-entitlement';
 import { METERED_METADATA, METERING, REQUIRED_ENTITLEMENTS_METADATA } from '../metering.constants';
 
 /** A class or handler and the name errors give it. */
