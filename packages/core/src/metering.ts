@@ -644,7 +644,6 @@ export class Metering {
     }
     const overflow = this.aggregator.add(customer, hour, dimensions, quantities, tags, count);
     if (overflow !== undefined) this.reportOverflow(overflow);
-    this.persister.cutIfLarge();
     if (this.events.listens('recorded')) {
       let quantity = 0;
       for (let i = 0; i < count; i++) quantity += quantities[i]!;

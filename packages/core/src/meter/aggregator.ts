@@ -30,6 +30,8 @@ class HourTable {
   readonly columns: Array<number[] | undefined>;
   /** Tagged usage by cell (row × dimensions + dimension index); rare, so kept apart. */
   tagged: Map<number, TaggedCells> | undefined;
+  /** Cells holding usage not drained yet. */
+  pending = 0;
 
   constructor(
     readonly product: Product,
@@ -87,16 +89,32 @@ export interface OverflowReport {
 /**
  * In-memory usage since the last persist, per product and hour, customer and dimension, tag set.
  * No key string is built on the hot path: the table is found by identity, the row by the customer's key.
+ *
+ * Draining is sliced: drain(limit) takes at most `limit` deltas from tables that were cut (sealed) from the
+ * aggregator, so that no synchronous step grows with the number of aggregates. A sealed table is no longer
+ * written: usage added after the cut goes into new tables (the same product and hour get a new one), so each
+ * delta is either in a drained slice or still in the aggregator, never both.
  */
 export class Aggregator {
+  /** Tables add() writes into. */
   private tables: HourTable[] = [];
+  /** Tables cut from the aggregator, oldest first, drained from the front; add() never writes into them. */
+  private sealed: HourTable[] = [];
+  /** The next cell (row × dimensions + dimension index) of sealed[0] to drain. */
+  private cursor = 0;
   /** The table of the last add(): requests of one product in one hour find it without a search. */
   private last: HourTable | undefined;
   private pendingCells = 0;
+  private sealedCells = 0;
 
   /** Number of (customer, hour, dimension) cells waiting to be persisted. */
   get size(): number {
     return this.pendingCells;
+  }
+
+  /** Number of those cells in sealed tables: what drain() takes from before it cuts again. */
+  get sealedSize(): number {
+    return this.sealedCells;
   }
 
   /**
@@ -129,7 +147,10 @@ export class Aggregator {
         (overflow ??= []).push({ customerKey: customer.key, dimension, hour, quantity });
         continue;
       }
-      if (untagged === NONE && taggedCells === undefined) this.pendingCells++;
+      if (untagged === NONE && taggedCells === undefined) {
+        this.pendingCells++;
+        table.pending++;
+      }
       const recordTags = tags === undefined ? undefined : tags[i];
       if (recordTags === undefined) {
         column[row] = (untagged === NONE ? 0 : untagged) + quantity;
@@ -149,31 +170,76 @@ export class Aggregator {
     return overflow;
   }
 
-  /** Takes everything aggregated so far as store deltas and starts afresh. */
-  drain(): UsageDelta[] {
-    if (this.pendingCells === 0) return [];
-    const drained = this.tables;
+  /**
+   * Cuts everything aggregated so far from the aggregator: later drain() calls take it, and usage added from now
+   * on goes into new tables. Costs one step per table (a product and hour), whatever the number of aggregates.
+   */
+  seal(): void {
+    for (const table of this.tables) {
+      if (table.pending === 0) continue;
+      this.sealed.push(table);
+      this.sealedCells += table.pending;
+    }
     this.tables = [];
     this.last = undefined;
-    this.pendingCells = 0;
+  }
+
+  /**
+   * Takes at most `limit` deltas (default: all) of the sealed usage, oldest table first, and removes them from the
+   * aggregator; the rest stays sealed for the next call. When nothing is sealed, seals everything first. The
+   * synchronous work grows with `limit` (and the product's dimension count), not with the aggregator's size.
+   */
+  drain(limit = Number.POSITIVE_INFINITY): UsageDelta[] {
     const deltas: UsageDelta[] = [];
-    for (const table of drained) {
-      const { product, hour, dimensions, columns, tagged } = table;
-      const width = dimensions.length;
-      table.customers.forEach(({ identity, key }, row) => {
-        for (let d = 0; d < width; d++) {
-          const untagged = columns[d]?.[row] ?? NONE;
-          const cells = tagged?.get(row * width + d);
-          if (untagged === NONE && cells === undefined) continue;
-          const base = { customer: identity, customerKey: key, productCode: product.productCode, dimension: dimensions[d]!, hour };
-          if (untagged !== NONE) deltas.push({ ...base, tagsKey: '', quantity: untagged });
-          if (cells !== undefined) {
-            for (const [tagKey, cell] of cells.byKey) deltas.push({ ...base, tagsKey: tagKey, tags: cell.tags, quantity: cell.quantity });
-          }
-        }
-      });
+    if (this.pendingCells === 0 || !(limit >= 1)) return deltas;
+    if (this.sealedCells === 0) this.seal();
+    while (deltas.length < limit) {
+      const table = this.sealed[0];
+      if (table === undefined) break;
+      if (table.pending === 0) {
+        // Drained: no longer reachable from here.
+        this.sealed.shift();
+        this.cursor = 0;
+        continue;
+      }
+      this.cursor = this.drainTable(table, this.cursor, limit, deltas);
     }
     return deltas;
+  }
+
+  /** Appends the table's cells from `cursor` on to `deltas` until `limit`; returns the next cell to drain. */
+  private drainTable(table: HourTable, cursor: number, limit: number, deltas: UsageDelta[]): number {
+    const { product, hour, dimensions, columns, tagged, customers } = table;
+    const width = dimensions.length;
+    const end = customers.length * width;
+    let cell = cursor;
+    for (; cell < end && deltas.length < limit && table.pending > 0; cell++) {
+      const row = Math.floor(cell / width);
+      const d = cell - row * width;
+      const column = columns[d];
+      const untagged = column === undefined ? NONE : column[row]!;
+      const cells = tagged?.get(cell);
+      if (untagged === NONE && cells === undefined) continue;
+      const { identity, key } = customers[row]!;
+      const dimension = dimensions[d]!;
+      if (untagged !== NONE) {
+        deltas.push({ customer: identity, customerKey: key, productCode: product.productCode, dimension, hour, tagsKey: '', quantity: untagged });
+        column![row] = NONE;
+      }
+      if (cells !== undefined) {
+        for (const [tagKey, entry] of cells.byKey) {
+          // The cell's other tag sets go to the next call: the table is sealed, so they wait unchanged.
+          if (deltas.length >= limit) return cell;
+          deltas.push({ customer: identity, customerKey: key, productCode: product.productCode, dimension, hour, tagsKey: tagKey, tags: entry.tags, quantity: entry.quantity });
+          cells.byKey.delete(tagKey);
+        }
+        tagged!.delete(cell);
+      }
+      table.pending--;
+      this.pendingCells--;
+      this.sealedCells--;
+    }
+    return cell;
   }
 
   private table(product: Product, hour: number): HourTable {

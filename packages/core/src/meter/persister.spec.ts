@@ -110,14 +110,12 @@ const customers: BoundCustomer[] = ['a', 'b', 'c', 'd'].map((key) => ({ ...custo
 type Step =
   | { readonly kind: 'add'; readonly customer: number; readonly hour: number; readonly quantity: number }
   | { readonly kind: 'persist'; readonly faults: readonly Fault[] }
-  | { readonly kind: 'release' }
-  | { readonly kind: 'cut' };
+  | { readonly kind: 'release' };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), customer: fc.nat(3), hour: fc.nat(9), quantity: fc.integer({ min: 1, max: 50 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('persist' as const), faults: fc.array(fc.constantFrom<Fault>('ok', 'fail', 'lost-answer', 'hang'), { maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const) }) },
 );
 
 const key = (customerKey: string, hour: number) => `${customerKey}/${hour}`;
@@ -201,8 +199,6 @@ describe('Persister: chunked writes', () => {
           } else if (s.kind === 'persist') {
             store.script = [...s.faults];
             await persister.persist().catch(() => undefined);
-          } else if (s.kind === 'cut') {
-            persister.cutIfLarge();
           } else {
             store.releaseHeld();
           }
@@ -255,26 +251,132 @@ describe('Persister: group commit', () => {
   }
 });
 
-describe('Persister: cutting a large aggregator', () => {
-  it('moves the aggregator into queued chunks once it holds four chunks, and writes them in order under their ids', async () => {
+describe('Persister: draining a chunk at a time', () => {
+  it('drains each chunk just before its write: the rest stays in the aggregator meanwhile', async () => {
     const store = new ScriptedStore();
     await store.open();
     const aggregator = new Aggregator();
     const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 2);
-    for (let hour = 0; hour < 7; hour++) {
-      aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
-      persister.cutIfLarge();
-    }
-    // Cut at 8 aggregates' worth only: 7 stay in the aggregator.
-    expect(aggregator.size).toBe(7);
-    aggregator.add(customer, HOUR + 7 * 3_600_000, ['calls'], [1], undefined, 1);
-    persister.cutIfLarge();
-    expect(aggregator.size).toBe(0);
-    expect(persister.pending).toBe(8);
-    aggregator.add(customer, HOUR + 8 * 3_600_000, ['calls'], [5], undefined, 1);
+    const seen: number[] = [];
+    const addUsage = store.addUsage.bind(store);
+    store.addUsage = (deltas, batchId) => {
+      seen.push(aggregator.size);
+      return addUsage(deltas, batchId);
+    };
+    for (let hour = 0; hour < 7; hour++) aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
     await persister.persist();
-    expect(store.writes.map((w) => w.deltas)).toEqual([2, 2, 2, 2, 1]);
-    expect(persister.pending).toBe(0);
-    expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(13);
+    expect(seen).toEqual([5, 3, 1, 0]);
+    expect(store.writes.map((w) => w.deltas)).toEqual([2, 2, 2, 1]);
+    expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(7);
+  });
+
+  it('ends a round with what the aggregator held at its start: usage added during it goes to the next round', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000), 1);
+    const addUsage = store.addUsage.bind(store);
+    // Steady load: every write is followed by a new request's usage, of the same hour and customer too.
+    let arrived = 0;
+    store.addUsage = (deltas, batchId) => {
+      aggregator.add(customers[arrived++ % 2]!, HOUR, ['calls'], [10], undefined, 1);
+      return addUsage(deltas, batchId);
+    };
+    for (const c of customers) aggregator.add(c, HOUR, ['calls'], [1], undefined, 1);
+    await persister.persist();
+    expect(store.writes).toHaveLength(4);
+    expect(aggregator.size).toBe(2);
+    store.addUsage = addUsage;
+    await persister.persist();
+    expect(aggregator.size).toBe(0);
+    const stored = new Map((await store.listRecords()).map((r) => [r.customerKey, r.quantity]));
+    expect(stored).toEqual(new Map([['customer-a', 21], ['customer-b', 21], ['customer-c', 1], ['customer-d', 1]]));
+  });
+});
+
+/** The model of persisting under load: what was added, per record, and the rounds started and not yet awaited. */
+interface PersistModel {
+  readonly expected: Map<string, number>;
+  readonly rounds: Array<Promise<unknown>>;
+}
+interface PersistReal {
+  readonly aggregator: Aggregator;
+  readonly persister: Persister;
+  readonly store: ScriptedStore;
+}
+
+class AddUsage implements fc.AsyncCommand<PersistModel, PersistReal> {
+  constructor(readonly customer: number, readonly hour: number, readonly quantity: number) {}
+  check = () => true;
+  async run(m: PersistModel, r: PersistReal): Promise<void> {
+    const c = customers[this.customer]!;
+    r.aggregator.add(c, HOUR + this.hour * 3_600_000, ['calls'], [this.quantity], undefined, 1);
+    m.expected.set(key(c.key, this.hour), (m.expected.get(key(c.key, this.hour)) ?? 0) + this.quantity);
+  }
+  toString = () => `add(${this.customer}, ${this.hour}, ${this.quantity})`;
+}
+
+/** Starts a persist without waiting for it: adds and other persists interleave with its chunks. */
+class StartPersist implements fc.AsyncCommand<PersistModel, PersistReal> {
+  constructor(readonly faults: readonly Fault[]) {}
+  check = () => true;
+  async run(m: PersistModel, r: PersistReal): Promise<void> {
+    r.store.script.push(...this.faults);
+    m.rounds.push(r.persister.persist().catch(() => undefined));
+  }
+  toString = () => `persist(${this.faults.join(',')})`;
+}
+
+/** Lets the event loop turn: a running round writes its next chunk. */
+class Turn implements fc.AsyncCommand<PersistModel, PersistReal> {
+  check = () => true;
+  async run(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  toString = () => 'turn';
+}
+
+class ReleaseHeld implements fc.AsyncCommand<PersistModel, PersistReal> {
+  check = () => true;
+  async run(_m: PersistModel, r: PersistReal): Promise<void> {
+    r.store.releaseHeld();
+  }
+  toString = () => 'release';
+}
+
+describe('Persister: adds, chunked drains and failing writes interleaved (model-based)', () => {
+  /**
+   * Invariant: whatever the interleaving of adds, persists started while others run (each draining a chunk at a
+   * time, chunks of 1 to 4), writes that fail, lose their answer or hang and land late, and turns of the event
+   * loop, once writes answer again every unit added is in the store exactly once, and nothing stays pending.
+   */
+  it('stores what was added, each unit once', async () => {
+    const commands = [
+      fc.tuple(fc.nat(3), fc.nat(3), fc.integer({ min: 1, max: 50 })).map(([c, h, q]) => new AddUsage(c, h, q)),
+      fc.array(fc.constantFrom<Fault>('ok', 'fail', 'lost-answer', 'hang'), { maxLength: 3 }).map((faults) => new StartPersist(faults)),
+      fc.constant(new Turn()),
+      fc.constant(new ReleaseHeld()),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.commands(commands, { maxCommands: 50 }), async (chunkSize, cmds) => {
+        const store = new ScriptedStore();
+        await store.open();
+        const aggregator = new Aggregator();
+        const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1), chunkSize);
+        const model: PersistModel = { expected: new Map(), rounds: [] };
+        await fc.asyncModelRun(() => ({ model, real: { aggregator, persister, store } }), cmds);
+        // Heal: writes answer again, held ones land, the rounds started end, and a last persist finishes.
+        store.script = [];
+        store.releaseHeld();
+        await Promise.all(model.rounds);
+        store.releaseHeld();
+        await persister.persist();
+        expect(persister.pending).toBe(0);
+        const stored = new Map((await store.listRecords()).map((rec) => [key(rec.customerKey, (rec.hour - HOUR) / 3_600_000), rec.quantity]));
+        expect(stored).toEqual(model.expected);
+        for (const write of store.writes) expect(write.deltas).toBeLessThanOrEqual(chunkSize);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

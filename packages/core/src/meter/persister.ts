@@ -24,12 +24,10 @@ interface Batch {
 /** Deltas per store write by default: small enough that one write's synchronous work stays well under 20 ms. */
 export const DEFAULT_PERSIST_CHUNK = 200;
 
-/** cutIfLarge() drains the aggregator once it holds this many chunks' worth (800 aggregates by default). */
-const CUT_CHUNKS = 4;
-
 /**
  * Moves aggregated usage into the store as atomic increments, one write at a time, in chunks of at most
- * `chunkSize` deltas, each chunk its own batch under its own id, yielding to the event loop between chunks.
+ * `chunkSize` deltas, each chunk drained from the aggregator just before its write, its own batch under its own id,
+ * yielding to the event loop between chunks: no synchronous step grows with the number of aggregates.
  * A failed or unanswered chunk is retried as the same batch, before any later chunk or newer usage: nothing is
  * dropped, and nothing counts twice.
  *
@@ -44,9 +42,9 @@ export class Persister {
   private gathering: Promise<void> | undefined;
   private lastFailure: MeterkitError | undefined;
   /**
-   * Batches taken from the aggregator and not yet confirmed by the store, oldest first. The first may be in the
-   * store or not (a write failed, or did not answer within the timeout and may still land), so it is retried as
-   * is, under its id; the ones after it were cut from the same drain and wait for it.
+   * Batches taken from the aggregator and not yet confirmed by the store, oldest first: in practice the one whose
+   * write failed or did not answer within the timeout (it may still land), retried as is, under its id, before the
+   * aggregator is drained further.
    */
   private readonly unconfirmed: Batch[] = [];
   private readonly chunkSize: number;
@@ -81,7 +79,8 @@ export class Persister {
 
   /**
    * Writes everything aggregated so far, in rounds. A round writes the batches queued when it starts (the
-   * unconfirmed ones first, then the aggregator's drain, cut into chunks) and ends; a call made while a round
+   * unconfirmed ones first, then what the aggregator held at the start, sealed then drained a chunk at a time) and
+   * ends; a call made while a round
    * runs waits for the next round, which includes its usage, so under steady load no caller waits for more than
    * two rounds. Rejects when a store write fails or does not answer within the timeout; the batches not
    * confirmed stay queued, in order.
@@ -113,37 +112,43 @@ export class Persister {
     return this.queued;
   }
 
-  /**
-   * Moves the aggregator's content into queued chunks once it holds CUT_CHUNKS chunks' worth, so that no single
-   * drain, which runs synchronously, grows with the traffic between two persists. The queued chunks keep their
-   * order and are written by the next round.
-   */
-  cutIfLarge(): void {
-    if (this.aggregator.size >= this.chunkSize * CUT_CHUNKS) this.drainIntoBatches();
-  }
-
   private async writeRound(): Promise<void> {
-    this.drainIntoBatches();
-    const round = [...this.unconfirmed];
-    for (let i = 0; i < round.length; i++) {
-      const batch = round[i]!;
+    const retries = [...this.unconfirmed];
+    // What this round writes of the aggregator: usage added while it runs goes to the next round.
+    this.aggregator.seal();
+    let writes = 0;
+    for (const batch of retries) {
       // A write of it that had timed out may have landed since.
       if (!this.unconfirmed.includes(batch)) continue;
-      if (i > 0) await yieldToEventLoop();
-      try {
-        await withinStoreTimeout(this.write(batch), this.storeCalls.timeoutMs, 'persist usage');
-      } catch (cause) {
-        // The write may have been applied and only its answer lost or late: the batch stays first in line as it
-        // is, with its id, and is retried before anything else. The store skips a batch id it has applied, so nothing counts twice.
-        const error =
-          cause instanceof MeterkitError
-            ? cause
-            : new MeterkitError(ErrorCodes.STORE, `Could not persist usage to the ${this.store.kind} store; it is kept in memory and retried.`, { cause });
-        this.lastFailure = error;
-        this.logger.error({ code: error.code, store: this.store.kind, deltas: batch.deltas.length, err: String(cause) }, 'persist failed');
-        this.events.emit('error', { error });
-        throw error;
-      }
+      if (writes++ > 0) await yieldToEventLoop();
+      await this.writeOrThrow(batch);
+    }
+    while (this.aggregator.sealedSize > 0) {
+      if (writes++ > 0) await yieldToEventLoop();
+      // Sealed content stays sealed while the loop yields, so this drains this round's usage only.
+      if (this.aggregator.sealedSize === 0) break;
+      const deltas = this.aggregator.drain(this.chunkSize);
+      if (deltas.length === 0) break;
+      const batch: Batch = { id: randomUUID(), deltas };
+      this.unconfirmed.push(batch);
+      await this.writeOrThrow(batch);
+    }
+  }
+
+  private async writeOrThrow(batch: Batch): Promise<void> {
+    try {
+      await withinStoreTimeout(this.write(batch), this.storeCalls.timeoutMs, 'persist usage');
+    } catch (cause) {
+      // The write may have been applied and only its answer lost or late: the batch stays first in line as it
+      // is, with its id, and is retried before anything else. The store skips a batch id it has applied, so nothing counts twice.
+      const error =
+        cause instanceof MeterkitError
+          ? cause
+          : new MeterkitError(ErrorCodes.STORE, `Could not persist usage to the ${this.store.kind} store; it is kept in memory and retried.`, { cause });
+      this.lastFailure = error;
+      this.logger.error({ code: error.code, store: this.store.kind, deltas: batch.deltas.length, err: String(cause) }, 'persist failed');
+      this.events.emit('error', { error });
+      throw error;
     }
   }
 
@@ -193,14 +198,6 @@ export class Persister {
     if (late.length > 0) {
       this.logger.warn({ deltas: late.length }, 'usage arrived after its hour was frozen; it is counted in status, not sent');
       this.events.emit('late', { deltas: late });
-    }
-  }
-
-  /** Drains the aggregator into chunks, each a batch with its own id, queued after the unconfirmed ones. */
-  private drainIntoBatches(): void {
-    const deltas = this.aggregator.drain();
-    for (let start = 0; start < deltas.length; start += this.chunkSize) {
-      this.unconfirmed.push({ id: randomUUID(), deltas: deltas.slice(start, start + this.chunkSize) });
     }
   }
 }
