@@ -94,6 +94,7 @@ export { SnsVerifier, parseSnsMessage, snsStringToSign, isAwsSnsCertificateUrl, 
 export {
   LifecycleReceiver,
   createLifecycleHandler,
+  type LambdaLifecycleResult,
   type LifecycleRouteOptions,
   type SnsRouteOptions,
   type DeliveryRequest,

@@ -9,6 +9,6 @@ export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
 export { RequireEntitlement } from './entitlement/require-entitlement.decorator';
 export { RequireEntitlementInterceptor } from './entitlement/require-entitlement.interceptor';
-export { RequestMetering } from './request-metering';
+export { RequestMetering, type Binding } from './request-metering';
 export { meterOf } from './request-meter';
 export type { LifecycleRouteOptions, RequireEntitlementOptions, SubscriptionEvent } from '@meterkit/core';
