@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { busiestWindow, flushTogether } from './support/shared-quota';
+import { createMetering, isMeterkitError, MemoryStore, silentLogger, type MeteringOptions } from '../src';
+import { busiestWindow, flushTogether, QUOTA_PRODUCT } from './support/shared-quota';
 
 // Three engines on one SQLite file share one send quota: the emulator never sees more calls in a second than one
 // instance may make. 7.5/s is 8 calls per 1067 ms: the 67 ms left in each window absorb the time between a slot's
@@ -26,4 +27,30 @@ describe('one send quota for several instances on one SQLite file', () => {
     expect(run.callTimes).toHaveLength(60);
     expect(busiestWindow(run.callTimes, 1000)).toBeLessThanOrEqual(CAPACITY);
   }, 120_000);
+});
+
+describe('sharedQuota', () => {
+  const options = (overrides: Partial<MeteringOptions>): MeteringOptions => ({ products: [QUOTA_PRODUCT], logger: silentLogger, autoStart: false, ...overrides });
+  const codeOf = (create: () => unknown): string | undefined => {
+    try {
+      create();
+      return undefined;
+    } catch (error) {
+      return isMeterkitError(error) ? error.code : String(error);
+    }
+  };
+
+  it('refuses true with a store that keeps no send slots, and anything but a boolean', () => {
+    const withoutSlots = Object.assign(new MemoryStore(), { takeSendSlot: undefined, extendSendSlot: undefined });
+    expect(codeOf(() => createMetering(options({ store: withoutSlots, sharedQuota: true })))).toBe('ERR_METERKIT_OPTIONS');
+    expect(codeOf(() => createMetering(options({ store: 'memory', sharedQuota: 'yes' as unknown as boolean })))).toBe('ERR_METERKIT_OPTIONS');
+  });
+
+  it('leaves a store without send slots to each instance\'s own limit when unset or false', async () => {
+    for (const sharedQuota of [undefined, false]) {
+      const withoutSlots = Object.assign(new MemoryStore(), { takeSendSlot: undefined, extendSendSlot: undefined });
+      const metering = createMetering(options({ store: withoutSlots, ...(sharedQuota === undefined ? {} : { sharedQuota }) }));
+      await metering.close();
+    }
+  });
 });
