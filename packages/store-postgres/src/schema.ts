@@ -93,7 +93,7 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   `,
   // One send quota for every instance on the database: per scope, the times of the last grants (a JSON array).
   (t) => `
-  CREATE TABLE ${t.sendSlots} (
+  CREATE TABLE IF NOT EXISTS ${t.sendSlots} (
     scope text PRIMARY KEY,
     times text NOT NULL
   );
