@@ -14,6 +14,8 @@ import type { AllocationRow } from './frozen-usage';
 import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, meteredAbove } from './allowance';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
+import { smallestK } from './smallest-k';
+import { yieldToEventLoop } from './yield-to-event-loop';
 import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../send/send-slot-ring';
 import type {
   AddUsageResult,
@@ -39,6 +41,8 @@ interface MemoryRecord {
 
 const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
 const UNSETTLED_STATES: ReadonlySet<RecordState> = new Set(['open', 'pending', 'sending']);
+/** Records frozen, or visited by stats(), between two yields to the event loop. */
+const SLICE = 2_000;
 
 /**
  * IN-MEMORY STORE: FOR DEVELOPMENT AND TESTS ONLY.
@@ -52,6 +56,11 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   readonly durable = false;
 
   private readonly records = new Map<string, MemoryRecord>();
+  /** Open records by hour and by customer: claim() freezes what is due without visiting every record. */
+  private readonly openByHour = new Map<number, Set<MemoryRecord>>();
+  private readonly openByCustomer = new Map<string, Set<MemoryRecord>>();
+  /** Pending and sending records: what claim() chooses from. */
+  private readonly unsettled = new Set<MemoryRecord>();
   private readonly customers = new Map<string, CustomerRecord>();
   private readonly entitlementSets = new Map<string, EntitlementSet>();
   /** allowanceCounterId() → counter. */
@@ -162,7 +171,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       return { outcome: 'conflict', existing: snapshot(existing) };
     }
     const allocations = new Map(allocationRowsOf(total.usage).map((row) => [row.tagsKey, row]));
-    this.records.set(id, {
+    const entry: MemoryRecord = {
       record: {
         id,
         customer: structuredClone(total.customer),
@@ -179,38 +188,77 @@ export class MemoryStore implements UsageStore, EntitlementStore {
         nextAttemptAt: now,
       },
       allocations,
-    });
+    };
+    this.records.set(id, entry);
+    this.unsettled.add(entry);
     return { outcome: 'created' };
   }
 
+  /**
+   * Freezes the due open records (found through the open-record indexes, a slice at a time, yielding to the event
+   * loop between slices), then leases the first `limit` claimable ones in one synchronous step: a pass over the
+   * pending and sending records keeping the `limit` first in order, without sorting them all.
+   */
   async claim(request: ClaimRequest): Promise<StoredRecord[]> {
     this.assertOpen();
     const forced = new Set(request.forceCustomerKeys ?? []);
-    for (const entry of this.records.values()) {
-      const { record } = entry;
-      if (record.state === 'open' && (record.hour < request.dueBefore || forced.has(record.customerKey))) {
-        record.state = 'pending';
-        record.frozen = frozenUsageFromAllocations([...entry.allocations.values()]);
-        record.nextAttemptAt = request.now;
-      }
-    }
-    const claimable = [...this.records.values()].filter(({ record }) =>
-      record.state === 'pending'
-        ? record.nextAttemptAt <= request.now
-        : record.state === 'sending' && (record.leaseUntil ?? 0) <= request.now,
+    await this.freezeDue(request.dueBefore, forced, request.now);
+    this.assertOpen();
+    const chosen = smallestK(this.claimable(request.now), Math.max(0, request.limit), (a, b) =>
+      Number(forced.has(b.record.customerKey)) - Number(forced.has(a.record.customerKey)) ||
+      a.record.hour - b.record.hour ||
+      compareKeys(a.record.id, b.record.id),
     );
-    claimable.sort(
-      (a, b) =>
-        Number(forced.has(b.record.customerKey)) - Number(forced.has(a.record.customerKey)) ||
-        a.record.hour - b.record.hour ||
-        compareKeys(a.record.id, b.record.id),
-    );
-    return claimable.slice(0, Math.max(0, request.limit)).map((entry) => {
+    return chosen.map((entry) => {
       entry.record.state = 'sending';
       entry.record.leaseOwner = request.owner;
       entry.record.leaseUntil = request.now + request.leaseMs;
       return snapshot(entry);
     });
+  }
+
+  private *claimable(now: number): Generator<MemoryRecord> {
+    for (const entry of this.unsettled) {
+      const { record } = entry;
+      if (record.state === 'pending' ? record.nextAttemptAt <= now : record.state === 'sending' && (record.leaseUntil ?? 0) <= now) yield entry;
+    }
+  }
+
+  /**
+   * Freezes the open records of hours before `dueBefore` and of the forced customers. Another call may run between
+   * two slices: a record is frozen once, and usage reaching it after is late, as after any claim.
+   */
+  private async freezeDue(dueBefore: number, forced: ReadonlySet<string>, now: number): Promise<void> {
+    const due: Array<Set<MemoryRecord>> = [];
+    for (const [hour, records] of this.openByHour) if (hour < dueBefore) due.push(records);
+    for (const key of forced) {
+      const records = this.openByCustomer.get(key);
+      if (records !== undefined) due.push(records);
+    }
+    let frozen = 0;
+    for (const records of due) {
+      // freeze() deletes the record from this set while it is iterated, which a Set allows.
+      for (const entry of records) {
+        if (entry.record.state !== 'open') continue;
+        if (frozen > 0 && frozen % SLICE === 0) {
+          await yieldToEventLoop();
+          this.assertOpen();
+          if (entry.record.state !== 'open') continue;
+        }
+        this.freeze(entry, now);
+        frozen++;
+      }
+    }
+  }
+
+  private freeze(entry: MemoryRecord, now: number): void {
+    const { record } = entry;
+    record.state = 'pending';
+    record.frozen = frozenUsageFromAllocations([...entry.allocations.values()]);
+    record.nextAttemptAt = now;
+    removeFromIndex(this.openByHour, record.hour, entry);
+    removeFromIndex(this.openByCustomer, record.customerKey, entry);
+    this.unsettled.add(entry);
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
@@ -243,6 +291,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       if (record === undefined) continue;
       clearLease(record);
       record.state = settlement.state;
+      this.unsettled.delete(this.records.get(settlement.id)!);
       record.settledAt = now;
       setOptional(record, 'meteringRecordId', settlement.meteringRecordId);
       setOptional(record, 'reason', settlement.reason);
@@ -265,8 +314,10 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     this.assertOpen();
     const moved: string[] = [];
     for (const id of new Set(ids)) {
-      const record = this.records.get(id)?.record;
+      const entry = this.records.get(id);
+      const record = entry?.record;
       if (record === undefined || !REDRIVABLE_STATES.includes(record.state)) continue;
+      this.unsettled.add(entry!);
       record.state = 'pending';
       record.nextAttemptAt = now;
       delete record.settledAt;
@@ -308,13 +359,19 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     return limited.map(snapshot);
   }
 
+  /** Visits every record, a slice at a time, yielding to the event loop between slices. */
   async stats(): Promise<StoreStats> {
     this.assertOpen();
     const countsByState = Object.fromEntries(ALL_STATES.map((state) => [state, 0])) as Record<RecordState, number>;
     const byHour = new Map<number, { records: number; quantity: number }>();
     let lateQuantity = 0;
     let lastSentAt: number | undefined;
+    let visited = 0;
     for (const { record } of this.records.values()) {
+      if (++visited % SLICE === 0) {
+        await yieldToEventLoop();
+        this.assertOpen();
+      }
       countsByState[record.state] += 1;
       if (record.state === 'sent' && record.settledAt !== undefined && (lastSentAt === undefined || record.settledAt > lastSentAt)) lastSentAt = record.settledAt;
       if (record.frozen !== undefined) lateQuantity += record.quantity - record.frozen.quantity;
@@ -378,6 +435,8 @@ export class MemoryStore implements UsageStore, EntitlementStore {
         allocations: new Map(),
       };
       this.records.set(id, entry);
+      addToIndex(this.openByHour, delta.hour, entry);
+      addToIndex(this.openByCustomer, delta.customerKey, entry);
     }
     return entry;
   }
@@ -390,6 +449,22 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private assertOpen(): void {
     if (this.closed) throw new MeterkitError(ErrorCodes.CLOSED, 'The memory store is closed');
   }
+}
+
+function addToIndex<K>(index: Map<K, Set<MemoryRecord>>, key: K, entry: MemoryRecord): void {
+  let entries = index.get(key);
+  if (entries === undefined) {
+    entries = new Set();
+    index.set(key, entries);
+  }
+  entries.add(entry);
+}
+
+function removeFromIndex<K>(index: Map<K, Set<MemoryRecord>>, key: K, entry: MemoryRecord): void {
+  const entries = index.get(key);
+  if (entries === undefined) return;
+  entries.delete(entry);
+  if (entries.size === 0) index.delete(key);
 }
 
 function snapshot(entry: MemoryRecord): StoredRecord {

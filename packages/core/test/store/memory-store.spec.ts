@@ -1,7 +1,7 @@
 import { isMeterkitError, ErrorCodes } from '../../src/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { describeUsageStoreConformance } from '../../src/testing';
-import { delta, hour } from '../../src/store/conformance/fixtures';
+import { claimRequest, delta, hour, licenseIdentity } from '../../src/store/conformance/fixtures';
 
 describeUsageStoreConformance('MemoryStore', () => new MemoryStore(), {
   sharedStoreFactory: async () => {
@@ -30,3 +30,41 @@ describe('MemoryStore', () => {
     expect((await store.listRecords()).map((record) => record.quantity)).toEqual([1]);
   });
 });
+
+describe('MemoryStore: claims in slices', () => {
+  const CUSTOMERS = 5_000;
+  async function storeWithDueRecords(): Promise<MemoryStore> {
+    const store = new MemoryStore();
+    await store.open();
+    const deltas = Array.from({ length: CUSTOMERS }, (_, i) => delta({ customer: licenseIdentity(i + 1), hour: hour(0), quantity: 1 }));
+    await store.addUsage(deltas);
+    return store;
+  }
+
+  it('yields to the event loop while freezing many due records', async () => {
+    const store = await storeWithDueRecords();
+    // A macrotask queued before the claim runs before it ends only if the claim yields to the event loop.
+    let turned = false;
+    setImmediate(() => (turned = true));
+    const claimed = await store.claim(claimRequest({ limit: 10 }));
+    expect(turned).toBe(true);
+    expect(claimed).toHaveLength(10);
+  });
+
+  it('leases each record once to claims interleaved with usage reaching the records being frozen', async () => {
+    const store = await storeWithDueRecords();
+    const first = store.claim(claimRequest({ owner: 'worker-a', limit: 3_000 }));
+    const second = store.claim(claimRequest({ owner: 'worker-b', limit: 3_000 }));
+    // Arrives while the claims freeze: counted once, frozen with its record or late.
+    const late = store.addUsage(Array.from({ length: CUSTOMERS }, (_, i) => delta({ customer: licenseIdentity(i + 1), hour: hour(0), quantity: 2 })));
+    const [a, b, added] = await Promise.all([first, second, late]);
+    const ids = [...a, ...b].map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(CUSTOMERS);
+    const records = await store.listRecords();
+    expect(records.every((r) => r.quantity === 3)).toBe(true);
+    const frozen = records.reduce((sum, r) => sum + r.frozen!.quantity, 0);
+    expect(frozen + added.late.reduce((sum, d) => sum + d.quantity, 0)).toBe(3 * CUSTOMERS);
+  });
+});
+
