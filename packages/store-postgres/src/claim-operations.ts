@@ -16,10 +16,17 @@ import type { Tables } from './tables';
  */
 export async function claim(client: PoolClient, t: Tables, request: ClaimRequest): Promise<StoredRecord[]> {
   const forced = [...(request.forceCustomerKeys ?? [])];
+  await walkIndexesInOrder(client, true);
   await freezeDue(client, t, request.dueBefore, forced, request.now);
   const limit = Math.max(0, Math.trunc(request.limit));
   if (limit === 0) return [];
-  const rows = forced.length === 0 ? [] : await lease(client, t, request, forced, 'forced', limit);
+  const rows: UsageRecordRow[] = [];
+  if (forced.length > 0) {
+    // A forced customer's records are found through the customer index and sorted: few, however many others wait.
+    await walkIndexesInOrder(client, false);
+    rows.push(...(await lease(client, t, request, forced, 'forced', limit)));
+    await walkIndexesInOrder(client, true);
+  }
   if (rows.length < limit) rows.push(...(await lease(client, t, request, forced, 'others', limit - rows.length)));
   const forcedKeys = new Set(forced);
   return rows
@@ -33,9 +40,26 @@ export async function claim(client: PoolClient, t: Tables, request: ClaimRequest
 }
 
 /**
- * Leases up to `limit` claimable records, oldest hour then id first: of the forced customers (found through the
- * customer index, only theirs sorted), or of everyone else (the claimable index walked in order, stopping at the
- * limit, however many records wait).
+ * Statistics lag behind a burst of writes or a claim that froze or leased many records: believing few rows match,
+ * the planner would fetch every candidate and sort them, or scan the whole table for one chunk's allocations, on
+ * every claim. Within the claim's transaction (SET LOCAL), plans that sort, gather a bitmap or scan a table are
+ * ruled out, so that it walks the partial indexes in order, stops at the LIMIT and looks rows up by key, whatever
+ * the statistics say. The penalty this puts on the one sort left (of the short merged list) must
+ * not make the statement look worth compiling: JIT is off for the claim.
+ */
+async function walkIndexesInOrder(client: PoolClient, only: boolean): Promise<void> {
+  const value = only ? 'off' : 'on';
+  await client.query(
+    `SET LOCAL enable_sort = ${value}; SET LOCAL enable_incremental_sort = ${value}; SET LOCAL enable_bitmapscan = ${value}; ` +
+      `SET LOCAL enable_seqscan = ${value}; SET LOCAL jit = off`,
+  );
+}
+
+/**
+ * Leases up to `limit` claimable records, oldest hour then id first, of the forced customers or of everyone else.
+ * Pending records come from walking the pending index in order, stopping at the limit however many wait; records
+ * whose lease expired (few: at most what senders that died had leased) from the lease index, read up to `now`.
+ * Only these short lists are merged and sorted.
  */
 async function lease(
   client: PoolClient,
@@ -47,14 +71,20 @@ async function lease(
 ): Promise<UsageRecordRow[]> {
   const customers = which === 'forced' ? 'customer_key = ANY($2::text[])' : 'customer_key <> ALL($2::text[])';
   const { rows } = await client.query<UsageRecordRow>(
-    `WITH claimable AS (
-       SELECT id FROM ${t.records}
-       WHERE state IN ('pending', 'sending')
-         AND ((state = 'pending' AND next_attempt_at <= $1) OR (state = 'sending' AND lease_until <= $1))
-         AND ${customers}
+    `WITH pending AS (
+       SELECT id, hour FROM ${t.records}
+       WHERE state = 'pending' AND next_attempt_at <= $1 AND ${customers}
        ORDER BY hour, id
        LIMIT $3
        FOR UPDATE SKIP LOCKED
+     ), expired AS (
+       SELECT id, hour FROM ${t.records}
+       WHERE state = 'sending' AND lease_until <= $1 AND ${customers}
+       FOR UPDATE SKIP LOCKED
+     ), claimable AS (
+       SELECT id FROM (SELECT id, hour FROM pending UNION ALL SELECT id, hour FROM expired) AS candidates
+       ORDER BY hour, id
+       LIMIT $3
      )
      UPDATE ${t.records} AS r SET state = 'sending', lease_owner = $4, lease_until = $5
      FROM claimable WHERE r.id = claimable.id

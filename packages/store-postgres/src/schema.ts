@@ -98,6 +98,13 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
     times text NOT NULL
   );
   `,
+  // Records being sent leave the index claims walk, which would otherwise step over every record leased so far:
+  // pending records by (hour, id), records being sent by the end of their lease.
+  (t) => `
+  DROP INDEX IF EXISTS ${t.schema}.meterkit_usage_records_claimable;
+  CREATE INDEX meterkit_usage_records_pending ON ${t.records} (hour, id) WHERE state = 'pending';
+  CREATE INDEX meterkit_usage_records_leases ON ${t.records} (lease_until) WHERE state = 'sending';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

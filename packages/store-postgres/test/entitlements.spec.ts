@@ -108,7 +108,7 @@ describe('PostgresStore migration to the entitlement tables', () => {
     await first.addUsage([use(license(1), 3, 0).delta]);
     await first.close();
     await janitor.admin.query(`DROP TABLE "${schema}".meterkit_entitlements, "${schema}".meterkit_allowance_counters`);
-    await janitor.admin.query(`DROP INDEX "${schema}".meterkit_usage_records_claimable, "${schema}".meterkit_usage_records_open`);
+    await janitor.admin.query(`DROP INDEX "${schema}".meterkit_usage_records_pending, "${schema}".meterkit_usage_records_leases, "${schema}".meterkit_usage_records_open`);
     await janitor.admin.query(`UPDATE "${schema}".meterkit_meta SET value = '4' WHERE key = 'schema_version'`);
 
     const store = storeOn(schema);

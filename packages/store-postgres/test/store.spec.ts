@@ -75,7 +75,7 @@ describe('PostgresStore migration of the may-have-landed flag', () => {
     await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_usage_records DROP COLUMN may_have_landed`);
     await janitor.admin.query(`ALTER TABLE "${schema}".meterkit_customers DROP COLUMN IF EXISTS version`);
     await janitor.admin.query(`DROP TABLE IF EXISTS "${schema}".meterkit_entitlements, "${schema}".meterkit_allowance_counters`);
-    await janitor.admin.query(`DROP INDEX IF EXISTS "${schema}".meterkit_usage_records_claimable, "${schema}".meterkit_usage_records_open`);
+    await janitor.admin.query(`DROP INDEX IF EXISTS "${schema}".meterkit_usage_records_pending, "${schema}".meterkit_usage_records_leases, "${schema}".meterkit_usage_records_open`);
     await janitor.admin.query(`UPDATE "${schema}".meterkit_meta SET value = '2' WHERE key = 'schema_version'`);
 
     const store = storeOn(schema);
