@@ -9,6 +9,7 @@ import { backoffDelay, type RetryPolicy } from '../send/backoff';
 import type { FlushReport } from '../send/flush-report';
 import { LandingMarks, mayHaveApplied } from '../send/landing-marks';
 import type { Outcome, Release, Settle } from '../send/outcome';
+import { SendStopped } from '../send/rate-limiter';
 import type { SendLimiter } from '../send/send-quota';
 import { toWireRecord } from '../send/wire-record';
 import type { StoredRecord, UsageStore } from '../store/usage-store';
@@ -75,7 +76,7 @@ export class MeterUsageSender {
         await this.o.release(sendable.slice(i), 'FlushTimeBudget', 0, report);
         return false;
       }
-      const result = await this.sendOne(sendable[i]!, report, marks);
+      const result = await this.sendOne(sendable[i]!, report, marks, outOfTime);
       if (result === 'configuration') {
         await this.o.release(sendable.slice(i + 1), 'ConfigurationError', this.o.configurationBackoffMs, report);
         return false;
@@ -85,7 +86,7 @@ export class MeterUsageSender {
     return healthy;
   }
 
-  private async sendOne(record: StoredRecord, report: FlushReport, marks: LandingMarks): Promise<SendResult> {
+  private async sendOne(record: StoredRecord, report: FlushReport, marks: LandingMarks, outOfTime: () => boolean): Promise<SendResult> {
     const input = toMeterUsageInput(record);
     let failures = 0;
     for (;;) {
@@ -95,10 +96,15 @@ export class MeterUsageSender {
         const output = await this.o.limiter.run(() => {
           report.calls++;
           return this.o.client.send(new MeterUsageCommand(input));
-        });
+        }, outOfTime);
         await this.o.settle([{ record, state: 'sent', ...(output.MeteringRecordId === undefined ? {} : { meteringRecordId: output.MeteringRecordId }) }], report);
         return 'settled';
       } catch (error) {
+        if (error instanceof SendStopped) {
+          // Not sent: the flush ran out of time while the call waited for its slot.
+          await this.o.release([record], 'FlushTimeBudget', 0, report);
+          return 'released';
+        }
         const name = errorName(error);
         if (mayHaveApplied(error)) marks.ambiguous([record.id]);
         else await marks.refused([record.id]);

@@ -12,6 +12,7 @@ import { toBatches, type Batch } from './batches';
 import { emptyReport, type FlushReport } from './flush-report';
 import { LandingMarks, mayHaveApplied } from './landing-marks';
 import type { Outcome } from './outcome';
+import { SendStopped } from './rate-limiter';
 import type { SendLimiter } from './send-quota';
 import { MeterUsageSender } from '../product/meter-usage-sender';
 import { toWireRecord, wireKey, type WireRecord } from './wire-record';
@@ -68,6 +69,8 @@ const MIN_RELEASE_DELAY_MS = 1000;
  */
 export class Flusher {
   private running: Promise<FlushReport> | undefined;
+  /** The running flush's time check (flushes run one at a time): a call waiting for its send slot gives up on it. */
+  private stop: () => boolean = () => false;
   /** Product-level records (AMI and container products) go out one by one with MeterUsage. */
   private readonly products: MeterUsageSender;
 
@@ -99,6 +102,7 @@ export class Flusher {
 
   private async run(request: FlushRequest): Promise<FlushReport> {
     const report = emptyReport();
+    this.stop = () => outOfTime(request);
     try {
       for (;;) {
         if (outOfTime(request)) break;
@@ -191,8 +195,13 @@ export class Flusher {
         output = await this.o.limiter.run(() => {
           report.calls++;
           return this.o.client.send(command);
-        });
+        }, this.stop);
       } catch (error) {
+        if (error instanceof SendStopped) {
+          // Not sent: the flush ran out of time while the call waited for its slot.
+          await this.release(pending, 'FlushTimeBudget', 0, report);
+          return false;
+        }
         const name = errorName(error);
         const kind = classifyError(error);
         const ids = pending.map((w) => w.stored.id);

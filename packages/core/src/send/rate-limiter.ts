@@ -29,6 +29,21 @@ export function answeredStamp(budget: SendBudget, grantedAt: number, answeredAt:
   return Math.max(grantedAt, answeredAt - (budget.windowMs - SECOND_MS));
 }
 
+/** How often a wait with a `stop` check looks at it. */
+const STOP_CHECK_MS = 250;
+
+/** The next sleep of a wait of `ms`: in slices when a `stop` check must be looked at on the way. */
+export function stopSlice(stop: (() => boolean) | undefined, ms: number): number {
+  return stop === undefined ? ms : Math.min(ms, STOP_CHECK_MS);
+}
+
+/** Thrown by run() when `stop` answered true while the call waited for its slot: the call was not made. */
+export class SendStopped extends Error {
+  constructor() {
+    super('the flush ran out of time while waiting for a send slot');
+  }
+}
+
 /**
  * Keeps this instance's calls under a requests-per-second budget in every sliding window, not only in fixed ones:
  * a call is let through only when fewer than `capacity` calls were let through in the closed interval of one
@@ -56,9 +71,12 @@ export class RateLimiter {
     await this.grant();
   }
 
-  /** Makes `call` once a slot is free; the slot counts until the call is answered (answeredStamp()). */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    const grantedAt = await this.grant();
+  /**
+   * Makes `call` once a slot is free; the slot counts until the call is answered (answeredStamp()). Rejects with
+   * SendStopped, without calling, when `stop` answers true while waiting.
+   */
+  async run<T>(call: () => Promise<T>, stop?: () => boolean): Promise<T> {
+    const grantedAt = await this.grant(stop);
     try {
       return await call();
     } finally {
@@ -67,8 +85,8 @@ export class RateLimiter {
   }
 
   /** Resolves with the time the slot was granted at, when a call may be made now. */
-  grant(): Promise<number> {
-    const turn = this.tail.then(() => this.acquire());
+  grant(stop?: () => boolean): Promise<number> {
+    const turn = this.tail.then(() => this.acquire(stop));
     this.tail = turn.catch(() => undefined);
     return turn;
   }
@@ -81,9 +99,10 @@ export class RateLimiter {
     if (slot >= 0) this.times[slot] = Math.max(this.times[slot]!, stamp);
   }
 
-  private async acquire(): Promise<number> {
+  private async acquire(stop: (() => boolean) | undefined): Promise<number> {
     const { capacity, windowMs } = this.budget;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
+      if (waited && stop?.() === true) throw new SendStopped();
       const now = this.now();
       const oldest = this.times.length < capacity ? undefined : this.times[this.next]!;
       // Strictly more than one window after the oldest call: a closed window holds at most `capacity` calls.
@@ -91,7 +110,7 @@ export class RateLimiter {
         this.record(now);
         return now;
       }
-      await this.sleep(Math.max(1, oldest + windowMs - now + 1));
+      await this.sleep(stopSlice(stop, Math.max(1, oldest + windowMs - now + 1)));
     }
   }
 

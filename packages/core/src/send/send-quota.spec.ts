@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { silentLogger, type Logger } from '../logger';
 import { MemoryStore } from '../store/memory-store';
 import { busiestWindow } from '../store/conformance/send-quota.conformance';
-import { RateLimiter } from './rate-limiter';
+import { RateLimiter, SendStopped } from './rate-limiter';
 import { METERING_SCOPE, SendQuota } from './send-quota';
 
 /** One virtual time for every instance: the earliest sleeper wakes next, time jumping to when it asked to wake. */
@@ -103,6 +103,33 @@ describe('SendQuota', () => {
     expect(busiestWindow(times, 1000)).toBe(10);
     expect(Math.max(...times) - start).toBeGreaterThan(11 * 1026);
     expect(Math.max(...times) - start).toBeLessThan(13 * 1026);
+  });
+
+  it('gives up a slot it waits for once the flush is out of time: the call is not made', async () => {
+    const time = new VirtualTime();
+    const store = new MemoryStore();
+    const other = instance(time, store, 2);
+    await other.run(async () => undefined);
+    await other.run(async () => undefined);
+    // The shared ring is full for about a second: this instance's own limit is free, the store's is not.
+    const quota = instance(time, store, 2);
+    let calls = 0;
+    const deadline = time.now() + 300;
+    await expect(quota.run(async () => calls++, () => time.now() >= deadline)).rejects.toBeInstanceOf(SendStopped);
+    expect(calls).toBe(0);
+    // A later call without a deadline still gets its slot.
+    await quota.run(async () => calls++);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up a slot of its own limit it waits for once the flush is out of time', async () => {
+    const time = new VirtualTime();
+    const limiter = new RateLimiter(1, time.now, time.sleep);
+    let calls = 0;
+    await limiter.run(async () => calls++);
+    const deadline = time.now() + 300;
+    await expect(limiter.run(async () => calls++, () => time.now() >= deadline)).rejects.toBeInstanceOf(SendStopped);
+    expect(calls).toBe(1);
   });
 
   it('keeps the local limit when the store cannot answer, and says so once', async () => {

@@ -1,11 +1,14 @@
 import type { Logger } from '../logger';
 import type { UsageStore } from '../store/usage-store';
-import { answeredStamp, type RateLimiter } from './rate-limiter';
+import { answeredStamp, SendStopped, stopSlice, type RateLimiter } from './rate-limiter';
 
 /** What the Flusher and the MeterUsage sender make each call to AWS through. */
 export interface SendLimiter {
-  /** Makes `call` once the budget allows it; the call counts until it is answered (answeredStamp()). */
-  run<T>(call: () => Promise<T>): Promise<T>;
+  /**
+   * Makes `call` once the budget allows it; the call counts until it is answered (answeredStamp()). Rejects with
+   * SendStopped, without calling, when `stop` answers true while the call waits.
+   */
+  run<T>(call: () => Promise<T>, stop?: () => boolean): Promise<T>;
 }
 
 type SendSlots = Required<Pick<UsageStore, 'takeSendSlot' | 'extendSendSlot'>>;
@@ -43,8 +46,8 @@ export class SendQuota implements SendLimiter {
     this.realTime = o.realTime ?? Date.now;
   }
 
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    const turn = this.tail.then(() => this.acquire());
+  async run<T>(call: () => Promise<T>, stop?: () => boolean): Promise<T> {
+    const turn = this.tail.then(() => this.acquire(stop));
     this.tail = turn.catch(() => undefined);
     const slot = await turn;
     try {
@@ -73,12 +76,13 @@ export class SendQuota implements SendLimiter {
     this.storeFailing = true;
   }
 
-  private async acquire(): Promise<{ readonly local: number; readonly shared: number | undefined }> {
-    const local = await this.o.local.grant();
+  private async acquire(stop: (() => boolean) | undefined): Promise<{ readonly local: number; readonly shared: number | undefined }> {
+    const local = await this.o.local.grant(stop);
     if (this.clockStill) return { local, shared: undefined };
     const { capacity, windowMs } = this.o.local.budget;
     let still: { readonly clock: number; readonly real: number } | undefined;
-    for (;;) {
+    for (let waited = false; ; waited = true) {
+      if (waited && stop?.() === true) throw new SendStopped();
       const now = this.o.clock();
       let waitMs: number;
       try {
@@ -96,7 +100,7 @@ export class SendQuota implements SendLimiter {
         this.o.logger.warn({ clock: now }, 'the clock option stood still for a whole send window: the shared send quota is off, each instance keeps its own limit');
         return { local, shared: undefined };
       }
-      await this.o.sleep(waitMs);
+      await this.o.sleep(stopSlice(stop, waitMs));
     }
   }
 }
