@@ -19,13 +19,19 @@ export function nextSendSlot(ring: readonly number[], now: number, capacity: num
   // stall until the clock caught up with it. Times a little ahead are other callers' (or this caller's time was
   // read before a slow store answered): they count.
   const horizon = Math.max(SET_BACK_MS, windowMs);
-  const times = ring.filter((t) => t - now <= horizon).sort((a, b) => a - b);
+  let kept = ring.filter((t) => t - now <= horizon);
   // A smaller capacity than the ring was kept for keeps only the newest times.
-  const kept = times.slice(Math.max(0, times.length - capacity));
+  if (kept.length > capacity) kept = kept.sort((a, b) => a - b).slice(kept.length - capacity);
   if (kept.length < capacity) return { granted: true, ring: [...kept, now] };
-  const oldest = kept[0]!;
+  // One pass for the oldest: the ring can hold thousands of times at the rates emulators allow.
+  let oldestAt = 0;
+  for (let i = 1; i < kept.length; i++) if (kept[i]! < kept[oldestAt]!) oldestAt = i;
+  const oldest = kept[oldestAt]!;
   // Strictly more than one window after the oldest grant: a closed window holds at most `capacity` grants.
-  if (now - oldest > windowMs) return { granted: true, ring: [...kept.slice(1), now] };
+  if (now - oldest > windowMs) {
+    kept[oldestAt] = now;
+    return { granted: true, ring: kept };
+  }
   return { granted: false, waitMs: Math.max(1, oldest + windowMs - now + 1) };
 }
 
