@@ -154,6 +154,9 @@ async function claimAll(store, now) {
   let claimed = first.value.length;
   const rest = await withLoopDelay(async () => {
     for (;;) {
+      // The flusher sends each claim's records before the next claim, and a send waits for the network: without a
+      // yield here, claims of a store that answers without I/O would chain as one stall the engine never makes.
+      await new Promise((resolve) => setImmediate(resolve));
       const batch = await store.claim(request);
       if (batch.length === 0) return;
       claimed += batch.length;
