@@ -59,7 +59,9 @@ export interface MeteringOptions {
    * into any closed window of ceil(r)/r seconds, so no sliding second ever holds more than ceil(r) calls and a long
    * flush averages r per second. Default 9.75: AWS allows 10 per account and region; 10 calls per 1026 ms never
    * puts an 11th call into any second, sends 100 000 (customer, dimension) pairs (4000 calls) in about 410 s, and
-   * keeps 26 ms per window as headroom for network jitter between the limiter and AWS.
+   * keeps 26 ms per window as headroom for network jitter between the limiter and AWS; a call answered later than
+   * that after it left counts from its answer, so calls reach AWS more than a second after the call whose slot they
+   * take, however slow the network.
    * With `sharedQuota` (the default on stores that support it) this is the budget of all instances on the store
    * together; otherwise each instance holds it alone, so give each its part. Values above 10 (up to 10 000) are for
    * emulators and benchmarks.
