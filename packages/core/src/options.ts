@@ -61,7 +61,7 @@ export interface MeteringOptions {
    * puts an 11th call into any second, sends 100 000 (customer, dimension) pairs (4000 calls) in about 410 s, and
    * keeps 26 ms per window as headroom for network jitter between the limiter and AWS; a call answered later than
    * that after it left counts from its answer, so calls reach AWS more than a second after the call whose slot they
-   * take, however slow the network.
+   * take, however slow the network (for calls answered within a window).
    * With `sharedQuota` (the default on stores that support it) this is the budget of all instances on the store
    * together; otherwise each instance holds it alone, so give each its part. Values above 10 (up to 10 000) are for
    * emulators and benchmarks.
