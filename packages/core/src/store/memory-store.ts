@@ -59,8 +59,9 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   /** Open records by hour and by customer: claim() freezes what is due without visiting every record. */
   private readonly openByHour = new Map<number, Set<MemoryRecord>>();
   private readonly openByCustomer = new Map<string, Set<MemoryRecord>>();
-  /** Pending and sending records: what claim() chooses from. */
-  private readonly unsettled = new Set<MemoryRecord>();
+  /** Pending and sending records, apart: what claim() chooses from. Settled records leave them. */
+  private readonly pending = new Set<MemoryRecord>();
+  private readonly sending = new Set<MemoryRecord>();
   private readonly customers = new Map<string, CustomerRecord>();
   private readonly entitlementSets = new Map<string, EntitlementSet>();
   /** allowanceCounterId() → counter. */
@@ -190,7 +191,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       allocations,
     };
     this.records.set(id, entry);
-    this.unsettled.add(entry);
+    this.pending.add(entry);
     return { outcome: 'created' };
   }
 
@@ -210,6 +211,8 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       compareKeys(a.record.id, b.record.id),
     );
     return chosen.map((entry) => {
+      this.pending.delete(entry);
+      this.sending.add(entry);
       entry.record.state = 'sending';
       entry.record.leaseOwner = request.owner;
       entry.record.leaseUntil = request.now + request.leaseMs;
@@ -218,10 +221,8 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   }
 
   private *claimable(now: number): Generator<MemoryRecord> {
-    for (const entry of this.unsettled) {
-      const { record } = entry;
-      if (record.state === 'pending' ? record.nextAttemptAt <= now : record.state === 'sending' && (record.leaseUntil ?? 0) <= now) yield entry;
-    }
+    for (const entry of this.pending) if (entry.record.nextAttemptAt <= now) yield entry;
+    for (const entry of this.sending) if ((entry.record.leaseUntil ?? 0) <= now) yield entry;
   }
 
   /**
@@ -258,7 +259,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     record.nextAttemptAt = now;
     removeFromIndex(this.openByHour, record.hour, entry);
     removeFromIndex(this.openByCustomer, record.customerKey, entry);
-    this.unsettled.add(entry);
+    this.pending.add(entry);
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
@@ -291,7 +292,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       if (record === undefined) continue;
       clearLease(record);
       record.state = settlement.state;
-      this.unsettled.delete(this.records.get(settlement.id)!);
+      this.sending.delete(this.records.get(settlement.id)!);
       record.settledAt = now;
       setOptional(record, 'meteringRecordId', settlement.meteringRecordId);
       setOptional(record, 'reason', settlement.reason);
@@ -303,6 +304,9 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     for (const release of releases) {
       const record = this.leasedRecord(release.id, owner);
       if (record === undefined) continue;
+      const entry = this.records.get(release.id)!;
+      this.sending.delete(entry);
+      this.pending.add(entry);
       clearLease(record);
       record.state = 'pending';
       record.nextAttemptAt = release.nextAttemptAt;
@@ -317,7 +321,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       const entry = this.records.get(id);
       const record = entry?.record;
       if (record === undefined || !REDRIVABLE_STATES.includes(record.state)) continue;
-      this.unsettled.add(entry!);
+      this.pending.add(entry!);
       record.state = 'pending';
       record.nextAttemptAt = now;
       delete record.settledAt;
