@@ -59,9 +59,12 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   /** Open records by hour and by customer: claim() freezes what is due without visiting every record. */
   private readonly openByHour = new Map<number, Set<MemoryRecord>>();
   private readonly openByCustomer = new Map<string, Set<MemoryRecord>>();
-  /** Pending and sending records, apart: what claim() chooses from. Settled records leave them. */
+  /**
+   * What claim() chooses from: pending records, and sending ones by the end of their lease (a claim's leases share
+   * one end), so that a claim visits only the leases that ended. Settled records leave them.
+   */
   private readonly pending = new Set<MemoryRecord>();
-  private readonly sending = new Set<MemoryRecord>();
+  private readonly sendingByLease = new Map<number, Set<MemoryRecord>>();
   private readonly customers = new Map<string, CustomerRecord>();
   private readonly entitlementSets = new Map<string, EntitlementSet>();
   /** allowanceCounterId() → counter. */
@@ -212,17 +215,24 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     );
     return chosen.map((entry) => {
       this.pending.delete(entry);
-      this.sending.add(entry);
+      this.unlease(entry);
       entry.record.state = 'sending';
       entry.record.leaseOwner = request.owner;
       entry.record.leaseUntil = request.now + request.leaseMs;
+      addToIndex(this.sendingByLease, entry.record.leaseUntil, entry);
       return snapshot(entry);
     });
   }
 
   private *claimable(now: number): Generator<MemoryRecord> {
     for (const entry of this.pending) if (entry.record.nextAttemptAt <= now) yield entry;
-    for (const entry of this.sending) if ((entry.record.leaseUntil ?? 0) <= now) yield entry;
+    for (const [leaseUntil, entries] of this.sendingByLease) if (leaseUntil <= now) yield* entries;
+  }
+
+  /** Takes a sending record out of the lease index (before its lease is cleared or renewed). */
+  private unlease(entry: MemoryRecord): void {
+    const { leaseUntil } = entry.record;
+    if (entry.record.state === 'sending' && leaseUntil !== undefined) removeFromIndex(this.sendingByLease, leaseUntil, entry);
   }
 
   /**
@@ -290,9 +300,9 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     for (const settlement of settlements) {
       const record = this.leasedRecord(settlement.id, owner);
       if (record === undefined) continue;
+      this.unlease(this.records.get(settlement.id)!);
       clearLease(record);
       record.state = settlement.state;
-      this.sending.delete(this.records.get(settlement.id)!);
       record.settledAt = now;
       setOptional(record, 'meteringRecordId', settlement.meteringRecordId);
       setOptional(record, 'reason', settlement.reason);
@@ -305,7 +315,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       const record = this.leasedRecord(release.id, owner);
       if (record === undefined) continue;
       const entry = this.records.get(release.id)!;
-      this.sending.delete(entry);
+      this.unlease(entry);
       this.pending.add(entry);
       clearLease(record);
       record.state = 'pending';
