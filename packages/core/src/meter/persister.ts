@@ -80,9 +80,8 @@ export class Persister {
   /**
    * Writes everything aggregated so far, in rounds. A round writes the batches queued when it starts (the
    * unconfirmed ones first, then what the aggregator held at the start, sealed then drained a chunk at a time) and
-   * ends; a call made while a round
-   * runs waits for the next round, which includes its usage, so under steady load no caller waits for more than
-   * two rounds. Rejects when a store write fails or does not answer within the timeout; the batches not
+   * ends; a call made while a round runs waits for the next round, which includes its usage, so under steady load
+   * no caller waits for more than two rounds. Rejects when a store write fails or does not answer within the timeout; the batches not
    * confirmed stay queued, in order.
    *
    * With `gatherMs` (group commit), a call that finds no round running waits that long before starting one, and
