@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { Product } from '../model/product';
 import { Aggregator } from './aggregator';
@@ -92,5 +93,43 @@ describe('request meter and aggregation', () => {
   it('reports the dimension error code of an unknown dimension', () => {
     const { meter } = setup();
     expect(() => meter().record('x')).toThrow(expect.objectContaining({ code: ErrorCodes.UNKNOWN_DIMENSION }));
+  });
+
+  /**
+   * Invariant: one meter used for any sequence of record() (tagged or not), commit() and discard() delivers to the
+   * aggregate exactly the records made since its last commit or discard, each once, whatever was recorded before
+   * (the meter's buffers are created by its first record and reused after each commit).
+   */
+  it('commits exactly what was recorded since the last commit or discard (property)', async () => {
+    const step = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ dimension: fc.constantFrom('api_calls', 'gb'), quantity: fc.integer({ min: 0, max: 1000 }), team: fc.constantFrom(undefined, 'blue', 'red') }) },
+      { weight: 2, arbitrary: fc.constant('commit' as const) },
+      { weight: 1, arbitrary: fc.constant('discard' as const) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 30 }), async (steps) => {
+        const { aggregator, meter } = setup();
+        const m = meter();
+        const expected = new Map<string, number>();
+        let buffered: Array<{ key: string; quantity: number }> = [];
+        for (const s of steps) {
+          if (s === 'commit') {
+            await m.commit();
+            for (const r of buffered) expected.set(r.key, (expected.get(r.key) ?? 0) + r.quantity);
+            buffered = [];
+          } else if (s === 'discard') {
+            m.discard();
+            buffered = [];
+          } else {
+            m.record(s.dimension, s.quantity, s.team === undefined ? undefined : { tags: { team: s.team } });
+            buffered.push({ key: `${s.dimension}|${s.team ?? ''}`, quantity: s.quantity });
+          }
+          expect(m.pending).toBe(buffered.length);
+        }
+        const got = new Map<string, number>();
+        for (const d of aggregator.drain()) got.set(`${d.dimension}|${d.tags?.team ?? ''}`, d.quantity);
+        expect(got).toEqual(expected);
+      }),
+    );
   });
 });

@@ -33,9 +33,10 @@ export interface MeterSink {
  * A meter can be committed more than once: each commit takes what was recorded since the last one.
  */
 export class RequestMeter {
-  private readonly dimensions: string[] = [];
-  private readonly quantities: number[] = [];
-  private tags: Array<Tags | undefined> | undefined;
+  /** Created by the first record(): a meter that records nothing (a route declaring no usage) allocates no arrays. */
+  private dimensions: string[] | undefined = undefined;
+  private quantities: number[] | undefined = undefined;
+  private tags: Array<Tags | undefined> | undefined = undefined;
   private count = 0;
 
   /** @internal Meters come from `Metering.meterFor()`, `tryMeter()` and `meter()`. */
@@ -78,8 +79,15 @@ export class RequestMeter {
     } else if (this.tags !== undefined) {
       this.tags[index] = undefined;
     }
-    this.dimensions[index] = dimension;
-    this.quantities[index] = quantity;
+    const dimensions = this.dimensions;
+    if (dimensions === undefined) {
+      // Sized for the one record most requests make; later records grow them.
+      this.dimensions = [dimension];
+      this.quantities = [quantity];
+    } else {
+      dimensions[index] = dimension;
+      this.quantities![index] = quantity;
+    }
     this.count = index + 1;
     return this;
   }
@@ -94,7 +102,7 @@ export class RequestMeter {
     this.count = 0;
     const tags = this.tags;
     this.tags = undefined;
-    return this.sink.commit(this.bound, this.hour, this.dimensions, this.quantities, tags, count);
+    return this.sink.commit(this.bound, this.hour, this.dimensions!, this.quantities!, tags, count);
   }
 
   /**
