@@ -12,11 +12,44 @@ const { frameworks, PRODUCT, DIMENSION } = require('./apps');
 const [framework, variant, tenantArg] = process.argv.slice(2);
 const tenants = Number(tenantArg ?? 10);
 
+/**
+ * The store behind the meterkit variants, by BENCH_HTTP_STORE: `sqlite` (default: what users get, a file in `dir`),
+ * `postgres` (METERKIT_TEST_PG_URL or the local test server, a schema of this process's own, dropped at stop), or
+ * `dynamodb` (BENCH_DYNAMODB_ENDPOINT, a dynalite the overhead suite starts; a table of this process's own).
+ */
+async function benchStore(dir) {
+  const kind = process.env.BENCH_HTTP_STORE ?? 'sqlite';
+  if (kind === 'sqlite') return { store: `sqlite:${join(dir, 'meterkit.db')}`, drop: async () => undefined };
+  if (kind === 'postgres') {
+    const { PostgresStore } = require('@meterkit/store-postgres');
+    const schema = `meterkit_bench_${process.pid}`;
+    const connectionString = process.env.METERKIT_TEST_PG_URL ?? 'postgres://meterkit:meterkit@127.0.0.1:5432/meterkit';
+    const drop = async () => {
+      const { Client } = require('pg');
+      const client = new Client({ connectionString });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    };
+    return { store: new PostgresStore({ connectionString, schema }), drop };
+  }
+  if (kind === 'dynamodb') {
+    const { DynamoDbStore } = require('@meterkit/store-dynamodb');
+    const endpoint = process.env.BENCH_DYNAMODB_ENDPOINT;
+    if (endpoint === undefined) throw new Error('BENCH_HTTP_STORE=dynamodb needs BENCH_DYNAMODB_ENDPOINT');
+    const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+    const store = new DynamoDbStore({ tableName: `meterkit-bench-${process.pid}`, region: 'us-east-1', endpoint, credentials });
+    await store.createTable();
+    return { store, drop: async () => undefined };
+  }
+  throw new Error(`unknown BENCH_HTTP_STORE ${kind}`);
+}
+
 /** What users get by default: the SQLite store in a file, interval durability (persisted every second). */
-async function meteringWithTenants(dir) {
+async function meteringWithTenants(dir, store) {
   const metering = createMetering({
     products: [{ productCode: PRODUCT, dimensions: [DIMENSION] }],
-    store: `sqlite:${join(dir, 'meterkit.db')}`,
+    store,
     durability: 'interval',
     logger: silentLogger,
     aws: { region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
@@ -39,7 +72,8 @@ async function main() {
   const build = frameworks[framework];
   if (build === undefined) throw new Error(`unknown framework ${framework}`);
   const dir = variant.startsWith('meterkit') ? mkdtempSync(join(tmpdir(), 'meterkit-bench-')) : undefined;
-  const metering = dir === undefined ? undefined : await meteringWithTenants(dir);
+  const store = dir === undefined ? undefined : await benchStore(dir);
+  const metering = dir === undefined ? undefined : await meteringWithTenants(dir, store.store);
   const server = await build(variant, metering);
   process.on('message', async (message) => {
     if (message === 'cpu') {
@@ -51,6 +85,7 @@ async function main() {
     const units = metering === undefined ? null : await storedUnits(metering);
     await server.close();
     if (metering !== undefined) await metering.close().catch(() => undefined);
+    if (store !== undefined) await store.drop().catch(() => undefined);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     process.send({ units }, () => process.exit(0));
   });

@@ -148,10 +148,26 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
   return result;
 }
 
+/** BENCH_HTTP_STORE=dynamodb without an endpoint: a dynalite here, for the servers to share (a table each). */
+async function dynamoEndpoint() {
+  if (process.env.BENCH_HTTP_STORE !== 'dynamodb' || process.env.BENCH_DYNAMODB_ENDPOINT !== undefined) return undefined;
+  const dynalite = require('dynalite');
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.env.BENCH_DYNAMODB_ENDPOINT = `http://127.0.0.1:${server.address().port}`;
+  return server;
+}
+
 runSuite(async () => {
   const frameworks = [];
-  // `node tools/bench/suites/overhead.js nest-fastify ...` measures some frameworks only.
+  // `node tools/bench/suites/overhead.js nest-fastify ...` measures some frameworks only; BENCH_HTTP_STORE=postgres
+  // or dynamodb puts the meterkit variants on another store (tools/bench/http/server.js).
   const only = process.argv.slice(2);
-  for (const plan of PLAN) if (only.length === 0 || only.includes(plan.framework)) frameworks.push(await measureFramework(plan));
-  return { targetRatio: TARGET_RATIO, frameworks };
+  const dynamo = await dynamoEndpoint();
+  try {
+    for (const plan of PLAN) if (only.length === 0 || only.includes(plan.framework)) frameworks.push(await measureFramework(plan));
+  } finally {
+    dynamo?.close();
+  }
+  return { targetRatio: TARGET_RATIO, store: process.env.BENCH_HTTP_STORE ?? 'sqlite', frameworks };
 });

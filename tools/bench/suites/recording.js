@@ -188,10 +188,13 @@ async function memoryPerAggregate(dimCount) {
   };
 }
 
+// `BENCH_RECORDING_PARTS=meterFor` (comma-separated: headToHead, growth, meterFor, memory) runs some parts only.
+const parts = process.env.BENCH_RECORDING_PARTS?.split(',') ?? ['headToHead', 'growth', 'meterFor', 'memory'];
+
 runSuite(async () => ({
-  headToHead: await headToHead(),
-  growth: await growth(),
-  meterFor: await meterForRows(),
-  memory: await memoryPerAggregate(sizes.memory.dimensions),
-  memoryOneDimension: await memoryPerAggregate(1),
+  headToHead: parts.includes('headToHead') ? await headToHead() : null,
+  growth: parts.includes('growth') ? await growth() : [],
+  meterFor: parts.includes('meterFor') ? await meterForRows() : [],
+  memory: parts.includes('memory') ? await memoryPerAggregate(sizes.memory.dimensions) : null,
+  memoryOneDimension: parts.includes('memory') ? await memoryPerAggregate(1) : null,
 }));
