@@ -32,6 +32,7 @@ import { RateLimiter } from './send/rate-limiter';
 import { METERING_SCOPE, SendQuota, type SendLimiter } from './send/send-quota';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
+import { storeCall } from './store/store-call';
 import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
 import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
@@ -734,16 +735,6 @@ function emptyCounts(): Record<RecordState, number> {
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Runs a store call, turning a driver's error into ERR_METERKIT_STORE. */
-async function storeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (cause) {
-    if (cause instanceof MeterkitError) throw cause;
-    throw new MeterkitError(ErrorCodes.STORE, 'The store refused the operation.', { cause });
-  }
 }
 
 /** Creates the metering engine. Options are validated here, once; see MeteringOptions for every default. */
