@@ -28,8 +28,7 @@ import { Entitlement, type EntitlementStatus } from './product/entitlement';
 import { resolveEntitlementOptions, type EntitlementOptions } from './product/entitlement-options';
 import { productFor, productIdentity, productModeOnly } from './product/product-identity';
 import { windowOf } from './product/meter-usage-window';
-import { RateLimiter } from './send/rate-limiter';
-import { METERING_SCOPE, SendQuota, type SendLimiter } from './send/send-quota';
+import { sendLimiter } from './send/shared-send-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { storeCall } from './store/store-call';
@@ -53,28 +52,6 @@ export interface TotalInput {
   readonly quantity: number;
   /** Optional allocations; they must add up to `quantity`. */
   readonly allocations?: readonly Allocation[];
-}
-
-/**
- * This instance's limit of calls to AWS, and the quota every instance on the store shares when the store keeps
- * send slots (`sharedQuota`, default on where supported).
- */
-function sendLimiter(o: ResolvedOptions, store: UsageStore, sleep: (ms: number) => Promise<void>): SendLimiter {
-  const local = new RateLimiter(o.requestsPerSecond, Date.now, sleep);
-  if (o.sharedQuota === false) return local;
-  const take = store.takeSendSlot;
-  const extend = store.extendSendSlot;
-  if (take === undefined || extend === undefined) {
-    if (o.sharedQuota === true) {
-      throw new MeterkitError(ErrorCodes.OPTIONS, `sharedQuota: the ${store.kind} store cannot share a send quota (it has no takeSendSlot() and extendSendSlot()); leave sharedQuota unset or false.`);
-    }
-    return local;
-  }
-  const shared = {
-    takeSendSlot: (scope: string, now: number, capacity: number, windowMs: number) => take.call(store, scope, now, capacity, windowMs),
-    extendSendSlot: (scope: string, grantedAt: number, until: number) => extend.call(store, scope, grantedAt, until),
-  };
-  return new SendQuota({ local, shared, scope: METERING_SCOPE, clock: o.clock, sleep, logger: o.logger });
 }
 
 /** The metering engine of one app instance. Create it once with createMetering(). */
