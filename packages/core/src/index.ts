@@ -1,4 +1,5 @@
-export { createMetering, Metering, type TotalInput } from './metering';
+export { createMetering, Metering } from './metering';
+export type { TotalInput } from './meter/final-totals';
 export type { MeteringOptions } from './options';
 export type { MeteringStatus, PendingHour } from './status';
 export { MeterkitError, ErrorCodes, isMeterkitError, type ErrorCode, type MeterkitErrorOptions } from './errors';

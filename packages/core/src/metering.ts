@@ -8,12 +8,12 @@ import { mask } from './logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord } from './model/customer';
 import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
 import { HOUR_MS, AwsLimits } from './model/limits';
-import type { Allocation, Tags } from './model/usage';
-import { assertDimension, frozenUsageOf } from './model/validate-usage';
+import type { Tags } from './model/usage';
 import { Aggregator } from './meter/aggregator';
+import { FinalTotals, type TotalInput } from './meter/final-totals';
 import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
-import { assertTotalNotIncluded, consumptionSources } from './meter/included-usage';
+import { consumptionSources } from './meter/included-usage';
 import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
 import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
@@ -43,17 +43,6 @@ import { meteredProducts } from './contracts/metered-products';
 
 const RESOLVED = COMMITTED;
 
-/** A finalized hourly total, for sellers who compute usage elsewhere. */
-export interface TotalInput {
-  readonly customer: CustomerIdentity | CustomerRecord;
-  readonly dimension: string;
-  /** Start of a closed UTC hour. */
-  readonly hour: Date | number;
-  readonly quantity: number;
-  /** Optional allocations; they must add up to `quantity`. */
-  readonly allocations?: readonly Allocation[];
-}
-
 /** The metering engine of one app instance. Create it once with createMetering(). */
 export class Metering {
   readonly store: UsageStore;
@@ -66,6 +55,7 @@ export class Metering {
   private readonly persister: Persister;
   private readonly flusher: Flusher;
   private readonly registration: Registration;
+  private readonly totals: FinalTotals;
   private readonly lifecycle: Lifecycle;
   private readonly zeroHours: ZeroHours | undefined;
   private readonly sink: MeterSink;
@@ -122,6 +112,7 @@ export class Metering {
       maxBisectDepth: o.maxBisectDepth,
       configurationBackoffMs: 5 * 60_000,
     });
+    this.totals = new FinalTotals({ directory: this.directory, store: () => this.ready(), clock: o.clock });
     this.registration = new Registration({
       client,
       store: this.store,
@@ -319,24 +310,7 @@ export class Metering {
    */
   async setTotal(total: TotalInput): Promise<void> {
     this.assertOpen();
-    const identity = 'identity' in total.customer ? total.customer.identity : total.customer;
-    const bound = this.directory.bind(identity);
-    assertDimension(bound.product, total.dimension);
-    assertTotalNotIncluded(bound.product, total.dimension);
-    const hour = this.assertClosedHour(total.hour);
-    const usage = frozenUsageOf(total.quantity, total.allocations);
-    const store = await this.ready();
-    const result = await store.setTotal(
-      { customer: bound.identity, customerKey: bound.key, productCode: bound.product.productCode, dimension: total.dimension, hour, usage },
-      this.o.clock(),
-    );
-    if (result.outcome === 'conflict') {
-      throw new MeterkitError(
-        ErrorCodes.TOTAL_CONFLICT,
-        `A different total for ${total.dimension} at ${new Date(hour).toISOString()} is already stored (${result.existing.frozen?.quantity ?? result.existing.quantity}, ${result.existing.state}); AWS keeps the first and would answer DuplicateRecord.`,
-        { awsException: 'DuplicateRecord', details: { state: result.existing.state } },
-      );
-    }
+    await this.totals.set(total);
   }
 
   /**
@@ -649,27 +623,6 @@ export class Metering {
       this.o.logger.error({ code: error.code, customer: mask(item.customerKey), dimension: item.dimension, quantity: item.quantity }, error.message);
       this.events.emit('error', { error });
     }
-  }
-
-  private assertClosedHour(value: Date | number): number {
-    const hour = value instanceof Date ? value.getTime() : value;
-    if (typeof hour !== 'number' || !Number.isFinite(hour) || hour !== hourOf(hour)) {
-      throw new MeterkitError(ErrorCodes.TIMESTAMP, 'hour must be the start of a UTC hour (minutes, seconds and ms zero).', {
-        awsException: 'TimestampOutOfBoundsException',
-      });
-    }
-    const now = this.o.clock();
-    if (hour + HOUR_MS > now) {
-      throw new MeterkitError(ErrorCodes.TIMESTAMP, `The hour ${new Date(hour).toISOString()} has not closed yet: hand in totals of completed hours only.`, {
-        awsException: 'TimestampOutOfBoundsException',
-      });
-    }
-    if (submissionDeadline(hour) <= now) {
-      throw new MeterkitError(ErrorCodes.TIMESTAMP, `The hour ${new Date(hour).toISOString()} is past AWS's submission window (24 hours, previous month until 06:00 UTC on the 1st).`, {
-        awsException: 'TimestampOutOfBoundsException',
-      });
-    }
-    return hour;
   }
 
   private assertOpen(): void {
