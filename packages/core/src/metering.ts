@@ -5,7 +5,7 @@ import { createMeteringClient } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
 import { mask } from './logger';
-import { customerKey, type CustomerIdentity, type CustomerRecord } from './model/customer';
+import { type CustomerIdentity, type CustomerRecord } from './model/customer';
 import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
 import { HOUR_MS, AwsLimits } from './model/limits';
 import type { Tags } from './model/usage';
@@ -18,10 +18,10 @@ import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
 import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
+import { CustomerRegistry } from './registration/customer-registry';
 import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
 import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
-import { updateCustomer } from './lifecycle/update-customer';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
 import { Entitlement, type EntitlementStatus } from './product/entitlement';
@@ -55,6 +55,7 @@ export class Metering {
   private readonly persister: Persister;
   private readonly flusher: Flusher;
   private readonly registration: Registration;
+  private readonly customers: CustomerRegistry;
   private readonly totals: FinalTotals;
   private readonly lifecycle: Lifecycle;
   private readonly zeroHours: ZeroHours | undefined;
@@ -125,6 +126,7 @@ export class Metering {
       region: async () => (typeof client.config.region === 'function' ? client.config.region() : client.config.region),
       afterResolve: (customer) => this.contracts.atRegistration(customer),
     });
+    this.customers = new CustomerRegistry({ directory: this.directory, registration: this.registration, store: () => this.ready(), clock: o.clock });
     this.lifecycle = new Lifecycle({
       store: () => this.ready(),
       products: o.products,
@@ -436,27 +438,12 @@ export class Metering {
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
   async resolveRegistration(token: unknown): Promise<CustomerRecord> {
     this.assertOpen();
-    await this.ready();
-    const customer = await storeCall(() => this.registration.resolve(token));
-    this.directory.learn(customer);
-    this.directory.forget();
-    return customer;
+    return this.customers.resolve(token);
   }
 
   /** Links a registered customer to your app's tenant id, so meterFor(tenantId) finds it. */
-  async linkTenant(key: string, tenantId: string): Promise<CustomerRecord> {
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new MeterkitError(ErrorCodes.OPTIONS, 'tenantId must be a non-empty string.');
-    const store = await this.ready();
-    // Conditional on the customer as read, so that a lifecycle change applied meanwhile is kept.
-    let linked!: CustomerRecord;
-    await storeCall(() =>
-      updateCustomer(store, key, (customer) => {
-        if (customer === undefined) throw new MeterkitError(ErrorCodes.UNKNOWN_CUSTOMER, 'No registered customer has this key.');
-        return { result: undefined, write: { ...customer, tenantId, updatedAt: this.o.clock() }, afterWrite: (written) => (linked = written) };
-      }),
-    );
-    this.directory.forget('tenants');
-    return linked;
+  linkTenant(key: string, tenantId: string): Promise<CustomerRecord> {
+    return this.customers.linkTenant(key, tenantId);
   }
 
   /**
@@ -464,34 +451,10 @@ export class Metering {
    * written over the customer as read: the time and ids of the lifecycle events already applied are kept unless
    * given, so an older event redelivered later still cannot change it; registeredAt is kept unless given.
    */
-  async putCustomer(
+  putCustomer(
     customer: Omit<CustomerRecord, 'key' | 'registeredAt' | 'updatedAt' | 'version'> & Partial<Pick<CustomerRecord, 'registeredAt'>>,
   ): Promise<CustomerRecord> {
-    this.directory.learn(customer);
-    this.directory.bind(customer.identity);
-    const store = await this.ready();
-    const key = customerKey(customer.identity);
-    const { version: _assigned, ...fields } = customer as Partial<CustomerRecord>;
-    let stored!: CustomerRecord;
-    await storeCall(() =>
-      updateCustomer(store, key, (current) => {
-        const now = this.o.clock();
-        const applied =
-          current === undefined
-            ? {}
-            : {
-                lastEventAt: current.lastEventAt,
-                lastStatusEventAt: current.lastStatusEventAt,
-                lastActivationAt: current.lastActivationAt,
-                finalUsageOpenedAt: current.finalUsageOpenedAt,
-                recentEventIds: current.recentEventIds,
-              };
-        const write = { ...withoutUndefined(applied), ...fields, key, registeredAt: customer.registeredAt ?? current?.registeredAt ?? now, updatedAt: now } as CustomerRecord;
-        return { result: undefined, write, afterWrite: (written) => (stored = written) };
-      }),
-    );
-    this.directory.forget();
-    return stored;
+    return this.customers.put(customer);
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
@@ -661,10 +624,6 @@ function emptyCounts(): Record<RecordState, number> {
   const counts = { open: 0, pending: 0, sending: 0 } as Record<RecordState, number>;
   for (const state of TERMINAL_STATES) counts[state] = 0;
   return counts;
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Creates the metering engine. Options are validated here, once; see MeteringOptions for every default. */
