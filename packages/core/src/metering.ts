@@ -4,17 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMeteringClient } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
-import { mask } from './logger';
 import { type CustomerIdentity, type CustomerRecord } from './model/customer';
 import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
-import { HOUR_MS, AwsLimits } from './model/limits';
-import type { Tags } from './model/usage';
+import { HOUR_MS } from './model/limits';
 import { Aggregator } from './meter/aggregator';
 import { FinalTotals, type TotalInput } from './meter/final-totals';
 import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
 import { consumptionSources } from './meter/included-usage';
-import { COMMITTED, RequestMeter, type MeterSink } from './meter/request-meter';
+import { RequestMeter } from './meter/request-meter';
+import { UsageCommit } from './meter/usage-commit';
 import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
@@ -41,8 +40,6 @@ import { assertContractStore } from './contracts/contract-store';
 import { ContractEntitlements } from './contracts/contract-entitlements';
 import { meteredProducts } from './contracts/metered-products';
 
-const RESOLVED = COMMITTED;
-
 /** The metering engine of one app instance. Create it once with createMetering(). */
 export class Metering {
   readonly store: UsageStore;
@@ -59,14 +56,14 @@ export class Metering {
   private readonly totals: FinalTotals;
   private readonly lifecycle: Lifecycle;
   private readonly zeroHours: ZeroHours | undefined;
-  private readonly sink: MeterSink;
+  /** Where request meters commit. */
+  private readonly sink: UsageCommit;
   private readonly entitlements: Entitlement;
   /** Contract products: entitlements read from AWS, kept in the store, served from memory for `entitlements.cacheMs`. */
   private readonly contracts: ContractEntitlements;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
-  private overflowQuantity = 0;
   private readonly flushRules: DueRules;
   /** Every product uses `identity: 'product'`: tenant ids all get the product meter. */
   private readonly productModeOnly: boolean;
@@ -160,7 +157,16 @@ export class Metering {
             logger: o.logger,
             dimensionOf: (product) => zero.dimensions[product.productCode] ?? [...product.dimensions][0]!,
           });
-    this.sink = { commit: (customer, hour, dims, qtys, tags, count) => this.commit(customer, hour, dims, qtys, tags, count) };
+    this.sink = new UsageCommit({
+      aggregator: this.aggregator,
+      persister: this.persister,
+      events: this.events,
+      logger: o.logger,
+      options: o,
+      storeCalls: this.storeCalls,
+      store: () => this.ready(),
+      closed: () => this.closing !== undefined,
+    });
     if (o.autoStart) this.start();
   }
 
@@ -502,7 +508,7 @@ export class Metering {
       ...(stats.lastSentAt === undefined ? {} : { lastSuccessfulSendAt: new Date(stats.lastSentAt).toISOString() }),
       counts: stats.countsByState,
       lateQuantity: stats.lateQuantity,
-      overflowQuantity: this.overflowQuantity,
+      overflowQuantity: this.sink.overflowQuantity,
     };
   }
 
@@ -541,51 +547,6 @@ export class Metering {
       });
     }
     await store.close();
-  }
-
-  private commit(
-    customer: BoundCustomer,
-    hour: number,
-    dimensions: readonly string[],
-    quantities: readonly number[],
-    tags: ReadonlyArray<Tags | undefined> | undefined,
-    count: number,
-  ): Promise<void> {
-    if (this.closing !== undefined) {
-      const error = new MeterkitError(ErrorCodes.CLOSED, `A request committed ${count} records after close(): they were not kept.`);
-      this.o.logger.error({ code: error.code, records: count }, error.message);
-      this.events.emit('error', { error });
-      return RESOLVED;
-    }
-    const overflow = this.aggregator.add(customer, hour, dimensions, quantities, tags, count);
-    if (overflow !== undefined) this.reportOverflow(overflow);
-    if (this.events.listens('recorded')) {
-      let quantity = 0;
-      for (let i = 0; i < count; i++) quantity += quantities[i]!;
-      this.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
-    }
-    if (this.o.durability === 'interval') return RESOLVED;
-    // Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
-    // unconfirmed batch the Persister retries under the same id) for the next persist.
-    return this.storeCalls.wait(
-      this.ready().then(() => this.persister.persist(this.o.syncGatherMs)),
-      'persist usage before answering',
-    ).catch((error: unknown) => {
-      if (!this.o.failOpen) throw error;
-    });
-  }
-
-  private reportOverflow(overflow: ReadonlyArray<{ customerKey: string; dimension: string; quantity: number }>): void {
-    for (const item of overflow) {
-      this.overflowQuantity += item.quantity;
-      const error = new MeterkitError(
-        ErrorCodes.QUANTITY_OVERFLOW,
-        `An hour's total for ${item.dimension} would exceed ${AwsLimits.maxQuantity}, the most one AWS record can carry; ${item.quantity} units were refused. Meter in a larger unit.`,
-        { details: { dimension: item.dimension, quantity: item.quantity } },
-      );
-      this.o.logger.error({ code: error.code, customer: mask(item.customerKey), dimension: item.dimension, quantity: item.quantity }, error.message);
-      this.events.emit('error', { error });
-    }
   }
 
   private assertOpen(): void {
