@@ -5,7 +5,7 @@ import { createMeteringClient } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
 import { type CustomerIdentity, type CustomerRecord } from './model/customer';
-import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, submissionDeadline, type DueRules } from './model/hours';
+import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, type DueRules } from './model/hours';
 import { HOUR_MS } from './model/limits';
 import { Aggregator } from './meter/aggregator';
 import { FinalTotals, type TotalInput } from './meter/final-totals';
@@ -30,10 +30,11 @@ import { windowOf } from './product/meter-usage-window';
 import { sendLimiter } from './send/shared-send-limiter';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
+import { statusReport } from './telemetry/status-report';
 import { storeCall } from './store/store-call';
 import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
-import { TERMINAL_STATES, type RecordState, type StoreStats, type UsageStore } from './store/usage-store';
+import type { UsageStore } from './store/usage-store';
 import { isEntitlementStore, type EntitlementStore } from './store/entitlement-store';
 import type { EntitlementSet } from './contracts/entitlement-set';
 import { assertContractStore } from './contracts/contract-store';
@@ -475,41 +476,16 @@ export class Metering {
    * Never rejects, and answers within storeTimeoutMs: while the store is unreachable or does not answer,
    * `storeError` says so and the store's figures are empty.
    */
-  async status(): Promise<MeteringStatus> {
-    let stats: StoreStats;
-    let storeError: MeterkitError | undefined;
-    try {
-      stats = await this.storeCalls.wait(
-        this.ready().then((store) => store.stats()),
-        'read status',
-      );
-    } catch (cause) {
-      storeError = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'The store did not answer.', { cause });
-      stats = { unsettledByHour: [], countsByState: emptyCounts(), lateQuantity: 0, lastSentAt: undefined };
-    }
-    const now = this.o.clock();
-    const oldest = stats.unsettledByHour[0];
-    const failure = this.persister.failure;
-    return {
+  status(): Promise<MeteringStatus> {
+    return statusReport({
       mode: this.o.mode,
-      store: { kind: this.store.kind, durable: this.store.durable },
-      ...(storeError === undefined ? {} : { storeError: { code: storeError.code, message: storeError.message } }),
-      inMemory: this.persister.pending,
-      ...(failure === undefined ? {} : { persistError: { code: failure.code, message: failure.message } }),
-      pending: stats.unsettledByHour.map((h) => ({
-        hour: new Date(h.hour).toISOString(),
-        records: h.records,
-        quantity: h.quantity,
-        deadline: new Date(submissionDeadline(h.hour)).toISOString(),
-      })),
-      ...(oldest === undefined
-        ? {}
-        : { oldestPendingAgeMs: Math.max(0, now - (oldest.hour + HOUR_MS)), oldestWindowLeftMs: submissionDeadline(oldest.hour) - now }),
-      ...(stats.lastSentAt === undefined ? {} : { lastSuccessfulSendAt: new Date(stats.lastSentAt).toISOString() }),
-      counts: stats.countsByState,
-      lateQuantity: stats.lateQuantity,
-      overflowQuantity: this.sink.overflowQuantity,
-    };
+      store: this.store,
+      opened: () => this.ready(),
+      storeCalls: this.storeCalls,
+      persister: this.persister,
+      clock: this.o.clock,
+      overflowQuantity: () => this.sink.overflowQuantity,
+    });
   }
 
   /**
@@ -579,12 +555,6 @@ export class Metering {
     this.o.logger.error({ code: error.code, err: String(cause) }, error.message);
     this.events.emit('error', { error });
   }
-}
-
-function emptyCounts(): Record<RecordState, number> {
-  const counts = { open: 0, pending: 0, sending: 0 } as Record<RecordState, number>;
-  for (const state of TERMINAL_STATES) counts[state] = 0;
-  return counts;
 }
 
 /** Creates the metering engine. Options are validated here, once; see MeteringOptions for every default. */
