@@ -8,6 +8,7 @@ import { type CustomerIdentity, type CustomerRecord } from './model/customer';
 import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, type DueRules } from './model/hours';
 import { HOUR_MS } from './model/limits';
 import { Aggregator } from './meter/aggregator';
+import { shutdown } from './meter/shutdown';
 import { FinalTotals, type TotalInput } from './meter/final-totals';
 import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
@@ -18,6 +19,7 @@ import type { MeterEntitlements } from './contracts/entitlement-view';
 import { resolveOptions, type MeteringOptions, type ResolvedOptions } from './options';
 import { CustomerDirectory } from './registration/customer-directory';
 import { CustomerRegistry } from './registration/customer-registry';
+import { BackgroundWork } from './lifecycle/background-work';
 import { Lifecycle, type ApplyOutcome } from './lifecycle/lifecycle';
 import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
@@ -69,7 +71,7 @@ export class Metering {
   /** Every product uses `identity: 'product'`: tenant ids all get the product meter. */
   private readonly productModeOnly: boolean;
   /** Flushes started by lifecycle events; close() waits for them. */
-  private readonly background = new Set<Promise<unknown>>();
+  private readonly background: BackgroundWork;
 
   constructor(options: MeteringOptions) {
     this.o = resolveOptions(options);
@@ -82,6 +84,7 @@ export class Metering {
     this.productModeOnly = productModeOnly(o.products);
     this.flushRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
     const pause = (ms: number) => sleep(ms, undefined, { ref: false });
+    this.background = new BackgroundWork(o.logger, this.events);
     this.directory = new CustomerDirectory({
       products: o.products,
       store: () => this.ready(),
@@ -131,7 +134,7 @@ export class Metering {
       events: this.events,
       logger: o.logger,
       clock: o.clock,
-      finalFlush: (keys) => this.inBackground(this.flush({ forceCustomerKeys: keys })),
+      finalFlush: (keys) => this.background.add(this.flush({ forceCustomerKeys: keys })),
       forget: () => this.directory.forget(),
       finalUsageMs: o.finalUsageMs,
       maxFutureSkewMs: o.eventClockSkewMs,
@@ -229,12 +232,12 @@ export class Metering {
   start(): void {
     if (this.timers.length > 0 || this.closing !== undefined) return;
     const persist = setInterval(() => void this.persist().catch(() => undefined), this.o.persistIntervalMs);
-    const flush = setInterval(() => void this.flush().catch((cause) => this.reportBackgroundError(cause)), this.o.flushIntervalMs);
+    const flush = setInterval(() => void this.flush().catch((cause) => this.background.report(cause)), this.o.flushIntervalMs);
     persist.unref();
     flush.unref();
     this.timers.push(persist, flush);
     if (this.contracts.enabled) {
-      const refresh = setInterval(() => void this.refreshDueEntitlements().catch((cause) => this.reportBackgroundError(cause)), this.o.entitlements.checkIntervalMs);
+      const refresh = setInterval(() => void this.refreshDueEntitlements().catch((cause) => this.background.report(cause)), this.o.entitlements.checkIntervalMs);
       refresh.unref();
       this.timers.push(refresh);
     }
@@ -430,7 +433,7 @@ export class Metering {
     this.assertOpen();
     const outcome = await storeCall(() => this.lifecycle.apply(event));
     // Every change signal re-reads the contract entitlements it names, in the background (see entitlementsChanged).
-    if (outcome !== 'duplicate' && this.contracts.enabled) this.inBackground(this.contracts.onLifecycleEvent(event));
+    if (outcome !== 'duplicate' && this.contracts.enabled) this.background.add(this.contracts.onLifecycleEvent(event));
     return outcome;
   }
 
@@ -439,7 +442,7 @@ export class Metering {
    * entitlement re-reads. A Lambda handler waits for it before returning, since a frozen function finishes nothing.
    */
   async idle(): Promise<void> {
-    while (this.background.size > 0) await Promise.all([...this.background]);
+    await this.background.idle();
   }
 
   /** Resolves an AWS Marketplace registration token (ResolveCustomer) and stores the customer. */
@@ -493,36 +496,16 @@ export class Metering {
    * ERR_METERKIT_NOT_PERSISTED (after a few tries) when the store refuses: the usage was not saved.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= shutdown({
+      timers: this.timers,
+      entitlements: this.entitlements,
+      background: this.background,
+      flusher: this.flusher,
+      opened: () => this.ready(),
+      persister: this.persister,
+      reopen: () => (this.closing = undefined),
+    });
     return this.closing;
-  }
-
-  private async shutdown(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers.length = 0;
-    this.entitlements.stop();
-    await this.entitlements.idle();
-    while (this.background.size > 0) await Promise.all([...this.background]);
-    await this.flusher.idle();
-    const store = await this.ready();
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.persister.persist();
-        lastError = undefined;
-        break;
-      } catch (error) {
-        lastError = error;
-        await sleep(100 * (attempt + 1));
-      }
-    }
-    if (lastError !== undefined || this.persister.pending > 0) {
-      this.closing = undefined;
-      throw new MeterkitError(ErrorCodes.NOT_PERSISTED, `close() could not persist ${this.persister.pending} usage aggregates: they are still in memory. Fix the store and call close() again.`, {
-        cause: lastError,
-      });
-    }
-    await store.close();
   }
 
   private assertOpen(): void {
@@ -543,17 +526,6 @@ export class Metering {
   /** The store as an EntitlementStore; undefined when it is not one (only subscription products are configured). */
   private contractStore(): Promise<EntitlementStore | undefined> {
     return this.ready().then((store) => (isEntitlementStore(store) ? store : undefined));
-  }
-
-  private inBackground(work: Promise<unknown>): void {
-    const tracked = work.catch((cause: unknown) => this.reportBackgroundError(cause)).finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
-  }
-
-  private reportBackgroundError(cause: unknown): void {
-    const error = cause instanceof MeterkitError ? cause : new MeterkitError(ErrorCodes.STORE, 'A scheduled flush failed; it runs again at the next interval.', { cause });
-    this.o.logger.error({ code: error.code, err: String(cause) }, error.message);
-    this.events.emit('error', { error });
   }
 }
 
