@@ -10,7 +10,6 @@ import { HOUR_MS } from './model/limits';
 import { Aggregator } from './meter/aggregator';
 import { shutdown } from './meter/shutdown';
 import { FinalTotals, type TotalInput } from './meter/final-totals';
-import type { BoundCustomer } from './meter/bound-customer';
 import { DEFAULT_PERSIST_CHUNK, Persister } from './meter/persister';
 import { consumptionSources } from './meter/included-usage';
 import { RequestMeter } from './meter/request-meter';
@@ -37,9 +36,9 @@ import { storeCall } from './store/store-call';
 import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
 import type { UsageStore } from './store/usage-store';
-import { isEntitlementStore, type EntitlementStore } from './store/entitlement-store';
 import type { EntitlementSet } from './contracts/entitlement-set';
 import { assertContractStore } from './contracts/contract-store';
+import { ContractCustomerCalls, entitlementStoreOf } from './contracts/contract-customer-calls';
 import { ContractEntitlements } from './contracts/contract-entitlements';
 import { meteredProducts } from './contracts/metered-products';
 
@@ -64,6 +63,7 @@ export class Metering {
   private readonly entitlements: Entitlement;
   /** Contract products: entitlements read from AWS, kept in the store, served from memory for `entitlements.cacheMs`. */
   private readonly contracts: ContractEntitlements;
+  private readonly contractCustomers: ContractCustomerCalls;
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
@@ -142,7 +142,7 @@ export class Metering {
     this.entitlements = new Entitlement({ client, events: this.events, logger: o.logger, clock: o.clock });
     this.contracts = new ContractEntitlements({
       products: o.products,
-      store: () => this.contractStore(),
+      store: entitlementStoreOf(() => this.ready()),
       customers: () => this.ready().then((store) => store.listCustomers()),
       aws: o.aws,
       options: o.entitlements,
@@ -151,6 +151,7 @@ export class Metering {
       clock: o.clock,
       sleep: pause,
     });
+    this.contractCustomers = new ContractCustomerCalls({ directory: this.directory, contracts: this.contracts, store: () => this.ready() });
     const zero = o.zeroHours;
     this.zeroHours =
       zero === false
@@ -340,9 +341,7 @@ export class Metering {
    */
   async entitlementsFor(customer: CustomerIdentity | CustomerRecord): Promise<EntitlementSet | undefined> {
     this.assertOpen();
-    const bound = this.contractBound(customer);
-    await this.ready();
-    return storeCall(() => this.contracts.cache.load(bound.key));
+    return this.contractCustomers.stored(customer);
   }
 
   /**
@@ -354,15 +353,7 @@ export class Metering {
    */
   async refreshEntitlements(customer: CustomerIdentity | CustomerRecord, trigger = 'manual'): Promise<EntitlementSet | undefined> {
     this.assertOpen();
-    const bound = this.contractBound(customer);
-    if (typeof trigger !== 'string' || trigger.length === 0 || trigger.length > 256) throw new MeterkitError(ErrorCodes.OPTIONS, 'trigger must be a string of 1 to 256 characters.');
-    const store = await this.ready();
-    const result = await storeCall(async () => {
-      // An end signal already applied to the customer (deprovisioning, inactive) makes an empty read a revocation.
-      const ended = this.contracts.isEnded(await store.getCustomer(bound.key));
-      return this.contracts.refresh({ key: bound.key, identity: bound.identity, productCode: bound.product.productCode }, trigger, ended);
-    });
-    return result.set;
+    return this.contractCustomers.refresh(customer, trigger);
   }
 
   /**
@@ -382,17 +373,6 @@ export class Metering {
    */
   pendingEntitlementRetries(): Array<{ customerKey: string; dueAt: number; trigger: string }> {
     return this.contracts.pendingRetries();
-  }
-
-  /** The customer, bound to its product, when the product is a contract; else ERR_METERKIT_NOT_A_CONTRACT. */
-  private contractBound(customer: CustomerIdentity | CustomerRecord): BoundCustomer {
-    const bound = this.directory.bind('identity' in customer ? customer.identity : customer);
-    if (!this.contracts.isContractCustomer(bound)) {
-      throw new MeterkitError(ErrorCodes.NOT_A_CONTRACT, `Product ${bound.product.productCode} is sold as a subscription: it has no contract entitlements.`, {
-        details: { productCode: bound.product.productCode },
-      });
-    }
-    return bound;
   }
 
   /** Writes in-memory usage to the store now. Rejects if the store refuses; the usage stays in memory. */
@@ -521,11 +501,6 @@ export class Metering {
       },
     );
     return this.opened;
-  }
-
-  /** The store as an EntitlementStore; undefined when it is not one (only subscription products are configured). */
-  private contractStore(): Promise<EntitlementStore | undefined> {
-    return this.ready().then((store) => (isEntitlementStore(store) ? store : undefined));
   }
 }
 
