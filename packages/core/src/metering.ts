@@ -5,7 +5,7 @@ import { createMeteringClient } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { MeteringEmitter, type MeteringEventName, type MeteringListener } from './events';
 import { type CustomerIdentity, type CustomerRecord } from './model/customer';
-import { BATCH_METER_USAGE_WINDOW, dueBefore, hourOf, type DueRules } from './model/hours';
+import { BATCH_METER_USAGE_WINDOW, hourOf, type DueRules } from './model/hours';
 import { HOUR_MS } from './model/limits';
 import { Aggregator } from './meter/aggregator';
 import { shutdown } from './meter/shutdown';
@@ -24,6 +24,7 @@ import type { LifecycleEvent } from './lifecycle/marketplace-event';
 import { Registration } from './registration/resolve-registration';
 import type { FlushReport } from './send/flush-report';
 import { Flusher, type FlushRequest } from './send/flusher';
+import { FlushSequence } from './send/flush-sequence';
 import { Entitlement, type EntitlementStatus } from './product/entitlement';
 import { resolveEntitlementOptions, type EntitlementOptions } from './product/entitlement-options';
 import { productFor, productIdentity, productModeOnly } from './product/product-identity';
@@ -57,7 +58,7 @@ export class Metering {
   private readonly customers: CustomerRegistry;
   private readonly totals: FinalTotals;
   private readonly lifecycle: Lifecycle;
-  private readonly zeroHours: ZeroHours | undefined;
+  private readonly flushes: FlushSequence;
   /** Where request meters commit. */
   private readonly sink: UsageCommit;
   private readonly entitlements: Entitlement;
@@ -67,10 +68,9 @@ export class Metering {
   private readonly timers: NodeJS.Timeout[] = [];
   private opened: Promise<UsageStore> | undefined;
   private closing: Promise<void> | undefined;
-  private readonly flushRules: DueRules;
   /** Every product uses `identity: 'product'`: tenant ids all get the product meter. */
   private readonly productModeOnly: boolean;
-  /** Flushes started by lifecycle events; close() waits for them. */
+  /** Final-usage flushes and contract re-reads started by lifecycle events; close() and idle() wait for them. */
   private readonly background: BackgroundWork;
 
   constructor(options: MeteringOptions) {
@@ -82,7 +82,7 @@ export class Metering {
     if (!this.store.durable) o.logger.warn({ store: this.store.kind }, 'this store loses usage when the process exits: use it for tests only');
     const client = createMeteringClient(o.aws);
     this.productModeOnly = productModeOnly(o.products);
-    this.flushRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
+    const flushRules: DueRules = { ...BATCH_METER_USAGE_WINDOW, lockMs: o.lockMs, monthEndMarginMs: 3 * HOUR_MS };
     const pause = (ms: number) => sleep(ms, undefined, { ref: false });
     this.background = new BackgroundWork(o.logger, this.events);
     this.directory = new CustomerDirectory({
@@ -105,7 +105,7 @@ export class Metering {
       sleep: pause,
       limiter: sendLimiter(o, this.store, pause),
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-      rules: this.flushRules,
+      rules: flushRules,
       windows: [...new Set([...o.products.values()].map((product) => windowOf(product.identity)))],
       mode: o.mode,
       retry: o.retry,
@@ -153,7 +153,7 @@ export class Metering {
     });
     this.contractCustomers = new ContractCustomerCalls({ directory: this.directory, contracts: this.contracts, store: () => this.ready() });
     const zero = o.zeroHours;
-    this.zeroHours =
+    const zeroHours =
       zero === false
         ? undefined
         : new ZeroHours({
@@ -162,6 +162,15 @@ export class Metering {
             logger: o.logger,
             dimensionOf: (product) => zero.dimensions[product.productCode] ?? [...product.dimensions][0]!,
           });
+    this.flushes = new FlushSequence({
+      persister: this.persister,
+      store: this.store,
+      zeroHours,
+      lifecycle: this.lifecycle,
+      flusher: this.flusher,
+      rules: flushRules,
+      clock: o.clock,
+    });
     this.sink = new UsageCommit({
       aggregator: this.aggregator,
       persister: this.persister,
@@ -388,20 +397,7 @@ export class Metering {
   async flush(request: FlushRequest = {}): Promise<FlushReport> {
     this.assertOpen();
     await this.ready();
-    await this.persister.persist().catch(() => undefined);
-    if (this.zeroHours !== undefined) {
-      const now = this.o.clock();
-      await this.zeroHours.fill(await storeCall(() => this.store.listCustomers()), dueBefore(now, this.flushRules), now);
-    }
-    const finalUsage = await storeCall(() => this.lifecycle.finalUsageCustomers());
-    const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];
-    return storeCall(() =>
-      this.flusher.flush({
-        ...(forced.length === 0 ? {} : { forceCustomerKeys: forced }),
-        ...(request.stopAt === undefined ? {} : { stopAt: request.stopAt }),
-        ...(request.outOfTime === undefined ? {} : { outOfTime: request.outOfTime }),
-      }),
-    );
+    return this.flushes.run(request);
   }
 
   /**
