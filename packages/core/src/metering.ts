@@ -30,6 +30,7 @@ import { resolveEntitlementOptions, type EntitlementOptions } from './product/en
 import { productFor, productIdentity, productModeOnly } from './product/product-identity';
 import { windowOf } from './product/meter-usage-window';
 import { sendLimiter } from './send/shared-send-limiter';
+import { startTimers } from './send/engine-timers';
 import { ZeroHours } from './send/zero-hours';
 import type { MeteringStatus } from './status';
 import { statusReport } from './telemetry/status-report';
@@ -241,16 +242,15 @@ export class Metering {
   /** Starts the persist and flush timers (done at creation unless autoStart is false). */
   start(): void {
     if (this.timers.length > 0 || this.closing !== undefined) return;
-    const persist = setInterval(() => void this.persist().catch(() => undefined), this.o.persistIntervalMs);
-    const flush = setInterval(() => void this.flush().catch((cause) => this.background.report(cause)), this.o.flushIntervalMs);
-    persist.unref();
-    flush.unref();
-    this.timers.push(persist, flush);
-    if (this.contracts.enabled) {
-      const refresh = setInterval(() => void this.refreshDueEntitlements().catch((cause) => this.background.report(cause)), this.o.entitlements.checkIntervalMs);
-      refresh.unref();
-      this.timers.push(refresh);
-    }
+    startTimers(this.timers, {
+      persist: () => this.persist(),
+      persistIntervalMs: this.o.persistIntervalMs,
+      flush: () => this.flush(),
+      flushIntervalMs: this.o.flushIntervalMs,
+      ...(this.contracts.enabled ? { refreshEntitlements: () => this.refreshDueEntitlements() } : {}),
+      refreshIntervalMs: this.o.entitlements.checkIntervalMs,
+      report: (cause) => this.background.report(cause),
+    });
     // A refusal is kept in entitlement() and emitted as an `error` event.
     if (this.o.entitlement !== undefined) void this.registerUsage().catch(() => undefined);
   }
