@@ -1,3 +1,8 @@
+/**
+ * The Metering engine: createMetering() validates the options once and builds the parts (store, aggregator,
+ * persister, flusher, customer directory and registry, lifecycle, contract entitlements, status report, timers),
+ * wires them to one another, and Metering's methods delegate to them. What each part does lives in its own module.
+ */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
