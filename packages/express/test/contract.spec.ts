@@ -4,9 +4,32 @@ import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'express',
-  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
+  async start(server, { metering, registration, lifecycle, statusPage, onSubscriptionChange, countedDimension = DIMENSION, entitled = [] }) {
     const errors: unknown[] = [];
-    const mk = meterkit(metering, { identify: (req) => req.get(TENANT_HEADER), registration, lifecycle, statusPage });
+    const identified: string[] = [];
+    // Express has no logger of its own: meterkit logs to console.error, kept from the test output while the app runs.
+    const logged: string[] = [];
+    const consoleError = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+      logged.push(args.map((arg) => (arg instanceof Error ? arg.message : String(arg))).join(' '));
+    });
+    const identify = (req: Request) => {
+      identified.push(req.originalUrl);
+      return req.get(TENANT_HEADER);
+    };
+    let mk: ReturnType<typeof meterkit>;
+    try {
+      mk = meterkit(metering, { identify, registration, lifecycle, statusPage, onSubscriptionChange });
+    } catch (error) {
+      consoleError.mockRestore();
+      throw error;
+    }
+    const close = async () => {
+      try {
+        await mk.close();
+      } finally {
+        consoleError.mockRestore();
+      }
+    };
     const app = express();
     app.use(mk);
     let counted: RequestHandler;
@@ -18,7 +41,7 @@ describeAdapterContract({
         });
       }
     } catch (error) {
-      await mk.close();
+      await close();
       throw error;
     }
     app.get('/work', (req, res) => {
@@ -44,6 +67,6 @@ describeAdapterContract({
       res.status(500).json({ error: 'internal' });
     });
     server.on('request', app);
-    return { errors, close: () => mk.close() };
+    return { errors, logged, identified, close };
   },
 });

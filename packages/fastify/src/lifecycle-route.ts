@@ -22,7 +22,10 @@ export function registerLifecycleRoute(fastify: FastifyInstance, metering: Meter
   const bodyLimit = receiver.bodyLimit;
   fastify.register(async function meterkitLifecycle(child) {
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+    child.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+      // Fastify does not decode a content encoding: a body declared compressed cannot be read as sent.
+      const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== '') return done(Object.assign(new Error(`Content encoding ${encoding} is not accepted.`), { statusCode: 400 }), undefined);
       done(null, body);
     });
     child.setErrorHandler((error: FastifyError, _request, reply) => send(reply, bodyError(error, bodyLimit)));

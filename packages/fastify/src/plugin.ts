@@ -74,8 +74,9 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
 
   // Callback hooks: a customer this instance already knows is bound without a promise (Metering.tryMeter).
   fastify.addHook(identifyHook, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    // Lifecycle deliveries come from AWS, never from a customer: not metered.
+    // Lifecycle deliveries come from AWS, never from a customer, and a registration from a buyer not yet linked: not metered.
     if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return done();
+    if (registration !== undefined && request.method === 'POST' && request.routeOptions.url === registration.path) return done();
     // Nor are operators reading the status page.
     if (statusPaths.size > 0 && statusPaths.has(request.routeOptions.url ?? '')) return done();
     let identified: Identified | Promise<Identified>;

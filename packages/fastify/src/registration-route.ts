@@ -7,10 +7,12 @@ import {
   type Metering,
   type RegistrationResult, rateLimitedResult
 } from '@meterkit/core';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolvedRegistration } from './options';
 
 const FORM = 'application/x-www-form-urlencoded';
+/** The charsets Express's form parser reads; the token is ASCII, read the same in either. */
+const FORM_CHARSETS: ReadonlySet<string> = new Set(['utf-8', 'iso-8859-1']);
 
 /** The code of a 429 from the registration route (core has no code for rate limiting). */
 
@@ -29,6 +31,14 @@ function bodyError(error: FastifyError): RegistrationResult {
   return registrationError(503, ErrorCodes.STORE, 'Registration is unavailable right now; please try the same link again in a few minutes.');
 }
 
+/** A form Fastify's string parser reads as sent: UTF-8 or ISO-8859-1 (or none named), no content encoding. */
+function readableForm(headers: FastifyRequest['headers']): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(String(headers['content-type'] ?? ''))?.[1]?.toLowerCase();
+  if (charset !== undefined && !FORM_CHARSETS.has(charset)) return false;
+  const encoding = String(headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  return encoding === 'identity' || encoding === '';
+}
+
 /**
  * Registers the AWS Marketplace registration route in its own encapsulated context: its form parser,
  * body limit, rate limit and error answers apply to this route only, never to the app's other routes.
@@ -37,7 +47,10 @@ export function registerRegistrationRoute(fastify: FastifyInstance, metering: Me
   const limiter = new FixedWindowLimiter(options.rateLimitPerMinute);
   fastify.register(async function meterkitRegistration(child) {
     child.removeAllContentTypeParsers();
-    child.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (_request, body, done) => {
+    child.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: options.maxBodyBytes }, (request, body, done) => {
+      // Fastify matches the media type alone and reads the bytes as they came: a form in another charset or
+      // encoding would be misread, so it is refused as Express's form parser does.
+      if (!readableForm(request.headers)) return done(Object.assign(new Error(`The registration form must be ${FORM} in UTF-8 or ISO-8859-1, not encoded.`), { statusCode: 415 }), undefined);
       done(null, parseForm(body as string));
     });
 

@@ -5,18 +5,24 @@ import { meterkit } from '../src';
 
 describeAdapterContract({
   name: 'fastify',
-  async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
+  async start(server, { metering, registration, lifecycle, statusPage, onSubscriptionChange, countedDimension = DIMENSION, entitled = [] }) {
     const errors: unknown[] = [];
+    const logged: string[] = [];
+    const identified: string[] = [];
     const app = Fastify({
-      logger: false,
+      logger: { level: 'error', stream: { write: (line: string) => void logged.push(line) } },
       serverFactory: (handler: RequestListener) => server.on('request', handler),
     });
     await app.register(meterkit, {
       metering,
-      identify: (request) => request.headers[TENANT_HEADER] as string | undefined,
+      identify: (request) => {
+        identified.push(request.url);
+        return request.headers[TENANT_HEADER] as string | undefined;
+      },
       ...(registration === undefined ? {} : { registration }),
       ...(lifecycle === undefined ? {} : { lifecycle }),
       ...(statusPage === undefined ? {} : { statusPage }),
+      ...(onSubscriptionChange === undefined ? {} : { onSubscriptionChange }),
     });
     // The app's routes in a plugin, as Fastify apps are written: a route meterkit refuses rejects app.ready().
     app.register(async function routes(scope) {
@@ -49,6 +55,6 @@ describeAdapterContract({
       await app.close();
       throw error;
     }
-    return { errors, close: () => app.close() };
+    return { errors, logged, identified, close: () => app.close() };
   },
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { Catch, Controller, Get, HttpCode, Param, ParseIntPipe, Res, type ArgumentsHost, type INestApplication } from '@nestjs/common';
+import { Catch, Controller, Get, HttpCode, Param, ParseIntPipe, Res, type ArgumentsHost, type INestApplication, type LoggerService } from '@nestjs/common';
 import { BaseExceptionFilter, HttpAdapterHost } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -86,20 +86,41 @@ class RecordingFilter extends BaseExceptionFilter {
   }
 }
 
+/** The app's logger: errors are kept for the contract to read, the rest is dropped. */
+class RecordingLogger implements LoggerService {
+  constructor(private readonly logged: string[]) {}
+
+  error(message: unknown, ...rest: unknown[]): void {
+    this.logged.push([message, ...rest].map(String).join(' '));
+  }
+
+  log(): void {}
+  warn(): void {}
+  debug(): void {}
+  verbose(): void {}
+}
+
 function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
   return {
     name: `nest on ${platform}`,
-    async start(server, { metering, registration, lifecycle, statusPage, countedDimension = DIMENSION, entitled = [] }) {
+    async start(server, { metering, registration, lifecycle, statusPage, onSubscriptionChange, countedDimension = DIMENSION, entitled = [] }) {
       const errors: unknown[] = [];
+      const logged: string[] = [];
+      const identified: string[] = [];
+      const logger = new RecordingLogger(logged);
       const ContractController = contractController(countedDimension);
       const moduleRef = await Test.createTestingModule({
         imports: [
           MeteringModule.forRoot({
             metering,
-            identify: (request: { headers: Record<string, string | undefined> }) => request.headers[TENANT_HEADER],
+            identify: (request: { url: string; headers: Record<string, string | undefined> }) => {
+              identified.push(request.url);
+              return request.headers[TENANT_HEADER];
+            },
             ...(registration === undefined ? {} : { registration }),
             ...(lifecycle === undefined ? {} : { lifecycle }),
             ...(statusPage === undefined ? {} : { statusPage }),
+            ...(onSubscriptionChange === undefined ? {} : { onSubscriptionChange }),
           }),
         ],
         controllers: [ContractController, ...(entitled.length === 0 ? [] : [entitledController(entitled)])],
@@ -108,10 +129,10 @@ function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
       if (platform === 'express') {
         const adapter = new ExpressAdapter();
         server.on('request', adapter.getInstance());
-        app = moduleRef.createNestApplication(adapter, { logger: false, rawBody: true });
+        app = moduleRef.createNestApplication(adapter, { logger, rawBody: true });
       } else {
         const adapter = new FastifyAdapter({ serverFactory: (handler: RequestListener) => server.on('request', handler) });
-        app = moduleRef.createNestApplication(adapter, { logger: false, rawBody: true });
+        app = moduleRef.createNestApplication(adapter, { logger, rawBody: true });
       }
       const host = app.get(HttpAdapterHost);
       ContractController.adapter = host;
@@ -125,7 +146,7 @@ function nestDriver(platform: 'express' | 'fastify'): AdapterDriver {
         await app.close();
         throw error;
       }
-      return { errors, close: () => app.close() };
+      return { errors, logged, identified, close: () => app.close() };
     },
   };
 }

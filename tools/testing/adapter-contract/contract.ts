@@ -1,5 +1,6 @@
-import { ErrorCodes } from '@meterkit/core';
+import { ErrorCodes, type SubscriptionEvent } from '@meterkit/core';
 import fc from 'fast-check';
+import { gzipSync } from 'node:zlib';
 import { DIMENSION, NO_SUCH_DIMENSION, type AdapterDriver } from './driver';
 import { as, at, EVENTS_PATH, LEGACY_PRODUCT, PRODUCT, REGISTER_PATH, registrationForm, SECRET, startWorld, STATUS_TOKEN, type World, type WorldOptions } from './world';
 
@@ -236,6 +237,34 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect((await w.metering.listCustomers()).map((c) => c.tenantId)).toEqual(['acme']);
       });
 
+      it('answers 413 for a body over the cap, 415 for another content type, charset or encoding, 400 for a malformed body: never 500', async () => {
+        const w = await start(registration({ maxBodyBytes: 1024 }));
+        const send = (contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+          w.send(REGISTER_PATH, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
+        const post = async (contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}) => {
+          const answer = await send(contentType, body, headers);
+          return [answer.status, answer.json().error?.code];
+        };
+        const FORM = 'application/x-www-form-urlencoded';
+        expect(await post(FORM, `x-amzn-marketplace-token=${'a'.repeat(2000)}`)).toEqual([413, ErrorCodes.TOKEN_MALFORMED]);
+        expect(await post('application/json', '{"x-amzn-marketplace-token":"abc"}')).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
+        expect(await post('text/plain', 'x-amzn-marketplace-token=abc')).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
+        // The status only for a charset or an encoding no parser reads: on Nest on Express the app's own form parser
+        // refuses them before meterkit's route, answered by the app's exception handling (meterkit leaves the app's
+        // body parsing alone).
+        expect((await send(`${FORM}; charset=utf-16`, 'x-amzn-marketplace-token=abc')).status).toBe(415);
+        expect((await send(FORM, 'x', { 'content-encoding': 'br-nope' })).status).toBe(415);
+        expect(await post(FORM, gzipSync('x-amzn-marketplace-token=abc'), { 'content-encoding': 'gzip' })).toEqual([415, ErrorCodes.TOKEN_MALFORMED]);
+        expect(await post(FORM, '%%%=%E0%A4%A&&=&x-amzn-marketplace-token')).toEqual([400, ErrorCodes.TOKEN_MALFORMED]);
+        // ISO-8859-1 is read (the token is ASCII): this forged token reaches AWS.
+        expect(await post(`${FORM}; charset=ISO-8859-1`, 'x-amzn-marketplace-token=forged-token-123')).toEqual([400, ErrorCodes.TOKEN_INVALID]);
+        // A form is bounded by its size alone: many fields within the cap, none the token, is a form without a token.
+        expect(await post(FORM, Array.from({ length: 50 }, (_, i) => `f${i}=1`).join('&'))).toEqual([400, ErrorCodes.TOKEN_MALFORMED]);
+        expect(w.emu.inspect.calls('ResolveCustomer')).toHaveLength(1);
+        // Not the registration route's method: the app's own routing answers.
+        expect((await w.send(REGISTER_PATH)).status).toBe(404);
+      });
+
       it('answers 429 ERR_METERKIT_RATE_LIMITED with retry-after 60 past rateLimitPerMinute, without asking AWS', async () => {
         const w = await start({ app: { registration: { path: REGISTER_PATH, rateLimitPerMinute: 1 } } });
         const { token } = await w.emu.subscribe({ productCode: PRODUCT });
@@ -248,9 +277,10 @@ export function describeAdapterContract(driver: AdapterDriver): void {
 
     describe('lifecycle route', () => {
       let tenants = 0;
-      const lifecycleApp = (sns = false) => ({
+      const lifecycleApp = (sns = false, onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>) => ({
         registration: { path: REGISTER_PATH, rateLimitPerMinute: 0, onRegistered: () => ({ tenantId: `tenant-${++tenants}` }) },
-        lifecycle: { path: EVENTS_PATH, secret: SECRET, ...(sns ? { sns: { trustCertificateUrl: (url: URL) => url.hostname === '127.0.0.1' } } : {}) },
+        lifecycle: { path: EVENTS_PATH, secret: SECRET, maxBodyBytes: 8192, ...(sns ? { sns: { trustCertificateUrl: (url: URL) => url.hostname === '127.0.0.1' } } : {}) },
+        ...(onSubscriptionChange === undefined ? {} : { onSubscriptionChange }),
       });
 
       it('accepts EventBridge deliveries with the connection\'s secret: a cancelled buyer\'s partial hour is sent at once, then its requests are unmetered', async () => {
@@ -304,20 +334,75 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect(subscription.licenseArn).toBeDefined();
       });
 
-      it('refuses forged deliveries (no secret 401, a wrong one 401, another source 400) and changes nothing', async () => {
+      it('refuses forged, unauthenticated, oversized and malformed deliveries with a 4xx and changes nothing', async () => {
         const w = await start({ app: lifecycleApp(), events: true });
-        await w.emu.subscribe({ productCode: PRODUCT });
-        const created = w.emu.inspect.events()[0]!.body as Record<string, unknown>;
-        const fresh = await w.metering.listCustomers();
-        const post = (headers: Record<string, string>, body: string) =>
-          w.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-        const statuses = [
-          (await post({}, JSON.stringify(created))).status,
-          (await post({ 'x-api-key': 'not-the-secret-not-the-secret' }, JSON.stringify(created))).status,
-          (await post({ 'x-api-key': SECRET }, JSON.stringify({ ...created, source: 'evil.source' }))).status,
-        ];
-        expect(statuses).toEqual([401, 401, 400]);
-        expect(await w.metering.listCustomers()).toEqual(fresh);
+        const subscription = await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        await w.emu.cancel(subscription.licenseArn!);
+        const deprovision = w.emu.inspect.events().find((e) => e.detailType.startsWith('License Deprovisioned'))!.body as Record<string, unknown>;
+        // A second app that has seen none of it receives the deliveries.
+        const changes: SubscriptionEvent[] = [];
+        const fresh = await startWorld(driver, { app: lifecycleApp(false, (event) => void changes.push(event)) });
+        try {
+          const body = JSON.stringify(deprovision);
+          const post = async (headers: Record<string, string>, payload: string) =>
+            (await fresh.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload })).status;
+          const statuses = [
+            await post({}, body),
+            await post({ 'x-api-key': 'not-the-secret-not-the-secret' }, body),
+            await post({ 'x-api-key': `${SECRET}x` }, body),
+            await post({ 'x-api-key': SECRET }, JSON.stringify({ ...deprovision, source: 'evil.source' })),
+            await post({ 'x-api-key': SECRET }, '{"detail-type": "License Deprovisioned"'),
+            await post({ 'x-api-key': SECRET }, ''),
+            await post({ 'x-api-key': SECRET, 'content-type': 'application/x-www-form-urlencoded' }, 'a=b'),
+            await post({ 'x-api-key': SECRET, 'content-encoding': 'gzip' }, body),
+            await post({ 'x-api-key': SECRET }, JSON.stringify({ ...deprovision, padding: 'x'.repeat(9000) })),
+            // Past the platform's own parser limit too (Nest's app-wide parsers judge a body before meterkit's route).
+            await post({ 'x-api-key': SECRET }, JSON.stringify({ ...deprovision, padding: 'x'.repeat(300_000) })),
+            // SNS is not configured on this route.
+            await post({ 'x-amz-sns-message-type': 'Notification', 'content-type': 'text/plain; charset=UTF-8' }, body),
+          ];
+          expect(statuses).toEqual([401, 401, 401, 400, 400, 400, 400, 400, 413, 413, 404]);
+          expect(await fresh.metering.listCustomers()).toEqual([]);
+          expect(changes).toEqual([]);
+
+          const accepted = await fresh.send(EVENTS_PATH, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': SECRET }, body });
+          expect([accepted.status, accepted.json()]).toEqual([200, { outcome: 'applied' }]);
+          expect(await fresh.metering.listCustomers()).toHaveLength(1);
+          expect(changes.map((event) => event.change)).toEqual(['deprovisioning']);
+        } finally {
+          await fresh.close();
+        }
+      });
+
+      it('never meters a delivery: identify does not run for it, even with a metered tenant named', async () => {
+        const w = await start({ app: lifecycleApp(), events: true });
+        const subscription = await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        const [customer] = await w.metering.listCustomers();
+        const tenant = customer!.tenantId!;
+        const event = JSON.stringify(w.emu.inspect.events()[2]!.body);
+        const delivery = await w.send(EVENTS_PATH, { method: 'POST', headers: { ...as(tenant), 'x-api-key': SECRET, 'content-type': 'application/json' }, body: event });
+        expect([delivery.status, delivery.json()]).toEqual([200, { outcome: 'duplicate' }]);
+        expect((await w.send('/work', { headers: as(tenant) })).json()).toEqual({ meter: 'bound' });
+        expect(w.app.identified.map((url) => url.split('?')[0])).toEqual(['/work']);
+        expect(await w.billed(subscription.licenseArn!)).toBe(1);
+        expect(await w.metering.getCustomer(customer!.key)).toMatchObject({ status: 'active' });
+      });
+
+      it('logs a failing onSubscriptionChange hook through the framework\'s logger and still applies the event', async () => {
+        const w = await start({
+          app: lifecycleApp(false, async () => {
+            throw new Error('grant service down');
+          }),
+          events: true,
+        });
+        await w.emu.subscribe({ productCode: PRODUCT, registrationUrl: `${w.url}${REGISTER_PATH}` });
+        expect(w.emu.inspect.events().map((e) => e.status)).toEqual([200, 200, 200]);
+        const [customer] = await w.metering.listCustomers();
+        expect(customer).toMatchObject({ status: 'active' });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const failures = w.app.logged.filter((line) => line.includes('onSubscriptionChange failed'));
+        expect(failures.length).toBeGreaterThan(0);
+        expect(failures.some((line) => line.includes('activated') && line.includes('grant service down'))).toBe(true);
       });
 
       it('accepts signed SNS notifications and refuses forged ones with 403', async () => {

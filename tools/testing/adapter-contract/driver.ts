@@ -1,4 +1,4 @@
-import type { LifecycleRouteOptions, Metering, RegistrationRouteOptions, RequestMeter } from '@meterkit/core';
+import type { LifecycleRouteOptions, Metering, RegistrationRouteOptions, RequestMeter, SubscriptionEvent } from '@meterkit/core';
 import type { Server } from 'node:http';
 
 /** The dimension every contract product has; `NO_SUCH_DIMENSION` is one it does not have. */
@@ -16,6 +16,8 @@ export interface ContractAppOptions {
   readonly registration?: RegistrationRouteOptions<any>;
   readonly lifecycle?: LifecycleRouteOptions;
   readonly statusPage?: { readonly token: string };
+  /** The adapter's `onSubscriptionChange` hook. Default none. */
+  readonly onSubscriptionChange?: (event: SubscriptionEvent) => void | Promise<void>;
   /** The dimension `/counted` declares at the route level. Default `DIMENSION`. */
   readonly countedDimension?: string;
   /** Routes that let through only buyers holding an entitlement, each declared in the framework's idiom. Default none. */
@@ -46,6 +48,13 @@ export interface EntitledRoute {
 export interface ContractApp {
   /** Errors that reached the framework's own error handling (its error middleware, error handler or exception filter). */
   readonly errors: unknown[];
+  /**
+   * What the adapter logged at error level, one entry per line, through the logger the framework gives it (Express
+   * `console.error`, Fastify the app's logger, Nest the app's logger); kept from the test output.
+   */
+  readonly logged: string[];
+  /** The URL (path and query) of each request `identify` ran for, in order. */
+  readonly identified: string[];
   /** Shuts the app down the framework's way (Express: the middleware's close(); Fastify and Nest: app.close()). */
   close(): Promise<void>;
 }

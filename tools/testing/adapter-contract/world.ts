@@ -53,7 +53,7 @@ export interface World {
   readonly app: ContractApp;
   readonly url: string;
   /** Sends a request to the app and reads the whole answer. */
-  send(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string }): Promise<Answer>;
+  send(path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array }): Promise<Answer>;
   /** Resolves once every response the server started has closed and the adapters' close listeners ran. */
   settled(): Promise<void>;
   /** A buyer subscribed in the emulator and linked to `tenant`. */

@@ -42,6 +42,14 @@ export function createLifecycleController(): Type<unknown> {
 
     async receive(@Req() request: PlatformRequest, @Res() response: unknown): Promise<void> {
       const receiver = this.route.receiver!;
+      // Compressed deliveries are refused as in every adapter (Fastify's parsers would hand over the compressed bytes).
+      const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+      if (encoding !== 'identity' && encoding !== '') {
+        const http = this.adapterHost.httpAdapter;
+        http.setHeader(response, 'cache-control', 'no-store');
+        http.reply(response, refused(400, `Content encoding ${encoding} is not accepted.`).body, 400);
+        return;
+      }
       const read = await readDeliveryBody(request, receiver.bodyLimit);
       const result = 'tooLarge' in read ? refused(413, `Deliveries are limited to ${receiver.bodyLimit} bytes.`) : await receiver.handle({ headers: request.headers, body: read.body });
       const http = this.adapterHost.httpAdapter;
