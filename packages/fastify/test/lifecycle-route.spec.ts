@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { meterkit, type MeterkitPluginOptions } from '../src';
-import { DIMENSIONS, HOUR_CLOSED, meteringFor, PRODUCT, START } from './support/world';
+import { DIMENSIONS, meteringFor, PRODUCT, START } from './support/world';
 
 const EVENTS_PATH = '/marketplace/events';
 const REGISTER_PATH = '/marketplace/register';
@@ -16,9 +16,6 @@ interface App {
   app: FastifyInstance;
   url: string;
   changes: SubscriptionEvent[];
-  logged: string[];
-  /** URLs `identify` ran for. */
-  identified: string[];
   close(): Promise<void>;
 }
 
@@ -37,19 +34,14 @@ async function startApp(options: Partial<MeterkitPluginOptions> = {}): Promise<A
   });
   const metering = meteringFor(emu);
   const changes: SubscriptionEvent[] = [];
-  const logged: string[] = [];
-  const identified: string[] = [];
   const app = Fastify({
-    logger: { level: 'error', stream: { write: (line: string) => logged.push(line) } },
+    logger: false,
     serverFactory: (handler) => server.on('request', handler),
   });
   let tenants = 0;
   await app.register(meterkit, {
     metering,
-    identify: (request) => {
-      identified.push(request.url);
-      return typeof request.headers['x-tenant'] === 'string' ? request.headers['x-tenant'] : undefined;
-    },
+    identify: (request) => (typeof request.headers['x-tenant'] === 'string' ? request.headers['x-tenant'] : undefined),
     registration: { path: REGISTER_PATH, rateLimitPerMinute: 0, onRegistered: () => ({ tenantId: `tenant-${++tenants}` }) },
     lifecycle: { path: EVENTS_PATH, secret: SECRET, maxBodyBytes: 8192 },
     onSubscriptionChange: (event) => {
@@ -69,8 +61,6 @@ async function startApp(options: Partial<MeterkitPluginOptions> = {}): Promise<A
     app,
     url,
     changes,
-    logged,
-    identified,
     async close() {
       await app.close();
       await emu.close();
@@ -82,10 +72,7 @@ async function startApp(options: Partial<MeterkitPluginOptions> = {}): Promise<A
 
 describe('the lifecycle route (EventBridge API destination deliveries from the emulator over HTTP)', () => {
   let a: App;
-  /** Apps a test starts beside `a`, closed even when the test fails. */
-  const others: App[] = [];
   afterEach(async () => {
-    for (const other of others.splice(0)) await other.close();
     await a.close();
   });
 
@@ -96,43 +83,7 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     return { licenseArn: subscription.licenseArn!, tenant: customer.tenantId!, key: customer.key };
   }
 
-  it('refuses forged, unauthenticated, oversized and malformed deliveries with a 4xx and changes nothing', async () => {
-    a = await startApp();
-    const { licenseArn } = await subscribeAndRegister();
-    await a.emu.cancel(licenseArn);
-    const deprovision = a.emu.inspect.events().find((e) => e.detailType.startsWith('License Deprovisioned'))!.body as Record<string, unknown>;
-    // A second app that has seen none of it receives the deliveries.
-    const fresh = await startApp();
-    others.push(fresh);
-    const before = await fresh.metering.listCustomers();
-    const body = JSON.stringify(deprovision);
-    const post = async (headers: Record<string, string>, payload: string) =>
-      (await fresh.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'content-type': 'application/json', ...headers }, payload })).statusCode;
-    const statuses = [
-      await post({}, body),
-      await post({ 'x-api-key': 'not-the-secret-not-the-secret' }, body),
-      await post({ 'x-api-key': `${SECRET}x` }, body),
-      await post({ 'x-api-key': SECRET }, JSON.stringify({ ...deprovision, source: 'evil.source' })),
-      await post({ 'x-api-key': SECRET }, '{"detail-type": "License Deprovisioned"'),
-      await post({ 'x-api-key': SECRET }, JSON.stringify({ ...deprovision, padding: 'x'.repeat(9000) })),
-      await post({ 'x-api-key': SECRET, 'content-type': 'application/x-www-form-urlencoded' }, 'a=b'),
-      await post({ 'x-api-key': SECRET }, ''),
-      await post({ 'x-amz-sns-message-type': 'Notification', 'content-type': 'text/plain; charset=UTF-8' }, body),
-    ];
-    expect(statuses).toEqual([401, 401, 401, 400, 400, 413, 400, 400, 404]);
-    expect(await fresh.metering.listCustomers()).toEqual(before);
-    expect(fresh.changes).toEqual([]);
-
-    // Over real HTTP too, where the size cap stops the read.
-    const oversized = await fetch(`${fresh.url}${EVENTS_PATH}`, { method: 'POST', headers: { 'x-api-key': SECRET, 'content-type': 'application/json' }, body: 'x'.repeat(100_000) });
-    expect(oversized.status).toBe(413);
-
-    const accepted = await fresh.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'content-type': 'application/json', 'x-api-key': SECRET }, payload: body });
-    expect([accepted.statusCode, accepted.json()]).toEqual([200, { outcome: 'applied' }]);
-    expect(await fresh.metering.listCustomers()).toHaveLength(1);
-  });
-
-  it('adds no content-type parser to the root instance, and deliveries are never metered', async () => {
+  it('adds no content-type parser to the root instance, and reads deliveries in its own scope', async () => {
     a = await startApp();
     expect(a.app.hasContentTypeParser('*')).toBe(false);
     expect(a.app.hasContentTypeParser('application/octet-stream')).toBe(false);
@@ -141,31 +92,15 @@ describe('the lifecycle route (EventBridge API destination deliveries from the e
     const binary = await a.app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/octet-stream' }, payload: 'raw' });
     expect(binary.statusCode).toBe(415);
 
-    const { tenant, key } = await subscribeAndRegister();
-    const event = JSON.stringify(a.emu.inspect.events()[2]!.body);
-    const delivery = await a.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'x-tenant': tenant, 'x-api-key': SECRET, 'content-type': 'application/json' }, payload: event });
-    expect(delivery.json()).toEqual({ outcome: 'duplicate' });
-    expect(a.identified).not.toContain(EVENTS_PATH);
-    expect(a.identified).toContain('/echo');
-    a.emu.clock.set(HOUR_CLOSED);
-    await a.metering.flush();
-    expect(a.emu.inspect.records()).toEqual([]);
-    expect((await a.metering.status()).inMemory).toBe(0);
-    expect(await a.metering.getCustomer(key)).toMatchObject({ status: 'active' });
-  });
-
-  it('logs a failing onSubscriptionChange hook and still applies the event', async () => {
-    a = await startApp({
-      onSubscriptionChange: async () => {
-        throw new Error('grant service down');
-      },
-    });
     const { key } = await subscribeAndRegister();
-    expect(a.emu.inspect.events().map((e) => e.status)).toEqual([200, 200, 200]);
+    const event = JSON.stringify(a.emu.inspect.events()[2]!.body);
+    const delivery = await a.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'x-api-key': SECRET, 'content-type': 'application/json' }, payload: event });
+    expect(delivery.json()).toEqual({ outcome: 'duplicate' });
+    // SNS's text/plain too, which the root instance has no parser for (refused for its secret, not its media type).
+    const text = await a.app.inject({ method: 'POST', url: EVENTS_PATH, headers: { 'content-type': 'text/plain' }, payload: event });
+    expect(text.statusCode).toBe(401);
     expect(await a.metering.getCustomer(key)).toMatchObject({ status: 'active' });
-    expect(a.logged.map((line) => JSON.parse(line) as { msg: string; change: string; err: string })).toEqual([
-      expect.objectContaining({ msg: '@meterkit/fastify: onSubscriptionChange failed', change: 'activated', err: 'grant service down' }),
-    ]);
+    expect(a.changes.map((change) => change.change)).toEqual(['activated']);
   });
 
   it('refuses lifecycle options it cannot serve when the plugin is registered', async () => {
