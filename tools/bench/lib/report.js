@@ -23,6 +23,7 @@ function commandLine(entry) {
 
 function overhead(entry) {
   const { frameworks, targetRatio } = entry.result;
+  const storeName = { sqlite: 'SQLite', postgres: 'PostgreSQL', dynamodb: 'DynamoDB' }[entry.result.store ?? 'sqlite'] ?? entry.result.store;
   const rows = [];
   for (const f of frameworks) {
     const cpu = (v) => `${fixed(v.cpuMicrosPerRequest, 0)} µs`;
@@ -30,7 +31,7 @@ function overhead(entry) {
     rows.push([f.framework, 'bare', int(f.bare.rps), `${fixed(f.bare.p99Ms, 0)} ms`, '1.00', '', cpu(f.bare), '']);
     rows.push([
       f.framework,
-      'meterkit (SQLite, interval)',
+      `meterkit (${storeName}, interval)`,
       int(f.meterkit.rps),
       `${fixed(f.meterkit.p99Ms, 0)} ms`,
       `**${fixed(f.meterkit.ratio)}**`,
@@ -112,7 +113,7 @@ function flush(entry) {
   const r = entry.result;
   const economy = r.economy.map((e) => [int(e.pairs), int(e.requests), int(e.calls), int(e.expectedCalls), passFail(e.pass), int(e.billedUnits)]);
   const speed = r.speed.map((s) => [
-    s.quota ? '10 calls/s (AWS quota)' : 'lifted',
+    s.quota ? 'default (AWS quota with headroom)' : 'lifted',
     `${s.latencyMs} ms`,
     int(s.pairs),
     `${fixed(s.seconds, 1)} s`,
