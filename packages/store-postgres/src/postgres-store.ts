@@ -108,25 +108,25 @@ export class PostgresStore implements UsageStore, EntitlementStore {
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
-    return this.run('journal attempts', () => claims.journal(this.pool, this.tables, ids, owner, now));
+    return this.transaction('journal attempts', (client) => claims.journal(client, this.tables, ids, owner, now));
   }
 
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     this.assertReady('settle records');
     settlements.forEach((settlement) => assertTerminal(settlement.state));
-    return this.run('settle records', () => claims.settle(this.pool, this.tables, settlements, owner, now));
+    return this.transaction('settle records', (client) => claims.settle(client, this.tables, settlements, owner, now));
   }
 
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
-    return this.run('clear may-have-landed marks', () => claims.clearMayHaveLanded(this.pool, this.tables, ids, owner));
+    return this.transaction('clear may-have-landed marks', (client) => claims.clearMayHaveLanded(client, this.tables, ids, owner));
   }
 
   async release(releases: readonly Release[], owner: string): Promise<void> {
-    return this.run('release records', () => claims.release(this.pool, this.tables, releases, owner));
+    return this.transaction('release records', (client) => claims.release(client, this.tables, releases, owner));
   }
 
   async redrive(ids: readonly string[], now: number): Promise<string[]> {
-    return this.run('redrive records', () => claims.redrive(this.pool, this.tables, ids, now));
+    return this.transaction('redrive records', (client) => claims.redrive(client, this.tables, ids, now));
   }
 
   async listRecords(query: RecordQuery = {}): Promise<StoredRecord[]> {
