@@ -46,7 +46,11 @@ export {
   type StoreStats,
   type HourStats,
   type CustomerWriteCondition,
+  type CustomerFilter,
+  type CustomerQuery,
 } from './store/usage-store';
+/** Paging the customer registry (findCustomers(), or listCustomers() for stores without it). */
+export { customerPages, licenseIdOf, customerLicenseId, matchesCustomerFilter, CUSTOMER_PAGE_SIZE } from './store/customer-pages';
 export { MemoryStore } from './store/memory-store';
 export { SqliteStore } from './store/sqlite/sqlite-store';
 
@@ -79,7 +83,8 @@ export {
   type AllocationRow,
 } from './store/frozen-usage';
 /** Building blocks for EntitlementStore implementations: the metered part above what is included, the checks. */
-export { meteredAbove, assertStorableUse, assertStorableEntitlementSet, allowanceCounterId } from './store/allowance';
+export { meteredAbove, meterUses, allowanceAdditions, assertStorableUse, assertStorableEntitlementSet, allowanceCounterId } from './store/allowance';
+export type { AllowanceAddition } from './store/allowance';
 export { nextSendSlot, assertSendSlotRequest, extendSendSlotRing, assertExtendSendSlotRequest, type SendSlotDecision } from './send/send-slot-ring';
 
 export { Lifecycle, type SubscriptionChange, type SubscriptionEvent, type ApplyOutcome } from './lifecycle/lifecycle';

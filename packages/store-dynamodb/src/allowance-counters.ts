@@ -1,50 +1,11 @@
-import { allowanceCounterId, meteredAbove } from '@meterkit/core';
-import type { IncludedUse, UsageDelta } from '@meterkit/core';
+import type { AllowanceAddition } from '@meterkit/core';
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { n, s } from './record-item';
 import { markerAttribute } from './record-update';
 import { counterPk, counterSk, RECORD_SK } from './table-layout';
 
 /** One allowance counter a batch adds to, with the sum of the batch's uses of it. */
-export interface CounterAddition {
-  /** allowanceCounterId() */
-  readonly id: string;
-  readonly customerKey: string;
-  readonly allowanceDimension: string;
-  readonly periodStart: number;
-  quantity: number;
-}
-
-export function countersOf(uses: readonly IncludedUse[]): CounterAddition[] {
-  const byId = new Map<string, CounterAddition>();
-  for (const use of uses) {
-    const id = allowanceCounterId(use.delta.customerKey, use.allowanceDimension, use.periodStart);
-    const entry = byId.get(id);
-    if (entry === undefined) {
-      byId.set(id, { id, customerKey: use.delta.customerKey, allowanceDimension: use.allowanceDimension, periodStart: use.periodStart, quantity: use.delta.quantity });
-    } else entry.quantity += use.delta.quantity;
-  }
-  return [...byId.values()];
-}
-
-/**
- * Walks the uses in order from each counter's value before the batch (keyed by allowanceCounterId()): per use, the
- * units metered, and the deltas those units add to the metered records (none for a use wholly included).
- */
-export function meterUses(uses: readonly IncludedUse[], usedBefore: ReadonlyMap<string, number>): { metered: number[]; deltas: UsageDelta[] } {
-  const used = new Map(usedBefore);
-  const metered: number[] = [];
-  const deltas: UsageDelta[] = [];
-  for (const use of uses) {
-    const id = allowanceCounterId(use.delta.customerKey, use.allowanceDimension, use.periodStart);
-    const before = used.get(id) ?? 0;
-    const part = meteredAbove(before, use.delta.quantity, use.included);
-    used.set(id, before + use.delta.quantity);
-    metered.push(part);
-    if (part > 0) deltas.push({ ...use.delta, quantity: part });
-  }
-  return { metered, deltas };
-}
+export type CounterAddition = AllowanceAddition;
 
 export function counterKey(counter: CounterAddition): { pk: { S: string }; sk: { S: string } } {
   return { pk: s(counterPk(counter.customerKey)) as { S: string }, sk: s(counterSk(counter.periodStart, counter.allowanceDimension)) as { S: string } };

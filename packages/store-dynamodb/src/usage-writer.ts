@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { allocationRowsOf, BATCH_ID_RETENTION_MS, recordId, sameFrozenUsage } from '@meterkit/core';
+import { allocationRowsOf, allowanceAdditions, BATCH_ID_RETENTION_MS, meterUses, recordId, sameFrozenUsage } from '@meterkit/core';
 import type { AddUsageAboveIncludedResult, AddUsageResult, FinalTotal, IncludedUse, SetTotalResult, UsageDelta } from '@meterkit/core';
-import { counterMarkerKey, countersOf, counterUpdate, counterKey, meterUses } from './allowance-counters';
+import { counterMarkerKey, counterUpdate, counterKey } from './allowance-counters';
 import type { CounterAddition } from './allowance-counters';
 import { inParallel } from './parallel';
 import { allocationAttributes, n, s, toStoredRecord } from './record-item';
@@ -101,7 +101,7 @@ export class UsageWriter {
 
   /** Adds the uses to their counters, then the plain deltas and the metered parts to their records, each item once. */
   private async applyIncluded(batchId: string, deltas: readonly UsageDelta[], uses: readonly IncludedUse[]) {
-    const counters = countersOf(uses);
+    const counters = allowanceAdditions(uses);
     const before = new Map<string, number>();
     await inParallel(counters, this.o.concurrency, async (counter) => {
       before.set(counter.id, await this.addToCounter(counter, batchId));

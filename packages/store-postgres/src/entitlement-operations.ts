@@ -1,7 +1,6 @@
-import { allowanceCounterId } from '@meterkit/core';
+import { allowanceAdditions, allowanceCounterId, meterUses } from '@meterkit/core';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementSet, IncludedUse, UsageDelta } from '@meterkit/core';
 import type { PoolClient } from 'pg';
-import { countersOf, meterUses } from './included-usage';
 import type { Tables } from './tables';
 import type { Queryable } from './transaction';
 import { applyDeltas, recordBatch } from './usage-operations';
@@ -52,7 +51,7 @@ export async function addUsageAboveIncluded(
 
 /** Adds each counter's share of the uses; answers each counter's value before. */
 async function addToCounters(client: PoolClient, t: Tables, uses: readonly IncludedUse[]): Promise<Map<string, number>> {
-  const counters = countersOf(uses);
+  const counters = allowanceAdditions(uses);
   if (counters.length === 0) return new Map();
   const { rows } = await client.query<{ customer_key: string; allowance_dimension: string; period_start: string; used: string }>(
     `INSERT INTO ${t.allowances} AS c (customer_key, allowance_dimension, period_start, used)
@@ -62,13 +61,13 @@ async function addToCounters(client: PoolClient, t: Tables, uses: readonly Inclu
      ON CONFLICT (customer_key, allowance_dimension, period_start) DO UPDATE SET used = c.used + excluded.used
      RETURNING c.customer_key, c.allowance_dimension, c.period_start, c.used`,
     [
-      counters.map((c) => c.key.customerKey),
-      counters.map((c) => c.key.allowanceDimension),
-      counters.map((c) => c.key.periodStart),
+      counters.map((c) => c.customerKey),
+      counters.map((c) => c.allowanceDimension),
+      counters.map((c) => c.periodStart),
       counters.map((c) => c.quantity),
     ],
   );
-  const added = new Map(counters.map((c) => [allowanceCounterId(c.key.customerKey, c.key.allowanceDimension, c.key.periodStart), c.quantity]));
+  const added = new Map(counters.map((c) => [c.id, c.quantity]));
   const before = new Map<string, number>();
   for (const row of rows) {
     const id = allowanceCounterId(row.customer_key, row.allowance_dimension, Number(row.period_start));

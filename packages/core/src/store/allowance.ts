@@ -1,6 +1,7 @@
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { EntitlementSet } from '../contracts/entitlement-set';
 import type { IncludedUse } from './entitlement-store';
+import type { UsageDelta } from '../model/usage';
 import { assertStorableDelta } from './frozen-usage';
 
 /**
@@ -36,4 +37,47 @@ export function assertStorableEntitlementSet(set: EntitlementSet): void {
 /** Stable id of the allowance counter of (customer, allowance dimension, period). */
 export function allowanceCounterId(customerKey: string, allowanceDimension: string, periodStart: number): string {
   return `${customerKey}\u001f${allowanceDimension}\u001f${periodStart}`;
+}
+
+/** One allowance counter a batch adds to, with the sum of the batch's uses of it. */
+export interface AllowanceAddition {
+  /** allowanceCounterId() */
+  readonly id: string;
+  readonly customerKey: string;
+  readonly allowanceDimension: string;
+  readonly periodStart: number;
+  quantity: number;
+}
+
+/** The counters a batch's uses add to, each once, with the sum of its uses, in first-use order. */
+export function allowanceAdditions(uses: readonly IncludedUse[]): AllowanceAddition[] {
+  const byId = new Map<string, AllowanceAddition>();
+  for (const use of uses) {
+    const id = allowanceCounterId(use.delta.customerKey, use.allowanceDimension, use.periodStart);
+    const entry = byId.get(id);
+    if (entry === undefined) {
+      byId.set(id, { id, customerKey: use.delta.customerKey, allowanceDimension: use.allowanceDimension, periodStart: use.periodStart, quantity: use.delta.quantity });
+    } else entry.quantity += use.delta.quantity;
+  }
+  return [...byId.values()];
+}
+
+/**
+ * Walks the uses in order from each counter's value before the batch (keyed by allowanceCounterId()): per use, the
+ * units metered, and the deltas those units add to the metered records (none for a use wholly included). For stores
+ * that read the counters before applying a batch in one transaction.
+ */
+export function meterUses(uses: readonly IncludedUse[], usedBefore: ReadonlyMap<string, number>): { metered: number[]; deltas: UsageDelta[] } {
+  const used = new Map(usedBefore);
+  const metered: number[] = [];
+  const deltas: UsageDelta[] = [];
+  for (const use of uses) {
+    const id = allowanceCounterId(use.delta.customerKey, use.allowanceDimension, use.periodStart);
+    const before = used.get(id) ?? 0;
+    const part = meteredAbove(before, use.delta.quantity, use.included);
+    used.set(id, before + use.delta.quantity);
+    metered.push(part);
+    if (part > 0) deltas.push({ ...use.delta, quantity: part });
+  }
+  return { metered, deltas };
 }
