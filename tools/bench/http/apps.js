@@ -1,5 +1,6 @@
 // The same route (GET /hello answering {"ok":true}) in each framework, bare, with meterkit recording one
-// api_calls unit per request, or with the rate limiter users of that framework already accept.
+// api_calls unit per request, with the rate limiter users of that framework already accept, or with the floor: the
+// hooks meterkit adds, doing nothing (the least a framework lets any per-request feature cost).
 const { PRODUCT } = require('../lib/fixtures');
 
 const ROUTE = '/hello';
@@ -21,6 +22,10 @@ async function express(variant, metering) {
     const mk = meterkit(metering, { identify });
     app.use(mk);
     app.get(ROUTE, mk.count(DIMENSION), handler);
+  } else if (variant === 'floor') {
+    // The two layers meterkit adds, doing nothing: an app-level middleware and a route-level one.
+    app.use((_req, _res, next) => next());
+    app.get(ROUTE, (_req, _res, next) => next(), handler);
   } else if (variant === 'reference') {
     const { rateLimit } = require('express-rate-limit');
     app.use(rateLimit({ windowMs: 60_000, limit: NO_LIMIT, standardHeaders: 'draft-8', legacyHeaders: false }));
@@ -42,6 +47,11 @@ async function fastify(variant, metering) {
     const { meterkit } = require('@meterkit/fastify');
     await app.register(meterkit, { metering, identify });
     app.get(ROUTE, { config: { metering: { dimension: DIMENSION } } }, handler);
+  } else if (variant === 'floor') {
+    // The hooks meterkit adds, doing nothing, callback style (the cheapest kind Fastify runs).
+    app.addHook('preHandler', (_request, _reply, done) => done());
+    app.addHook('onResponse', (_request, _reply, done) => done());
+    app.get(ROUTE, handler);
   } else if (variant === 'reference') {
     await app.register(require('@fastify/rate-limit'), { max: NO_LIMIT, timeWindow: 60_000 });
     app.get(ROUTE, handler);
@@ -74,6 +84,16 @@ async function nest(variant, metering, platform = 'express') {
     }
     Reflect.decorate([Injectable()], NoopInterceptor);
     providers.push({ provide: APP_INTERCEPTOR, useClass: NoopInterceptor });
+  } else if (variant === 'floor') {
+    // What `@Metered()` puts on a route, doing nothing: a no-op route interceptor.
+    const { UseInterceptors } = require('@nestjs/common');
+    class NoopRouteInterceptor {
+      intercept(context, next) {
+        return next.handle();
+      }
+    }
+    Reflect.decorate([Injectable()], NoopRouteInterceptor);
+    decorators.push(UseInterceptors(NoopRouteInterceptor));
   } else if (variant === 'noop-guard') {
     // The alternatives to an interceptor Nest offers, measured for their own cost: a global guard ...
     const { APP_GUARD } = require('@nestjs/core');

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// One benchmark server in its own process: `node tools/bench/http/server.js <framework> <variant> [tenants]`.
+// One benchmark server in its own process: `node tools/bench/http/server.js <framework> <variant>[@<store>] [tenants]`.
 // Reports { port } over IPC; answers 'cpu' with its CPU time so far; on 'stop' it persists, reports the units meterkit stored, and exits.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { mkdtempSync, rmSync } = require('node:fs');
@@ -9,16 +9,18 @@ const { createMetering, silentLogger } = require('@meterkit/core');
 const { licenseCustomer } = require('../lib/fixtures');
 const { frameworks, PRODUCT, DIMENSION } = require('./apps');
 
-const [framework, variant, tenantArg] = process.argv.slice(2);
+const [framework, variantArg, tenantArg] = process.argv.slice(2);
+// `meterkit@postgres`: the meterkit variant on another store than BENCH_HTTP_STORE's (or SQLite's).
+const [variant, storeArg] = variantArg.split('@');
 const tenants = Number(tenantArg ?? 10);
 
 /**
- * The store behind the meterkit variants, by BENCH_HTTP_STORE: `sqlite` (default: what users get, a file in `dir`),
+ * The store behind the meterkit variants, by the variant's `@<store>` suffix or else BENCH_HTTP_STORE: `sqlite` (default: what users get, a file in `dir`),
  * `postgres` (METERKIT_TEST_PG_URL or the local test server, a schema of this process's own, dropped at stop), or
  * `dynamodb` (BENCH_DYNAMODB_ENDPOINT, a dynalite the overhead suite starts; a table of this process's own).
  */
 async function benchStore(dir) {
-  const kind = process.env.BENCH_HTTP_STORE ?? 'sqlite';
+  const kind = storeArg ?? process.env.BENCH_HTTP_STORE ?? 'sqlite';
   if (kind === 'sqlite') return { store: `sqlite:${join(dir, 'meterkit.db')}`, drop: async () => undefined };
   if (kind === 'postgres') {
     const { PostgresStore } = require('@meterkit/store-postgres');
@@ -36,7 +38,7 @@ async function benchStore(dir) {
   if (kind === 'dynamodb') {
     const { DynamoDbStore } = require('@meterkit/store-dynamodb');
     const endpoint = process.env.BENCH_DYNAMODB_ENDPOINT;
-    if (endpoint === undefined) throw new Error('BENCH_HTTP_STORE=dynamodb needs BENCH_DYNAMODB_ENDPOINT');
+    if (endpoint === undefined) throw new Error('the DynamoDB store needs BENCH_DYNAMODB_ENDPOINT');
     const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
     const store = new DynamoDbStore({ tableName: `meterkit-bench-${process.pid}`, region: 'us-east-1', endpoint, credentials });
     await store.createTable();

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Request overhead per framework: the same route bare, with meterkit recording one unit per request (SQLite
-// default store in a temp dir, interval durability), and with the framework's usual rate limiter as a reference.
-// Each server runs in its own process; autocannon runs here. Variants alternate within each round; the figures
-// are medians over the rounds of the per-round ratio to bare. A figure short of its target gets a CPU profile.
+// default store in a temp dir, interval durability; Express also on PostgreSQL and on DynamoDB through a dynalite
+// this suite starts), with the framework's usual rate limiter as a reference, and with the floor: the hooks meterkit
+// adds, doing nothing. Each server runs in its own process; autocannon runs here. Variants alternate within each
+// round; the figures are medians over the rounds of the per-round ratio to bare. A figure short of its target gets
+// a CPU profile.
 const { fork } = require('node:child_process');
 const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -17,14 +19,25 @@ const SERVER = join(__dirname, '..', 'http', 'server.js');
 const TARGET_RATIO = 0.95;
 // Per framework: throughput vs bare at least `targetRatio` and not below the reference's; with `cpuTarget`, server
 // CPU per request not above the reference's either (the figure a busy machine disturbs least).
+// `meterkit@<store>`: the meterkit variant on another store. BENCH_HTTP_STORE=postgres|dynamodb puts every meterkit
+// variant on that one store instead (tools/bench/http/server.js), and Express then measures that store alone.
+const EXPRESS_STORES = process.env.BENCH_HTTP_STORE === undefined ? ['meterkit@postgres', 'meterkit@dynamodb'] : [];
+// `floor`: the same hooks meterkit adds, doing nothing (tools/bench/http/apps.js): the least any feature of that
+// shape costs in the framework, so a target below it is out of reach whatever meterkit does.
 const PLAN = [
-  { framework: 'express', variants: ['bare', 'meterkit', 'reference'], reference: 'express-rate-limit 8 (memory store)', targetRatio: 0.97, cpuTarget: true },
-  { framework: 'fastify', variants: ['bare', 'meterkit', 'reference'], reference: '@fastify/rate-limit 11 (memory store)', targetRatio: 0.95, cpuTarget: true },
+  { framework: 'express', variants: ['bare', 'meterkit', ...EXPRESS_STORES, 'reference', 'floor'], reference: 'express-rate-limit 8 (memory store)', targetRatio: 0.97, cpuTarget: true },
+  { framework: 'fastify', variants: ['bare', 'meterkit', 'reference', 'floor'], reference: '@fastify/rate-limit 11 (memory store)', targetRatio: 0.95, cpuTarget: true },
   // Nest: also what a no-op global guard and a no-op middleware cost, the alternatives to an interceptor, and what
-  // meterkit costs a route that declares no metering (meterkit-undeclared).
-  { framework: 'nest', variants: ['bare', 'meterkit', 'reference', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
-  { framework: 'nest-fastify', variants: ['bare', 'meterkit', 'reference', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
+  // meterkit costs a route that declares no metering (meterkit-undeclared). The floor is a no-op route interceptor
+  // (what `@Metered()` adds); the reference is a no-op global one.
+  { framework: 'nest', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
+  { framework: 'nest-fastify', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
 ];
+
+/** The store a meterkit variant runs on. */
+const storeOf = (variant) => variant.split('@')[1] ?? process.env.BENCH_HTTP_STORE ?? 'sqlite';
+/** The variants that record usage (and so have a billing check): meterkit on each store. */
+const isBilling = (variant) => variant === 'meterkit' || variant.startsWith('meterkit@');
 
 function startServer(framework, variant, execArgv = []) {
   const child = fork(SERVER, [framework, variant, String(sizes.http.tenants)], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -111,7 +124,7 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
   } finally {
     for (const v of variants) {
       const { units } = await servers[v].stop();
-      if (v === 'meterkit') servers[v].units = units;
+      servers[v].units = units;
     }
   }
   const ratioTo = (v) => median(samples[v].map((s, i) => s.rps / samples.bare[i].rps));
@@ -121,6 +134,8 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     p99Ms: median(samples[v].map((s) => s.p99)),
     cpuMicrosPerRequest: median(samples[v].map((s) => s.cpuPerRequest)),
   });
+  const billing = (v) => ({ answered: ok[v], sent: sent[v], unitsStored: servers[v].units, pass: servers[v].units >= ok[v] && servers[v].units <= sent[v] });
+  const vsBare = (v) => ({ ...row(v), ratio: ratioTo(v), p99DiffMs: p99Diff(v) });
   const result = {
     framework,
     rounds,
@@ -129,15 +144,13 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     bare: row('bare'),
     meterkit: { ...row('meterkit'), ratio: ratioTo('meterkit'), p99DiffMs: p99Diff('meterkit') },
     reference: reference === null ? null : { name: reference, ...row('reference'), ratio: ratioTo('reference'), p99DiffMs: p99Diff('reference') },
+    floor: variants.includes('floor') ? vsBare('floor') : null,
+    // meterkit on each store measured (the first is the `meterkit` row above), with its billing check.
+    stores: variants.filter(isBilling).map((v) => ({ store: storeOf(v), ...vsBare(v), billing: billing(v), pass: ratioTo(v) >= targetRatio })),
     alternatives: variants
-      .filter((v) => !['bare', 'meterkit', 'reference'].includes(v))
-      .map((v) => ({ name: v, ...row(v), ratio: ratioTo(v), p99DiffMs: p99Diff(v) })),
-    billing: {
-      answered: ok.meterkit,
-      sent: sent.meterkit,
-      unitsStored: servers.meterkit.units,
-      pass: servers.meterkit.units >= ok.meterkit && servers.meterkit.units <= sent.meterkit,
-    },
+      .filter((v) => !['bare', 'reference', 'floor'].includes(v) && !isBilling(v))
+      .map((v) => ({ name: v, ...vsBare(v) })),
+    billing: billing('meterkit'),
   };
   const refRatio = result.reference?.ratio ?? 0;
   result.targetRatio = targetRatio;
@@ -148,26 +161,32 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
   return result;
 }
 
-/** BENCH_HTTP_STORE=dynamodb without an endpoint: a dynalite here, for the servers to share (a table each). */
-async function dynamoEndpoint() {
-  if (process.env.BENCH_HTTP_STORE !== 'dynamodb' || process.env.BENCH_DYNAMODB_ENDPOINT !== undefined) return undefined;
-  const dynalite = require('dynalite');
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  process.env.BENCH_DYNAMODB_ENDPOINT = `http://127.0.0.1:${server.address().port}`;
-  return server;
+/** A dynalite here when a server runs on DynamoDB and no endpoint is given, for the servers to share (a table each). */
+async function dynamoEndpoint(plans) {
+  const wanted = plans.some((p) => p.variants.some((v) => isBilling(v) && storeOf(v) === 'dynamodb'));
+  if (!wanted || process.env.BENCH_DYNAMODB_ENDPOINT !== undefined) return undefined;
+  // In its own process: in this one it would share autocannon's event loop and slow the load of its variant alone.
+  const child = fork(join(__dirname, '..', 'http', 'dynalite.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const { port } = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
+    child.once('message', resolve);
+  });
+  child.removeAllListeners('exit');
+  process.env.BENCH_DYNAMODB_ENDPOINT = `http://127.0.0.1:${port}`;
+  return { close: () => new Promise((resolve) => (child.once('exit', resolve), child.disconnect())) };
 }
 
 runSuite(async () => {
   const frameworks = [];
-  // `node tools/bench/suites/overhead.js nest-fastify ...` measures some frameworks only; BENCH_HTTP_STORE=postgres
-  // or dynamodb puts the meterkit variants on another store (tools/bench/http/server.js).
+  // `node tools/bench/suites/overhead.js nest-fastify ...` measures some frameworks only.
   const only = process.argv.slice(2);
-  const dynamo = await dynamoEndpoint();
+  const plans = PLAN.filter((plan) => only.length === 0 || only.includes(plan.framework));
+  const dynamo = await dynamoEndpoint(plans);
   try {
-    for (const plan of PLAN) if (only.length === 0 || only.includes(plan.framework)) frameworks.push(await measureFramework(plan));
+    for (const plan of plans) frameworks.push(await measureFramework(plan));
   } finally {
-    dynamo?.close();
+    await dynamo?.close();
   }
   return { targetRatio: TARGET_RATIO, store: process.env.BENCH_HTTP_STORE ?? 'sqlite', frameworks };
 });
