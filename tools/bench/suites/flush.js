@@ -5,12 +5,13 @@
 // with headroom: `requestsPerSecond` unset) and with the quota lifted, to show what the pipeline itself costs at
 // 0 ms and 50 ms of injected latency. At the defaults, the check also requires that no sliding second of the
 // emulator saw more than 10 calls and, without injected latency, that 100,000 pairs (4,000 calls) take within 5 %
-// of the 400 s the quota allows.
+// of the 400 s the quota allows. The emulator runs in a process of its own: its CPU time per BatchMeterUsage call at
+// N and 10N pairs (with the quota lifted) must not grow with N, or the emulator would set a flush's pace.
 const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { createMetering, silentLogger } = require('@meterkit/core');
-const { startEmulator } = require('@meterkit/emulator');
+const { startEmulatorProcess } = require('../lib/emulator-process');
 const { runSuite } = require('../lib/child-result');
 const { PRODUCT, DIMENSIONS } = require('../lib/fixtures');
 const { sizes } = require('../lib/sizes');
@@ -27,6 +28,8 @@ const HOUR = Date.UTC(2026, 6, 15, 10);
 
 /** Without the quota, the pipeline's own speed: `requestsPerSecond` above AWS's 10 is meant for emulators. */
 const UNLIMITED = 10_000;
+/** The emulator's CPU per call at 10N pairs against N: flat within this factor (a scan per record would be 10x). */
+const EMULATOR_GROWTH_LIMIT = 1.5;
 
 /** The most calls in any closed one-second interval (a sliding second, as a quota counts them). */
 function mostInAnyClosedSecond(times) {
@@ -40,15 +43,15 @@ function mostInAnyClosedSecond(times) {
 }
 
 async function scenario(emu, buyers, { pairs, latencyMs, quota }) {
-  emu.reset();
-  emu.clock.set(HOUR + 5 * 60_000);
-  emu.faults.set({ latencyMs });
+  await emu.reset();
+  await emu.setClock(HOUR + 5 * 60_000);
+  await emu.setLatency(latencyMs);
   const dir = mkdtempSync(join(tmpdir(), 'meterkit-bench-'));
   const metering = createMetering({
     products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }],
     store: `sqlite:${join(dir, 'meterkit.db')}`,
     aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } },
-    clock: () => emu.clock.now(),
+    clock: emu.now,
     logger: silentLogger,
     autoStart: false,
     ...(quota ? {} : { requestsPerSecond: UNLIMITED }),
@@ -64,16 +67,18 @@ async function scenario(emu, buyers, { pairs, latencyMs, quota }) {
       }
     }
     await metering.persist();
-    emu.clock.set(HOUR + 71 * 60_000); // the hour closed and its 10-minute lock passed
+    await emu.setClock(HOUR + 71 * 60_000); // the hour closed and its 10-minute lock passed
     let report;
+    const cpuBefore = await emu.cpuMicros();
     const seconds = await timeIt(async () => {
       report = await metering.flush();
     });
-    const calls = emu.inspect.calls('BatchMeterUsage');
+    const emulatorCpuSeconds = ((await emu.cpuMicros()) - cpuBefore) / 1e6;
+    const { times: callTimes, billedUnits: billed } = await emu.batchCalls();
+    const calls = callTimes;
     const expectedCalls = Math.ceil(pairs / BATCH);
-    const billed = emu.inspect.records().reduce((sum, r) => sum + r.quantity, 0);
     // The emulator's clock runs with wall time from where it was set: `at` spacing is real call spacing.
-    const times = calls.map((c) => c.at).sort((a, b) => a - b);
+    const times = [...callTimes].sort((a, b) => a - b);
     const busiestSecond = mostInAnyClosedSecond(times);
     const withinQuota = !quota || busiestSecond <= QUOTA;
     // At the defaults the calls go out in bursts of QUOTA, one burst per window: the window is the time between the
@@ -100,6 +105,8 @@ async function scenario(emu, buyers, { pairs, latencyMs, quota }) {
       windowMs,
       burstSpreadMs,
       recordsPerSecond: report.sent / seconds,
+      emulatorCpuSeconds,
+      emulatorCpuMicrosPerCall: calls.length === 0 ? 0 : (emulatorCpuSeconds * 1e6) / calls.length,
     };
   } finally {
     await metering.close();
@@ -111,13 +118,9 @@ runSuite(async () => {
   const { pairs, latencyPairs, target, requestsPerPair } = sizes.flush;
   const quotaPairs = Math.max(sizes.flush.quotaPairs, MIN_QUOTA_CALLS * BATCH);
   const largest = Math.max(...pairs, quotaPairs, latencyPairs);
-  const emu = await startEmulator({ now: HOUR + 5 * 60_000, products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }] });
+  const emu = await startEmulatorProcess({ now: HOUR + 5 * 60_000, products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }] });
   try {
-    const buyers = [];
-    for (let i = 0; i < Math.ceil(largest / DIMS_PER_CUSTOMER); i++) {
-      const s = await emu.subscribe({ productCode: PRODUCT });
-      buyers.push({ kind: 'license', licenseArn: s.licenseArn, customerAwsAccountId: s.accountId, productCode: PRODUCT });
-    }
+    const buyers = await emu.subscribe(PRODUCT, Math.ceil(largest / DIMS_PER_CUSTOMER));
     await scenario(emu, buyers, { pairs: 100, latencyMs: 0, quota: false }); // warm-up: SDK client, JIT, SQLite
     const economy = [];
     for (const n of pairs) economy.push(await scenario(emu, buyers, { pairs: n, latencyMs: 0, quota: false }));
@@ -126,8 +129,17 @@ runSuite(async () => {
     const quota50 = await scenario(emu, buyers, { pairs: quotaPairs, latencyMs: 50, quota: true });
     const targetCalls = Math.ceil(target / BATCH);
     const naiveCalls = target * requestsPerPair;
+    // The emulator's CPU per call, lifted rate and no latency, at the smallest and the largest N.
+    const [small, large] = [economy[0], economy[economy.length - 1]];
+    const emulatorGrowth = large.emulatorCpuMicrosPerCall / small.emulatorCpuMicrosPerCall;
     return {
       dimsPerCustomer: DIMS_PER_CUSTOMER,
+      emulatorCpu: {
+        sizes: [small, large].map((e) => ({ pairs: e.pairs, calls: e.calls, cpuMicrosPerCall: e.emulatorCpuMicrosPerCall, flushSeconds: e.seconds, cpuShareOfFlush: e.emulatorCpuSeconds / e.seconds })),
+        growth: emulatorGrowth,
+        limit: EMULATOR_GROWTH_LIMIT,
+        pass: emulatorGrowth <= EMULATOR_GROWTH_LIMIT,
+      },
       requestsPerPair,
       economy,
       speed: [economy[economy.length - 1], lifted50, quota0, quota50].map((s) => {
