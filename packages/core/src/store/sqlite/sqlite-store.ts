@@ -43,8 +43,12 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-/** Records frozen per transaction of a claim: one transaction's synchronous work stays well under 20 ms. */
-const FREEZE_CHUNK = 250;
+/**
+ * Records frozen, or leased, per transaction of a claim, and records per transaction of journal, settle, release
+ * and redrive: each transaction is one synchronous step of a few milliseconds, and the store yields to the event
+ * loop between two of them.
+ */
+const CHUNK = 100;
 
 const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
 
@@ -145,37 +149,69 @@ export class SqliteStore implements UsageStore, EntitlementStore {
   }
 
   /**
-   * Freezes the due open records in transactions of at most FREEZE_CHUNK records, yielding to the event loop
-   * between them, then leases in one transaction. Each record is frozen atomically with the snapshot of its
-   * allocations, so freezing in several transactions freezes the same records with the same quantities.
+   * Freezes the due open records in transactions of at most CHUNK records, then leases in transactions of at most
+   * CHUNK records, yielding to the event loop before each transaction but the first. Each record is frozen atomically
+   * with the snapshot of its allocations and leased atomically, so the claim freezes and leases the same records as
+   * one transaction would; the caller gets the union of its sub-claims, in their order. A record another claim
+   * leases between two sub-claims is in that claim only. If a sub-claim fails, the records of the earlier ones are
+   * handed back (released, due at once) before the error is thrown.
    */
   async claim(request: ClaimRequest): Promise<StoredRecord[]> {
     const forced = JSON.stringify(request.forceCustomerKeys ?? []);
-    while (this.run('freeze due records', (ops) => ops.freezeDue(request, forced, FREEZE_CHUNK)) === FREEZE_CHUNK) {
-      await yieldToEventLoop();
+    const turns = new Turns();
+    for (;;) {
+      await turns.next();
+      if (this.run('freeze due records', (ops) => ops.freezeDue(request, forced, CHUNK)) < CHUNK) break;
     }
-    return this.run('claim records', (ops) => ops.claim(request, forced));
+    const limit = Math.max(0, request.limit);
+    const claimed: StoredRecord[] = [];
+    try {
+      while (claimed.length < limit) {
+        await turns.next();
+        const size = Math.min(CHUNK, limit - claimed.length);
+        const leased = this.run('claim records', (ops) => ops.claim(request, forced, size));
+        claimed.push(...leased);
+        if (leased.length < size) break;
+      }
+    } catch (error) {
+      this.handBack(claimed, request);
+      throw error;
+    }
+    return claimed;
+  }
+
+  /** Best effort: a claim that failed part-way releases what it leased, which otherwise waits for its lease to end. */
+  private handBack(claimed: readonly StoredRecord[], request: ClaimRequest): void {
+    try {
+      if (claimed.length > 0) this.operations?.release(claimed.map(({ id }) => ({ id, nextAttemptAt: request.now })), request.owner);
+    } catch {
+      // The leases end at request.now + leaseMs; the next claim after that takes the records.
+    }
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
-    return this.run('journal attempts', (ops) => ops.journal([...new Set(ids)], owner, now));
+    const journaled: string[] = [];
+    for await (const chunk of chunksOf([...new Set(ids)])) journaled.push(...this.run('journal attempts', (ops) => ops.journal(chunk, owner, now)));
+    return journaled;
   }
 
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
-    this.run('clear may-have-landed marks', (ops) => ops.clearMayHaveLanded(ids, owner));
+    for await (const chunk of chunksOf(ids)) this.run('clear may-have-landed marks', (ops) => ops.clearMayHaveLanded(chunk, owner));
   }
 
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
-    this.run('settle records', (ops) => ops.settle(settlements, owner, now));
+    for await (const chunk of chunksOf(settlements)) this.run('settle records', (ops) => ops.settle(chunk, owner, now));
   }
 
   async release(releases: readonly Release[], owner: string): Promise<void> {
-    this.run('release records', (ops) => ops.release(releases, owner));
+    for await (const chunk of chunksOf(releases)) this.run('release records', (ops) => ops.release(chunk, owner));
   }
 
   async redrive(ids: readonly string[], now: number): Promise<string[]> {
-    return this.run('redrive records', (ops) => ops.redrive([...new Set(ids)], now));
+    const moved: string[] = [];
+    for await (const chunk of chunksOf([...new Set(ids)])) moved.push(...this.run('redrive records', (ops) => ops.redrive(chunk, now)));
+    return moved;
   }
 
   async takeSendSlot(scope: string, now: number, capacity: number, windowMs: number): Promise<number> {
@@ -335,9 +371,9 @@ function createOperations(db: Database.Database, sql: Statements) {
       return frozen;
     }).immediate,
 
-    claim: db.transaction((request: ClaimRequest, forced: string): StoredRecord[] => {
-      const limit = Math.max(0, request.limit);
-      if (limit === 0) return [];
+    /** Leases up to `limit` claimable records, forced customers' first, then by hour and id. */
+    claim: db.transaction((request: ClaimRequest, forced: string, limit: number): StoredRecord[] => {
+      if (limit <= 0) return [];
       const leaseUntil = request.now + request.leaseMs;
       const first = sql.forcedClaimable.all({ now: request.now, forced, limit });
       const taken = new Set(first.map((row) => row.id));
@@ -436,6 +472,24 @@ function createOperations(db: Database.Database, sql: Statements) {
     },
     listCustomers: (): CustomerRecord[] => sql.customers.all().map(toCustomerRecord),
   };
+}
+
+/** Spaces the steps of one call: every step but the first waits for the event loop to turn. */
+class Turns {
+  private first = true;
+
+  async next(): Promise<void> {
+    if (this.first) this.first = false;
+    else await yieldToEventLoop();
+  }
+}
+
+/** The items in chunks of at most CHUNK (one empty chunk for none), the event loop turning between two chunks. */
+async function* chunksOf<T>(items: readonly T[]): AsyncGenerator<readonly T[]> {
+  for (let start = 0; start === 0 || start < items.length; start += CHUNK) {
+    if (start > 0) await yieldToEventLoop();
+    yield items.slice(start, start + CHUNK);
+  }
 }
 
 /** Two lists each in (hour, id) order, merged into one in that order. */
