@@ -149,7 +149,7 @@ export class Metering {
     this.contracts = new ContractEntitlements({
       products: o.products,
       store: entitlementStoreOf(() => this.ready()),
-      customers: () => this.ready().then((store) => store.listCustomers()),
+      customerStore: () => this.ready(),
       aws: o.aws,
       options: o.entitlements,
       events: this.events,

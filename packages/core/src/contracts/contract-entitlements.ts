@@ -7,7 +7,9 @@ import type { CustomerRecord } from '../model/customer';
 import { isContract, type Product } from '../model/product';
 import type { BoundCustomer } from '../meter/bound-customer';
 import { RateLimiter } from '../send/rate-limiter';
+import { customerPages } from '../store/customer-pages';
 import type { EntitlementStore } from '../store/entitlement-store';
+import type { UsageStore } from '../store/usage-store';
 import { EntitlementCache } from './entitlement-cache';
 import { createEntitlementClient } from './entitlement-client';
 import type { ResolvedContractEntitlements } from './entitlement-options';
@@ -20,7 +22,8 @@ export interface ContractEntitlementsDeps {
   readonly products: ReadonlyMap<string, Product>;
   /** The store as an EntitlementStore; undefined when it is not one (no contract product is configured then). */
   readonly store: () => Promise<EntitlementStore | undefined>;
-  readonly customers: () => Promise<CustomerRecord[]>;
+  /** The customer registry, read a page at a time. */
+  readonly customerStore: () => Promise<UsageStore>;
   readonly aws: AwsOptions;
   readonly options: ResolvedContractEntitlements;
   readonly events: MeteringEmitter;
@@ -102,9 +105,11 @@ export class ContractEntitlements {
   /** Re-reads the entitlements a lifecycle event names (each a change signal); failures are emitted, not thrown. */
   async onLifecycleEvent(event: LifecycleEvent): Promise<void> {
     if (!this.enabled) return;
-    const signals = await entitlementSignals(event, this.d.products, async (agreementId) =>
-      (await this.d.customers()).filter((c) => c.agreementId === agreementId),
-    );
+    const signals = await entitlementSignals(event, this.d.products, async (agreementId) => {
+      const customers: CustomerRecord[] = [];
+      for await (const page of customerPages(await this.d.customerStore(), { agreementId })) customers.push(...page);
+      return customers;
+    });
     await Promise.all(signals.map((s) => this.refresher.refresh(s.customer, s.request).catch(() => undefined)));
   }
 
@@ -124,28 +129,32 @@ export class ContractEntitlements {
   /**
    * Runs what is due at the clock's time: stale retries after change signals, the timer's re-reads (a set older than
    * refreshIntervalMs, or a customer never read) and re-reads of sets whose ExpirationDate passed since they were
-   * read. Answers how many reads ran. Failures are emitted as `entitlementRefreshFailed`.
+   * read. Answers how many reads ran. Failures are emitted as `entitlementRefreshFailed`. Walks the registry a page
+   * at a time, reading the stored sets of each page's contract customers.
    */
   async refreshDue(): Promise<number> {
     if (!this.enabled) return 0;
     let ran = await this.refresher.runDueRetries();
     const store = await this.store();
     const now = this.d.clock();
-    const [customers, sets] = await Promise.all([this.d.customers(), store.listEntitlements()]);
-    const stored = new Map(sets.map((s) => [s.customerKey, s]));
     const retrying = new Set(this.refresher.pendingRetries().map((r) => r.customerKey));
     const due: Array<{ customer: ContractCustomer; trigger: string; ended: boolean }> = [];
-    for (const record of customers) {
-      const contract = this.contractCustomer(record);
-      if (contract === undefined || retrying.has(record.key)) continue;
-      const ended = ENDED_STATUSES.has(record.status);
-      const set = stored.get(record.key);
-      if (set?.revoked === true) continue;
-      if (set !== undefined && set.entitlements.some((e) => e.expiresAt !== undefined && e.expiresAt > set.fetchedAt && e.expiresAt <= now)) {
-        due.push({ customer: contract, trigger: 'expiry', ended });
-      } else if (set === undefined || set.fetchedAt + this.d.options.refreshIntervalMs <= now) {
-        due.push({ customer: contract, trigger: 'timer', ended });
-      }
+    for await (const page of customerPages(await this.d.customerStore())) {
+      const contracts = page.flatMap((record) => {
+        const contract = this.contractCustomer(record);
+        return contract === undefined || retrying.has(record.key) ? [] : [{ record, contract }];
+      });
+      const sets = await Promise.all(contracts.map(({ record }) => store.getEntitlements(record.key)));
+      contracts.forEach(({ record, contract }, i) => {
+        const ended = ENDED_STATUSES.has(record.status);
+        const set = sets[i];
+        if (set?.revoked === true) return;
+        if (set !== undefined && set.entitlements.some((e) => e.expiresAt !== undefined && e.expiresAt > set.fetchedAt && e.expiresAt <= now)) {
+          due.push({ customer: contract, trigger: 'expiry', ended });
+        } else if (set === undefined || set.fetchedAt + this.d.options.refreshIntervalMs <= now) {
+          due.push({ customer: contract, trigger: 'timer', ended });
+        }
+      });
     }
     await Promise.all(due.map((item) => this.refresh(item.customer, item.trigger, item.ended).catch(() => undefined)));
     ran += due.length;

@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import { mask } from '../logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord, type CustomerStatus } from '../model/customer';
 import type { Product } from '../model/product';
+import { customerPages, findFirstCustomer, licenseIdOf } from '../store/customer-pages';
 import type { UsageStore } from '../store/usage-store';
 import { assertNotFuture } from './event-time';
 import { isNewestEvent, isNewestStatusEvent, sameWindow, statusEventAt, windowAfter, withWindow, type StatusEffect } from './event-order';
@@ -76,21 +77,22 @@ export class Lifecycle {
     const now = this.d.clock();
     const store = await this.d.store();
     const keys: string[] = [];
-    for (const listed of await store.listCustomers()) {
-      if (listed.status !== 'deprovisioning') continue;
-      const closed = await updateCustomer(store, listed.key, (customer): CustomerDecision<boolean> => {
-        if (customer?.status !== 'deprovisioning') return { result: true };
-        if (customer.finalUsageDeadline === undefined || now < customer.finalUsageDeadline + INACTIVE_AFTER_DEADLINE_MS) return { result: false };
-        return {
-          result: true,
-          write: { ...customer, status: 'inactive', updatedAt: now },
-          afterWrite: (written) => {
-            this.d.forget();
-            this.emit('ended', written, 'FinalUsageWindowClosed', `deadline:${written.key}`);
-          },
-        };
-      });
-      if (!closed) keys.push(listed.key);
+    for await (const page of customerPages(store, { status: 'deprovisioning' })) {
+      for (const listed of page) {
+        const closed = await updateCustomer(store, listed.key, (customer): CustomerDecision<boolean> => {
+          if (customer?.status !== 'deprovisioning') return { result: true };
+          if (customer.finalUsageDeadline === undefined || now < customer.finalUsageDeadline + INACTIVE_AFTER_DEADLINE_MS) return { result: false };
+          return {
+            result: true,
+            write: { ...customer, status: 'inactive', updatedAt: now },
+            afterWrite: (written) => {
+              this.d.forget();
+              this.emit('ended', written, 'FinalUsageWindowClosed', `deadline:${written.key}`);
+            },
+          };
+        });
+        if (!closed) keys.push(listed.key);
+      }
     }
     return keys;
   }
@@ -194,16 +196,20 @@ export class Lifecycle {
     };
   }
 
-  /** Applies `decide` to each customer of the agreement, each as a conditional write of its own. */
+  /** Applies `decide` to each customer of the agreement, each as a conditional write of its own, a page at a time. */
   private async applyToAgreement(agreementId: string, decide: (c: CustomerRecord) => CustomerDecision<ApplyOutcome>): Promise<ApplyOutcome> {
     const store = await this.d.store();
-    const customers = (await store.listCustomers()).filter((c) => c.agreementId === agreementId);
-    if (customers.length === 0) return 'ignored';
-    const outcomes = await Promise.all(
-      customers.map((listed) =>
-        updateCustomer(store, listed.key, (c): CustomerDecision<ApplyOutcome> => (c === undefined || c.agreementId !== agreementId ? { result: 'ignored' } : decide(c))),
-      ),
-    );
+    const outcomes: ApplyOutcome[] = [];
+    for await (const page of customerPages(store, { agreementId })) {
+      outcomes.push(
+        ...(await Promise.all(
+          page.map((listed) =>
+            updateCustomer(store, listed.key, (c): CustomerDecision<ApplyOutcome> => (c === undefined || c.agreementId !== agreementId ? { result: 'ignored' } : decide(c))),
+          ),
+        )),
+      );
+    }
+    if (outcomes.length === 0) return 'ignored';
     return outcomes.includes('applied') ? 'applied' : outcomes[0]!;
   }
 
@@ -309,14 +315,13 @@ export class Lifecycle {
     const store = await this.d.store();
     const exact = await store.getCustomer(`license:${licenseArn}`);
     if (exact !== undefined) return exact;
-    const id = /(l-[0-9a-zA-Z]+)$/.exec(licenseArn)?.[1];
-    if (id === undefined) return undefined;
-    return (await store.listCustomers()).find((c) => c.identity.kind === 'license' && c.identity.licenseArn.endsWith(id));
+    const licenseId = licenseIdOf(licenseArn);
+    if (licenseId === undefined) return undefined;
+    return findFirstCustomer(store, { licenseId });
   }
 
   private async predecessorOf(agreementId: string, key: string): Promise<CustomerRecord | undefined> {
-    const customers = await (await this.d.store()).listCustomers();
-    return customers.find((c) => c.successorAgreementId === agreementId && (c.key !== key || c.agreementId !== agreementId));
+    return findFirstCustomer(await this.d.store(), { successorAgreementId: agreementId }, (c) => c.key !== key || c.agreementId !== agreementId);
   }
 
   private emit(change: SubscriptionChange, customer: CustomerRecord, eventType: string, eventId: string, previous?: CustomerRecord): void {

@@ -9,6 +9,7 @@ import { ErrorCodes, MeterkitError } from '../errors';
 import { mask } from '../logger';
 import { customerKey, type CustomerIdentity, type CustomerRecord, type LegacyIdentity } from '../model/customer';
 import { ACCOUNT_ID_PATTERN } from '../model/limits';
+import { customerPages } from '../store/customer-pages';
 import type { UsageStore } from '../store/usage-store';
 
 /** A legacy identity named by account id (no CustomerIdentifier). */
@@ -73,14 +74,17 @@ export class LegacyAccounts {
     );
   }
 
-  /** Reads every legacy customer from the registry: when never read or forgotten, or always with `force`. */
+  /**
+   * Reads every legacy customer from the registry, a page at a time: when never read or forgotten, or always with
+   * `force`.
+   */
   async read(force = false): Promise<void> {
     if (this.reading !== undefined) await this.reading.catch(() => undefined);
     if (!this.stale && !force) return;
     this.stale = false;
     const reading = (async () => {
       try {
-        for (const record of await (await this.store()).listCustomers()) this.learn(record);
+        for await (const page of customerPages(await this.store())) for (const record of page) this.learn(record);
       } catch (error) {
         this.stale = true;
         throw error;

@@ -29,9 +29,10 @@ export class FlushSequence {
   async run(request: FlushRequest): Promise<FlushReport> {
     const d = this.d;
     await d.persister.persist().catch(() => undefined);
-    if (d.zeroHours !== undefined) {
+    const zeroHours = d.zeroHours;
+    if (zeroHours !== undefined) {
       const now = d.clock();
-      await d.zeroHours.fill(await storeCall(() => d.store.listCustomers()), dueBefore(now, d.rules), now);
+      await storeCall(() => zeroHours.fill(dueBefore(now, d.rules), now));
     }
     const finalUsage = await storeCall(() => d.lifecycle.finalUsageCustomers());
     const forced = [...new Set([...(request.forceCustomerKeys ?? []), ...finalUsage])];

@@ -15,11 +15,14 @@ import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, me
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
 import { smallestK } from './smallest-k';
+import { CustomerIndex } from './customer-index';
+import { matchesCustomerFilter } from './customer-pages';
 import { yieldToEventLoop } from './yield-to-event-loop';
 import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../send/send-slot-ring';
 import type {
   AddUsageResult,
   ClaimRequest,
+  CustomerQuery,
   CustomerWriteCondition,
   HourStats,
   RecordQuery,
@@ -66,6 +69,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private readonly pending = new Set<MemoryRecord>();
   private readonly sendingByLease = new Map<number, Set<MemoryRecord>>();
   private readonly customers = new Map<string, CustomerRecord>();
+  private readonly customerIndex = new CustomerIndex();
   private readonly entitlementSets = new Map<string, EntitlementSet>();
   /** allowanceCounterId() → counter. */
   private readonly allowanceCounters = new Map<string, AllowanceCounter>();
@@ -403,9 +407,11 @@ export class MemoryStore implements UsageStore, EntitlementStore {
 
   async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
     this.assertOpen();
-    const stored = this.customers.get(customer.key)?.version;
-    if (!satisfies(condition, stored)) return false;
-    this.customers.set(customer.key, { ...structuredClone(customer), version: (stored ?? 0) + 1 });
+    const before = this.customers.get(customer.key);
+    if (!satisfies(condition, before?.version)) return false;
+    const written: CustomerRecord = { ...structuredClone(customer), version: (before?.version ?? 0) + 1 };
+    this.customers.set(customer.key, written);
+    this.customerIndex.update(before, written);
     return true;
   }
 
@@ -425,6 +431,19 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   async listCustomers(): Promise<CustomerRecord[]> {
     this.assertOpen();
     return [...this.customers.values()].sort((a, b) => compareKeys(a.key, b.key)).map((c) => structuredClone(c));
+  }
+
+  async findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
+    this.assertOpen();
+    const found: CustomerRecord[] = [];
+    if (query.limit < 1) return found;
+    for (const key of this.customerIndex.candidates(query, query.after)) {
+      const customer = this.customers.get(key)!;
+      if (!matchesCustomerFilter(customer, query)) continue;
+      found.push(structuredClone(customer));
+      if (found.length >= query.limit) break;
+    }
+    return found;
   }
 
   private recordFor(delta: UsageDelta): MemoryRecord {

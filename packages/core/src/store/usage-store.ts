@@ -1,4 +1,4 @@
-import type { CustomerRecord, CustomerIdentity } from '../model/customer';
+import type { CustomerRecord, CustomerIdentity, CustomerStatus } from '../model/customer';
 import type { FinalTotal, FrozenUsage, UsageDelta } from '../model/usage';
 
 /**
@@ -218,7 +218,39 @@ export interface UsageStore {
   putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean>;
   getCustomer(key: string): Promise<CustomerRecord | undefined>;
   findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined>;
+  /** Every customer, ordered by key. For the status page and tools: background work pages with findCustomers(). */
   listCustomers(): Promise<CustomerRecord[]>;
+
+  /**
+   * Optional (recommended): one page of the customers matching every filter given (none: all customers), ordered
+   * by key in code-unit order, starting after `query.after`, at most `query.limit` of them. Each filter should be
+   * answered from an index, so that a page costs about `limit` customers however many the store holds; the engine's
+   * background work (flushes, lifecycle events, contract reads, the legacy account map) pages through the registry
+   * with it and yields to the event loop between pages. Without it the engine falls back to listCustomers() and
+   * filters in memory (customerPages()), reading every customer at each step.
+   */
+  findCustomers?(query: CustomerQuery): Promise<CustomerRecord[]>;
+}
+
+/** Which customers findCustomers() answers: all filters given must match. */
+export interface CustomerFilter {
+  readonly status?: CustomerStatus;
+  readonly agreementId?: string;
+  /** Customers whose agreement AWS announced a successor for (`successorAgreementId`). */
+  readonly successorAgreementId?: string;
+  /**
+   * License customers whose licenseArn ends with this license id (`l-…`, see licenseIdOf()): AWS prints a license's
+   * ARN in more than one form. Stores keep the id of each license customer as they write it.
+   */
+  readonly licenseId?: string;
+}
+
+/** A page of findCustomers(). */
+export interface CustomerQuery extends CustomerFilter {
+  /** Exclusive: only customers whose key sorts after this one (the last key of the previous page). */
+  readonly after?: string;
+  /** At most this many customers (>= 1). */
+  readonly limit: number;
 }
 
 /** See UsageStore.putCustomer(): `{ expectedVersion: read?.version }` writes over exactly what was read. */

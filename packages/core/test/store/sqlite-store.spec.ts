@@ -166,6 +166,7 @@ describe('SqliteStore', () => {
     db.exec('ALTER TABLE usage_records DROP COLUMN may_have_landed');
     const customerColumns = db.prepare('SELECT name FROM pragma_table_info(?)').all('customers') as Array<{ name: string }>;
     if (customerColumns.some((column) => column.name === 'version')) db.exec('ALTER TABLE customers DROP COLUMN version');
+    if (customerColumns.some((column) => column.name === 'license_id')) db.exec('DROP INDEX customers_by_license; ALTER TABLE customers DROP COLUMN license_id');
     db.prepare("UPDATE meta SET value = 2 WHERE key = 'schema_version'").run();
     db.close();
 

@@ -18,6 +18,11 @@ export interface ConformanceOptions {
    * Pass false for a store without it: the engine then keeps each instance's own limit.
    */
   readonly sendQuota?: boolean;
+  /**
+   * Whether to run the customer query tests (findCustomers()). Default true: every store meterkit ships implements
+   * it. Pass false for a store without it: the engine then pages through listCustomers() in memory.
+   */
+  readonly findCustomers?: boolean;
 }
 
 /** Gives each test freshly opened stores and closes and cleans them up afterwards. */

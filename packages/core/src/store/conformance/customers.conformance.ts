@@ -1,5 +1,5 @@
-import type { UsageStore } from '../usage-store';
-import type { CustomerIdentity } from '../../model/customer';
+import type { CustomerQuery, UsageStore } from '../usage-store';
+import type { CustomerIdentity, CustomerRecord, LicenseIdentity } from '../../model/customer';
 import { getRecord } from './context';
 import {
   claimRequest,
@@ -19,6 +19,116 @@ const identities: readonly [string, CustomerIdentity, CustomerIdentity][] = [
   ['legacy customer identifier', legacyIdentifierIdentity(1), legacyIdentifierIdentity(2)],
   ['legacy account id', legacyAccountIdentity(1), legacyAccountIdentity(2)],
 ];
+
+/** findCustomers(), failing with a clear message for a store without it. */
+function find(store: UsageStore, query: CustomerQuery): Promise<CustomerRecord[]> {
+  if (store.findCustomers === undefined) throw new Error(`the ${store.kind} store has no findCustomers() (pass { findCustomers: false } to skip these tests)`);
+  return store.findCustomers(query);
+}
+
+/** Every page of a query, `limit` customers at a time, joined: the keys in order. */
+async function pagedKeys(store: UsageStore, query: Omit<CustomerQuery, 'limit' | 'after'>, limit: number): Promise<string[]> {
+  const keys: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await find(store, { ...query, ...(after === undefined ? {} : { after }), limit });
+    expect(page.length).toBeLessThanOrEqual(limit);
+    keys.push(...page.map((customer) => customer.key));
+    if (page.length < limit) return keys;
+    after = page[page.length - 1]!.key;
+  }
+}
+
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function licenseWithArn(licenseArn: string, n: number): LicenseIdentity {
+  return { ...licenseIdentity(n), licenseArn };
+}
+
+export function describeFindCustomers(store: () => UsageStore): void {
+  describe('customer queries (findCustomers)', () => {
+    it('pages through every customer in key order, each page after the last key of the one before', async () => {
+      const all = [1, 2, 3, 4, 5, 6, 7].map((n) => customerRecord(n % 2 === 0 ? licenseIdentity(n) : legacyIdentifierIdentity(n)));
+      for (const customer of all) await store().putCustomer(customer);
+      const keys = all.map((customer) => customer.key).sort(byKey);
+      await expect(pagedKeys(store(), {}, 3)).resolves.toEqual(keys);
+      await expect(pagedKeys(store(), {}, 7)).resolves.toEqual(keys);
+      const first = await find(store(), { limit: 2 });
+      expect(first).toStrictEqual([0, 1].map((i) => ({ ...all.find((c) => c.key === keys[i])!, version: 1 })));
+      await expect(find(store(), { after: keys[6]!, limit: 5 })).resolves.toEqual([]);
+      await expect(find(store(), { after: '', limit: 1 })).resolves.toMatchObject([{ key: keys[0] }]);
+    });
+
+    it('answers nothing on an empty registry', async () => {
+      await expect(find(store(), { limit: 10 })).resolves.toEqual([]);
+      await expect(find(store(), { status: 'active', limit: 10 })).resolves.toEqual([]);
+    });
+
+    it('finds customers by status, agreement, successor agreement and license id, each page in key order', async () => {
+      const customers = [
+        customerRecord(licenseIdentity(1), { status: 'deprovisioning', agreementId: 'agmt-a', successorAgreementId: 'agmt-b' }),
+        customerRecord(licenseIdentity(2), { status: 'active', agreementId: 'agmt-a' }),
+        customerRecord(licenseIdentity(3), { status: 'deprovisioning', agreementId: 'agmt-c' }),
+        customerRecord(legacyIdentifierIdentity(1), { status: 'deprovisioning' }),
+        customerRecord(legacyAccountIdentity(1), { status: 'inactive', agreementId: 'agmt-a', successorAgreementId: 'agmt-b' }),
+        customerRecord(licenseIdentity(4), { status: 'registered' }),
+      ];
+      for (const customer of customers) await store().putCustomer(customer);
+      const expected = (keep: (c: CustomerRecord) => boolean): string[] => customers.filter(keep).map((c) => c.key).sort(byKey);
+
+      await expect(pagedKeys(store(), { status: 'deprovisioning' }, 2)).resolves.toEqual(expected((c) => c.status === 'deprovisioning'));
+      await expect(pagedKeys(store(), { status: 'active' }, 2)).resolves.toEqual(expected((c) => c.status === 'active'));
+      await expect(pagedKeys(store(), { agreementId: 'agmt-a' }, 1)).resolves.toEqual(expected((c) => c.agreementId === 'agmt-a'));
+      await expect(pagedKeys(store(), { successorAgreementId: 'agmt-b' }, 5)).resolves.toEqual(expected((c) => c.successorAgreementId === 'agmt-b'));
+      await expect(pagedKeys(store(), { licenseId: `l-${'3'.padStart(32, '0')}` }, 5)).resolves.toEqual([customers[2]!.key]);
+      await expect(pagedKeys(store(), { agreementId: 'agmt-a', status: 'inactive' }, 5)).resolves.toEqual([customers[4]!.key]);
+      await expect(pagedKeys(store(), { agreementId: 'agmt-z' }, 5)).resolves.toEqual([]);
+      await expect(pagedKeys(store(), { status: 'deprovisioning', agreementId: 'agmt-a', successorAgreementId: 'agmt-x' }, 5)).resolves.toEqual([]);
+      const [first] = await find(store(), { successorAgreementId: 'agmt-b', limit: 1 });
+      expect(first).toStrictEqual({ ...customers.filter((c) => c.successorAgreementId === 'agmt-b').sort((a, b) => byKey(a.key, b.key))[0], version: 1 });
+    });
+
+    it('finds a license by the id its ARN ends with, whatever form the ARN has, never a legacy customer', async () => {
+      const id = 'l-0123456789abcdef0123456789abcdef';
+      const printed = customerRecord(licenseWithArn(`arn:aws:license-manager::294406891311:license:${id}`, 1));
+      const regional = customerRecord(licenseWithArn(`arn:aws:license-manager:us-east-1:294406891311:license/${id}`, 2));
+      const other = customerRecord(licenseWithArn('arn:aws:license-manager::294406891311:license:l-ffff', 3));
+      const noId = customerRecord(licenseWithArn('arn:aws:license-manager::294406891311:license:lic-0123', 4));
+      const legacy = customerRecord({ kind: 'legacy', productCode: printed.identity.productCode, customerIdentifier: id });
+      for (const customer of [printed, regional, other, noId, legacy]) await store().putCustomer(customer);
+      await expect(pagedKeys(store(), { licenseId: id }, 1)).resolves.toEqual([printed.key, regional.key].sort(byKey));
+      await expect(pagedKeys(store(), { licenseId: 'l-ffff' }, 5)).resolves.toEqual([other.key]);
+      await expect(pagedKeys(store(), { licenseId: 'l-0123' }, 5)).resolves.toEqual([]);
+      await expect(pagedKeys(store(), { licenseId: 'lic-0123' }, 5)).resolves.toEqual([]);
+    });
+
+    it('follows every write: a customer leaves the answers it no longer matches and joins the new ones, conditional writes included', async () => {
+      const customer = customerRecord(licenseIdentity(1), { status: 'active', agreementId: 'agmt-a' });
+      await store().putCustomer(customer);
+      await store().putCustomer({ ...customer, status: 'deprovisioning', successorAgreementId: 'agmt-b' }, { expectedVersion: 1 });
+      await expect(pagedKeys(store(), { status: 'active' }, 5)).resolves.toEqual([]);
+      await expect(pagedKeys(store(), { status: 'deprovisioning' }, 5)).resolves.toEqual([customer.key]);
+      await expect(pagedKeys(store(), { successorAgreementId: 'agmt-b' }, 5)).resolves.toEqual([customer.key]);
+      // A write that lost its condition changes no answer.
+      await store().putCustomer({ ...customer, status: 'inactive', agreementId: 'agmt-z' }, { expectedVersion: 1 });
+      await expect(pagedKeys(store(), { agreementId: 'agmt-z' }, 5)).resolves.toEqual([]);
+      const { successorAgreementId: _dropped, ...withoutSuccessor } = customer;
+      await store().putCustomer({ ...withoutSuccessor, status: 'inactive', agreementId: 'agmt-c' });
+      await expect(pagedKeys(store(), { successorAgreementId: 'agmt-b' }, 5)).resolves.toEqual([]);
+      await expect(pagedKeys(store(), { agreementId: 'agmt-a' }, 5)).resolves.toEqual([]);
+      await expect(pagedKeys(store(), { agreementId: 'agmt-c', status: 'inactive' }, 5)).resolves.toEqual([customer.key]);
+      await expect(find(store(), { agreementId: 'agmt-c', limit: 5 })).resolves.toStrictEqual([{ ...withoutSuccessor, status: 'inactive', agreementId: 'agmt-c', version: 3 }]);
+    });
+
+    it('returns copies that callers cannot change the store through', async () => {
+      const customer = customerRecord(licenseIdentity(1), { tenantId: 'tenant-1' });
+      await store().putCustomer(customer);
+      const [read] = (await find(store(), { status: 'active', limit: 1 })) as Array<{ tenantId?: string }>;
+      read!.tenantId = 'changed';
+      await expect(find(store(), { limit: 1 })).resolves.toStrictEqual([{ ...customer, version: 1 }]);
+    });
+  });
+}
 
 export function describeCustomers(store: () => UsageStore): void {
   describe('customer registry', () => {

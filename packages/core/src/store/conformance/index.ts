@@ -4,7 +4,7 @@ import { describeClaim, describeJournalSettleRelease } from './claim.conformance
 import { describeConcurrentClaims } from './concurrency.conformance';
 import { StoreContext } from './context';
 import type { ConformanceOptions, StoreFactory } from './context';
-import { describeCustomers } from './customers.conformance';
+import { describeCustomers, describeFindCustomers } from './customers.conformance';
 import { describeConcurrentConsumption, describeEntitlementSets, describeUsageAboveIncluded } from './entitlements.conformance';
 import { describeLifecycle } from './lifecycle.conformance';
 import { describeListRecords, describeStats } from './query.conformance';
@@ -20,7 +20,8 @@ export type { ConformanceOptions, StoreFactory } from './context';
  * `factory`, opened by the suite, and closes it afterwards. The EntitlementStore tests (contract products) run
  * unless `options.entitlements` is false; a store that does not implement EntitlementStore fails them with a
  * message saying so. Likewise the send quota tests (takeSendSlot(), shared by every instance on the store) run
- * unless `options.sendQuota` is false; the race property among them needs fast-check.
+ * unless `options.sendQuota` is false; the race property among them needs fast-check. The customer queries
+ * (findCustomers()) run unless `options.findCustomers` is false.
  *
  * @example
  * describeUsageStoreConformance('MyStore', () => new MyStore(freshDatabase()));
@@ -55,6 +56,7 @@ export function describeUsageStoreConformance(
     describeListRecords(store);
     describeStats(store);
     describeCustomers(store);
+    if (options.findCustomers !== false) describeFindCustomers(store);
     describeRedrive(store);
     describeBulk(store);
     if (options.sharedStoreFactory !== undefined) describeConcurrentClaims(options.sharedStoreFactory, context);

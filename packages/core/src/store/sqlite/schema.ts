@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ErrorCodes, MeterkitError } from '../../errors';
+import { licenseIdOf } from '../customer-pages';
 
 /** Migration N (1-based) brings the schema from version N-1 to N. Never edit a released migration: append one. */
 const MIGRATIONS: readonly string[] = [
@@ -92,6 +93,19 @@ const MIGRATIONS: readonly string[] = [
     times TEXT NOT NULL
   ) STRICT, WITHOUT ROWID;
   `,
+  // Background work pages through the customers it needs on indexes (findCustomers()): by status, agreement and
+  // successor agreement (expressions over the stored JSON), and by license id (`l-…`), kept in its own column from
+  // now on and filled in here for the customers already stored.
+  `
+  ALTER TABLE customers ADD COLUMN license_id TEXT;
+  UPDATE customers SET license_id = meterkit_license_id(json_extract(record, '$.identity.licenseArn'))
+  WHERE json_extract(record, '$.identity.kind') = 'license';
+  CREATE INDEX IF NOT EXISTS customers_by_license ON customers (license_id, key) WHERE license_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS customers_by_status ON customers (json_extract(record, '$.status'), key);
+  CREATE INDEX IF NOT EXISTS customers_by_agreement ON customers (json_extract(record, '$.agreementId'), key);
+  CREATE INDEX IF NOT EXISTS customers_by_successor ON customers (json_extract(record, '$.successorAgreementId'), key)
+  WHERE json_extract(record, '$.successorAgreementId') IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -109,6 +123,8 @@ export function migrate(db: Database.Database): void {
       );
     }
     if (current === SCHEMA_VERSION) return;
+    // Used by the migration that fills in license ids; never by an index or a table.
+    db.function('meterkit_license_id', { deterministic: true }, (arn: unknown) => (typeof arn === 'string' ? (licenseIdOf(arn) ?? null) : null));
     for (const migration of MIGRATIONS.slice(current)) db.exec(migration);
     db.prepare(
       "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

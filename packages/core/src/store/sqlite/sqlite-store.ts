@@ -15,6 +15,7 @@ import { BATCH_ID_RETENTION_MS, TERMINAL_STATES, recordId } from '../usage-store
 import type {
   AddUsageResult,
   ClaimRequest,
+  CustomerQuery,
   CustomerWriteCondition,
   RecordQuery,
   RecordState,
@@ -34,6 +35,8 @@ import { migrate } from './schema';
 import { yieldToEventLoop } from '../yield-to-event-loop';
 import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../../send/send-slot-ring';
 import { prepareStatements } from './statements';
+import { customerQueries } from './customer-queries';
+import { customerLicenseId } from '../customer-pages';
 import type { ClaimableRow, Statements } from './statements';
 
 export interface SqliteStoreOptions {
@@ -248,6 +251,10 @@ export class SqliteStore implements UsageStore, EntitlementStore {
     return this.run('list customers', (ops) => ops.listCustomers());
   }
 
+  async findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
+    return this.run('find customers', (ops) => ops.findCustomers(query));
+  }
+
   private run<T>(action: string, work: (ops: Operations) => T): T {
     if (this.closed) throw closedError();
     if (this.operations === undefined) {
@@ -457,7 +464,13 @@ function createOperations(db: Database.Database, sql: Statements) {
 
     putCustomer: (customer: CustomerRecord, condition: CustomerWriteCondition | undefined): boolean => {
       const { version: _assigned, ...record } = customer;
-      const params = { key: customer.key, tenantId: customer.tenantId ?? null, updatedAt: customer.updatedAt, record: JSON.stringify(record) };
+      const params = {
+        key: customer.key,
+        tenantId: customer.tenantId ?? null,
+        updatedAt: customer.updatedAt,
+        record: JSON.stringify(record),
+        licenseId: customerLicenseId(customer) ?? null,
+      };
       if (condition === undefined) return sql.putCustomer.run(params).changes === 1;
       if (condition.expectedVersion === undefined) return sql.insertCustomer.run(params).changes === 1;
       return sql.replaceCustomerVersion.run({ ...params, expectedVersion: condition.expectedVersion }).changes === 1;
@@ -471,6 +484,7 @@ function createOperations(db: Database.Database, sql: Statements) {
       return row === undefined ? undefined : toCustomerRecord(row);
     },
     listCustomers: (): CustomerRecord[] => sql.customers.all().map(toCustomerRecord),
+    findCustomers: customerQueries(db),
   };
 }
 

@@ -6,6 +6,7 @@ interface CustomerParams {
   tenantId: string | null;
   updatedAt: number;
   record: string;
+  licenseId: string | null;
 }
 
 /** A record a claim may lease, with the hour it is ordered by. */
@@ -131,14 +132,15 @@ export function prepareStatements(db: Database.Database) {
     lastSentAt: prepare<[], { last: number | null }>(`SELECT max(settled_at) AS last FROM usage_records WHERE state = 'sent'`),
 
     putCustomer: prepare<[CustomerParams]>(`
-      INSERT INTO customers (key, tenant_id, updated_at, record, version) VALUES (@key, @tenantId, @updatedAt, @record, 1)
+      INSERT INTO customers (key, tenant_id, updated_at, record, license_id, version) VALUES (@key, @tenantId, @updatedAt, @record, @licenseId, 1)
       ON CONFLICT (key) DO UPDATE
-      SET tenant_id = excluded.tenant_id, updated_at = excluded.updated_at, record = excluded.record, version = customers.version + 1`),
+      SET tenant_id = excluded.tenant_id, updated_at = excluded.updated_at, record = excluded.record, license_id = excluded.license_id,
+          version = customers.version + 1`),
     insertCustomer: prepare<[CustomerParams]>(`
-      INSERT INTO customers (key, tenant_id, updated_at, record, version) VALUES (@key, @tenantId, @updatedAt, @record, 1)
+      INSERT INTO customers (key, tenant_id, updated_at, record, license_id, version) VALUES (@key, @tenantId, @updatedAt, @record, @licenseId, 1)
       ON CONFLICT (key) DO NOTHING`),
     replaceCustomerVersion: prepare<[CustomerParams & { expectedVersion: number }]>(`
-      UPDATE customers SET tenant_id = @tenantId, updated_at = @updatedAt, record = @record, version = version + 1
+      UPDATE customers SET tenant_id = @tenantId, updated_at = @updatedAt, record = @record, license_id = @licenseId, version = version + 1
       WHERE key = @key AND version = @expectedVersion`),
     customerByKey: prepare<[string], CustomerDbRow>('SELECT record, version FROM customers WHERE key = ?'),
     customerByTenant: prepare<[string], CustomerDbRow>(
