@@ -1,4 +1,6 @@
-// Renders the figures of docs/benchmarks.json as the markdown between the bench markers of docs/benchmarks.md.
+// Renders the figures of docs/benchmarks.json as the markdown between the bench markers of docs/benchmarks.md:
+// issue #24's targets first (lib/targets.js), then each suite's section.
+const { targetRows } = require('./targets');
 const START = '<!-- bench:start -->';
 const END = '<!-- bench:end -->';
 
@@ -7,6 +9,7 @@ const fixed = (n, d = 2) => n.toFixed(d);
 const millions = (n) => `${(n / 1e6).toFixed(2)} M`;
 const signed = (n) => `${n >= 0 ? '+' : ''}${fixed(n, 1)} ms`;
 const passFail = (ok) => (ok ? 'PASS' : 'FAIL');
+const STORE_NAME = { memory: 'memory', sqlite: 'SQLite', postgres: 'PostgreSQL', dynamodb: 'DynamoDB' };
 const duration = (s) => (s >= 3600 ? `${fixed(s / 3600, 1)} h` : s >= 120 ? `${fixed(s / 60, 1)} min` : `${fixed(s, 1)} s`);
 
 function table(header, rows) {
@@ -23,24 +26,36 @@ function commandLine(entry) {
 
 function overhead(entry) {
   const { frameworks, targetRatio } = entry.result;
-  const storeName = { sqlite: 'SQLite', postgres: 'PostgreSQL', dynamodb: 'DynamoDB' }[entry.result.store ?? 'sqlite'] ?? entry.result.store;
+  const storeName = (store) => STORE_NAME[store ?? 'sqlite'] ?? store;
   const rows = [];
   for (const f of frameworks) {
     const cpu = (v) => `${fixed(v.cpuMicrosPerRequest, 0)} µs`;
     const cpuDiff = (v) => `${cpu(v)} (${v.cpuMicrosPerRequest >= f.bare.cpuMicrosPerRequest ? '+' : ''}${fixed(v.cpuMicrosPerRequest - f.bare.cpuMicrosPerRequest, 0)})`;
+    const target = f.targetRatio ?? targetRatio;
+    const billing = (b) => `billing ${passFail(b.pass)} (${int(b.unitsStored)} units for ${int(b.answered)}..${int(b.sent)} requests)`;
     rows.push([f.framework, 'bare', int(f.bare.rps), `${fixed(f.bare.p99Ms, 0)} ms`, '1.00', '', cpu(f.bare), '']);
-    rows.push([
-      f.framework,
-      `meterkit (${storeName}, interval)`,
-      int(f.meterkit.rps),
-      `${fixed(f.meterkit.p99Ms, 0)} ms`,
-      `**${fixed(f.meterkit.ratio)}**`,
-      signed(f.meterkit.p99DiffMs),
-      cpuDiff(f.meterkit),
-      `${f.meterkit.meetsTarget ? 'met' : '**short**'}; billing ${passFail(f.billing.pass)} (${int(f.billing.unitsStored)} units for ${int(f.billing.answered)}..${int(f.billing.sent)} requests)`,
-    ]);
+    // meterkit on each store measured; results without `stores` ran on one store, named by `store`.
+    const stores = f.stores ?? [{ store: entry.result.store, ...f.meterkit, billing: f.billing, pass: f.meterkit.meetsTarget }];
+    for (const s of stores) {
+      rows.push([
+        f.framework,
+        `meterkit (${storeName(s.store)}, interval)`,
+        int(s.rps),
+        `${fixed(s.p99Ms, 0)} ms`,
+        `**${fixed(s.ratio)}**`,
+        signed(s.p99DiffMs),
+        cpuDiff(s),
+        `${s.ratio >= target ? 'met' : '**short**'} (≥ ${target}); ${billing(s.billing)}`,
+      ]);
+    }
     if (f.reference !== null) {
       rows.push([f.framework, f.reference.name, int(f.reference.rps), `${fixed(f.reference.p99Ms, 0)} ms`, fixed(f.reference.ratio), signed(f.reference.p99DiffMs), cpuDiff(f.reference), 'reference']);
+    }
+    if (f.floor != null) {
+      rows.push([f.framework, 'floor (same hooks, no work)', int(f.floor.rps), `${fixed(f.floor.p99Ms, 0)} ms`, fixed(f.floor.ratio), signed(f.floor.p99DiffMs), cpuDiff(f.floor), 'the least meterkit could cost']);
+    }
+    for (const a of f.alternatives ?? []) {
+      rows.push([f.framework, a.name, int(a.rps), `${fixed(a.p99Ms, 0)} ms`, fixed(a.ratio), signed(a.p99DiffMs), cpuDiff(a), '']);
     }
   }
   const first = frameworks[0];
@@ -48,7 +63,7 @@ function overhead(entry) {
     '### Request overhead per framework',
     '',
     commandLine(entry),
-    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, variants alternating; medians of the per-round ratio to bare. Target: meterkit ≥ ${targetRatio} and not below the reference.`,
+    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, variants alternating; medians of the per-round ratio to bare. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing.`,
     '',
     table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'server CPU per request (vs bare)', 'target / check'], rows),
   ];
@@ -69,25 +84,57 @@ function overhead(entry) {
 }
 
 function recording(entry) {
-  const { headToHead: h, growth, memory: m } = entry.result;
+  const { headToHead: h, growth, memory: m, memoryOneDimension: one } = entry.result;
+  // BENCH_RECORDING_PARTS runs some parts only: the others are null or empty.
+  const parts = ['### Recording throughput (one process)', '', commandLine(entry)];
+  if (h != null) {
+    parts.push(
+      `${int(h.requests)} requests x ${h.recordsPerRequest} records for ${h.customers} customers, ${h.rounds} alternating rounds, median.`,
+      '',
+      table(
+        ['path', 'records/s', 'vs baseline'],
+        [
+          ['hand-written Map counter, string key per record (baseline)', millions(h.baselineRecordsPerSecond), '1.00x'],
+          ['meterkit: `meter(customer)` + 3 x `record()` + `commit()` per request', millions(h.meterkitRecordsPerSecond), `${fixed(h.ratio)}x`],
+        ],
+      ),
+    );
+  }
+  if (growth.length > 0) {
+    parts.push('', table(['customers', 'meterkit records/s', 'vs 100 customers'], growth.map((g) => [int(g.customers), millions(g.recordsPerSecond), `${fixed(g.recordsPerSecond / growth[0].recordsPerSecond)}x`])));
+  }
+  parts.push('', ...meterForTable(entry.result.meterFor ?? []));
+  const memory = [m, one].filter((x) => x != null);
+  if (memory.length > 0) {
+    parts.push(
+      'Memory per live aggregate: the heap delta after `gc()` around recording one unit per (customer, dimension), held in memory before persist.',
+      '',
+      table(
+        ['dimensions per customer', 'aggregates', 'heap delta', 'bytes per live aggregate', 'target / check'],
+        memory.map((x) => [
+          x.dimensions,
+          `${int(x.aggregates)} (${int(x.customers)} customers, ${int(x.recordsInMemory)} in memory)`,
+          `${fixed(x.heapDeltaBytes / 2 ** 20, 1)} MiB`,
+          `**${int(x.bytesPerAggregate)} B**`,
+          x.target === undefined ? '' : `≤ ${x.target} B: ${passFail(x.pass)}`,
+        ]),
+      ),
+    );
+  }
+  return parts.join('\n');
+}
+
+function meterForTable(rows) {
+  if (rows.length === 0) return [];
   return [
-    '### Recording throughput (one process)',
-    '',
-    commandLine(entry),
-    `${int(h.requests)} requests x ${h.recordsPerRequest} records for ${h.customers} customers, ${h.rounds} alternating rounds, median.`,
+    `\`meterFor()\` for known customers (registered, active, resolved once before the timing): ${int(rows[0].requests)} requests per round, each \`meterFor\` + one \`record\` + \`commit\`, alternating with the sync \`meter()\` and the hand-written Map, ${rows[0].rounds} rounds, medians; ratios of the same rounds.`,
     '',
     table(
-      ['path', 'records/s', 'vs baseline'],
-      [
-        ['hand-written Map counter, string key per record (baseline)', millions(h.baselineRecordsPerSecond), '1.00x'],
-        ['meterkit: `meter(customer)` + 3 x `record()` + `commit()` per request', millions(h.meterkitRecordsPerSecond), `${fixed(h.ratio)}x`],
-      ],
+      ['customers', '`meterFor()` requests/s', 'sync `meter()` requests/s', 'hand-written Map requests/s', '`meterFor` vs `meter()`', '`meterFor` vs Map', 'target / check'],
+      rows.map((r) => [int(r.customers), `**${millions(r.meterForRequestsPerSecond)}**`, millions(r.meterRequestsPerSecond), millions(r.mapRequestsPerSecond), `${fixed(r.ratioToMeter)}x`, `${fixed(r.ratioToMap)}x`, `≥ ${millions(r.target)}: ${passFail(r.pass)}`]),
     ),
     '',
-    table(['customers', 'meterkit records/s', 'vs 100 customers'], growth.map((g) => [int(g.customers), millions(g.recordsPerSecond), `${fixed(g.recordsPerSecond / growth[0].recordsPerSecond)}x`])),
-    '',
-    `Memory per live aggregate: **${int(m.bytesPerAggregate)} bytes** (heap delta ${fixed(m.heapDeltaBytes / 2 ** 20, 1)} MiB after \`gc()\` for ${int(m.aggregates)} aggregates: ${int(m.customers)} customers x ${m.dimensions} dimensions, ${int(m.recordsInMemory)} held in memory before persist).`,
-  ].join('\n');
+  ];
 }
 
 function persistence(entry) {
@@ -105,8 +152,62 @@ function persistence(entry) {
     '',
     table(['store', 'distinct keys per batch', 'batches', 'increments/s, first batch (creates)', 'increments/s, later batches (adds)', 'one batch'], rows),
     '',
-    `Increments/s with ${int(r.sqlite.at(-1).keys)} keys vs ${int(r.sqlite[0].keys)} keys: SQLite ${growth(r.sqlite)}, PostgreSQL ${growth(r.postgres)}.`,
+    r.sqlite.length === 0 ? '' : `Increments/s with ${int(r.sqlite.at(-1).keys)} keys vs ${int(r.sqlite[0].keys)} keys: SQLite ${growth(r.sqlite)}, PostgreSQL ${growth(r.postgres)}.`,
+    ...eventLoopTables(r),
+    ...durabilityTable(r),
   ].join('\n');
+}
+
+function eventLoopTables(r) {
+  if (r.eventLoop.length === 0) return [];
+  const limit = r.stallLimitMs ?? 20;
+  const cell = (f) => `${fixed(f.p99Ms, 1)} / ${fixed(f.maxMs, 1)} ms (${fixed(f.turnCpuMaxMs ?? 0, 1)})`;
+  const rows = r.eventLoop.map((e) => [
+    STORE_NAME[e.store] ?? e.store,
+    int(e.records),
+    `${cell(e.persist)} ${passFail(e.persist.pass)}`,
+    `${cell(e.firstClaim)} ${passFail(e.firstClaim.pass)}`,
+    `${cell(e.claimAll)} ${passFail(e.claimAll.pass)}`,
+    `${fixed(e.claimAll.seconds, 2)} s`,
+  ]);
+  const parts = [
+    '',
+    '#### Event-loop delay of background work',
+    '',
+    `\`monitorEventLoopDelay\` p99 / max, and in parentheses the process's CPU time in its longest turn (it leaves out waiting for a core), while the engine persists N aggregates and while the store claims N due records ${int(500)} at a time; limit p99 ≤ ${limit} ms.${r.idleLoop === undefined ? '' : ` The same monitor with the process idle: p99 ${fixed(r.idleLoop.p99Ms, 1)} ms, max ${fixed(r.idleLoop.maxMs, 1)} ms.`}`,
+    '',
+    table(['store', 'N', 'persist of N aggregates', 'first claim (freezes all N)', 'whole claim loop', 'claim loop time'], rows),
+  ];
+  if (r.claimGrowth.length > 0) {
+    parts.push(
+      '',
+      table(
+        ['store', ...r.claimGrowth[0].sizes.map((s) => `claim µs per record at ${int(s.records)}`), 'growth', 'first claim p99 at each size'],
+        r.claimGrowth.map((g) => [STORE_NAME[g.store] ?? g.store, ...g.sizes.map((s) => fixed(s.microsPerRecord, 1)), `${fixed(g.growth)}x`, g.sizes.map((s) => `${fixed(s.firstClaimP99Ms, 1)} ms`).join(', ')]),
+      ),
+    );
+  }
+  return parts;
+}
+
+function durabilityTable(r) {
+  if (r.durability.length === 0) return [];
+  const d0 = r.durability[0];
+  const rows = [];
+  for (const d of r.durability) {
+    const store = STORE_NAME[d.store] ?? d.store;
+    rows.push([store, '`interval`', int(d.interval.requestsPerSecond), `${d.interval.p99Ms} ms`, '1.00', '']);
+    rows.push([store, '`sync` (group commit)', int(d.sync.requestsPerSecond), `${d.sync.p99Ms} ms`, `**${fixed(d.throughputRatio)}**`, `${d.addedP99Ms >= 0 ? '+' : ''}${d.addedP99Ms} ms`]);
+    rows.push([store, '`sync`, no gather window', int(d.syncWithoutGather.requestsPerSecond), `${d.syncWithoutGather.p99Ms} ms`, fixed(d.syncWithoutGather.throughputRatio), '']);
+  }
+  return [
+    '',
+    '#### Durability: `sync` against `interval`',
+    '',
+    `HTTP requests each committing one unit, ${d0.connections} connections, ${d0.rounds} rounds of ${d0.seconds} s per variant, alternating; medians (ratio and added p99 of the same rounds). Every answered request's unit was stored, once.${r.defaultDurability === undefined ? '' : ` The default durability: \`${r.defaultDurability}\`.`}`,
+    '',
+    table(['store', 'durability', 'req/s', 'p99', 'throughput vs `interval`', 'added p99'], rows),
+  ];
 }
 
 function flush(entry) {
@@ -119,6 +220,7 @@ function flush(entry) {
     `${fixed(s.seconds, 1)} s`,
     fixed(s.callsPerSecond, 1),
     int(s.recordsPerSecond),
+    s.busiestSecond === undefined ? '' : `${s.busiestSecond} calls${s.quota ? ' (≤ 10)' : ''}`,
     `${duration(s.targetSecondsExtrapolated)}${s.extrapolated ? ' (extrapolated)' : ' (measured)'}`,
     passFail(s.pass),
   ]);
@@ -131,7 +233,8 @@ function flush(entry) {
     '',
     table(['pairs N', 'requests', 'BatchMeterUsage calls', 'ceil(N/25)', 'check', 'units billed'], economy),
     '',
-    table(['call rate', 'latency', 'pairs measured', 'flush time', 'calls/s', 'records/s', `time for N = ${int(n.pairs)}`, 'check'], speed),
+    table(['call rate', 'latency', 'pairs measured', 'flush time', 'calls/s', 'records/s', 'busiest sliding second', `time for N = ${int(n.pairs)}`, 'check'], speed),
+    ...emulatorTable(r.emulatorCpu),
     '',
     table(
       ['integration', `calls for N = ${int(n.pairs)} pairs, ${int(n.requests)} requests`, 'time at 10 calls/s'],
@@ -143,11 +246,38 @@ function flush(entry) {
   ].join('\n');
 }
 
+function emulatorTable(e) {
+  if (e === undefined) return [];
+  return [
+    '',
+    `The emulator (its own process) per BatchMeterUsage call, quota lifted, no latency: growth from N to 10N ${fixed(e.growth)}x (limit ${e.limit}x): ${passFail(e.pass)}.`,
+    '',
+    table(
+      ['pairs N', 'calls', 'emulator CPU per call', 'emulator CPU / flush time'],
+      e.sizes.map((s) => [int(s.pairs), int(s.calls), `${int(s.cpuMicrosPerCall)} µs`, `${fixed(100 * s.cpuShareOfFlush, 1)} %`]),
+    ),
+  ];
+}
+
+function targets(data) {
+  const rows = targetRows(data);
+  const check = (r) => (r.pass === null ? 'reported' : `**${passFail(r.pass)}**`);
+  const met = rows.filter((r) => r.pass === true).length;
+  const checked = rows.filter((r) => r.pass !== null).length;
+  return [
+    '### Targets (issue #24)',
+    '',
+    `${met} of ${checked} checks met; \`npm run bench\` exits 1 when one misses. Each row from the sections below: what was measured, its baseline in the same run, their ratio, the target.`,
+    '',
+    table(['target', 'measured', 'baseline (same run)', 'ratio', 'target', 'check'], rows.map((r) => [r.target, r.measured, r.baseline, r.ratio, r.goal, check(r)])),
+  ].join('\n');
+}
+
 const sections = { overhead, recording, persistence, flush };
 const ORDER = ['overhead', 'recording', 'persistence', 'flush'];
 
 function renderFigures(data) {
-  return ORDER.filter((name) => data.suites[name] !== undefined).map((name) => sections[name](data.suites[name])).join('\n\n');
+  return [targets(data), ...ORDER.filter((name) => data.suites[name] !== undefined).map((name) => sections[name](data.suites[name]))].join('\n\n');
 }
 
 /** Replaces what lies between the markers (or appends the markers and the figures). */
