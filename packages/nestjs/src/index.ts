@@ -1,14 +1,13 @@
 export { MeteringModule } from './metering.module';
 export type { MeteringModuleExtras } from './metering.module-definition';
 export { MeteringService } from './metering.service';
-export { MeterInterceptor } from './meter.interceptor';
+export { MeterGuard } from './meter-guard/meter.guard';
 export { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
 export type { MeteringModuleOptions, MeteringAdapterOptions, CoreMeteringOptions, ExistingMeteringOptions, StatusPageRouteOptions, EntitlementGateOptions } from './metering-options';
 export { Meter } from './decorators/meter.decorator';
 export { Metered, type MeteredUsage } from './decorators/metered.decorator';
 export { InjectMetering } from './decorators/inject-metering.decorator';
 export { RequireEntitlement } from './entitlement/require-entitlement.decorator';
-export { RequireEntitlementInterceptor } from './entitlement/require-entitlement.interceptor';
 export { RequestMetering, type Binding } from './request-metering';
 export { meterOf } from './request-meter';
 export type { LifecycleRouteOptions, RequireEntitlementOptions, SubscriptionEvent } from '@meterkit/core';

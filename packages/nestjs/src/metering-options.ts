@@ -47,7 +47,7 @@ export interface MeteringAdapterOptions<Req = any> {
   /**
    * Names the customer of a request: your tenant id (mapped by the customer registry or `customerForTenant`), a
    * customer identity or record, or nothing for unmetered requests. Runs for the routes that declare metering
-   * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`), in their route interceptor, after every guard, so it can read
+   * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`), in meterkit's route guard, after every other guard, so it can read
    * what your auth guard put on the request; at most once per request. Default: no request is metered.
    */
   readonly identify?: (request: Req) => Identified | Promise<Identified>;

@@ -10,7 +10,7 @@ export const REGISTRATION_ROUTE = Symbol('meterkit:registration-route');
 /** @internal The resolved lifecycle route of one MeteringModule. */
 export const LIFECYCLE_ROUTE = Symbol('meterkit:lifecycle-route');
 
-/** @internal Metadata key of controllers the interceptor never meters (AWS's own deliveries). */
+/** @internal Metadata key of controllers whose requests are never metered (AWS's own deliveries, the status page). */
 export const UNMETERED_METADATA = 'meterkit:unmetered';
 
 /** @internal Metadata key of `@Metered()`. */
@@ -24,3 +24,6 @@ export const OWN_ROUTE_METADATA = 'meterkit:own-route';
 
 /** @internal Metadata key of `@RequireEntitlement()`. */
 export const REQUIRED_ENTITLEMENTS_METADATA = 'meterkit:required-entitlements';
+
+/** @internal Marks a controller or handler that declares metering: MeteringModule makes MeterGuard the last guard of its routes. */
+export const METER_GUARD_METADATA = 'meterkit:meter-guard';

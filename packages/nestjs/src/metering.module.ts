@@ -14,6 +14,7 @@ import { EntitlementGuard } from './entitlement/entitlement.guard';
 import { createStatusPageController } from './status-page/status-page.controller';
 import { statusPageRouteFactory } from './status-page/status-page-route';
 import { RouteDeclarationsCheck } from './route-check/route-declarations.check';
+import { MeterGuardPlacement } from './meter-guard/meter-guard-placement';
 
 function meteringOf(options: MeteringModuleOptions): Metering {
   validateAdapterOptions(options);
@@ -33,6 +34,7 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
     MeteringService,
     RequestMetering,
     RouteDeclarationsCheck,
+    MeterGuardPlacement,
     ...(gated ? [{ provide: APP_GUARD, useClass: EntitlementGuard }] : []),
   ];
   return {
@@ -47,7 +49,7 @@ function withMetering(definition: DynamicModule, gated: boolean): DynamicModule 
 /**
  * AWS Marketplace metering for a Nest app: `forRoot(options)` or `forRootAsync({ imports, inject, useFactory })`.
  * Provides `MeteringService` and the core `Metering` (`@InjectMetering()`), meters the routes that declare it
- * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`) through route interceptors, serves the registration, lifecycle and status routes when `registration` / `lifecycle` / `statusPage`
+ * (`@Metered()`, `@Meter()`, `@RequireEntitlement()`) through a route guard run after the app's own, serves the registration, lifecycle and status routes when `registration` / `lifecycle` / `statusPage`
  * are configured, and gates traffic on the entitlement with `entitlementGate`.
  */
 @Module({})

@@ -3,8 +3,8 @@ import type { ModuleRef } from '@nestjs/core';
 import { RequestMetering } from './request-metering';
 
 /**
- * The app's RequestMetering, found from any module (route interceptors are created in the module of the controller
- * they decorate, which need not import MeteringModule). Throws ERR_METERKIT_OPTIONS without a MeteringModule.
+ * The app's RequestMetering, found from any module (route guards are created in the module of the controller they
+ * decorate, which need not import MeteringModule). Throws ERR_METERKIT_OPTIONS without a MeteringModule.
  */
 export function requestMeteringOf(moduleRef: ModuleRef): RequestMetering {
   try {

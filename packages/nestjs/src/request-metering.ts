@@ -21,7 +21,7 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Binds a request's meter once, whoever asks first (the global interceptor, or a route's `@RequireEntitlement()` check):
+ * Binds a request's meter once (MeterGuard, the route guard of the routes that declare metering):
  * runs `identify`, resolves the customer, attaches the meter (`@Meter()`, `meterOf()`) and has the response settle
  * it by the commit policy. A customer this instance already knows is bound without a promise. Metering trouble never
  * fails the request: it is reported to `onMeteringError` (or logged) and the request is unmetered.

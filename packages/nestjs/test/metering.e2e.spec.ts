@@ -125,17 +125,19 @@ describe.each(PLATFORMS)('MeteringModule on %s', (_name, platform) => {
     expect(total(licenseArn, 'gb_processed')).toBe(3);
   });
 
-  it('with a policy billing 4xx answers, @Metered() usage of a request a pipe refused is still not billed: its handler never ran', async () => {
+  it('with a policy billing 4xx answers, @Metered() usage of a request a pipe or the handler refused is billed like any 4xx answer (it is recorded once the guards let the request through); a 5xx is not', async () => {
     const lenient = await startApp(platform, emu, { commitPolicy: { commitOn: (status) => status < 500 } });
     try {
       const subscription = await emu.subscribe({ productCode: PRODUCT, registrationUrl: lenient.url + REGISTER });
       const tenant = new URL(subscription.registration!.location!, lenient.url).searchParams.get('tenant')!;
       expect((await request(lenient.url).get('/checked/pages?count=many').set('x-tenant', tenant)).status).toBe(400);
       expect((await request(lenient.url).get('/checked/pages?count=1').set('x-tenant', tenant)).status).toBe(200);
+      expect((await request(lenient.url).get('/reports/missing').set('x-tenant', tenant)).status).toBe(404);
+      expect((await request(lenient.url).get('/reports/failing').set('x-tenant', tenant)).status).toBe(500);
       emu.clock.advance(HOUR + 15 * 60_000);
       await lenient.metering.flush();
-      expect(total(subscription.licenseArn!, 'api_calls')).toBe(1);
-      expect(total(subscription.licenseArn!, 'gb_processed')).toBe(3);
+      expect(total(subscription.licenseArn!, 'api_calls')).toBe(3);
+      expect(total(subscription.licenseArn!, 'gb_processed')).toBe(6);
     } finally {
       await lenient.app.close();
     }

@@ -1,14 +1,15 @@
 import { METERED_METADATA } from '../metering.constants';
 import type { MeteredUsage } from './metered-usage';
-import { useMeterInterceptor } from './use-meter-interceptor';
+import { useMeterGuard } from './use-meter-guard';
 
 export type { MeteredUsage } from './metered-usage';
 
 /**
- * Records `quantity` (default 1) units of `dimension` for every request the controller or handler serves, once the
- * handler has answered (a request refused by a guard or a pipe records nothing); billed when the response is below
- * 400 (the `commitPolicy`). Stackable; on a controller and a handler, both apply. Meters the route: its requests get
- * their meter (`identify`, after every guard) through a route interceptor.
+ * Records `quantity` (default 1) units of `dimension` for every request of the controller or handler that its
+ * guards let through (a guard's refusal records nothing), billed when the `commitPolicy` bills the answer: by
+ * default below 400, so a pipe's 400 or a handler's exception bills nothing, while a policy billing 4xx answers
+ * bills a pipe's 400 too. Stackable; on a controller and a handler, both apply. Meters the route: its requests
+ * get their meter (`identify`) and this usage from the route guard meterkit runs after every other guard.
  */
 export function Metered(dimension: string, quantity = 1): ClassDecorator & MethodDecorator {
   const usage: MeteredUsage = { dimension, quantity };
@@ -16,6 +17,6 @@ export function Metered(dimension: string, quantity = 1): ClassDecorator & Metho
     const on: object = descriptor?.value ?? target;
     const existing: MeteredUsage[] = Reflect.getOwnMetadata(METERED_METADATA, on) ?? [];
     Reflect.defineMetadata(METERED_METADATA, [...existing, usage], on);
-    useMeterInterceptor(target, descriptor === undefined ? undefined : key);
+    useMeterGuard(target, descriptor === undefined ? undefined : key);
   };
 }
