@@ -14,6 +14,7 @@ import type {
   AddUsageResult,
   AllowanceCounter,
   ClaimRequest,
+  CustomerQuery,
   CustomerRecord,
   CustomerWriteCondition,
   EntitlementSet,
@@ -151,6 +152,10 @@ export class PostgresStore implements UsageStore, EntitlementStore {
 
   async listCustomers(): Promise<CustomerRecord[]> {
     return this.run('list customers', () => customers.listCustomers(this.pool, this.tables));
+  }
+
+  async findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
+    return this.run('find customers', () => customers.findCustomers(this.pool, this.tables, query));
   }
 
   async putEntitlements(set: EntitlementSet): Promise<boolean> {

@@ -105,6 +105,25 @@ const MIGRATIONS: ReadonlyArray<(t: Tables) => string> = [
   CREATE INDEX meterkit_usage_records_pending ON ${t.records} (hour, id) WHERE state = 'pending';
   CREATE INDEX meterkit_usage_records_leases ON ${t.records} (lease_until) WHERE state = 'sending';
   `,
+  // Background work pages through the customers it needs (findCustomers()) on indexes: the fields it filters on are
+  // kept in columns of their own from now on, filled in here for the customers already stored.
+  (t) => `
+  ALTER TABLE ${t.customers}
+    ADD COLUMN IF NOT EXISTS status text,
+    ADD COLUMN IF NOT EXISTS agreement_id text,
+    ADD COLUMN IF NOT EXISTS successor_agreement_id text,
+    ADD COLUMN IF NOT EXISTS license_id text;
+  UPDATE ${t.customers} SET
+    status = record::jsonb ->> 'status',
+    agreement_id = record::jsonb ->> 'agreementId',
+    successor_agreement_id = record::jsonb ->> 'successorAgreementId',
+    license_id = CASE WHEN record::jsonb #>> '{identity,kind}' = 'license'
+      THEN substring(record::jsonb #>> '{identity,licenseArn}' from '(l-[0-9a-zA-Z]+)$') END;
+  CREATE INDEX IF NOT EXISTS meterkit_customers_by_status ON ${t.customers} (status, key);
+  CREATE INDEX IF NOT EXISTS meterkit_customers_by_agreement ON ${t.customers} (agreement_id, key) WHERE agreement_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS meterkit_customers_by_successor ON ${t.customers} (successor_agreement_id, key) WHERE successor_agreement_id IS NOT NULL;
+  CREATE INDEX IF NOT EXISTS meterkit_customers_by_license ON ${t.customers} (license_id, key) WHERE license_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
