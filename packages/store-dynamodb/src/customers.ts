@@ -1,4 +1,4 @@
-import type { CustomerRecord, CustomerWriteCondition } from '@meterkit/core';
+import { matchesCustomerFilter, type CustomerQuery, type CustomerRecord, type CustomerWriteCondition } from '@meterkit/core';
 import { compareKeysOf } from './order';
 import { n, s } from './record-item';
 import type { Item } from './record-item';
@@ -68,6 +68,40 @@ export async function findCustomerByTenant(t: Table, tenantId: string): Promise<
     if (current?.tenantId === tenantId) return current;
   }
   return undefined;
+}
+
+/** Items read per call when findCustomers() filters: each call is one page of DynamoDB's, never the whole registry. */
+const FILTERED_READ = 500;
+
+/**
+ * One page of findCustomers(): reads the customers' partition in key order from `after` on, a page of items per
+ * call (asynchronous I/O: the event loop runs between calls), and keeps those matching the filters until it has
+ * `limit`. The filters are checked on the stored JSON, so customers written by any version of the store match.
+ */
+export async function findCustomers(t: Table, query: CustomerQuery): Promise<CustomerRecord[]> {
+  const found: CustomerRecord[] = [];
+  if (query.limit < 1) return found;
+  const filtered = query.status !== undefined || query.agreementId !== undefined || query.successorAgreementId !== undefined || query.licenseId !== undefined;
+  let start: Item | undefined;
+  do {
+    const page = await t.queryPage(
+      {
+        KeyConditionExpression: query.after === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :after',
+        ExpressionAttributeValues: { ':pk': s(CUSTOMERS_PK), ...(query.after === undefined ? {} : { ':after': s(query.after) }) },
+        ConsistentRead: true,
+        Limit: filtered ? FILTERED_READ : query.limit - found.length,
+      },
+      start,
+    );
+    for (const item of page.items) {
+      const customer = toCustomer(item);
+      if (!matchesCustomerFilter(customer, query)) continue;
+      found.push(customer);
+      if (found.length >= query.limit) return found;
+    }
+    start = page.next;
+  } while (start !== undefined);
+  return found;
 }
 
 export async function listCustomers(t: Table): Promise<CustomerRecord[]> {

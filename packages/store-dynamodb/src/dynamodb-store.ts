@@ -5,6 +5,7 @@ import type {
   AddUsageResult,
   AllowanceCounter,
   ClaimRequest,
+  CustomerQuery,
   CustomerRecord,
   CustomerWriteCondition,
   EntitlementSet,
@@ -174,6 +175,10 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
 
   async listCustomers(): Promise<CustomerRecord[]> {
     return this.run('list customers', () => customers.listCustomers(this.table));
+  }
+
+  async findCustomers(query: CustomerQuery): Promise<CustomerRecord[]> {
+    return this.run('find customers', () => customers.findCustomers(this.table, query));
   }
 
   async putEntitlements(set: EntitlementSet): Promise<boolean> {

@@ -71,6 +71,12 @@ export class Table {
     }
   }
 
+  /** One page of a query, from `start` on: its items and where the next page starts (undefined: none). */
+  async queryPage(input: WithoutTable<QueryCommandInput>, start?: Item): Promise<{ items: Item[]; next: Item | undefined }> {
+    const out = await this.client.send(new QueryCommand({ ...input, TableName: this.name, ...(start === undefined ? {} : { ExclusiveStartKey: start }) }));
+    return { items: out.Items ?? [], next: out.LastEvaluatedKey };
+  }
+
   /** Every page of a query. */
   async query(input: WithoutTable<QueryCommandInput>): Promise<Item[]> {
     const items: Item[] = [];
