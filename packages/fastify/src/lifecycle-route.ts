@@ -1,5 +1,6 @@
 import { ErrorCodes, LifecycleReceiver, type LifecycleResult, type LifecycleRouteOptions, type Metering } from '@meterkit/core';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ownRoute } from './own-routes';
 
 function send(reply: FastifyReply, result: LifecycleResult): FastifyReply {
   return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
@@ -29,13 +30,13 @@ export function registerLifecycleRoute(fastify: FastifyInstance, metering: Meter
       done(null, body);
     });
     child.setErrorHandler((error: FastifyError, _request, reply) => send(reply, bodyError(error, bodyLimit)));
-    child.post(options.path, { bodyLimit }, async (request, reply) => {
+    child.post(options.path, { bodyLimit }, ownRoute(async (request: FastifyRequest, reply: FastifyReply) => {
       const result = await receiver.handle({ headers: request.headers, body: request.body ?? Buffer.alloc(0) });
       if ('error' in result.body) {
         const level = result.status >= 500 ? 'error' : 'info';
         request.log[level]({ status: result.status, code: result.body.error.code }, '@meterkit/fastify: lifecycle delivery not applied');
       }
       return send(reply, result);
-    });
+    }));
   });
 }

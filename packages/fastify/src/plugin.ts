@@ -1,11 +1,12 @@
 import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type RequestMeter } from '@meterkit/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { addEntitlementGate, registerOnReady } from './entitlement-gate';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
 import { registerLifecycleRoute } from './lifecycle-route';
 import { registerRegistrationRoute } from './registration-route';
-import { assertRouteMetering, recordRouteUsage } from './route-metering';
+import { isOwnRoute } from './own-routes';
+import { recordRouteUsage, routeUsage, type RouteUsage } from './route-metering';
 import { registerStatusPageRoute } from './status-page-route';
 import { subscribeHook } from './subscription-hook';
 import './types';
@@ -20,27 +21,33 @@ function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
 
 /** The reply whose meter a raw response settles if its client leaves first (only with commitAborted). */
 const REPLY = Symbol('meterkit.reply');
-type Watched = FastifyReply['raw'] & { [REPLY]?: FastifyReply };
+/** The usage its route records, for the same settle. */
+const USAGE = Symbol('meterkit.usage');
+type Watched = FastifyReply['raw'] & { [REPLY]?: FastifyReply; [USAGE]?: RouteUsage };
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
+/** A route's hooks live in arrays: the ones it declared, or none. */
+function hooksOf(value: unknown): unknown[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
 async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginOptions): Promise<void> {
   const { metering, identify, identifyHook, commitPolicy, registration, lifecycle, onSubscriptionChange, manageLifecycle, statusPage, entitlementGate } =
     resolvePluginOptions(options);
-  const statusPaths = new Set<string>();
 
   fastify.decorateRequest('meter', null);
   fastify.decorateRequest('meteringError', null);
-  fastify.addHook('onRoute', (route) => assertRouteMetering(route, metering));
 
-  /** Commits or discards the meter exactly once; request.meter is null afterwards. */
-  const settle = (request: FastifyRequest, reply: FastifyReply, aborted: boolean): void => {
+  /** Commits or discards the meter exactly once, after recording the route's usage; request.meter is null afterwards. */
+  const settle = (request: FastifyRequest, reply: FastifyReply, aborted: boolean, usage: RouteUsage | undefined): void => {
     const meter = request.meter;
     if (meter === null) return;
     request.meter = null;
-    recordRouteUsage(meter, request, reply);
+    if (usage !== undefined) recordRouteUsage(meter, usage, request, reply);
     finishMeter(meter, reply.statusCode, aborted, commitPolicy);
   };
 
@@ -51,63 +58,78 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
   const settlesAborted = commitPolicy?.commitAborted === true;
   function settleAborted(this: Watched): void {
     const reply = this[REPLY];
+    const usage = this[USAGE];
     this[REPLY] = undefined;
-    if (reply !== undefined && !this.writableEnded) settle(reply.request, reply, true);
+    if (reply !== undefined && !this.writableEnded) settle(reply.request, reply, true, usage);
   }
 
-  const bind = (request: FastifyRequest, reply: FastifyReply, meter: RequestMeter): void => {
+  const bind = (request: FastifyRequest, reply: FastifyReply, meter: RequestMeter, usage: RouteUsage | undefined): void => {
     request.meter = meter;
     if (!settlesAborted) return;
-    (reply.raw as Watched)[REPLY] = reply;
-    reply.raw.on('close', settleAborted);
+    const raw = reply.raw as Watched;
+    raw[REPLY] = reply;
+    raw[USAGE] = usage;
+    raw.on('close', settleAborted);
   };
 
-  const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified): Promise<void> => {
+  const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified, usage: RouteUsage | undefined): Promise<void> => {
     const { meter, error } = await meterForRequest(metering, identified);
     if (error !== undefined) {
       request.meteringError = error;
       const level = error.code === 'ERR_METERKIT_STORE' ? 'error' : 'debug';
       request.log[level]({ code: error.code }, '@meterkit/fastify: request not metered');
     }
-    if (meter !== undefined) bind(request, reply, meter);
+    if (meter !== undefined) bind(request, reply, meter, usage);
   };
 
-  // Callback hooks: a customer this instance already knows is bound without a promise (Metering.tryMeter).
-  fastify.addHook(identifyHook, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    // Lifecycle deliveries come from AWS, never from a customer, and a registration from a buyer not yet linked: not metered.
-    if (lifecycle !== undefined && request.method === 'POST' && request.routeOptions.url === lifecycle.path) return done();
-    if (registration !== undefined && request.method === 'POST' && request.routeOptions.url === registration.path) return done();
-    // Nor are operators reading the status page.
-    if (statusPaths.size > 0 && statusPaths.has(request.routeOptions.url ?? '')) return done();
-    let identified: Identified | Promise<Identified>;
-    try {
-      identified = identify(request);
-    } catch (error) {
-      return done(error as Error);
-    }
-    if (isPromise(identified)) {
-      Promise.resolve(identified)
-        .then((who) => resolve(request, reply, who))
-        .then(() => done(), done);
-      return;
-    }
-    const known = knownMeterForRequest(metering, identified);
-    if (known === undefined) {
-      resolve(request, reply, identified).then(() => done(), done);
-      return;
-    }
-    if (known !== null) bind(request, reply, known);
-    done();
-  });
+  /**
+   * The route's identify hook. A callback hook: a customer this instance already knows is bound without a promise
+   * (Metering.tryMeter).
+   */
+  const identifyHookFor = (usage: RouteUsage | undefined) =>
+    function meterkitIdentify(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+      let identified: Identified | Promise<Identified>;
+      try {
+        identified = identify(request);
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (isPromise(identified)) {
+        Promise.resolve(identified)
+          .then((who) => resolve(request, reply, who, usage))
+          .then(() => done(), done);
+        return;
+      }
+      const known = knownMeterForRequest(metering, identified);
+      if (known === undefined) {
+        resolve(request, reply, identified, usage).then(() => done(), done);
+        return;
+      }
+      if (known !== null) bind(request, reply, known, usage);
+      done();
+    };
 
-  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    settle(request, reply, incomplete(request, reply));
-    done();
+  const settleHookFor = (usage: RouteUsage | undefined) =>
+    function meterkitSettle(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+      settle(request, reply, incomplete(request, reply), usage);
+      done();
+    };
+
+  // Each route's decisions are taken once, when it is declared: its config.metering is checked, and it gets its own
+  // identify hook (the first of its identifyHook stage) and onResponse hook, with the usage it records. The plugin's
+  // own routes (registration, lifecycle deliveries, the status page) get neither: they are never metered. Requests
+  // never read the route's options (Fastify builds that object on every read).
+  fastify.addHook('onRoute', (route) => {
+    const usage = routeUsage(route, metering);
+    if (isOwnRoute(route)) return;
+    const hooks = route as unknown as Record<string, unknown>;
+    hooks[identifyHook] = [identifyHookFor(usage), ...hooksOf(hooks[identifyHook])];
+    route.onResponse = [...hooksOf(route.onResponse), settleHookFor(usage)] as RouteOptions['onResponse'];
   });
 
   if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);
   if (lifecycle !== undefined) registerLifecycleRoute(fastify, metering, lifecycle);
-  if (statusPage !== undefined) for (const path of registerStatusPageRoute(fastify, metering, statusPage)) statusPaths.add(path);
+  const statusPaths = statusPage === undefined ? [] : registerStatusPageRoute(fastify, metering, statusPage);
   if (entitlementGate !== undefined) {
     const exempt = new Set([...statusPaths, ...(registration === undefined ? [] : [registration.path]), ...(lifecycle === undefined ? [] : [lifecycle.path])]);
     addEntitlementGate(fastify, metering, exempt);

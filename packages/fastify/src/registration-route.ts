@@ -9,6 +9,7 @@ import {
 } from '@meterkit/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ResolvedRegistration } from './options';
+import { ownRoute } from './own-routes';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** The charsets Express's form parser reads; the token is ASCII, read the same in either. */
@@ -66,7 +67,7 @@ export function registerRegistrationRoute(fastify: FastifyInstance, metering: Me
       }
     });
 
-    child.post(options.path, { bodyLimit: options.maxBodyBytes }, async (request, reply) => {
+    child.post(options.path, { bodyLimit: options.maxBodyBytes }, ownRoute(async (request: FastifyRequest, reply: FastifyReply) => {
       // Never rejects: a failing onRegistered hook is a 500 ERR_METERKIT_REGISTRATION_HOOK, as in every adapter.
       const result = await handleRegistration(metering, request.body, request, options);
       if (result.status === 500) {
@@ -77,6 +78,6 @@ export function registerRegistrationRoute(fastify: FastifyInstance, metering: Me
       }
       if (result.status === 400) request.log.info({ code: result.body.error.code }, '@meterkit/fastify: registration refused');
       return send(reply, result);
-    });
+    }));
   });
 }

@@ -20,15 +20,22 @@ function requirementOf(entitlement: RouteEntitlement, engine: Metering, where: s
   return resolveEntitlementRequirement(engine, dimension, options, where);
 }
 
+/** What a route records for every billed request: its `config.metering` dimension and quantity, read once. */
+export interface RouteUsage {
+  readonly dimension: string;
+  readonly quantity: RouteMetering['quantity'];
+}
+
 /**
  * Checks a route's `config.metering` when the route is declared (an `onRoute` hook), so a mistake fails at startup:
  * a bad shape is ERR_METERKIT_OPTIONS, a dimension no configured product has (or an entitlement no contract product
  * lists) ERR_METERKIT_UNKNOWN_DIMENSION. Thrown from `app.get()` itself, or as the rejection of `app.ready()` for
- * routes declared in a plugin. A route requiring an entitlement gets its check as its last preHandler.
+ * routes declared in a plugin. A route requiring an entitlement gets its check as its last preHandler. Answers the
+ * usage the route records, if any, for its own onResponse hook: requests never read the route's options.
  */
-export function assertRouteMetering(route: RouteOptions, engine: Metering): void {
+export function routeUsage(route: RouteOptions, engine: Metering): RouteUsage | undefined {
   const metering: unknown = (route.config as { metering?: unknown } | undefined)?.metering;
-  if (metering === undefined) return;
+  if (metering === undefined) return undefined;
   const where = `route ${String(route.method)} ${route.url}`;
   if (metering === null || typeof metering !== 'object') throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering must be { dimension?, quantity?, entitlement? }.`);
   const { dimension, quantity, entitlement } = metering as Partial<RouteMetering>;
@@ -36,7 +43,7 @@ export function assertRouteMetering(route: RouteOptions, engine: Metering): void
     const check = entitlementCheck(requirementOf(entitlement, engine, where));
     const own = route.preHandler;
     route.preHandler = own === undefined ? [check] : [...(Array.isArray(own) ? own : [own]), check];
-    if (dimension === undefined && quantity === undefined) return;
+    if (dimension === undefined && quantity === undefined) return undefined;
   }
   if (typeof dimension !== 'string' || dimension.length === 0) {
     throw new MeterkitError(ErrorCodes.OPTIONS, `${where}: config.metering.dimension must be the dimension's API name.`);
@@ -50,17 +57,16 @@ export function assertRouteMetering(route: RouteOptions, engine: Metering): void
       `${where}: config.metering.dimension ${JSON.stringify(dimension)} is not a dimension of any configured product; name one of the listing's dimension API names (case-sensitive).`,
     );
   }
+  return { dimension, quantity };
 }
 
 /** Records the route's configured usage on the request's meter. Never throws: the response is already sent. */
-export function recordRouteUsage(meter: RequestMeter, request: FastifyRequest, reply: FastifyReply): void {
-  const metering = request.routeOptions.config.metering;
-  if (metering?.dimension === undefined) return;
+export function recordRouteUsage(meter: RequestMeter, usage: RouteUsage, request: FastifyRequest, reply: FastifyReply): void {
   try {
-    const quantity = typeof metering.quantity === 'function' ? metering.quantity(request, reply) : (metering.quantity ?? 1);
-    meter.record(metering.dimension, quantity);
+    const quantity = typeof usage.quantity === 'function' ? usage.quantity(request, reply) : (usage.quantity ?? 1);
+    meter.record(usage.dimension, quantity);
   } catch (error) {
     const code = error instanceof MeterkitError ? error.code : undefined;
-    request.log.error({ code, dimension: metering.dimension, err: error instanceof Error ? error.message : String(error) }, '@meterkit/fastify: route usage was not recorded');
+    request.log.error({ code, dimension: usage.dimension, err: error instanceof Error ? error.message : String(error) }, '@meterkit/fastify: route usage was not recorded');
   }
 }

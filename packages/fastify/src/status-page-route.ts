@@ -1,5 +1,6 @@
 import { StatusPage, type Metering, type StatusPageRequest } from '@meterkit/core';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ownRoute } from './own-routes';
 import type { StatusPageRouteOptions } from './options';
 
 /** The status page request as the core sees it, carrying the Fastify request for the app's guard. */
@@ -31,7 +32,7 @@ const logSerializers = {
  * (in its own encapsulated context whose only parser reads the urlencoded form, up to 4 KB), with the core's status,
  * headers (CSP, no-store, the session cookie) and body; closed with the app. Request logs of these routes hide a
  * `?token=` (refused by the core). Throws ERR_METERKIT_OPTIONS without a token or guard. Answers the paths it serves,
- * for the plugin's hooks to leave alone.
+ * for the entitlement gate to let through.
  */
 export function registerStatusPageRoute(fastify: FastifyInstance, metering: Metering, options: StatusPageRouteOptions): readonly string[] {
   const guard = options.guard;
@@ -60,20 +61,28 @@ export function registerStatusPageRoute(fastify: FastifyInstance, metering: Mete
   };
   const paths = [page.path, `${page.path}.json`];
   for (const path of paths) {
-    fastify.get(path, { logSerializers }, async (request, reply) => {
-      const r = await answer(path, request, undefined);
-      return reply.code(r.status).headers(r.headers).send(r.body);
-    });
+    fastify.get(
+      path,
+      { logSerializers },
+      ownRoute(async (request: FastifyRequest, reply: FastifyReply) => {
+        const r = await answer(path, request, undefined);
+        return reply.code(r.status).headers(r.headers).send(r.body);
+      }),
+    );
   }
   fastify.register(async function meterkitStatusLogin(child) {
     child.removeAllContentTypeParsers();
     child.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_request, body, done) => {
       done(null, body);
     });
-    child.post(page.path, { logSerializers, bodyLimit: MAX_FORM_BYTES }, async (request, reply) => {
-      const r = await answer(page.path, request, typeof request.body === 'string' ? request.body : undefined);
-      return reply.code(r.status).headers(r.headers).send(r.body);
-    });
+    child.post(
+      page.path,
+      { logSerializers, bodyLimit: MAX_FORM_BYTES },
+      ownRoute(async (request: FastifyRequest, reply: FastifyReply) => {
+        const r = await answer(page.path, request, typeof request.body === 'string' ? request.body : undefined);
+        return reply.code(r.status).headers(r.headers).send(r.body);
+      }),
+    );
   });
   return paths;
 }

@@ -165,6 +165,55 @@ describe('metering requests (fastify.inject against the emulator)', () => {
     }
   });
 
+  it('takes each route\'s decisions when it is declared: a request reads no route options (Fastify builds them per read)', async () => {
+    await tenant(emu, metering, 'tenant-alice');
+    const app0 = Fastify({ logger: false });
+    let reads = 0;
+    // Counts request.routeOptions reads: a getter on Fastify's request prototype, shadowed per request.
+    app0.addHook('onRequest', (request, _reply, done) => {
+      let proto: object | null = Object.getPrototypeOf(request);
+      while (proto !== null && Object.getOwnPropertyDescriptor(proto, 'routeOptions') === undefined) proto = Object.getPrototypeOf(proto);
+      const getter = Object.getOwnPropertyDescriptor(proto!, 'routeOptions')!.get!;
+      Object.defineProperty(request, 'routeOptions', { configurable: true, get: () => (reads++, getter.call(request)) });
+      done();
+    });
+    await app0.register(meterkit, {
+      metering,
+      identify: (request) => request.headers['x-tenant'] as string | undefined,
+      registration: { path: '/marketplace/register' },
+      lifecycle: { path: '/marketplace/events', secret: 'a-lifecycle-secret-of-some-length' },
+      statusPage: { token: 'a-status-page-token-0123456789' },
+    });
+    app = await routes(app0);
+    const alice = { 'x-tenant': 'tenant-alice' };
+    expect((await app.inject({ url: '/reports', headers: alice })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/process', headers: alice, payload: { items: [1, 2] } })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/export', headers: alice })).statusCode).toBe(200);
+    expect((await app.inject({ url: '/whoami', headers: alice })).json()).toEqual({ metered: true, error: null });
+    expect(reads).toBe(0);
+    await flushHour(emu, metering);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
+    expect(emu.inspect.totalFor({ dimension: 'gb_processed' })).toBe(9);
+  });
+
+  it('meters the routes declared after the plugin, in the same instance or a child plugin; not the ones declared before it', async () => {
+    await tenant(emu, metering, 'tenant-alice');
+    app = Fastify({ logger: false });
+    app.get('/early', { config: { metering: { dimension: 'api_calls' } } }, async (request) => ({ metered: request.meter !== null }));
+    await app.register(meterkit, { metering, identify: (request) => request.headers['x-tenant'] as string | undefined });
+    app.get('/late', { config: { metering: { dimension: 'api_calls' } } }, async (request) => ({ metered: request.meter !== null }));
+    app.register(async (child) => {
+      child.get('/child', { config: { metering: { dimension: 'api_calls' } } }, async (request) => ({ metered: request.meter !== null }));
+    });
+    await app.ready();
+    const alice = { 'x-tenant': 'tenant-alice' };
+    expect((await app.inject({ url: '/early', headers: alice })).json()).toEqual({ metered: false });
+    expect((await app.inject({ url: '/late', headers: alice })).json()).toEqual({ metered: true });
+    expect((await app.inject({ url: '/child', headers: alice })).json()).toEqual({ metered: true });
+    await flushHour(emu, metering);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
+  });
+
   it('refuses an invalid route metering config when the route is declared', async () => {
     app = await appWith(metering);
     expect(() => app.get('/bad', { config: { metering: { dimension: '' } } }, async () => 'x')).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));

@@ -127,7 +127,11 @@ describe('statusPage option: the operators’ status page (fastify.inject)', () 
     const headers = { 'x-tenant': 'acme', authorization: `Bearer ${TOKEN}` };
     expect((await app.inject({ url: '/ops/metering', headers })).statusCode).toBe(200);
     expect((await app.inject({ url: '/ops/metering.json', headers })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'HEAD', url: '/ops/metering', headers })).statusCode).toBe(200);
     expect((await app.inject({ url: '/meterkit/status', headers })).statusCode).toBe(404);
+    expect(identified).toBe(0);
+    // An app route is identified (this request names no tenant: nothing to bill).
+    expect((await app.inject({ url: '/reports' })).statusCode).toBe(200);
     expect(identified).toBe(1);
     await flushHour(emu, metering);
     expect(emu.inspect.records()).toEqual([]);
