@@ -85,15 +85,15 @@ async function nest(variant, metering, platform = 'express') {
     Reflect.decorate([Injectable()], NoopInterceptor);
     providers.push({ provide: APP_INTERCEPTOR, useClass: NoopInterceptor });
   } else if (variant === 'floor') {
-    // What `@Metered()` puts on a route, doing nothing: a no-op route interceptor.
-    const { UseInterceptors } = require('@nestjs/common');
-    class NoopRouteInterceptor {
-      intercept(context, next) {
-        return next.handle();
+    // What `@Metered()` puts on a route, doing nothing: a no-op route guard (meterkit's MeterGuard).
+    const { UseGuards } = require('@nestjs/common');
+    class NoopRouteGuard {
+      canActivate() {
+        return true;
       }
     }
-    Reflect.decorate([Injectable()], NoopRouteInterceptor);
-    decorators.push(UseInterceptors(NoopRouteInterceptor));
+    Reflect.decorate([Injectable()], NoopRouteGuard);
+    decorators.push(UseGuards(NoopRouteGuard));
   } else if (variant === 'noop-guard') {
     // The alternatives to an interceptor Nest offers, measured for their own cost: a global guard ...
     const { APP_GUARD } = require('@nestjs/core');

@@ -28,8 +28,8 @@ const PLAN = [
   { framework: 'express', variants: ['bare', 'meterkit', ...EXPRESS_STORES, 'reference', 'floor'], reference: 'express-rate-limit 8 (memory store)', targetRatio: 0.97, cpuTarget: true },
   { framework: 'fastify', variants: ['bare', 'meterkit', 'reference', 'floor'], reference: '@fastify/rate-limit 11 (memory store)', targetRatio: 0.95, cpuTarget: true },
   // Nest: also what a no-op global guard and a no-op middleware cost, the alternatives to an interceptor, and what
-  // meterkit costs a route that declares no metering (meterkit-undeclared). The floor is a no-op route interceptor
-  // (what `@Metered()` adds); the reference is a no-op global one.
+  // meterkit costs a route that declares no metering (meterkit-undeclared). The floor is a no-op route guard (what
+  // `@Metered()` adds); the reference is a no-op global interceptor.
   { framework: 'nest', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
   { framework: 'nest-fastify', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
 ];
