@@ -14,7 +14,7 @@ import type { AllocationRow } from './frozen-usage';
 import { allowanceCounterId, assertStorableEntitlementSet, assertStorableUse, meteredAbove } from './allowance';
 import type { AddUsageAboveIncludedResult, AllowanceCounter, EntitlementStore, IncludedUse } from './entitlement-store';
 import { REDRIVABLE_STATES, TERMINAL_STATES, recordId, satisfies } from './usage-store';
-import { smallestK } from './smallest-k';
+import { ClaimQueue } from './claim-queue';
 import { CustomerIndex } from './customer-index';
 import { matchesCustomerFilter } from './customer-pages';
 import { yieldToEventLoop } from './yield-to-event-loop';
@@ -40,12 +40,14 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 interface MemoryRecord {
   record: Mutable<StoredRecord>;
   allocations: Map<string, AllocationRow>;
+  /** The record's ticket in the claim queue. */
+  queueTicket: number;
 }
 
 const ALL_STATES: readonly RecordState[] = ['open', 'pending', 'sending', ...TERMINAL_STATES];
 const UNSETTLED_STATES: ReadonlySet<RecordState> = new Set(['open', 'pending', 'sending']);
-/** Records frozen, or visited by stats(), between two yields to the event loop. */
-const SLICE = 2_000;
+/** Records frozen, journaled, settled, released or redriven, or visited by stats(), between two yields to the event loop. */
+const SLICE = 500;
 
 /**
  * IN-MEMORY STORE: FOR DEVELOPMENT AND TESTS ONLY.
@@ -63,11 +65,13 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private readonly openByHour = new Map<number, Set<MemoryRecord>>();
   private readonly openByCustomer = new Map<string, Set<MemoryRecord>>();
   /**
-   * What claim() chooses from: pending records, and sending ones by the end of their lease (a claim's leases share
-   * one end), so that a claim visits only the leases that ended. Settled records leave them.
+   * What claim() chooses from: the queue of pending records and of sending ones whose lease ended, the sending
+   * records by the end of their lease (a claim's leases share one end) until it ends, and the pending and sending
+   * records by customer, for the forced customers' claims. Settled records leave them.
    */
-  private readonly pending = new Set<MemoryRecord>();
+  private readonly claimQueue = new ClaimQueue<MemoryRecord>();
   private readonly sendingByLease = new Map<number, Set<MemoryRecord>>();
+  private readonly unsettledByCustomer = new Map<string, Set<MemoryRecord>>();
   private readonly customers = new Map<string, CustomerRecord>();
   private readonly customerIndex = new CustomerIndex();
   private readonly entitlementSets = new Map<string, EntitlementSet>();
@@ -182,7 +186,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     const entry: MemoryRecord = {
       record: {
         id,
-        customer: structuredClone(total.customer),
+        customer: { ...total.customer },
         customerKey: total.customerKey,
         productCode: total.productCode,
         dimension: total.dimension,
@@ -196,29 +200,30 @@ export class MemoryStore implements UsageStore, EntitlementStore {
         nextAttemptAt: now,
       },
       allocations,
+      queueTicket: 0,
     };
     this.records.set(id, entry);
-    this.pending.add(entry);
+    this.claimQueue.add(entry, now, now);
+    addToIndex(this.unsettledByCustomer, entry.record.customerKey, entry);
     return { outcome: 'created' };
   }
 
   /**
    * Freezes the due open records (found through the open-record indexes, a slice at a time, yielding to the event
-   * loop between slices), then leases the first `limit` claimable ones in one synchronous step: a pass over the
-   * pending and sending records keeping the `limit` first in order, without sorting them all.
+   * loop between slices), then leases the first `limit` claimable ones in one synchronous step: the forced customers'
+   * (few) records sorted, then the rest taken from the claim queue, O(limit log n) without visiting the others.
    */
   async claim(request: ClaimRequest): Promise<StoredRecord[]> {
     this.assertOpen();
     const forced = new Set(request.forceCustomerKeys ?? []);
     await this.freezeDue(request.dueBefore, forced, request.now);
     this.assertOpen();
-    const chosen = smallestK(this.claimable(request.now), Math.max(0, request.limit), (a, b) =>
-      Number(forced.has(b.record.customerKey)) - Number(forced.has(a.record.customerKey)) ||
-      a.record.hour - b.record.hour ||
-      compareKeys(a.record.id, b.record.id),
-    );
+    const limit = Math.max(0, request.limit);
+    this.queueEndedLeases(request.now);
+    const chosen = this.forcedClaimable(forced, request.now).slice(0, limit);
+    chosen.forEach((entry) => this.claimQueue.remove(entry));
+    chosen.push(...this.claimQueue.take(request.now, limit - chosen.length));
     return chosen.map((entry) => {
-      this.pending.delete(entry);
       this.unlease(entry);
       entry.record.state = 'sending';
       entry.record.leaseOwner = request.owner;
@@ -228,9 +233,25 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     });
   }
 
-  private *claimable(now: number): Generator<MemoryRecord> {
-    for (const entry of this.pending) if (entry.record.nextAttemptAt <= now) yield entry;
-    for (const [leaseUntil, entries] of this.sendingByLease) if (leaseUntil <= now) yield* entries;
+  /** The forced customers' pending records due at `now` and sending ones whose lease ended, by hour then id. */
+  private forcedClaimable(forced: ReadonlySet<string>, now: number): MemoryRecord[] {
+    const found: MemoryRecord[] = [];
+    for (const key of forced) {
+      for (const entry of this.unsettledByCustomer.get(key) ?? []) {
+        const { state, nextAttemptAt, leaseUntil } = entry.record;
+        if ((state === 'pending' && nextAttemptAt <= now) || (state === 'sending' && leaseUntil !== undefined && leaseUntil <= now)) found.push(entry);
+      }
+    }
+    return found.sort((a, b) => a.record.hour - b.record.hour || compareKeys(a.record.id, b.record.id));
+  }
+
+  /** Moves the sending records whose lease ended from the lease index to the claim queue. */
+  private queueEndedLeases(now: number): void {
+    for (const [leaseUntil, entries] of this.sendingByLease) {
+      if (leaseUntil > now) continue;
+      this.sendingByLease.delete(leaseUntil);
+      for (const entry of entries) this.claimQueue.add(entry, leaseUntil, now);
+    }
   }
 
   /** Takes a sending record out of the lease index (before its lease is cleared or renewed). */
@@ -273,26 +294,36 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     record.nextAttemptAt = now;
     removeFromIndex(this.openByHour, record.hour, entry);
     removeFromIndex(this.openByCustomer, record.customerKey, entry);
-    this.pending.add(entry);
+    this.claimQueue.add(entry, now, now);
+    addToIndex(this.unsettledByCustomer, record.customerKey, entry);
+  }
+
+  /** Lets the event loop turn before every SLICE-th item but the first, then checks the store is still open. */
+  private async between(index: number): Promise<void> {
+    if (index === 0 || index % SLICE !== 0) return;
+    await yieldToEventLoop();
+    this.assertOpen();
   }
 
   async journal(ids: readonly string[], owner: string, now: number): Promise<string[]> {
     this.assertOpen();
-    const journaled: string[] = [];
-    for (const id of ids) {
+    const journaled = new Set<string>();
+    for (const [index, id] of ids.entries()) {
+      await this.between(index);
       const record = this.leasedRecord(id, owner);
-      if (record === undefined || journaled.includes(id)) continue;
+      if (record === undefined || journaled.has(id)) continue;
       record.attempts += 1;
       record.lastAttemptAt = now;
       record.mayHaveLanded = true;
-      journaled.push(id);
+      journaled.add(id);
     }
-    return journaled;
+    return [...journaled];
   }
 
   async clearMayHaveLanded(ids: readonly string[], owner: string): Promise<void> {
     this.assertOpen();
-    for (const id of ids) {
+    for (const [index, id] of ids.entries()) {
+      await this.between(index);
       const record = this.leasedRecord(id, owner);
       if (record !== undefined) record.mayHaveLanded = false;
     }
@@ -301,10 +332,14 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   async settle(settlements: readonly Settlement[], owner: string, now: number): Promise<void> {
     this.assertOpen();
     settlements.forEach((settlement) => assertTerminalState(settlement.state));
-    for (const settlement of settlements) {
+    for (const [index, settlement] of settlements.entries()) {
+      await this.between(index);
       const record = this.leasedRecord(settlement.id, owner);
       if (record === undefined) continue;
-      this.unlease(this.records.get(settlement.id)!);
+      const entry = this.records.get(settlement.id)!;
+      this.unlease(entry);
+      this.claimQueue.remove(entry);
+      removeFromIndex(this.unsettledByCustomer, record.customerKey, entry);
       clearLease(record);
       record.state = settlement.state;
       record.settledAt = now;
@@ -315,12 +350,13 @@ export class MemoryStore implements UsageStore, EntitlementStore {
 
   async release(releases: readonly Release[], owner: string): Promise<void> {
     this.assertOpen();
-    for (const release of releases) {
+    for (const [index, release] of releases.entries()) {
+      await this.between(index);
       const record = this.leasedRecord(release.id, owner);
       if (record === undefined) continue;
       const entry = this.records.get(release.id)!;
       this.unlease(entry);
-      this.pending.add(entry);
+      this.claimQueue.add(entry, release.nextAttemptAt);
       clearLease(record);
       record.state = 'pending';
       record.nextAttemptAt = release.nextAttemptAt;
@@ -331,11 +367,13 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   async redrive(ids: readonly string[], now: number): Promise<string[]> {
     this.assertOpen();
     const moved: string[] = [];
-    for (const id of new Set(ids)) {
+    for (const [index, id] of [...new Set(ids)].entries()) {
+      await this.between(index);
       const entry = this.records.get(id);
       const record = entry?.record;
-      if (record === undefined || !REDRIVABLE_STATES.includes(record.state)) continue;
-      this.pending.add(entry!);
+      if (entry === undefined || record === undefined || !REDRIVABLE_STATES.includes(record.state)) continue;
+      this.claimQueue.add(entry, now, now);
+      addToIndex(this.unsettledByCustomer, record.customerKey, entry);
       record.state = 'pending';
       record.nextAttemptAt = now;
       delete record.settledAt;
@@ -453,7 +491,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       entry = {
         record: {
           id,
-          customer: structuredClone(delta.customer),
+          customer: { ...delta.customer },
           customerKey: delta.customerKey,
           productCode: delta.productCode,
           dimension: delta.dimension,
@@ -466,6 +504,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
           nextAttemptAt: 0,
         },
         allocations: new Map(),
+        queueTicket: 0,
       };
       this.records.set(id, entry);
       addToIndex(this.openByHour, delta.hour, entry);
@@ -500,8 +539,17 @@ function removeFromIndex<K>(index: Map<K, Set<MemoryRecord>>, key: K, entry: Mem
   if (entries.size === 0) index.delete(key);
 }
 
+/** A copy of the record sharing nothing mutable with it (its values are strings, numbers and these objects). */
 function snapshot(entry: MemoryRecord): StoredRecord {
-  return structuredClone(entry.record);
+  const { record } = entry;
+  const { frozen } = record;
+  return {
+    ...record,
+    customer: { ...record.customer },
+    ...(frozen === undefined
+      ? {}
+      : { frozen: { quantity: frozen.quantity, allocations: frozen.allocations.map((a) => (a.tags === undefined ? { ...a } : { ...a, tags: { ...a.tags } })) } }),
+  };
 }
 
 function clearLease(record: Mutable<StoredRecord>): void {

@@ -2,6 +2,14 @@ import { isMeterkitError, ErrorCodes } from '../../src/errors';
 import { MemoryStore } from '../../src/store/memory-store';
 import { describeUsageStoreConformance } from '../../src/testing';
 import { claimRequest, delta, hour, licenseIdentity } from '../../src/store/conformance/fixtures';
+import { compareKeys } from '../../src/store/frozen-usage';
+import { turnsDuring } from '../support/event-loop-turns';
+
+// The store's key comparisons, counted (the claim test below measures its work in comparisons, not in time).
+jest.mock('../../src/store/frozen-usage', () => {
+  const actual = jest.requireActual<typeof import('../../src/store/frozen-usage')>('../../src/store/frozen-usage');
+  return { ...actual, compareKeys: jest.fn(actual.compareKeys) };
+});
 
 describeUsageStoreConformance('MemoryStore', () => new MemoryStore(), {
   sharedStoreFactory: async () => {
@@ -49,6 +57,33 @@ describe('MemoryStore: claims in slices', () => {
     const claimed = await store.claim(claimRequest({ limit: 10 }));
     expect(turned).toBe(true);
     expect(claimed).toHaveLength(10);
+  });
+
+  it('freezes 500 records between two turns of the event loop', async () => {
+    const store = await storeWithDueRecords();
+    const { value: claimed, turns } = await turnsDuring(() => store.claim(claimRequest({ limit: 10 })));
+    expect(claimed).toHaveLength(10);
+    expect(turns).toBeGreaterThanOrEqual(CUSTOMERS / 500 - 1);
+  });
+
+  it('picks a claim from the pending records in work that grows with the limit, not with the pending records', async () => {
+    /** Key comparisons made by a claim of 10 among `records` pending records of one hour (ordered by id). */
+    async function comparisonsOfClaim(records: number): Promise<number> {
+      const store = new MemoryStore();
+      await store.open();
+      await store.addUsage(Array.from({ length: records }, (_, i) => delta({ customer: licenseIdentity(i + 1), hour: hour(0) })));
+      await store.claim(claimRequest({ limit: 0 }));
+      const compare = jest.mocked(compareKeys);
+      compare.mockClear();
+      expect(await store.claim(claimRequest({ limit: 10 }))).toHaveLength(10);
+      return compare.mock.calls.length;
+    }
+    const few = await comparisonsOfClaim(500);
+    const many = await comparisonsOfClaim(20_000);
+    // A pass over the pending records makes about one comparison per record: 40 times as many for 40 times the
+    // records. Taking the first 10 from a heap makes about 2 log2(n) per record taken.
+    expect(many).toBeLessThan(3 * few);
+    expect(many).toBeLessThan(1_000);
   });
 
   it('leases each record once to claims interleaved with usage reaching the records being frozen', async () => {
