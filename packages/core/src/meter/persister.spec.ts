@@ -138,6 +138,17 @@ describe('Persister: chunked writes', () => {
     expect(turned).toBe(true);
   });
 
+  it('by default writes at most 100 deltas per store write (one SQLite transaction of a few milliseconds)', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000));
+    for (let hour = 0; hour < 1_000; hour++) aggregator.add(customer, HOUR + hour * 3_600_000, ['calls'], [1], undefined, 1);
+    await persister.persist();
+    expect(store.writes).toHaveLength(10);
+    expect(store.writes.every((w) => w.deltas === 100)).toBe(true);
+  });
+
   it('after a chunk fails, retries exactly that chunk under its id, then the rest of its drain, then newer usage', async () => {
     const store = new ScriptedStore();
     await store.open();
