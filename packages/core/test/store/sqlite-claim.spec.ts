@@ -88,6 +88,17 @@ describe('SqliteStore claims', () => {
     }
   });
 
+  it('answers each record once in a claim whose leases end at once (leaseMs 0)', async () => {
+    const store = await storeWithPendingRecords('zero-lease.db', 150);
+    try {
+      const claimed = await store.claim(claimRequest({ limit: 500, leaseMs: 0 }));
+      expect(new Set(claimed.map((r) => r.id)).size).toBe(claimed.length);
+      expect(claimed.length).toBeGreaterThanOrEqual(100);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('journals, settles and releases many records in several transactions, letting the event loop run between them', async () => {
     const store = await storeWithPendingRecords('sub-writes.db', 450);
     try {

@@ -168,13 +168,17 @@ export class SqliteStore implements UsageStore, EntitlementStore {
     }
     const limit = Math.max(0, request.limit);
     const claimed: StoredRecord[] = [];
+    const ids = new Set<string>();
     try {
       while (claimed.length < limit) {
         await turns.next();
         const size = Math.min(CHUNK, limit - claimed.length);
         const leased = this.run('claim records', (ops) => ops.claim(request, forced, size));
-        claimed.push(...leased);
-        if (leased.length < size) break;
+        // A lease that ends at once (leaseMs 0) makes the records claimable again: each is answered once.
+        const fresh = leased.filter(({ id }) => !ids.has(id));
+        for (const record of fresh) ids.add(record.id);
+        claimed.push(...fresh);
+        if (leased.length < size || fresh.length < leased.length) break;
       }
     } catch (error) {
       this.handBack(claimed, request);
