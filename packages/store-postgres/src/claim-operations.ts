@@ -95,36 +95,68 @@ async function lease(
 }
 
 /**
- * Due records are frozen FREEZE_CHUNK at a time, in id order (the order locks are taken in), within the claim's
- * transaction: the snapshots of one chunk are computed between two round trips, so no single step holds the
- * event loop for long however many records are due.
+ * Due open records are frozen in id order (the order locks are taken in) within the claim's transaction, one window
+ * of at most FREEZE_CHUNK open records at a time: the snapshots of one window are computed between two round trips,
+ * so no single step holds the event loop for long however many records are due.
  */
 const FREEZE_CHUNK = 1000;
 
 async function freezeDue(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number): Promise<void> {
   let after = '';
   for (;;) {
-    const last = await freezeChunk(client, t, dueBefore, forced, now, after);
-    if (last === undefined) return;
-    after = last;
+    const window = await nextWindow(client, t, after);
+    if (window === undefined) return;
+    await freezeWindow(client, t, dueBefore, forced, now, after, window.upto);
+    if (!window.full) return;
+    after = window.upto;
   }
 }
 
+interface FreezeWindow {
+  /** The last open id of the window: it spans the ids after the previous window's and up to this one. */
+  readonly upto: string;
+  /** Whether the window holds FREEZE_CHUNK open records, so that more may follow it. */
+  readonly full: boolean;
+}
+
 /**
- * Freezes up to FREEZE_CHUNK due open records with ids after `after`, walking the open records' index from there
- * (each chunk starts where the last one ended, so the whole freeze reads each open record once); answers the last
- * id of a full chunk, undefined when none is left.
+ * The next FREEZE_CHUNK open records after `after`, read from the open records' index from there and bounded by
+ * the LIMIT whether they are due or not: each window reads its own index entries, never those of the windows before
+ * or after it. Undefined when no open record follows.
  */
-async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, forced: string[], now: number, after: string): Promise<string | undefined> {
+async function nextWindow(client: PoolClient, t: Tables, after: string): Promise<FreezeWindow | undefined> {
+  const { rows } = await client.query<{ upto: string | null; count: string }>(
+    `SELECT max(id) AS upto, count(*) AS count FROM (
+       SELECT id FROM ${t.records} WHERE state = 'open' AND id > $1 ORDER BY id LIMIT ${FREEZE_CHUNK}
+     ) AS open_window`,
+    [after],
+  );
+  const upto = rows[0]?.upto ?? null;
+  return upto === null ? undefined : { upto, full: Number(rows[0]?.count) === FREEZE_CHUNK };
+}
+
+/**
+ * Freezes the due open records with ids in (`after`, `upto`]. Every statement bounds the id to the window, so
+ * that the planner reads the range of the open records' index (or the rows by key) whatever the statistics say,
+ * never every open record: the freeze reads each open record a bounded number of times, however many there are.
+ */
+async function freezeWindow(
+  client: PoolClient,
+  t: Tables,
+  dueBefore: number,
+  forced: string[],
+  now: number,
+  after: string,
+  upto: string,
+): Promise<void> {
   const due = await client.query<{ id: string }>(
     `SELECT id FROM ${t.records}
-     WHERE state = 'open' AND id > $3 AND (hour < $1 OR customer_key = ANY($2::text[]))
+     WHERE state = 'open' AND id > $3 AND id <= $4 AND (hour < $1 OR customer_key = ANY($2::text[]))
      ORDER BY id
-     LIMIT ${FREEZE_CHUNK}
      FOR UPDATE`,
-    [dueBefore, forced, after],
+    [dueBefore, forced, after, upto],
   );
-  if (due.rows.length === 0) return undefined;
+  if (due.rows.length === 0) return;
   const ids = due.rows.map((row) => row.id);
   const allocations = await client.query<AllocationDbRow>(
     `SELECT record_id, tags_key, tags, quantity FROM ${t.allocations} WHERE record_id = ANY($1::text[])`,
@@ -138,10 +170,9 @@ async function freezeChunk(client: PoolClient, t: Tables, dueBefore: number, for
      SET state = 'pending', frozen = input.frozen, frozen_quantity = input.quantity,
          next_attempt_at = coalesce(r.next_attempt_at, $4)
      FROM unnest($1::text[], $2::text[], $3::bigint[]) AS input (id, frozen, quantity)
-     WHERE r.id = input.id AND r.state = 'open'`,
-    [ids, snapshots.map((snapshot) => JSON.stringify(snapshot)), snapshots.map((snapshot) => snapshot.quantity), now],
+     WHERE r.id = input.id AND r.state = 'open' AND r.id > $5 AND r.id <= $6`,
+    [ids, snapshots.map((snapshot) => JSON.stringify(snapshot)), snapshots.map((snapshot) => snapshot.quantity), now, after, upto],
   );
-  return ids.length === FREEZE_CHUNK ? ids[ids.length - 1] : undefined;
 }
 
 /** Counts an attempt on the records still leased by `owner` and marks them possibly landed; returns their ids in the order given. */

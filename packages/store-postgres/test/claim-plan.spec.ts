@@ -15,6 +15,8 @@ interface PlanNode {
   'Node Type': string;
   'Index Name'?: string;
   'Relation Name'?: string;
+  'Index Cond'?: string;
+  Filter?: string;
   Plans?: PlanNode[];
 }
 
@@ -28,15 +30,16 @@ function flatten(node: PlanNode): PlanNode[] {
 }
 
 /**
- * Every statement that locks rows (`FOR UPDATE`) run through the pool's clients is first explained on the same
- * connection, inside the same transaction, with the same parameters: the plan the server chose for that moment.
+ * Every statement of the records table that locks or freezes rows (`FOR UPDATE`, the freeze's windows and updates)
+ * run through the pool's clients is first explained on the same connection, inside the same transaction, with the
+ * same parameters: the plan the server chose for that moment.
  */
-function explainLockingStatements(pool: Pool): ExplainedStatement[] {
+function explainClaimStatements(pool: Pool): ExplainedStatement[] {
   const explained: ExplainedStatement[] = [];
   pool.on('connect', (client: PoolClient) => {
     const query = client.query.bind(client) as (text: string, values?: unknown[]) => Promise<{ rows: { 'QUERY PLAN': [{ Plan: PlanNode }] }[] }>;
     (client as unknown as { query: unknown }).query = async (text: string, values?: unknown[]) => {
-      if (typeof text === 'string' && text.includes('FOR UPDATE')) {
+      if (typeof text === 'string' && (text.includes('FOR UPDATE') || text.includes('open_window') || text.includes("SET state = 'pending', frozen"))) {
         const { rows } = await query(`EXPLAIN (FORMAT JSON) ${text}`, values);
         explained.push({ text, nodes: flatten(rows[0]!['QUERY PLAN'][0].Plan) });
       }
@@ -87,7 +90,7 @@ async function fill(schema: string): Promise<void> {
 describe('PostgresStore claim plans with many records waiting', () => {
   const schema = janitor.fresh('plan');
   const pool = testPool(2);
-  const explained = explainLockingStatements(pool);
+  const explained = explainClaimStatements(pool);
   const store = new PostgresStore({ pool, schema });
   const now = HOUR + 100 * 3_600_000;
 
@@ -116,6 +119,11 @@ describe('PostgresStore claim plans with many records waiting', () => {
       );
   }
 
+  /** The scans of the records table in a statement (the update's target is not a scan). */
+  function recordScans(statement: ExplainedStatement): PlanNode[] {
+    return statement.nodes.filter((node) => node['Relation Name'] === 'meterkit_usage_records' && node['Node Type'].endsWith('Scan'));
+  }
+
   it('freezes due records and leases the oldest claimable ones by walking indexes, never sorting or walking all of them', async () => {
     const claimed = await store.claim({ now, dueBefore: now, owner: 'a', leaseMs: 60_000, limit: 500 });
     // 400 pending records per hour: the oldest hour's, then the next hour's in id order, the 10 expired leases among them.
@@ -127,7 +135,27 @@ describe('PostgresStore claim plans with many records waiting', () => {
       for (const scan of sortedScans(statement)) expect(['meterkit_usage_records_leases', 'meterkit_usage_records_by_customer']).toContain(scan['Index Name']);
     }
     const freezes = explained.filter((statement) => !statement.text.includes('SKIP LOCKED'));
-    for (const freeze of freezes) expect(freeze.nodes.some((node) => node['Index Name'] === 'meterkit_usage_records_open')).toBe(true);
+    // 20 windows of 1,000 open records: the window's bound, its due records locked, their snapshots stored.
+    expect(freezes.filter((statement) => statement.text.includes('open_window')).length).toBeGreaterThanOrEqual(OPEN / 1000);
+    expect(freezes.filter((statement) => statement.text.includes("SET state = 'pending', frozen")).length).toBe(OPEN / 1000);
+    for (const freeze of freezes) {
+      expect(freeze.nodes.some((node) => node['Index Name'] === 'meterkit_usage_records_open')).toBe(true);
+      // Each step reads its window of the open records' index, never every open record (the whole freeze would
+      // then read the square of the due records): the window's bound stops at its LIMIT without skipping rows,
+      // the lock and the update read the window's id range or look rows up by id within it.
+      for (const scan of recordScans(freeze)) {
+        const bounded = freeze.text.includes('open_window')
+          ? freeze.nodes.some((node) => node['Node Type'] === 'Limit') && scan.Filter === undefined
+          : /\bid > .*\bid <= /.test(scan['Index Cond'] ?? '');
+        expect({ text: freeze.text, scan: scan['Node Type'], index: scan['Index Name'], cond: scan['Index Cond'], bounded }).toEqual({
+          text: freeze.text,
+          scan: scan['Node Type'],
+          index: scan['Index Name'],
+          cond: scan['Index Cond'],
+          bounded: true,
+        });
+      }
+    }
     const leases = explained.filter((statement) => statement.text.includes('SKIP LOCKED'));
     expect(leases).toHaveLength(1);
     const indexes = leases[0]!.nodes.map((node) => node['Index Name']);
