@@ -78,7 +78,7 @@ const FILTERED_READ = 500;
  * call (asynchronous I/O: the event loop runs between calls), and keeps those matching the filters until it has
  * `limit`. The filters are checked on the stored JSON, so customers written by any version of the store match.
  */
-export async function findCustomers(t: Table, query: CustomerQuery): Promise<CustomerRecord[]> {
+export async function findCustomers(t: Table, query: CustomerQuery, readSize = FILTERED_READ): Promise<CustomerRecord[]> {
   const found: CustomerRecord[] = [];
   if (query.limit < 1) return found;
   const filtered = query.status !== undefined || query.agreementId !== undefined || query.successorAgreementId !== undefined || query.licenseId !== undefined;
@@ -89,7 +89,7 @@ export async function findCustomers(t: Table, query: CustomerQuery): Promise<Cus
         KeyConditionExpression: query.after === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :after',
         ExpressionAttributeValues: { ':pk': s(CUSTOMERS_PK), ...(query.after === undefined ? {} : { ':after': s(query.after) }) },
         ConsistentRead: true,
-        Limit: filtered ? FILTERED_READ : query.limit - found.length,
+        Limit: filtered ? readSize : query.limit - found.length,
       },
       start,
     );
