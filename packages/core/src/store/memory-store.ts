@@ -39,7 +39,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface MemoryRecord {
   record: Mutable<StoredRecord>;
-  allocations: Map<string, AllocationRow>;
+  /** One row per tag set, most often one: an array costs less memory per record than a Map. */
+  allocations: AllocationRow[];
   /** The record's ticket in the claim queue. */
   queueTicket: number;
 }
@@ -61,16 +62,15 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   readonly durable = false;
 
   private readonly records = new Map<string, MemoryRecord>();
-  /** Open records by hour and by customer: claim() freezes what is due without visiting every record. */
+  /** Open records by hour: claim() freezes what is due without visiting every record. */
   private readonly openByHour = new Map<number, Set<MemoryRecord>>();
-  private readonly openByCustomer = new Map<string, Set<MemoryRecord>>();
   /**
-   * What claim() chooses from: the queue of pending records and of sending ones whose lease ended, the sending
-   * records by the end of their lease (a claim's leases share one end) until it ends, and the pending and sending
-   * records by customer, for the forced customers' claims. Settled records leave them.
+   * What claim() chooses from: the queue of pending records and of sending ones whose lease ended, and the sending
+   * records by the end of their lease (a claim's leases share one end) until it ends. Settled records leave them.
    */
   private readonly claimQueue = new ClaimQueue<MemoryRecord>();
   private readonly sendingByLease = new Map<number, Set<MemoryRecord>>();
+  /** Open, pending and sending records by customer: the forced customers' freezes and claims. */
   private readonly unsettledByCustomer = new Map<string, Set<MemoryRecord>>();
   private readonly customers = new Map<string, CustomerRecord>();
   private readonly customerIndex = new CustomerIndex();
@@ -162,12 +162,17 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private add(delta: UsageDelta, late: UsageDelta[]): void {
     const entry = this.recordFor(delta);
     entry.record.quantity += delta.quantity;
-    const previous = entry.allocations.get(delta.tagsKey);
-    entry.allocations.set(delta.tagsKey, {
+    const index = entry.allocations.findIndex((row) => row.tagsKey === delta.tagsKey);
+    const previous = entry.allocations[index];
+    const row: AllocationRow = {
       tagsKey: delta.tagsKey,
       ...(delta.tags === undefined ? {} : { tags: { ...delta.tags } }),
       quantity: (previous?.quantity ?? 0) + delta.quantity,
-    });
+    };
+    if (index >= 0) entry.allocations[index] = row;
+    // A push onto an empty array reserves room for 17 rows; most records keep one.
+    else if (entry.allocations.length === 0) entry.allocations = [row];
+    else entry.allocations.push(row);
     if (entry.record.state !== 'open') late.push(delta);
   }
 
@@ -182,7 +187,7 @@ export class MemoryStore implements UsageStore, EntitlementStore {
       }
       return { outcome: 'conflict', existing: snapshot(existing) };
     }
-    const allocations = new Map(allocationRowsOf(total.usage).map((row) => [row.tagsKey, row]));
+    const allocations = allocationRowsOf(total.usage);
     const entry: MemoryRecord = {
       record: {
         id,
@@ -268,12 +273,12 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     const due: Array<Set<MemoryRecord>> = [];
     for (const [hour, records] of this.openByHour) if (hour < dueBefore) due.push(records);
     for (const key of forced) {
-      const records = this.openByCustomer.get(key);
+      const records = this.unsettledByCustomer.get(key);
       if (records !== undefined) due.push(records);
     }
     let frozen = 0;
     for (const records of due) {
-      // freeze() deletes the record from this set while it is iterated, which a Set allows.
+      // freeze() deletes the record from its hour's set while that set is iterated, which a Set allows.
       for (const entry of records) {
         if (entry.record.state !== 'open') continue;
         if (frozen > 0 && frozen % SLICE === 0) {
@@ -290,12 +295,10 @@ export class MemoryStore implements UsageStore, EntitlementStore {
   private freeze(entry: MemoryRecord, now: number): void {
     const { record } = entry;
     record.state = 'pending';
-    record.frozen = frozenUsageFromAllocations([...entry.allocations.values()]);
+    record.frozen = frozenUsageFromAllocations(entry.allocations);
     record.nextAttemptAt = now;
     removeFromIndex(this.openByHour, record.hour, entry);
-    removeFromIndex(this.openByCustomer, record.customerKey, entry);
     this.claimQueue.add(entry, now, now);
-    addToIndex(this.unsettledByCustomer, record.customerKey, entry);
   }
 
   /** Lets the event loop turn before every SLICE-th item but the first, then checks the store is still open. */
@@ -503,12 +506,12 @@ export class MemoryStore implements UsageStore, EntitlementStore {
           mayHaveLanded: false,
           nextAttemptAt: 0,
         },
-        allocations: new Map(),
+        allocations: [],
         queueTicket: 0,
       };
       this.records.set(id, entry);
       addToIndex(this.openByHour, delta.hour, entry);
-      addToIndex(this.openByCustomer, delta.customerKey, entry);
+      addToIndex(this.unsettledByCustomer, delta.customerKey, entry);
     }
     return entry;
   }
