@@ -1,5 +1,5 @@
 import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type RequestMeter } from '@meterkit/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { addEntitlementGate, registerOnReady } from './entitlement-gate';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
@@ -109,6 +109,31 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
       done();
     };
 
+  /**
+   * The route's handler with identify as its first step, for a route whose identify would be its only preHandler:
+   * the same point of the request (after the app's instance-wide preHandler hooks, right before the handler) without
+   * a hook stage Fastify runs for it. A known customer is bound and the handler called at once; otherwise the
+   * handler runs once the customer is resolved, and a handler that answers later through `reply` (returning
+   * undefined) is waited for as Fastify waits for `return reply`.
+   */
+  const identifyingHandler = (handler: RouteHandlerMethod, usage: RouteUsage | undefined): RouteHandlerMethod =>
+    function meterkitIdentifyThenHandle(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const identified = identify(request);
+      if (!isPromise(identified)) {
+        const known = knownMeterForRequest(metering, identified);
+        if (known !== undefined) {
+          if (known !== null) bind(request, reply, known, usage);
+          return handler.call(this, request, reply);
+        }
+      }
+      return Promise.resolve(identified)
+        .then((who) => resolve(request, reply, who, usage))
+        .then(() => {
+          const result: unknown = handler.call(this, request, reply);
+          return result === undefined && !reply.sent ? reply : result;
+        });
+    };
+
   const settleHookFor = (usage: RouteUsage | undefined) =>
     function meterkitSettle(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
       settle(request, reply, incomplete(request, reply), usage);
@@ -116,14 +141,17 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
     };
 
   // Each route's decisions are taken once, when it is declared: its config.metering is checked, and it gets its own
-  // identify hook (the first of its identifyHook stage) and onResponse hook, with the usage it records. The plugin's
-  // own routes (registration, lifecycle deliveries, the status page) get neither: they are never metered. Requests
+  // identify step (the first hook of its identifyHook stage, or with the default identifyHook and no preHandler of
+  // its own the first step of its handler) and its own onResponse hook, with the usage it records. The plugin's own
+  // routes (registration, lifecycle deliveries, the status page) get neither: they are never metered. Requests
   // never read the route's options (Fastify builds that object on every read).
   fastify.addHook('onRoute', (route) => {
     const usage = routeUsage(route, metering);
     if (isOwnRoute(route)) return;
     const hooks = route as unknown as Record<string, unknown>;
-    hooks[identifyHook] = [identifyHookFor(usage), ...hooksOf(hooks[identifyHook])];
+    const own = hooksOf(hooks[identifyHook]);
+    if (identifyHook === 'preHandler' && own.length === 0) route.handler = identifyingHandler(route.handler, usage);
+    else hooks[identifyHook] = [identifyHookFor(usage), ...own];
     route.onResponse = [...hooksOf(route.onResponse), settleHookFor(usage)] as RouteOptions['onResponse'];
   });
 

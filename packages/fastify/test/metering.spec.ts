@@ -214,6 +214,54 @@ describe('metering requests (fastify.inject against the emulator)', () => {
     expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
   });
 
+  it('identifies after the app\'s preHandler hooks and before the route\'s own; handlers see the meter however identify answers and however they reply', async () => {
+    await tenant(emu, metering, 'tenant-alice');
+    const order: string[] = [];
+    app = Fastify({ logger: false });
+    await app.register(meterkit, {
+      metering,
+      identify: (request) => {
+        order.push('identify');
+        if (request.headers['x-fail'] !== undefined) throw new Error('identity service down');
+        const tenantId = request.headers['x-tenant'] as string | undefined;
+        return request.headers['x-async'] === undefined ? tenantId : Promise.resolve(tenantId);
+      },
+    });
+    app.addHook('preHandler', (_request, _reply, done) => {
+      order.push('app preHandler');
+      done();
+    });
+    const counted = { config: { metering: { dimension: 'api_calls' } } };
+    app.get('/guarded', { ...counted, preHandler: (request, _reply, done) => (order.push(`route preHandler, metered ${request.meter !== null}`), done()) }, async (request) => {
+      order.push('handler');
+      return { metered: request.meter !== null };
+    });
+    // Answers later through reply, returning undefined.
+    app.get('/later', counted, function (request, reply) {
+      setImmediate(() => reply.send({ metered: request.meter !== null }));
+    });
+    app.get('/returned', counted, (request) => ({ metered: request.meter !== null }));
+    app.setErrorHandler((error, _request, reply) => reply.code(500).send({ error: error.message }));
+    await app.ready();
+    const alice = { 'x-tenant': 'tenant-alice' };
+
+    expect((await app.inject({ url: '/guarded', headers: alice })).json()).toEqual({ metered: true });
+    expect(order).toEqual(['app preHandler', 'identify', 'route preHandler, metered true', 'handler']);
+    order.length = 0;
+    expect((await app.inject({ url: '/returned', headers: alice })).json()).toEqual({ metered: true });
+    expect(order).toEqual(['app preHandler', 'identify']);
+    for (const headers of [alice, { ...alice, 'x-async': '1' }]) {
+      expect((await app.inject({ url: '/later', headers })).json()).toEqual({ metered: true });
+      expect((await app.inject({ url: '/returned', headers })).json()).toEqual({ metered: true });
+    }
+    expect((await app.inject({ url: '/later' })).json()).toEqual({ metered: false });
+    expect((await app.inject({ url: '/later', headers: { 'x-async': '1' } })).json()).toEqual({ metered: false });
+    const failed = await app.inject({ url: '/returned', headers: { ...alice, 'x-fail': '1' } });
+    expect([failed.statusCode, failed.json()]).toEqual([500, { error: 'identity service down' }]);
+    await flushHour(emu, metering);
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(6);
+  });
+
   it('refuses an invalid route metering config when the route is declared', async () => {
     app = await appWith(metering);
     expect(() => app.get('/bad', { config: { metering: { dimension: '' } } }, async () => 'x')).toThrow(expect.objectContaining({ code: 'ERR_METERKIT_OPTIONS' }));
