@@ -234,6 +234,7 @@ function flush(entry) {
     table(['pairs N', 'requests', 'BatchMeterUsage calls', 'ceil(N/25)', 'check', 'units billed'], economy),
     '',
     table(['call rate', 'latency', 'pairs measured', 'flush time', 'calls/s', 'records/s', 'busiest sliding second', `time for N = ${int(n.pairs)}`, 'check'], speed),
+    ...sharedQuotaTable(r.sharedQuota),
     ...emulatorTable(r.emulatorCpu),
     '',
     table(
@@ -244,6 +245,31 @@ function flush(entry) {
       ],
     ),
   ].join('\n');
+}
+
+function sharedQuotaTable(q) {
+  if (q === undefined) return [];
+  const rows = q.runs.map((run) => [
+    STORE_NAME[run.store],
+    `${run.engines} × ${int(run.pairsPerEngine)}`,
+    `${int(run.calls)} (${int(run.expectedCalls)})`,
+    run.callsPerEngine.join(' / '),
+    `${int(run.billedUnits)} of ${int(run.expectedUnits)}${run.duplicates > 0 ? `, ${run.duplicates} duplicates` : ''}`,
+    `${fixed(run.seconds, 1)} s`,
+    run.callsPerSecond === undefined ? '' : fixed(run.callsPerSecond),
+    fixed(run.callsOverFlush, 1),
+    `${run.busiestSecond} calls (≤ ${q.quota})`,
+    passFail(run.pass),
+  ]);
+  if (q.postgresSkipped) rows.unshift([STORE_NAME.postgres, `skipped: ${q.postgresSkipped}`, '', '', '', '', '', '', '', '']);
+  return [
+    '',
+    `#### Shared quota: ${q.engines} instances on one store, flushing at once`,
+    '',
+    `Each instance a process of its own with the defaults (\`requestsPerSecond\` and \`sharedQuota\` unset), its own buyers' pairs of one closed hour; all flush at once. "Together" is ${q.quota} calls per the mean time from a call to the ${q.quota}th after it, over all instances' calls (the pace the store's send-slot ring held; the default budget is 9.75/s).`,
+    '',
+    table(['store', 'instances × pairs', 'calls (ceil(N/25))', 'calls per instance', 'units billed', 'flush time', 'calls/s together', 'calls / flush time', 'busiest sliding second', 'check'], rows),
+  ];
 }
 
 function emulatorTable(e) {

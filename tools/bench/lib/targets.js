@@ -204,6 +204,7 @@ function flushRows(flush) {
       pass: s.withinTarget,
     });
   }
+  rows.push(...sharedQuotaRows(r));
   const e = r?.emulatorCpu;
   const emuLabel = 'emulator CPU per BatchMeterUsage call, N → 10N pairs';
   if (e === undefined) rows.push(missing(emuLabel, 'flat (≤ 1.5x)'));
@@ -216,6 +217,30 @@ function flushRows(flush) {
       ratio: `${fixed(e.growth)}x`,
       goal: `≤ ${e.limit}x (flat)`,
       pass: e.pass,
+    });
+  }
+  return rows;
+}
+
+/** Instances on one store flushing at once: the busiest sliding second of all their calls, every unit billed once. */
+function sharedQuotaRows(r) {
+  const q = r?.sharedQuota;
+  const rows = [];
+  for (const store of ['postgres', 'dynamodb']) {
+    const run = q?.runs.find((x) => x.store === store);
+    const label = `flush at defaults, quota shared: ${q?.engines ?? 3} instances on one ${STORE_NAME[store]} store, busiest sliding second of all their calls`;
+    const goal = `≤ ${q?.quota ?? QUOTA} calls, every unit billed once`;
+    if (run === undefined) {
+      rows.push(missing(label, goal, store === 'postgres' && q?.postgresSkipped ? 'skipped: no PostgreSQL server' : 'not measured'));
+      continue;
+    }
+    rows.push({
+      target: label,
+      measured: `${run.busiestSecond} calls; together ${run.callsPerSecond === undefined ? 'n/a' : fixed(run.callsPerSecond)} calls/s; ${int(run.billedUnits)} of ${int(run.expectedUnits)} units billed${run.duplicates > 0 ? `, ${run.duplicates} duplicates` : ''}`,
+      baseline: `AWS quota ${q.quota} calls/s per account and region`,
+      ratio: fixed(run.busiestSecond / q.quota),
+      goal,
+      pass: run.pass,
     });
   }
   return rows;
