@@ -4,9 +4,8 @@ import type { ResolvedOptions } from './options';
 import { persistOnEnd } from './persist-on-end';
 import './request';
 
-/** The meter a response settles when it closes; kept on the response so that one listener serves every request. */
-const SETTLES = Symbol('meterkit.settles');
-type Settling = Response & { [SETTLES]?: RequestMeter };
+/** The response as Node gives it: `res.req` is its request, whose `req.meter` the response settles when it closes. */
+type Settling = Response & { req: Request };
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
@@ -22,18 +21,17 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
 
   /**
    * 'close' follows 'finish' once the response is complete, or comes alone when the connection closed first:
-   * one listener settles the meter either way (committed or discarded by the policy, aborted when not finished).
+   * one listener, shared by every request, settles the request's meter either way (committed or discarded by the
+   * policy, aborted when not finished). The meter is read from the request: nothing is stored on the response.
    */
   function settleOnClose(this: Settling): void {
-    const meter = this[SETTLES];
-    if (meter === undefined) return;
-    this[SETTLES] = undefined;
+    const meter = this.req.meter;
+    if (meter === undefined || meter === null) return;
     finishMeter(meter, this.statusCode, !this.writableFinished, policy);
   }
 
   function bind(req: Request, res: Response, meter: RequestMeter): void {
     req.meter = meter;
-    (res as Settling)[SETTLES] = meter;
     res.on('close', settleOnClose);
     if (persistBeforeResponse) persistOnEnd(res, meter, metering, policy);
   }
@@ -41,27 +39,35 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
   async function resolve(req: Request, res: Response, next: NextFunction, identified: Identified): Promise<void> {
     const { meter, error } = await meterForRequest(metering, identified);
     if (error !== undefined) req.meteringError = error;
-    if (meter !== undefined) bind(req, res, meter);
+    if (meter === undefined) req.meter = null;
+    else bind(req, res, meter);
     next();
   }
 
-  // The returned promise (when the customer must be resolved) is Express 5's to watch, as for any async handler.
+  // req.meter is written once per request (null, or the bound meter). The returned promise (when the customer must
+  // be resolved) is Express 5's to watch, as for any async handler.
   return function meterkitAttachMeter(req: Request, res: Response, next: NextFunction): void | Promise<void> {
     if (req.meter !== undefined) return next();
-    req.meter = null;
     let identified: Identified | Promise<Identified>;
     try {
       identified = identify(req);
     } catch (error) {
+      req.meter = null;
       return next(error);
     }
     if (isPromise(identified)) {
-      return Promise.resolve(identified).then((who) => resolve(req, res, next, who), next);
+      return Promise.resolve(identified).then(
+        (who) => resolve(req, res, next, who),
+        (error: unknown) => {
+          req.meter = null;
+          next(error);
+        },
+      );
     }
     const known = knownMeterForRequest(metering, identified);
-    if (known === null) return next();
     if (known === undefined) return resolve(req, res, next, identified);
-    bind(req, res, known);
+    if (known === null) req.meter = null;
+    else bind(req, res, known);
     next();
   };
 }
