@@ -36,10 +36,12 @@ export interface MeteringOptions {
   /** `'interval'` (default): usage reaches the store every persistIntervalMs. `'sync'`: commit() resolves after the write. */
   durability?: 'interval' | 'sync';
   /**
-   * With `sync` durability, group commit: a commit that finds no store write under way waits this long for
-   * concurrent requests' commits to join it, and all of them share one store write. Each response waits only for
-   * its group's write. 0 starts the write at once (requests arriving during a write still share the next one).
-   * Default 2, 0 to 100.
+   * With `sync` durability, group commit: a commit that finds no store write under way waits for concurrent
+   * requests' commits to join it, and all of them share one store write; each response waits only for its group's
+   * write. 0 gathers until the end of the current turn of the event loop: every request read in the same turn joins,
+   * and the write starts once those requests' handlers have run (requests arriving during a write share the next
+   * one). A value above 0 waits that many milliseconds instead, for stores whose writes cost more than a turn.
+   * Default 0, 0 to 100.
    */
   syncGatherMs?: number;
   /** Default 1000. */
@@ -306,7 +308,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
     customerForTenant: options.customerForTenant,
     lockMs: resolveLockMs(options.lockMinutes, products),
     durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
-    syncGatherMs: number('syncGatherMs', options.syncGatherMs, 2, 0, 100, false),
+    syncGatherMs: number('syncGatherMs', options.syncGatherMs, 0, 0, 100, false),
     persistIntervalMs: number('persistIntervalMs', options.persistIntervalMs, 1000, 10, 3_600_000),
     flushIntervalMs: number('flushIntervalMs', options.flushIntervalMs, 60_000, 100, 3_600_000),
     autoStart: options.autoStart ?? true,

@@ -80,4 +80,54 @@ describe('sync durability with group commit', () => {
       fuzzParameters(25),
     );
   });
+
+  describe('on the default syncGatherMs', () => {
+    afterEach(() => jest.useRealTimers());
+
+    it('commits made in one turn share one store write, started at the end of the turn without a timer, under one bounded wait', async () => {
+      const store = new CountingStore({ path: path.join(directory, 'turn.db') });
+      const metering = createMetering({
+        products: [{ productCode: PRODUCT, dimensions: DIMENSIONS }],
+        store,
+        durability: 'sync',
+        autoStart: false,
+        clock: () => HOUR + 60_000,
+        logger: silentLogger,
+        aws: { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+      });
+      const commitOne = (b: number) => {
+        const meter = metering.meter(buyer(b));
+        meter.record('calls', b + 1);
+        return meter.commit();
+      };
+      const turns = async (n: number) => {
+        for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      try {
+        // The store opens with a first commit.
+        await commitOne(0);
+        expect(store.writes).toBe(1);
+        // From here timers never fire: the gather and the write must not need one. setImmediate still runs.
+        jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+
+        const settledAfter: number[] = [];
+        const commits = [1, 2, 3, 4].map((b) => commitOne(b).then(() => void settledAfter.push(store.writes)));
+        // One storeTimeoutMs bound for the four commits, not one each.
+        expect(jest.getTimerCount()).toBe(1);
+        expect(store.writes).toBe(1);
+        let settled = false;
+        void Promise.all(commits).then(() => (settled = true));
+        await turns(5);
+        expect(settled).toBe(true);
+        // One write for the turn's four commits, each settled after it, with its usage stored once.
+        expect(store.writes).toBe(2);
+        expect(settledAfter).toEqual([2, 2, 2, 2]);
+        expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(1 + 2 + 3 + 4 + 5);
+        expect(jest.getTimerCount()).toBe(0);
+      } finally {
+        jest.useRealTimers();
+        await metering.close();
+      }
+    });
+  });
 });

@@ -241,8 +241,8 @@ describe('Persister: chunked writes', () => {
 describe('Persister: group commit', () => {
   afterEach(() => jest.useRealTimers());
 
-  for (const gatherMs of [0, 5]) {
-    it(`${gatherMs > 0 ? 'shares one write among calls made within the gather window' : 'without a gather window, writes a first call at once and later calls in the next round'} (gatherMs ${gatherMs})`, async () => {
+  for (const gatherMs of [undefined, 5]) {
+    it(`${gatherMs !== undefined ? 'shares one write among calls made within the gather window' : 'without a gather window, writes a first call at once and later calls in the next round'} (gatherMs ${gatherMs})`, async () => {
       jest.useFakeTimers();
       const store = new ScriptedStore();
       await store.open();
@@ -250,16 +250,37 @@ describe('Persister: group commit', () => {
       const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000));
       aggregator.add(customer, HOUR, ['calls'], [1], undefined, 1);
       const first = persister.persist(gatherMs);
-      // A later turn of the event loop: another request's commit.
+      // Another request's commit, after the first one's microtasks.
       await Promise.resolve();
       aggregator.add(customers[1]!, HOUR, ['calls'], [2], undefined, 1);
       const second = persister.persist(gatherMs);
-      await jest.advanceTimersByTimeAsync(gatherMs);
+      await jest.advanceTimersByTimeAsync(gatherMs ?? 0);
       await Promise.all([first, second]);
-      expect(store.writes.map((w) => w.deltas)).toEqual(gatherMs > 0 ? [2] : [1, 1]);
+      expect(store.writes.map((w) => w.deltas)).toEqual(gatherMs !== undefined ? [2] : [1, 1]);
       expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(3);
     });
   }
+
+  it('with gatherMs 0, shares one write among the calls of one turn of the event loop, started at its end without a timer, and settles them after it', async () => {
+    const store = new ScriptedStore();
+    await store.open();
+    const aggregator = new Aggregator();
+    const persister = new Persister(aggregator, store, new MeteringEmitter(), silentLogger, new RequestStoreCalls(1000));
+    const settled: number[] = [];
+    const calls: Array<Promise<void>> = [];
+    for (let i = 0; i < 3; i++) {
+      aggregator.add(customers[i]!, HOUR, ['calls'], [i + 1], undefined, 1);
+      calls.push(persister.persist(0).then(() => void settled.push(store.writes.length)));
+      // The next request's handler runs after this one's microtasks, in the same turn.
+      await Promise.resolve();
+    }
+    expect(store.writes).toEqual([]);
+    await Promise.all(calls);
+    // One write of the three deltas, and each call settled after it.
+    expect(store.writes.map((w) => w.deltas)).toEqual([3]);
+    expect(settled).toEqual([1, 1, 1]);
+    expect((await store.listRecords()).reduce((sum, r) => sum + r.quantity, 0)).toBe(6);
+  });
 });
 
 describe('Persister: draining a chunk at a time', () => {

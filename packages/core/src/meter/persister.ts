@@ -87,14 +87,20 @@ export class Persister {
    * no caller waits for more than two rounds. Rejects when a store write fails or does not answer within the timeout; the batches not
    * confirmed stay queued, in order.
    *
-   * With `gatherMs` (group commit), a call that finds no round running waits that long before starting one, and
-   * calls made meanwhile join it: concurrent callers share one write instead of each starting its own.
+   * With `gatherMs` (group commit), a call that finds no round running does not start one itself: it waits until
+   * the end of the current turn of the event loop (0: the check phase that follows the turn's I/O callbacks, so
+   * every call made while the turn's requests were read joins), or `gatherMs` milliseconds (> 0), and calls made
+   * meanwhile join it: concurrent callers share one write instead of each starting its own. Without it (undefined)
+   * a round starts at once.
    */
-  persist(gatherMs = 0): Promise<void> {
+  persist(gatherMs?: number): Promise<void> {
     if (this.gathering !== undefined) return this.gathering;
     if (this.running === undefined) {
-      if (gatherMs > 0) {
-        this.gathering = new Promise<void>((resolve) => setTimeout(resolve, gatherMs)).then(() => {
+      if (gatherMs !== undefined) {
+        this.gathering = new Promise<void>((resolve) => {
+          if (gatherMs > 0) setTimeout(resolve, gatherMs);
+          else setImmediate(resolve);
+        }).then(() => {
           this.gathering = undefined;
           return this.persist();
         });

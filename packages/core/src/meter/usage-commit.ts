@@ -33,6 +33,9 @@ export interface UsageCommitDeps {
  */
 export class UsageCommit implements MeterSink {
   private overflow = 0;
+  /** With `sync` durability: the persist the last commits of this turn joined, and their wait. */
+  private group: { readonly persist: Promise<void>; readonly wait: Promise<void> } | undefined;
+  private storeOpen = false;
 
   constructor(private readonly d: UsageCommitDeps) {}
 
@@ -64,12 +67,35 @@ export class UsageCommit implements MeterSink {
       d.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
     }
     if (d.options.durability === 'interval') return RESOLVED;
-    // Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
-    // unconfirmed batch the Persister retries under the same id) for the next persist.
-    return d.storeCalls.wait(
-      d.store().then(() => d.persister.persist(d.options.syncGatherMs)),
-      'persist usage before answering',
-    ).catch((error: unknown) => {
+    if (!this.storeOpen) {
+      return this.waitFor(
+        d.store().then(() => {
+          this.storeOpen = true;
+          return d.persister.persist(d.options.syncGatherMs);
+        }),
+      );
+    }
+    // Commits the Persister puts in one group (the same round, starting after all of them) share one bounded wait.
+    const persist = d.persister.persist(d.options.syncGatherMs);
+    const group = this.group;
+    if (group !== undefined && group.persist === persist) return group.wait;
+    const wait = this.waitFor(persist);
+    this.group = { persist, wait };
+    // A group waiting across turns (behind a running write) is joined from one turn only: each commit's wait is
+    // bounded by storeTimeoutMs from its own turn.
+    setImmediate(() => {
+      if (this.group?.wait === wait) this.group = undefined;
+    });
+    return wait;
+  }
+
+  /**
+   * Bounded: past storeTimeoutMs the request is answered and the usage stays queued (in memory, or as the
+   * unconfirmed batch the Persister retries under the same id) for the next persist.
+   */
+  private waitFor(persist: Promise<void>): Promise<void> {
+    const d = this.d;
+    return d.storeCalls.wait(persist, 'persist usage before answering').catch((error: unknown) => {
       if (!d.options.failOpen) throw error;
     });
   }
