@@ -1,30 +1,11 @@
 // The emulator in a process of its own, driven over IPC: its CPU time is then its own, apart from the engine's and
 // the SDK client's, so the bench can tell what each BatchMeterUsage call costs the emulator. Run as a script, this
 // file is that process; required, it starts one and returns a handle.
-const { fork } = require('node:child_process');
+const { forkIpcChild } = require('./ipc-child');
 
 /** The handle: the emulator's endpoint, its clock read synchronously, and the few steps the flush suite takes. */
 async function startEmulatorProcess(options) {
-  const child = fork(__filename, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  let next = 0;
-  const waiting = new Map();
-  child.on('message', ({ id, value, error }) => {
-    const entry = waiting.get(id);
-    waiting.delete(id);
-    if (error === undefined) entry.resolve(value);
-    else entry.reject(new Error(`emulator process: ${error}`));
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  void exited.then((code) => {
-    for (const entry of waiting.values()) entry.reject(new Error(`emulator process exited with ${code}`));
-    waiting.clear();
-  });
-  const ask = (op, args) =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      waiting.set(id, { resolve, reject });
-      child.send({ id, op, args });
-    });
+  const { ask, exited } = forkIpcChild(__filename, 'emulator');
   // The emulated clock runs with real time from where it was last set: follow it from its last reading.
   let reading = { emulated: 0, real: 0 };
   const read = (emulated) => {

@@ -15,4 +15,19 @@ function customers(count, productCode = PRODUCT) {
   return Array.from({ length: count }, (_, i) => licenseCustomer(i, productCode));
 }
 
-module.exports = { PRODUCT, DIMENSIONS, licenseCustomer, customers };
+/**
+ * The flush suites' usage: `requestsPerPair` requests on each of `pairs` (customer, dimension) pairs, `dimsPerCustomer`
+ * dimensions per customer, through meter(), then persisted.
+ */
+async function recordPairs(metering, buyers, { pairs, requestsPerPair, dimsPerCustomer }) {
+  for (let r = 0; r < requestsPerPair; r++) {
+    for (let p = 0; p < pairs; p++) {
+      const meter = metering.meter(buyers[Math.floor(p / dimsPerCustomer)]);
+      meter.record(DIMENSIONS[p % dimsPerCustomer]);
+      void meter.commit();
+    }
+  }
+  await metering.persist();
+}
+
+module.exports = { PRODUCT, DIMENSIONS, licenseCustomer, customers, recordPairs };

@@ -3,12 +3,11 @@
 // the same time against the emulator at the default rate. The store's send-slot ring is the only thing they share:
 // the emulator's busiest sliding second over all their calls must stay within AWS's 10 calls, and every unit must be
 // billed once. Run as a script, this file is one engine, driven over IPC; required, it runs the part.
-const { fork } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
-const { join } = require('node:path');
-const { PRODUCT, DIMENSIONS } = require('./fixtures');
+const { PRODUCT, DIMENSIONS, recordPairs } = require('./fixtures');
+const { forkIpcChild } = require('./ipc-child');
+const { PG_URL, postgresAnswers, startDynalite } = require('./services');
 
-const PG_URL = process.env.METERKIT_TEST_PG_URL ?? 'postgres://meterkit:meterkit@127.0.0.1:5432/meterkit';
 const QUOTA = 10;
 const BATCH = 25;
 const DIMS_PER_CUSTOMER = 10;
@@ -43,26 +42,7 @@ function ringRate(sorted) {
 
 /** One engine process; `ask(op, args)` resolves with its answer. */
 async function startEngine() {
-  const child = fork(__filename, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  let next = 0;
-  const waiting = new Map();
-  child.on('message', ({ id, value, error }) => {
-    const entry = waiting.get(id);
-    waiting.delete(id);
-    if (error === undefined) entry.resolve(value);
-    else entry.reject(new Error(`engine process: ${error}`));
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  void exited.then((code) => {
-    for (const entry of waiting.values()) entry.reject(new Error(`engine process exited with ${code}`));
-    waiting.clear();
-  });
-  const ask = (op, args) =>
-    new Promise((resolve, reject) => {
-      const id = next++;
-      waiting.set(id, { resolve, reject });
-      child.send({ id, op, args });
-    });
+  const { ask, exited } = forkIpcChild(__filename, 'engine');
   return {
     ask,
     close: async () => {
@@ -72,38 +52,12 @@ async function startEngine() {
   };
 }
 
-async function postgresAnswers() {
-  const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 3000 });
-  pool.on('error', () => undefined);
-  try {
-    await pool.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return `no PostgreSQL server at METERKIT_TEST_PG_URL (${String(error.message ?? error)})`;
-  } finally {
-    await pool.end();
-  }
-}
-
 async function dropSchema(schema) {
   const { Pool } = require('pg');
   const pool = new Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 5000 });
   pool.on('error', () => undefined);
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
   await pool.end();
-}
-
-/** A dynalite in a process of its own (as the overhead suite starts one). */
-async function startDynalite() {
-  const child = fork(join(__dirname, '..', 'http', 'dynalite.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const { port } = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.once('message', resolve);
-  });
-  child.removeAllListeners('exit');
-  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => (child.once('exit', resolve), child.disconnect())) };
 }
 
 /** The engines on one store, each recording its own buyers' pairs, then flushing together. */
@@ -223,14 +177,7 @@ async function serve() {
     },
     record: async ({ buyers, pairs, requestsPerPair, offset: o }) => {
       offset = o;
-      for (let r = 0; r < requestsPerPair; r++) {
-        for (let p = 0; p < pairs; p++) {
-          const meter = metering.meter(buyers[Math.floor(p / DIMS_PER_CUSTOMER)]);
-          meter.record(DIMENSIONS[p % DIMS_PER_CUSTOMER]);
-          void meter.commit();
-        }
-      }
-      await metering.persist();
+      await recordPairs(metering, buyers, { pairs, requestsPerPair, dimsPerCustomer: DIMS_PER_CUSTOMER });
     },
     flush: async ({ offset: o }) => {
       offset = o;

@@ -16,7 +16,7 @@ const { createMetering, silentLogger } = require('@meterkit/core');
 const { startEmulatorProcess } = require('../lib/emulator-process');
 const { runSuite } = require('../lib/child-result');
 const { sharedQuotaBuyers, sharedQuotaFlush } = require('../lib/shared-quota-flush');
-const { PRODUCT, DIMENSIONS } = require('../lib/fixtures');
+const { PRODUCT, DIMENSIONS, recordPairs } = require('../lib/fixtures');
 const { sizes } = require('../lib/sizes');
 const { timeIt } = require('../lib/stats');
 
@@ -62,14 +62,7 @@ async function scenario(emu, buyers, { pairs, latencyMs, quota }) {
   });
   try {
     const requestsPerPair = sizes.flush.requestsPerPair;
-    for (let r = 0; r < requestsPerPair; r++) {
-      for (let p = 0; p < pairs; p++) {
-        const meter = metering.meter(buyers[Math.floor(p / DIMS_PER_CUSTOMER)]);
-        meter.record(DIMENSIONS[p % DIMS_PER_CUSTOMER]);
-        void meter.commit();
-      }
-    }
-    await metering.persist();
+    await recordPairs(metering, buyers, { pairs, requestsPerPair, dimsPerCustomer: DIMS_PER_CUSTOMER });
     await emu.setClock(HOUR + 71 * 60_000); // the hour closed and its 10-minute lock passed
     let report;
     const cpuBefore = await emu.cpuMicros();

@@ -11,6 +11,7 @@ const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
 const { runSuite } = require('../lib/child-result');
+const { startDynalite } = require('../lib/services');
 const { summarizeProfile } = require('../lib/cpu-profile');
 const { sizes } = require('../lib/sizes');
 const { median } = require('../lib/stats');
@@ -165,16 +166,9 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
 async function dynamoEndpoint(plans) {
   const wanted = plans.some((p) => p.variants.some((v) => isBilling(v) && storeOf(v) === 'dynamodb'));
   if (!wanted || process.env.BENCH_DYNAMODB_ENDPOINT !== undefined) return undefined;
-  // In its own process: in this one it would share autocannon's event loop and slow the load of its variant alone.
-  const child = fork(join(__dirname, '..', 'http', 'dynalite.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  const { port } = await new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`dynalite exited with ${code}`)));
-    child.once('message', resolve);
-  });
-  child.removeAllListeners('exit');
-  process.env.BENCH_DYNAMODB_ENDPOINT = `http://127.0.0.1:${port}`;
-  return { close: () => new Promise((resolve) => (child.once('exit', resolve), child.disconnect())) };
+  const dynalite = await startDynalite();
+  process.env.BENCH_DYNAMODB_ENDPOINT = dynalite.endpoint;
+  return dynalite;
 }
 
 runSuite(async () => {

@@ -19,11 +19,11 @@ const { MemoryStore, SqliteStore, createMetering, customerKey, silentLogger } = 
 const { PostgresStore } = require('@meterkit/store-postgres');
 const { Pool } = require('pg');
 const { runSuite } = require('../lib/child-result');
+const { PG_URL, postgresAnswers } = require('../lib/services');
 const { customers, licenseCustomer, PRODUCT, DIMENSIONS } = require('../lib/fixtures');
 const { sizes } = require('../lib/sizes');
 const { median, timeIt } = require('../lib/stats');
 
-const PG_URL = process.env.METERKIT_TEST_PG_URL ?? 'postgres://meterkit:meterkit@127.0.0.1:5432/meterkit';
 const DIMS_PER_CUSTOMER = 5;
 
 /** One delta per (customer, dimension) of the current hour: `keys` distinct records. */
@@ -70,19 +70,6 @@ async function postgres(keys, batches) {
   } finally {
     await store.close();
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
-    await pool.end();
-  }
-}
-
-async function postgresAnswers() {
-  const pool = new Pool({ connectionString: PG_URL, max: 1, connectionTimeoutMillis: 3000 });
-  pool.on('error', () => undefined);
-  try {
-    await pool.query('SELECT 1');
-    return undefined;
-  } catch (error) {
-    return `no PostgreSQL server at METERKIT_TEST_PG_URL (${String(error.message ?? error)})`;
-  } finally {
     await pool.end();
   }
 }
