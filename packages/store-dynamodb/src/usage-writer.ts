@@ -41,6 +41,13 @@ export class UsageWriter {
   private readonly completedBatches = new Set<string>();
   /** record id → markers of completed writes, removed from the record with this process's next write to it. */
   private readonly completedMarkers = new Map<string, string[]>();
+  /**
+   * Calls of this process under way per batch id. The engine retries a batch whose write did not answer in time
+   * while that write may still land: a batch's markers stay on its records as long as another call of it is under way,
+   * or a later write to a record could remove the marker before the other call's write reaches it, which would then
+   * apply the batch a second time.
+   */
+  private readonly writing = new Map<string, number>();
 
   constructor(private readonly o: WriterSettings) {}
 
@@ -48,7 +55,11 @@ export class UsageWriter {
    * A retried batch keeps its id. After a failed call every record write is conditioned on the batch's marker;
    * after a completed one the id is remembered here (batch ids are made and retried by one process).
    */
-  async addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
+  addUsage(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
+    return batchId === undefined ? this.addUsageOnce(deltas) : this.counted(batchId, () => this.addUsageOnce(deltas, batchId));
+  }
+
+  private async addUsageOnce(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
     const groups = groupByRecord(deltas);
     if (groups.length === 0) return { late: [] };
     if (batchId !== undefined && this.completedBatches.has(batchId)) return { late: [], applied: false };
@@ -81,7 +92,27 @@ export class UsageWriter {
    * as applied batch ids are remembered, stops a batch id journaled again after it was finished from applying twice.
    * A batch left unfinished by a crash or an outage is finished by the next claim of any instance.
    */
-  async addUsageAboveIncluded(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
+  addUsageAboveIncluded(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
+    return this.counted(batchId, () => this.addUsageAboveIncludedOnce(deltas, uses, batchId));
+  }
+
+  private async counted<T>(batchId: string, call: () => Promise<T>): Promise<T> {
+    this.writing.set(batchId, (this.writing.get(batchId) ?? 0) + 1);
+    try {
+      return await call();
+    } finally {
+      const left = (this.writing.get(batchId) ?? 1) - 1;
+      if (left === 0) this.writing.delete(batchId);
+      else this.writing.set(batchId, left);
+    }
+  }
+
+  /** True while another call of this process may still apply the batch: its markers must stay. */
+  private stillWriting(batchId: string): boolean {
+    return (this.writing.get(batchId) ?? 0) > 1;
+  }
+
+  private async addUsageAboveIncludedOnce(deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string): Promise<AddUsageAboveIncludedResult> {
     const notApplied = { late: [], applied: false, metered: [] };
     if (this.completedBatches.has(batchId)) return notApplied;
     if (!(await this.journal(batchId, deltas, uses))) return notApplied;
@@ -290,6 +321,7 @@ export class UsageWriter {
   }
 
   private rememberCounters(counters: readonly CounterAddition[], batchId: string): void {
+    if (this.stillWriting(batchId)) return;
     const marker = markerAttribute(batchId);
     for (const counter of counters) {
       const key = counterMarkerKey(counter);
@@ -298,6 +330,7 @@ export class UsageWriter {
   }
 
   private remember(groups: readonly RecordGroup[], writeId: string): void {
+    if (this.stillWriting(writeId)) return;
     const marker = markerAttribute(writeId);
     for (const group of groups) {
       const markers = this.completedMarkers.get(group.id) ?? [];

@@ -106,6 +106,35 @@ it('a write DynamoDB receives twice (a retry after a lost answer) is applied onc
   expect(await totals(store)).toEqual(new Map([[customerKey(license(1)), 7], [customerKey(license(2)), 1]]));
 });
 
+/** Holds the UpdateItem calls `shouldHold(call number)` picks before they reach DynamoDB, until release(). */
+function holdUpdates(store: DynamoDbStore, shouldHold: (call: number) => boolean): { release: () => void; held: () => number } {
+  let calls = 0;
+  const waiting: Array<() => void> = [];
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'UpdateItemCommand' && shouldHold(++calls)) await new Promise<void>((resolve) => waiting.push(resolve));
+      return next(args);
+    },
+    { step: 'initialize', name: 'hold-updates' },
+  );
+  return { release: () => waiting.splice(0).forEach((resolve) => resolve()), held: () => waiting.length };
+}
+
+it('regression: a retry of a batch still in flight when its first write completes is not applied again after a newer write to its record', async () => {
+  // The engine retries a batch whose write did not answer within storeTimeoutMs under the same id, and that write
+  // may still land while the retry is under way. Once the first write completed, the process's next write to the
+  // record removed the batch's marker: the retry, reaching DynamoDB after it, found no marker and added the usage again.
+  const store = await openStore(dynamo.freshTableName('inflight'));
+  const gate = holdUpdates(store, (call) => call === 2);
+  const first = store.addUsage([delta(1, 4)], 'batch-b');
+  const retry = store.addUsage([delta(1, 4)], 'batch-b');
+  await first;
+  await store.addUsage([delta(1, 3)], 'batch-c');
+  gate.release();
+  await retry;
+  expect(await totals(store)).toEqual(new Map([[customerKey(license(1)), 7]]));
+});
+
 it('open() fails with ERR_METERKIT_STORE when the table does not exist', async () => {
   const store = new DynamoDbStore({ tableName: 'missing-table', endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   stores.push(store);
