@@ -241,7 +241,7 @@ describe('metering requests (fastify.inject against the emulator)', () => {
       setImmediate(() => reply.send({ metered: request.meter !== null }));
     });
     app.get('/returned', counted, (request) => ({ metered: request.meter !== null }));
-    app.setErrorHandler((error, _request, reply) => reply.code(500).send({ error: error.message }));
+    app.setErrorHandler((error, _request, reply) => reply.code(500).send({ error: (error as Error).message }));
     await app.ready();
     const alice = { 'x-tenant': 'tenant-alice' };
 
