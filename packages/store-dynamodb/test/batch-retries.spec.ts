@@ -1,20 +1,16 @@
 import fc from 'fast-check';
 import { customerKey, tagsKey } from '@meterkit/core';
-import type { CustomerIdentity, UsageDelta } from '@meterkit/core';
+import type { UsageDelta } from '@meterkit/core';
 import type { DynamoDbStore } from '../src';
 import { LocalDynamo } from './support/dynalite';
+import { licenseCustomer } from './support/license-customer';
 
 // Invariant: however the engine's calls of a batch id overlap (a retry started while the first write may still land)
 // and in whatever order their record writes reach DynamoDB, each batch adds its usage to its record once.
 
 const dynamo = new LocalDynamo();
 const HOUR0 = Date.UTC(2026, 6, 15, 10);
-const customer: CustomerIdentity = {
-  kind: 'license',
-  licenseArn: 'arn:aws:license-manager::294406891311:license:l-00000000000000000000000000000001',
-  customerAwsAccountId: '100000000001',
-  productCode: 'prod-x',
-};
+const customer = licenseCustomer;
 
 beforeAll(() => dynamo.start());
 afterAll(() => dynamo.stop());

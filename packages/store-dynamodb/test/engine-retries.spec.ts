@@ -1,16 +1,11 @@
 import { createMetering, silentLogger } from '@meterkit/core';
-import type { CustomerIdentity } from '@meterkit/core';
 import type { DynamoDbStore } from '../src';
 import { LocalDynamo } from './support/dynalite';
+import { licenseCustomer } from './support/license-customer';
 
 const dynamo = new LocalDynamo();
 const NOW = Date.parse('2026-07-15T10:20:00Z');
-const customer: CustomerIdentity = {
-  kind: 'license',
-  licenseArn: 'arn:aws:license-manager::294406891311:license:l-00000000000000000000000000000001',
-  customerAwsAccountId: '100000000001',
-  productCode: 'prod-x',
-};
+const customer = licenseCustomer;
 
 beforeAll(() => dynamo.start());
 afterAll(() => dynamo.stop());
