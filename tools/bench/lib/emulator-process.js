@@ -1,7 +1,7 @@
 // The emulator in a process of its own, driven over IPC: its CPU time is then its own, apart from the engine's and
 // the SDK client's, so the bench can tell what each BatchMeterUsage call costs the emulator. Run as a script, this
 // file is that process; required, it starts one and returns a handle.
-const { forkIpcChild } = require('./ipc-child');
+const { forkIpcChild, serveIpcSteps } = require('./ipc-child');
 
 /** The handle: the emulator's endpoint, its clock read synchronously, and the few steps the flush suite takes. */
 async function startEmulatorProcess(options) {
@@ -68,13 +68,7 @@ async function serve() {
       setImmediate(() => process.disconnect());
     },
   };
-  process.on('message', async ({ id, op, args }) => {
-    try {
-      process.send({ id, value: (await ops[op](args)) ?? null });
-    } catch (error) {
-      process.send({ id, error: String(error?.stack ?? error) });
-    }
-  });
+  serveIpcSteps(ops);
 }
 
 if (require.main === module) serve();

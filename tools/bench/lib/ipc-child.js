@@ -26,4 +26,15 @@ function forkIpcChild(file, name) {
   return { ask, exited };
 }
 
-module.exports = { forkIpcChild };
+/** The child's side: answers each step with `ops[op](args)`'s value, or its error. */
+function serveIpcSteps(ops) {
+  process.on('message', async ({ id, op, args }) => {
+    try {
+      process.send({ id, value: (await ops[op](args)) ?? null });
+    } catch (error) {
+      process.send({ id, error: String(error?.stack ?? error) });
+    }
+  });
+}
+
+module.exports = { forkIpcChild, serveIpcSteps };

@@ -5,7 +5,7 @@
 // billed once. Run as a script, this file is one engine, driven over IPC; required, it runs the part.
 const { randomBytes } = require('node:crypto');
 const { PRODUCT, DIMENSIONS, recordPairs } = require('./fixtures');
-const { forkIpcChild } = require('./ipc-child');
+const { forkIpcChild, serveIpcSteps } = require('./ipc-child');
 const { PG_URL, postgresAnswers, startDynalite } = require('./services');
 
 const QUOTA = 10;
@@ -191,13 +191,7 @@ async function serve() {
       }
     },
   };
-  process.on('message', async ({ id, op, args }) => {
-    try {
-      process.send({ id, value: (await ops[op](args)) ?? null });
-    } catch (error) {
-      process.send({ id, error: String(error?.stack ?? error) });
-    }
-  });
+  serveIpcSteps(ops);
 }
 
 if (require.main === module) serve();
