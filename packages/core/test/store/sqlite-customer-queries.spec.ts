@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite';
+import { withRawSqlite } from '../support/raw-sqlite';
 import { customerRecord, legacyIdentifierIdentity, licenseIdentity } from '../../src/store/conformance/fixtures';
 import type { CustomerRecord } from '../../src/model/customer';
 
@@ -18,12 +19,7 @@ afterEach(() => {
 });
 
 function raw<T>(use: (db: Database.Database) => T): T {
-  const db = new Database(file);
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
+  return withRawSqlite(file, use);
 }
 
 async function withStore<T>(use: (store: SqliteStore) => Promise<T>): Promise<T> {

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite';
+import { withRawSqlite } from '../support/raw-sqlite';
 import { customerRecord, licenseIdentity } from '../../src/store/conformance/fixtures';
 
 let directory: string;
@@ -23,12 +24,7 @@ afterEach(async () => {
 const customer = customerRecord(licenseIdentity(1), { tenantId: 'tenant-1' });
 
 function raw<T>(use: (db: Database.Database) => T): T {
-  const db = new Database(file);
-  try {
-    return use(db);
-  } finally {
-    db.close();
-  }
+  return withRawSqlite(file, use);
 }
 
 it('reads rows written before versions existed (the migration gives them 0) as version 0, and takes conditional writes over 0 only', async () => {
