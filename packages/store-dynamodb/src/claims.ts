@@ -142,7 +142,8 @@ export async function journal(o: ClaimSettings, ids: readonly string[], owner: s
     (await o.table.update({
       Key: o.table.key(recordPk(id), RECORD_SK),
       UpdateExpression: 'SET lastAttemptAt = :now, mayHaveLanded = :true ADD attempts :one',
-      ConditionExpression: LEASED_BY,
+      // A lease that ran out may be another instance's by now: no call is made under it.
+      ConditionExpression: `${LEASED_BY} AND leaseUntil > :now`,
       ExpressionAttributeNames: STATE,
       ExpressionAttributeValues: { ':sending': s('sending'), ':owner': s(owner), ':now': n(now), ':one': n(1), ':true': { BOOL: true } },
       ReturnValues: 'NONE',

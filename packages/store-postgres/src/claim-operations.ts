@@ -181,7 +181,7 @@ export async function journal(client: Queryable, t: Tables, ids: readonly string
   if (unique.length === 0) return [];
   const { rows } = await client.query<{ id: string }>(
     `UPDATE ${t.records} SET attempts = attempts + 1, last_attempt_at = $3, may_have_landed = true
-     WHERE id = ANY($1::text[]) AND state = 'sending' AND lease_owner = $2
+     WHERE id = ANY($1::text[]) AND state = 'sending' AND lease_owner = $2 AND lease_until > $3
      RETURNING id`,
     [unique, owner, now],
   );

@@ -314,7 +314,8 @@ export class MemoryStore implements UsageStore, EntitlementStore {
     for (const [index, id] of ids.entries()) {
       await this.between(index);
       const record = this.leasedRecord(id, owner);
-      if (record === undefined || journaled.has(id)) continue;
+      // A lease that ran out may be another instance's by now: no call is made under it.
+      if (record === undefined || journaled.has(id) || (record.leaseUntil ?? 0) <= now) continue;
       record.attempts += 1;
       record.lastAttemptAt = now;
       record.mayHaveLanded = true;

@@ -166,8 +166,9 @@ export interface UsageStore {
    */
   claim(request: ClaimRequest): Promise<StoredRecord[]>;
   /**
-   * Before a call: counts a send attempt and sets mayHaveLanded for records still leased by `owner`, so that a
-   * crash during the call leaves them marked as possibly at AWS. Returns the ids it journaled.
+   * Before a call: counts a send attempt and sets mayHaveLanded for records still leased by `owner` whose lease runs
+   * past `now` (a lease that ran out may be another instance's: no call is made under it), so that a crash during
+   * the call leaves them marked as possibly at AWS. Returns the ids it journaled.
    */
   journal(ids: readonly string[], owner: string, now: number): Promise<string[]>;
   /**

@@ -182,6 +182,17 @@ export function describeJournalSettleRelease(store: () => UsageStore): void {
       expect(ids(atTwelve)).toEqual([leased1()]);
     });
 
+    it('journals nothing under a lease that has run out: another instance may have taken the record over', async () => {
+      // The claim in beforeEach leased at claimRequest's now (hour 10) for LEASE.
+      await expect(store().journal([leased1()], 'a', hour(10) + LEASE)).resolves.toEqual([]);
+      expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 0, mayHaveLanded: false });
+      await expect(store().journal([leased1()], 'a', hour(10) + LEASE - 1)).resolves.toEqual([leased1()]);
+      const [takenOver] = await store().claim(claimRequest({ owner: 'b', now: hour(10) + LEASE, limit: 1 }));
+      expect(takenOver).toMatchObject({ id: leased1(), leaseOwner: 'b' });
+      await expect(store().journal([leased1()], 'a', hour(10) + LEASE + 1)).resolves.toEqual([]);
+      expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 1, leaseOwner: 'b' });
+    });
+
     it('marks journaled records as possibly landed, and clears the mark only for the owner, keeping attempts', async () => {
       await store().journal([leased1(), leased2()], 'a', hour(10) + 1);
       expect(await getRecord(store(), leased1())).toMatchObject({ attempts: 1, mayHaveLanded: true });

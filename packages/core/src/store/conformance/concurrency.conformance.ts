@@ -74,8 +74,9 @@ export function describeConcurrentClaims(
       const [claimed] = await first.claim(claimRequest({ owner: 'A', limit: 1, dueBefore: hour(DUE_HOURS) }));
       expect(claimed).toBeDefined();
       const id = claimed?.id ?? '';
-      await expect(second.journal([id], 'A', hour(30))).resolves.toEqual([id]);
-      await second.settle([{ id, state: 'sent', meteringRecordId: 'mr' }], 'A', hour(30));
+      // Inside A's lease (claimRequest's now, hour 10, for a minute).
+      await expect(second.journal([id], 'A', hour(10) + 1)).resolves.toEqual([id]);
+      await second.settle([{ id, state: 'sent', meteringRecordId: 'mr' }], 'A', hour(10) + 2);
       const seen = (await first.listRecords({ states: ['sent'] })).map((record) => record.id);
       expect(seen).toEqual([id]);
     });

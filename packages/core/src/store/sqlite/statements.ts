@@ -88,7 +88,7 @@ export function prepareStatements(db: Database.Database) {
 
     journal: prepare<[{ id: string; owner: string; now: number }]>(`
       UPDATE usage_records SET attempts = attempts + 1, last_attempt_at = @now, may_have_landed = 1
-      WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
+      WHERE id = @id AND state = 'sending' AND lease_owner = @owner AND lease_until > @now`),
     clearMayHaveLanded: prepare<[{ id: string; owner: string }]>(`
       UPDATE usage_records SET may_have_landed = 0
       WHERE id = @id AND state = 'sending' AND lease_owner = @owner`),
