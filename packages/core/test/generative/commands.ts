@@ -181,8 +181,8 @@ class RestartCommand implements Cmd {
     return m.options.crashes;
   }
   async run(m: Model, r: EngineHarness): Promise<void> {
-    await r.restart(this.crash);
-    if (this.crash) m.crashed();
+    const { callsInFlight } = await r.restart(this.crash);
+    if (this.crash) m.crashed(callsInFlight);
     else m.persisted();
   }
   toString(): string {

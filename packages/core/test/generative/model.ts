@@ -93,11 +93,16 @@ export class Model {
     for (const key of this.keys.values()) key.unpersisted = 0;
   }
 
-  /** The process died: usage only in memory is gone (documented for durability 'interval'). */
-  crashed(): void {
+  /**
+   * The process died: usage only in memory is gone (documented for durability 'interval'). With a send journaled
+   * and unanswered at that moment, AWS may hold what it carried: keys still inside their window become ambiguous,
+   * as after a flush whose answers were lost.
+   */
+  crashed(callsInFlight: boolean): void {
     for (const key of this.keys.values()) {
       key.promised -= key.unpersisted;
       key.unpersisted = 0;
+      if (callsInFlight && this.now < Model.deadline(key)) key.ambiguous = true;
     }
   }
 

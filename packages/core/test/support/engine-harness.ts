@@ -167,13 +167,17 @@ export class EngineHarness {
    * A new Metering on the same store. `crash`: the old instance is dropped without close(), as when the process
    * dies (its SQLite connection goes away, its in-memory usage is lost); otherwise it is closed first.
    */
-  async restart(crash: boolean): Promise<void> {
+  async restart(crash: boolean): Promise<{ callsInFlight: boolean }> {
     if (this.options.store !== 'sqlite') throw new Error('restart needs a store that outlives the instance');
     await this.idle();
+    // A send journaled and not yet answered (waiting for its slot, or on the wire) when the process dies: AWS may
+    // or may not have it, and the next instance cannot tell which.
+    const callsInFlight = crash && (await this.metering.store.listRecords({ states: ['sending'] })).some((record) => record.mayHaveLanded);
     if (crash) await this.metering.store.close();
     else await this.metering.close();
     this.open();
     await this.metering.listCustomers();
+    return { callsInFlight };
   }
 
   /** Waits for the flushes lifecycle events start in the background. */
