@@ -1,8 +1,8 @@
-import { customerKey, tagsKey } from '@meterkit/core';
 import type { UsageDelta } from '@meterkit/core';
 import type { Pool, QueryConfig } from 'pg';
 import { PostgresStore } from '../src';
 import { SchemaJanitor, testPool } from './support/database';
+import { licenseDelta } from './support/license-delta';
 
 const janitor = new SchemaJanitor();
 beforeAll(() => janitor.assertServerAnswers());
@@ -11,13 +11,7 @@ afterAll(() => janitor.dropAll());
 const HOUR = Date.UTC(2026, 6, 15, 10);
 
 function delta(n: number): UsageDelta {
-  const customer = {
-    kind: 'license' as const,
-    licenseArn: `arn:aws:license-manager::294406891311:license:l-${String(n).padStart(32, '0')}`,
-    customerAwsAccountId: String(100000000000 + n),
-    productCode: 'prod-pg',
-  };
-  return { customer, customerKey: customerKey(customer), productCode: 'prod-pg', dimension: 'api_calls', hour: HOUR, tagsKey: tagsKey(undefined), quantity: n + 1 };
+  return licenseDelta(n, HOUR, n + 1);
 }
 
 /** The most rows any statement run through the pool's clients returned. */
