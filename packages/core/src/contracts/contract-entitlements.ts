@@ -15,6 +15,7 @@ import { createEntitlementClient } from './entitlement-client';
 import type { ResolvedContractEntitlements } from './entitlement-options';
 import { entitlementSignals } from './entitlement-signals';
 import type { MeterEntitlements } from './entitlement-view';
+import { eachAtMost } from './each-at-most';
 import { readEntitlements } from './read-entitlements';
 import { EntitlementRefresher, type ContractCustomer, type RefreshResult } from './refresh-entitlements';
 
@@ -32,6 +33,9 @@ export interface ContractEntitlementsDeps {
   readonly sleep: (ms: number) => Promise<void>;
 }
 
+/** However high requestsPerSecond is set, a due pass keeps at most this many reads (and their store writes) in flight. */
+const MAX_DUE_READS_AT_ONCE = 50;
+
 /**
  * A customer in one of these statuses got an end signal (Agreement Ended, License Deprovisioned, SNS unsubscribe),
  * kept in the store: an empty read revokes, on any instance, after a restart too.
@@ -47,6 +51,9 @@ export class ContractEntitlements {
   readonly cache: EntitlementCache;
   private readonly refresher: EntitlementRefresher;
   private readonly contractProducts: ReadonlySet<string>;
+  /** Reads of a due pass in flight at once: as many as the rate limit lets start in one second. */
+  private readonly dueReadsAtOnce: number;
+  private duePass: Promise<number> | undefined;
 
   constructor(private readonly d: ContractEntitlementsDeps) {
     this.contractProducts = new Set([...d.products.values()].filter(isContract).map((p) => p.productCode));
@@ -54,6 +61,7 @@ export class ContractEntitlements {
     this.cache = new EntitlementCache({ store: d.store, clock: d.clock, cacheMs: d.options.cacheMs });
     let client: ReturnType<typeof createEntitlementClient> | undefined;
     const limiter = new RateLimiter(d.options.requestsPerSecond, Date.now, d.sleep);
+    this.dueReadsAtOnce = Math.min(MAX_DUE_READS_AT_ONCE, Math.max(1, Math.ceil(d.options.requestsPerSecond)));
     this.refresher = new EntitlementRefresher({
       store: () => this.store(),
       read: (customer) => {
@@ -130,21 +138,30 @@ export class ContractEntitlements {
    * Runs what is due at the clock's time: stale retries after change signals, the timer's re-reads (a set older than
    * refreshIntervalMs, or a customer never read) and re-reads of sets whose ExpirationDate passed since they were
    * read. Answers how many reads ran. Failures are emitted as `entitlementRefreshFailed`. Walks the registry a page
-   * at a time, reading the stored sets of each page's contract customers.
+   * at a time and reads each page's due customers, a few at once, before the next page. One pass at a time: a call
+   * while a pass runs (the timer's next tick, with more due customers than requestsPerSecond reads in one interval)
+   * joins it instead of queueing the same customers again.
    */
-  async refreshDue(): Promise<number> {
-    if (!this.enabled) return 0;
+  refreshDue(): Promise<number> {
+    if (!this.enabled) return Promise.resolve(0);
+    this.duePass ??= this.runDue().finally(() => {
+      this.duePass = undefined;
+    });
+    return this.duePass;
+  }
+
+  private async runDue(): Promise<number> {
     let ran = await this.refresher.runDueRetries();
     const store = await this.store();
     const now = this.d.clock();
     const retrying = new Set(this.refresher.pendingRetries().map((r) => r.customerKey));
-    const due: Array<{ customer: ContractCustomer; trigger: string; ended: boolean }> = [];
     for await (const page of customerPages(await this.d.customerStore())) {
       const contracts = page.flatMap((record) => {
         const contract = this.contractCustomer(record);
         return contract === undefined || retrying.has(record.key) ? [] : [{ record, contract }];
       });
       const sets = await Promise.all(contracts.map(({ record }) => store.getEntitlements(record.key)));
+      const due: Array<{ customer: ContractCustomer; trigger: string; ended: boolean }> = [];
       contracts.forEach(({ record, contract }, i) => {
         const ended = ENDED_STATUSES.has(record.status);
         const set = sets[i];
@@ -155,9 +172,9 @@ export class ContractEntitlements {
           due.push({ customer: contract, trigger: 'timer', ended });
         }
       });
+      await eachAtMost(this.dueReadsAtOnce, due, (item) => this.refresh(item.customer, item.trigger, item.ended).catch(() => undefined));
+      ran += due.length;
     }
-    await Promise.all(due.map((item) => this.refresh(item.customer, item.trigger, item.ended).catch(() => undefined)));
-    ran += due.length;
     return ran;
   }
 
