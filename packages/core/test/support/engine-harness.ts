@@ -170,8 +170,9 @@ export class EngineHarness {
   async restart(crash: boolean): Promise<{ callsInFlight: boolean }> {
     if (this.options.store !== 'sqlite') throw new Error('restart needs a store that outlives the instance');
     await this.idle();
-    // A send journaled and not yet answered (waiting for its slot, or on the wire) when the process dies: AWS may
-    // or may not have it, and the next instance cannot tell which.
+    // The background work is done, so no flush is under way; a record still 'sending' whose call may have landed
+    // (a flush stopped between a call and its settle) leaves AWS holding it or not, and the next instance cannot
+    // tell which.
     const callsInFlight = crash && (await this.metering.store.listRecords({ states: ['sending'] })).some((record) => record.mayHaveLanded);
     if (crash) await this.metering.store.close();
     else await this.metering.close();
@@ -180,11 +181,9 @@ export class EngineHarness {
     return { callsInFlight };
   }
 
-  /** Waits for the flushes lifecycle events start in the background. */
+  /** Waits for the work lifecycle events start in the background: final-usage flushes, contract re-reads. */
   async idle(): Promise<void> {
-    // Metering keeps them in a private set that close() drains; tests wait for them the same way.
-    const background = (this.metering as unknown as { background: Set<Promise<unknown>> }).background;
-    while (background.size > 0) await Promise.all([...background]);
+    await this.metering.idle();
   }
 
   /** A record already at AWS before meterkit sends its own: BatchMeterUsage for license and legacy buyers. */
