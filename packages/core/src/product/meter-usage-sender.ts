@@ -1,4 +1,4 @@
-import { MeterUsageCommand, type MarketplaceMeteringClient, type MeterUsageCommandInput } from '@aws-sdk/client-marketplace-metering';
+import { MeterUsageCommand, type MarketplaceMeteringClient, type MeterUsageCommandInput, type MeterUsageCommandOutput } from '@aws-sdk/client-marketplace-metering';
 import { classifyError, errorName } from '../aws/classify-error';
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { MeteringEmitter } from '../events';
@@ -7,6 +7,7 @@ import { submissionDeadline } from '../model/hours';
 import { AwsLimits } from '../model/limits';
 import { backoffDelay, type RetryPolicy } from '../send/backoff';
 import type { FlushReport } from '../send/flush-report';
+import { journaledCall, type JournaledCall } from '../send/journaled-call';
 import { LandingMarks, mayHaveApplied } from '../send/landing-marks';
 import type { Outcome, Release, Settle } from '../send/outcome';
 import { SendStopped } from '../send/rate-limiter';
@@ -90,62 +91,66 @@ export class MeterUsageSender {
     const input = toMeterUsageInput(record);
     let failures = 0;
     for (;;) {
-      const journaled = await this.o.store.journal([record.id], this.o.owner, this.o.clock());
-      if (journaled.length === 0) return 'released';
+      let call: JournaledCall<MeterUsageCommandOutput>;
       try {
-        const output = await this.o.limiter.run(() => {
+        call = await journaledCall(this.o, [record.id], () => {
           report.calls++;
           return this.o.client.send(new MeterUsageCommand(input));
         }, outOfTime);
-        await this.o.settle([{ record, state: 'sent', ...(output.MeteringRecordId === undefined ? {} : { meteringRecordId: output.MeteringRecordId }) }], report);
-        return 'settled';
       } catch (error) {
-        if (error instanceof SendStopped) {
-          // Not sent: the flush ran out of time while the call waited for its slot.
-          await this.o.release([record], 'FlushTimeBudget', 0, report);
-          return 'released';
-        }
-        const name = errorName(error);
-        if (mayHaveApplied(error)) marks.ambiguous([record.id]);
-        else await marks.refused([record.id]);
-        if (name === 'DuplicateRequestException') {
-          // AWS answers an identical resend (same ClientToken, same frozen input) with the first MeteringRecordId,
-          // never with this exception: AWS holds another quantity for the hour, and this one is not billed.
-          await this.o.settle([{ record, state: 'duplicate', reason: name }], report);
-          return 'settled';
-        }
-        const state = TERMINAL[name];
-        if (state !== undefined) {
-          if (name === 'IdempotencyConflictException') {
-            this.reportError(ErrorCodes.AWS, 'MeterUsage answered IdempotencyConflictException: AWS holds this ClientToken with other parameters.', name, error);
-          }
-          await this.o.settle([{ record, state, reason: name }], report);
-          return 'settled';
-        }
-        const kind = classifyError(error);
-        if (kind === 'configuration') {
-          this.reportError(
-            ErrorCodes.AWS_CONFIGURATION,
-            `MeterUsage refused the call with ${name}: check the product code, the region (that of the instance or task) and the role. Sending pauses; no usage is dropped.`,
-            name,
-            error,
-          );
-          await this.o.release([record], name, this.o.configurationBackoffMs, report);
-          return 'configuration';
-        }
-        if (kind === 'isolate') {
-          await this.o.settle([{ record, state: 'rejected', reason: name }], report);
-          return 'settled';
-        }
-        failures++;
-        if (failures < this.o.retry.attempts) {
-          await this.o.sleep(backoffDelay(this.o.retry, failures));
-          continue;
-        }
-        this.reportError(ErrorCodes.AWS, `MeterUsage kept failing (${name}); the record is retried by a later flush.`, name, error);
-        await this.o.release([record], name, backoffDelay(this.o.retry, failures + 2), report);
+        if (!(error instanceof SendStopped)) throw error;
+        // Not sent: the flush ran out of time while the call waited for its slot.
+        await this.o.release([record], 'FlushTimeBudget', 0, report);
         return 'released';
       }
+      // The lease ran out while the call waited for its slot: the record is no longer ours to send.
+      if (call.kind === 'nothing-journaled') return 'released';
+      if (call.kind === 'answered') {
+        const output = call.output;
+        await this.o.settle([{ record, state: 'sent', ...(output.MeteringRecordId === undefined ? {} : { meteringRecordId: output.MeteringRecordId }) }], report);
+        return 'settled';
+      }
+      const error = call.error;
+      const name = errorName(error);
+      if (mayHaveApplied(error)) marks.ambiguous([record.id]);
+      else await marks.refused([record.id]);
+      if (name === 'DuplicateRequestException') {
+        // AWS answers an identical resend (same ClientToken, same frozen input) with the first MeteringRecordId,
+        // never with this exception: AWS holds another quantity for the hour, and this one is not billed.
+        await this.o.settle([{ record, state: 'duplicate', reason: name }], report);
+        return 'settled';
+      }
+      const state = TERMINAL[name];
+      if (state !== undefined) {
+        if (name === 'IdempotencyConflictException') {
+          this.reportError(ErrorCodes.AWS, 'MeterUsage answered IdempotencyConflictException: AWS holds this ClientToken with other parameters.', name, error);
+        }
+        await this.o.settle([{ record, state, reason: name }], report);
+        return 'settled';
+      }
+      const kind = classifyError(error);
+      if (kind === 'configuration') {
+        this.reportError(
+          ErrorCodes.AWS_CONFIGURATION,
+          `MeterUsage refused the call with ${name}: check the product code, the region (that of the instance or task) and the role. Sending pauses; no usage is dropped.`,
+          name,
+          error,
+        );
+        await this.o.release([record], name, this.o.configurationBackoffMs, report);
+        return 'configuration';
+      }
+      if (kind === 'isolate') {
+        await this.o.settle([{ record, state: 'rejected', reason: name }], report);
+        return 'settled';
+      }
+      failures++;
+      if (failures < this.o.retry.attempts) {
+        await this.o.sleep(backoffDelay(this.o.retry, failures));
+        continue;
+      }
+      this.reportError(ErrorCodes.AWS, `MeterUsage kept failing (${name}); the record is retried by a later flush.`, name, error);
+      await this.o.release([record], name, backoffDelay(this.o.retry, failures + 2), report);
+      return 'released';
     }
   }
 

@@ -2,7 +2,7 @@
 export interface FlushReport {
   /** Records taken from the store for sending. */
   claimed: number;
-  /** BatchMeterUsage calls made. */
+  /** BatchMeterUsage and MeterUsage calls made (a granted send slot whose records' leases had run out makes none). */
   calls: number;
   sent: number;
   notSubscribed: number;

@@ -10,6 +10,7 @@ import type { Settlement, StoredRecord, TerminalState, UsageStore } from '../sto
 import { backoffDelay, type RetryPolicy } from './backoff';
 import { toBatches, type Batch } from './batches';
 import { emptyReport, type FlushReport } from './flush-report';
+import { journaledCall, type JournaledCall } from './journaled-call';
 import { LandingMarks, mayHaveApplied } from './landing-marks';
 import type { Outcome } from './outcome';
 import { SendStopped } from './rate-limiter';
@@ -182,26 +183,30 @@ export class Flusher {
     let failures = 0;
     let unprocessedRounds = 0;
     while (pending.length > 0) {
-      const journaled = new Set(await this.o.store.journal(pending.map((w) => w.stored.id), this.o.owner, this.o.clock()));
-      pending = pending.filter((w) => journaled.has(w.stored.id));
-      if (pending.length === 0) return true;
-
-      const command = new BatchMeterUsageCommand({
-        UsageRecords: pending.map((w) => w.record),
-        ...(batch.identity === 'legacy' ? { ProductCode: batch.productCode } : {}),
-      });
-      let output: BatchMeterUsageCommandOutput;
+      const offered = pending;
+      let call: JournaledCall<BatchMeterUsageCommandOutput>;
       try {
-        output = await this.o.limiter.run(() => {
+        call = await journaledCall(this.o, offered.map((w) => w.stored.id), (journaled) => {
           report.calls++;
-          return this.o.client.send(command);
+          return this.o.client.send(
+            new BatchMeterUsageCommand({
+              UsageRecords: offered.filter((w) => journaled.has(w.stored.id)).map((w) => w.record),
+              ...(batch.identity === 'legacy' ? { ProductCode: batch.productCode } : {}),
+            }),
+          );
         }, this.stop);
       } catch (error) {
-        if (error instanceof SendStopped) {
-          // Not sent: the flush ran out of time while the call waited for its slot.
-          await this.release(pending, 'FlushTimeBudget', 0, report);
-          return false;
-        }
+        if (!(error instanceof SendStopped)) throw error;
+        // Not sent: the flush ran out of time while the call waited for its slot.
+        await this.release(offered, 'FlushTimeBudget', 0, report);
+        return false;
+      }
+      // Records the store did not journal (their lease ran out) are no longer ours to send.
+      if (call.kind === 'nothing-journaled') return true;
+      const journaled = call.journaled;
+      pending = offered.filter((w) => journaled.has(w.stored.id));
+      if (call.kind === 'failed') {
+        const error = call.error;
         const name = errorName(error);
         const kind = classifyError(error);
         const ids = pending.map((w) => w.stored.id);
@@ -243,6 +248,7 @@ export class Flusher {
         return left && right;
       }
 
+      const output = call.output;
       const unanswered = new Map(pending.map((w) => [wireKey(w.record), w]));
       const outcomes: Outcome[] = [];
       /** Records this call definitely did not apply: refused per record, or handed back unprocessed. */
