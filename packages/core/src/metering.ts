@@ -111,6 +111,7 @@ export class Metering {
       sleep: pause,
       limiter: sendLimiter(o, this.store, pause),
       owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      instanceId: o.instanceId,
       rules: flushRules,
       windows: [...new Set([...o.products.values()].map((product) => windowOf(product.identity)))],
       mode: o.mode,

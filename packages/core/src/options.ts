@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { AwsOptions } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { consoleLogger, type Logger } from './logger';
@@ -82,6 +83,16 @@ export interface MeteringOptions {
   retry?: Partial<RetryPolicy>;
   /** How long a claimed record stays reserved for this instance while it sends. Default 300 000 (5 minutes). */
   leaseMs?: number;
+  /**
+   * The instance AWS meters this process as with MeterUsage (product mode): the EC2 instance, ECS task or EKS pod.
+   * It is part of every MeterUsage ClientToken, so two instances reporting the same quantity for the same dimension
+   * and hour never send the same token (AWS does not say whether it remembers a token per instance or per account;
+   * per account, the second report would be taken for a resend of the first and not billed). A resend carries the
+   * token of its first send only when sent under the same instanceId: keep it stable for as long as the instance's
+   * store lives (e.g. a StatefulSet pod's name when its store is on a persistent volume). Default: the host name
+   * (os.hostname(): a pod's name, a task's or an instance's host name). A non-empty string of at most 256 characters.
+   */
+  instanceId?: string;
   /** When a failing batch is split to find the bad record, the deepest split. Default 5 (reaches 1 of 25). */
   maxBisectDepth?: number;
   /** With `sync` durability: reject commit() when the store is down instead of keeping usage in memory. Default true (fail open). */
@@ -154,6 +165,7 @@ export interface ResolvedOptions {
   readonly sharedQuota: boolean | undefined;
   readonly retry: RetryPolicy;
   readonly leaseMs: number;
+  readonly instanceId: string;
   readonly maxBisectDepth: number;
   readonly failOpen: boolean;
   readonly storeTimeoutMs: number;
@@ -289,6 +301,14 @@ function resolveZeroHours(option: MeteringOptions['zeroHours'], products: Readon
   return { dimensions };
 }
 
+function resolveInstanceId(value: string | undefined): string {
+  if (value === undefined) return hostname();
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > 256) {
+    fail(`instanceId must be a non-empty string of at most 256 characters, got ${JSON.stringify(value)}.`);
+  }
+  return value;
+}
+
 /** Validates options once and fills in the documented defaults. Throws ERR_METERKIT_OPTIONS. */
 export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') fail('createMetering() needs an options object with at least `products`.');
@@ -324,6 +344,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
       maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 600_000),
     },
     leaseMs: number('leaseMs', options.leaseMs, 300_000, 1000, 3_600_000),
+    instanceId: resolveInstanceId(options.instanceId),
     maxBisectDepth: number('maxBisectDepth', options.maxBisectDepth, 5, 0, 12),
     failOpen: options.failOpen ?? true,
     storeTimeoutMs: number('storeTimeoutMs', options.storeTimeoutMs, 5000, 1, 600_000),

@@ -99,6 +99,7 @@ async function runSchedule(steps: readonly Step[], held: number | undefined, res
       sleep: async () => undefined,
       limiter: { run: <T>(call: () => Promise<T>) => call() },
       owner: `process-${process++}`,
+      instanceId: 'i-0abc',
       rules: { ...BATCH_METER_USAGE_WINDOW, lockMs: 10 * 60_000, monthEndMarginMs: 3 * 3_600_000 },
       windows: [BATCH_METER_USAGE_WINDOW],
       mode: 'live',

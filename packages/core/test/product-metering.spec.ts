@@ -315,14 +315,14 @@ describe('product-level metering with MeterUsage (AMI and container products)', 
     }
   });
 
-  it('derives a stable ClientToken of at most 64 characters from product, dimension, hour and quantity', () => {
+  it('derives a stable ClientToken of at most 64 characters from instance, product, dimension, hour and quantity', () => {
     const input = { ProductCode: AMI, Timestamp: new Date(at('2026-07-15T10:00:00Z')), UsageDimension: 'jobs', UsageQuantity: 3 };
-    const token = clientTokenFor(input);
+    const token = clientTokenFor(input, 'i-0abc');
     expect(token.length).toBeLessThanOrEqual(64);
-    expect(clientTokenFor({ ...input })).toBe(token);
-    expect(clientTokenFor({ ...input, UsageQuantity: 4 })).not.toBe(token);
-    expect(clientTokenFor({ ...input, Timestamp: new Date(at('2026-07-15T11:00:00Z')) })).not.toBe(token);
-    expect(clientTokenFor({ ...input, UsageDimension: 'vcpu_hours' })).not.toBe(token);
+    expect(clientTokenFor({ ...input }, 'i-0abc')).toBe(token);
+    expect(clientTokenFor({ ...input, UsageQuantity: 4 }, 'i-0abc')).not.toBe(token);
+    expect(clientTokenFor({ ...input, Timestamp: new Date(at('2026-07-15T11:00:00Z')) }, 'i-0abc')).not.toBe(token);
+    expect(clientTokenFor({ ...input, UsageDimension: 'vcpu_hours' }, 'i-0abc')).not.toBe(token);
   });
 
   it('refuses product meters when no product is metered per running product, and buyer identities for a product-mode product', async () => {

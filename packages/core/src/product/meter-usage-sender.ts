@@ -26,6 +26,8 @@ export interface MeterUsageSenderOptions {
   readonly sleep: (ms: number) => Promise<void>;
   readonly limiter: SendLimiter;
   readonly owner: string;
+  /** The instance AWS meters this process as (MeteringOptions.instanceId): part of every ClientToken. */
+  readonly instanceId: string;
   readonly mode: 'live' | 'dry-run';
   readonly retry: RetryPolicy;
   readonly configurationBackoffMs: number;
@@ -88,7 +90,7 @@ export class MeterUsageSender {
   }
 
   private async sendOne(record: StoredRecord, report: FlushReport, marks: LandingMarks, outOfTime: () => boolean): Promise<SendResult> {
-    const input = toMeterUsageInput(record);
+    const input = toMeterUsageInput(record, this.o.instanceId);
     let failures = 0;
     for (;;) {
       let call: JournaledCall<MeterUsageCommandOutput>;
@@ -161,8 +163,8 @@ export class MeterUsageSender {
   }
 }
 
-/** The MeterUsage request for a frozen product record: identical on every resend. */
-export function toMeterUsageInput(record: StoredRecord): MeterUsageCommandInput {
+/** The MeterUsage request for a frozen product record sent by `instanceId`: identical on every resend. */
+export function toMeterUsageInput(record: StoredRecord, instanceId: string): MeterUsageCommandInput {
   const wire = toWireRecord(record).record;
   const input: Omit<MeterUsageCommandInput, 'ClientToken'> = {
     ProductCode: record.productCode,
@@ -171,5 +173,5 @@ export function toMeterUsageInput(record: StoredRecord): MeterUsageCommandInput 
     UsageQuantity: wire.Quantity ?? 0,
     ...(wire.UsageAllocations === undefined ? {} : { UsageAllocations: wire.UsageAllocations }),
   };
-  return { ...input, ClientToken: clientTokenFor(input) };
+  return { ...input, ClientToken: clientTokenFor(input, instanceId) };
 }

@@ -28,6 +28,8 @@ export interface FlusherOptions {
   /** Each call goes through it: this instance's limit and, with a shared quota, the store's send slots. */
   readonly limiter: SendLimiter;
   readonly owner: string;
+  /** The instance AWS meters this process as, in MeterUsage's ClientToken (MeteringOptions.instanceId). */
+  readonly instanceId: string;
   /** The lock and BatchMeterUsage's window. */
   readonly rules: DueRules;
   /** The submission windows of the identity modes in use (windowOf()): what is due follows each of them. */

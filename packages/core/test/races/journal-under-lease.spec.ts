@@ -95,6 +95,7 @@ async function race(s: fc.Scheduler, scenario: Scenario): Promise<void> {
       sleep: async () => undefined,
       limiter: limiter(owner),
       owner,
+      instanceId: owner,
       rules: { ...BATCH_METER_USAGE_WINDOW, lockMs: 10 * 60_000, monthEndMarginMs: 3 * 3_600_000 },
       windows: [BATCH_METER_USAGE_WINDOW],
       mode: 'live',
