@@ -55,6 +55,7 @@ export { MemoryStore } from './store/memory-store';
 export { SqliteStore } from './store/sqlite/sqlite-store';
 
 export { shouldCommit, finishMeter, type CommitPolicy } from './http/commit-policy';
+export { settleOnFinish, watchServerResponses, type ResponseSettler, type SettlingResponse } from './http/settle-on-finish';
 export { knownMeterForRequest, meterForRequest, type Identified, type MeterLookup } from './http/identify';
 export {
   handleRegistration,

@@ -1,0 +1,109 @@
+import { subscribe } from 'node:diagnostics_channel';
+
+/**
+ * What settles the meters an adapter binds: one object per adapter instance (or per route), shared by every request,
+ * so that binding a request allocates nothing.
+ */
+export interface ResponseSettler<C> {
+  /**
+   * Settles the meter bound with `context` (commits or discards it by the commit policy). Called at most once per
+   * binding: once the response finished, after the listeners of its 'finish' event ran; or, when bound with
+   * `settleClosed`, when it closed without finishing. The settler tells which from the response it reaches through
+   * `context` (e.g. `writableFinished`).
+   */
+  settle(context: C): void;
+}
+
+/** The part of a response the fallback listens to: Node's ServerResponse, HTTP/2 compat responses, injected ones. */
+export interface SettlingResponse {
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+// Registered symbols: two copies of this package in one process (its CommonJS and ES module builds) share the
+// subscription and the slots, so that every binding settles exactly once whichever copy made it.
+const SETTLER = Symbol.for('@meterkit/core.settler');
+const CONTEXT = Symbol.for('@meterkit/core.settleContext');
+const SUBSCRIBED = Symbol.for('@meterkit/core.settleSubscribed');
+
+/**
+ * A response a node:http(s) server published `http.server.request.start` for holds null in its SETTLER slot until
+ * a meter is bound, the settler then; one that was never published for holds nothing (undefined) there.
+ */
+interface Slots {
+  [SETTLER]?: ResponseSettler<unknown> | null;
+  [CONTEXT]?: unknown;
+}
+
+interface ServerMessage {
+  readonly response: Slots;
+}
+
+function markPublished(message: unknown): void {
+  (message as ServerMessage).response[SETTLER] = null;
+}
+
+function settleFinished(message: unknown): void {
+  const response = (message as ServerMessage).response;
+  const settler = response[SETTLER];
+  if (settler === null || settler === undefined) return;
+  response[SETTLER] = null;
+  // Node publishes before the response's 'finish' listeners run: settling in the next tick lets usage they
+  // record (and a framework's hooks run from them) be billed, as a listener settling on 'close' did.
+  process.nextTick(settleNow, settler, response[CONTEXT]);
+}
+
+function settleNow(settler: ResponseSettler<unknown>, context: unknown): void {
+  settler.settle(context);
+}
+
+/** The settle of a response whose server publishes nothing: its own listeners. */
+function settleClosedSlot(this: Slots): void {
+  const settler = this[SETTLER];
+  if (settler === null || settler === undefined) return;
+  this[SETTLER] = null;
+  settler.settle(this[CONTEXT]);
+}
+
+/**
+ * Subscribes this process, once, to the `http.server.request.start` and `http.server.response.finish` diagnostics
+ * channels Node publishes for every request a node:http or node:https server serves, so that meters bound on those
+ * requests settle without a listener or hook per request. Adapters call it when they are created; later calls (from
+ * any instance, adapter or copy of this package) do nothing. Requests already under way when it is first called are
+ * settled by their own listeners.
+ */
+export function watchServerResponses(): void {
+  const global = globalThis as Record<symbol, unknown>;
+  if (global[SUBSCRIBED] === true) return;
+  global[SUBSCRIBED] = true;
+  subscribe('http.server.request.start', markPublished);
+  subscribe('http.server.response.finish', settleFinished);
+}
+
+/**
+ * Settles `context` through `settler` once `response` is done. A response a node:http(s) server publishes for (see
+ * watchServerResponses) is settled from the process-wide subscriber when it finishes; any other (Fastify's inject,
+ * HTTP/2 compat, a serverless wrapper's response) and a second binding of the same response get listeners of their
+ * own. A response that closes without finishing is settled only with `settleClosed` (a `close` listener, shared by
+ * every request): otherwise its meter is never committed, which is how an aborted request is discarded.
+ */
+export function settleOnFinish<C>(response: SettlingResponse, settler: ResponseSettler<C>, context: C, settleClosed: boolean): void {
+  const slots = response as Slots;
+  if (slots[SETTLER] !== null) return settleByListeners(response, settler, context, settleClosed);
+  slots[SETTLER] = settler as ResponseSettler<unknown>;
+  slots[CONTEXT] = context;
+  if (settleClosed) response.once('close', settleClosedSlot);
+}
+
+function settleByListeners<C>(response: SettlingResponse, settler: ResponseSettler<C>, context: C, settleClosed: boolean): void {
+  let settled = false;
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    settler.settle(context);
+  };
+  response.once('finish', () => {
+    if (settled) return;
+    process.nextTick(settle);
+  });
+  if (settleClosed) response.once('close', settle);
+}
