@@ -11,7 +11,7 @@ import {
   frozenUsageFromAllocations,
   sameFrozenUsage,
 } from '../frozen-usage';
-import { BATCH_ID_RETENTION_MS, TERMINAL_STATES, recordId } from '../usage-store';
+import { TERMINAL_STATES, recordId } from '../usage-store';
 import type {
   AddUsageResult,
   ClaimRequest,
@@ -35,6 +35,7 @@ import { migrate } from './schema';
 import { yieldToEventLoop } from '../yield-to-event-loop';
 import { assertExtendSendSlotRequest, assertSendSlotRequest, extendSendSlotRing, nextSendSlot } from '../../send/send-slot-ring';
 import { prepareStatements } from './statements';
+import { batchIds } from './batch-ids';
 import { customerQueries } from './customer-queries';
 import { customerLicenseId } from '../customer-pages';
 import type { ClaimableRow, Statements } from './statements';
@@ -44,7 +45,21 @@ export interface SqliteStoreOptions {
   readonly path?: string;
   /** How long a write waits for another connection's lock; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * When a commit reaches the disk (SQLite's `synchronous`, in WAL mode); default `'normal'`.
+   * - `'normal'`: a commit is in the write-ahead log when it returns, so it survives the process being killed
+   *   (SIGKILL, a crash); the log is synced to disk at each checkpoint, so a power loss or an operating-system crash
+   *   can take the commits made since the last one (the file stays consistent). No fsync per transaction.
+   * - `'full'`: every commit is synced to disk before it returns: it survives power loss too, at one fsync per
+   *   transaction, on the event loop (better-sqlite3 is synchronous).
+   * Applies to a connection the store is given too. See docs/decisions.md (durability).
+   */
+  readonly synchronous?: SqliteSynchronous;
 }
+
+export type SqliteSynchronous = 'normal' | 'full';
+
+const SYNCHRONOUS_MODES: readonly SqliteSynchronous[] = ['normal', 'full'];
 
 /**
  * Records frozen, or leased, per transaction of a claim, and records per transaction of journal, settle, release
@@ -66,6 +81,7 @@ export class SqliteStore implements UsageStore, EntitlementStore {
   private readonly path: string;
   /** Undefined for a connection the caller gave: its own busy timeout stands. */
   private readonly busyTimeoutMs: number | undefined;
+  private readonly synchronous: SqliteSynchronous;
   private readonly ownsDatabase: boolean;
   private db: Database.Database | undefined;
   private operations: Operations | undefined;
@@ -81,10 +97,12 @@ export class SqliteStore implements UsageStore, EntitlementStore {
       this.ownsDatabase = false;
       this.path = options.name;
       this.busyTimeoutMs = undefined;
+      this.synchronous = 'normal';
     } else {
       this.ownsDatabase = true;
       this.path = options.path ?? './meterkit.db';
       this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+      this.synchronous = synchronousOf(options.synchronous);
     }
   }
 
@@ -95,8 +113,7 @@ export class SqliteStore implements UsageStore, EntitlementStore {
     try {
       if (this.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(this.busyTimeoutMs))}`);
       db.pragma('journal_mode = WAL');
-      // FULL: a commit survives power loss too, not only a crash; commits are batched, so the fsync is cheap.
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${this.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
       this.operations = createOperations(db, prepareStatements(db));
@@ -277,33 +294,34 @@ type Operations = ReturnType<typeof createOperations>;
 /** The store's operations on one open connection, each in one transaction. */
 function createOperations(db: Database.Database, sql: Statements) {
   const frozenSnapshot = (id: string) => frozenUsageFromAllocations(sql.allocationsOf.all(id).map(toAllocationRow));
+  /** Adds to a record's allocation of one tag set, created if needed. */
+  const addToAllocation = (recordId: string, tagsKey: string, tags: UsageDelta['tags'], quantity: number): void => {
+    if (sql.addToAllocation.run(quantity, recordId, tagsKey).changes > 0) return;
+    sql.insertAllocation.run({ recordId, tagsKey, tags: tags === undefined ? null : JSON.stringify(tags), quantity });
+  };
   /** Adds one delta to its record (created open if needed); a delta reaching a frozen record goes to `late`. */
   const addDelta = (delta: UsageDelta, late: UsageDelta[]): void => {
     const id = recordId(delta.customerKey, delta.dimension, delta.hour);
-    const record = sql.addToRecord.get({
-      id,
-      customerKey: delta.customerKey,
-      productCode: delta.productCode,
-      customer: JSON.stringify(delta.customer),
-      dimension: delta.dimension,
-      hour: delta.hour,
-      quantity: delta.quantity,
-    });
-    sql.addToAllocation.run({
-      recordId: id,
-      tagsKey: delta.tagsKey,
-      tags: delta.tags === undefined ? null : JSON.stringify(delta.tags),
-      quantity: delta.quantity,
-    });
-    if (record?.state !== 'open') late.push(delta);
+    const existing = sql.addToRecord.get(delta.quantity, id);
+    if (existing === undefined) {
+      sql.insertRecord.run({
+        id,
+        customerKey: delta.customerKey,
+        productCode: delta.productCode,
+        customer: JSON.stringify(delta.customer),
+        dimension: delta.dimension,
+        hour: delta.hour,
+        quantity: delta.quantity,
+      });
+    }
+    addToAllocation(id, delta.tagsKey, delta.tags, delta.quantity);
+    if (existing !== undefined && existing.state !== 'open') late.push(delta);
   };
+  const batches = batchIds(sql);
 
   return {
     addUsage: db.transaction((deltas: readonly UsageDelta[], batchId: string | null, now: number): AddUsageResult => {
-      if (batchId !== null) {
-        if (sql.recordBatch.run({ id: batchId, now }).changes === 0) return { late: [], applied: false };
-        sql.forgetBatches.run({ before: now - BATCH_ID_RETENTION_MS });
-      }
+      if (batchId !== null && !batches.record(batchId, now)) return { late: [], applied: false };
       const late: UsageDelta[] = [];
       for (const delta of deltas) addDelta(delta, late);
       return { late };
@@ -311,8 +329,7 @@ function createOperations(db: Database.Database, sql: Statements) {
 
     addUsageAboveIncluded: db.transaction(
       (deltas: readonly UsageDelta[], uses: readonly IncludedUse[], batchId: string, now: number): AddUsageAboveIncludedResult => {
-        if (sql.recordBatch.run({ id: batchId, now }).changes === 0) return { late: [], applied: false, metered: [] };
-        sql.forgetBatches.run({ before: now - BATCH_ID_RETENTION_MS });
+        if (!batches.record(batchId, now)) return { late: [], applied: false, metered: [] };
         const late: UsageDelta[] = [];
         for (const delta of deltas) addDelta(delta, late);
         const metered = uses.map((use) => {
@@ -360,14 +377,7 @@ function createOperations(db: Database.Database, sql: Statements) {
         frozen: JSON.stringify(total.usage),
         now,
       });
-      for (const row of allocationRowsOf(total.usage)) {
-        sql.addToAllocation.run({
-          recordId: id,
-          tagsKey: row.tagsKey,
-          tags: row.tags === undefined ? null : JSON.stringify(row.tags),
-          quantity: row.quantity,
-        });
-      }
+      for (const row of allocationRowsOf(total.usage)) addToAllocation(id, row.tagsKey, row.tags, row.quantity);
       return { outcome: 'created' };
     }).immediate,
 
@@ -527,6 +537,14 @@ function mergeByHourAndId(a: readonly ClaimableRow[], b: readonly ClaimableRow[]
     }
   }
   return merged;
+}
+
+function synchronousOf(value: unknown): SqliteSynchronous {
+  if (value === undefined) return 'normal';
+  if (SYNCHRONOUS_MODES.includes(value as SqliteSynchronous)) return value as SqliteSynchronous;
+  throw new MeterkitError(ErrorCodes.OPTIONS, `The SQLite store's synchronous must be 'normal' or 'full', got ${JSON.stringify(value)}.`, {
+    details: { synchronous: String(value) },
+  });
 }
 
 /** Duck-typed, so that a connection from another copy of better-sqlite3 is not mistaken for options. */

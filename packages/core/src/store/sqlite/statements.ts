@@ -27,18 +27,17 @@ export function prepareStatements(db: Database.Database) {
   const prepare = <P extends unknown[], R = unknown>(sql: string): Query<P, R> => db.prepare<P, R>(sql);
   const forced = 'customer_key IN (SELECT value FROM json_each(@forced))';
   return {
-    addToRecord: prepare<
-      [{ id: string; customerKey: string; productCode: string; customer: string; dimension: string; hour: number; quantity: number }],
-      { state: string }
+    // Usage mostly adds to rows that exist: an UPDATE, then an INSERT only when it found no row (inside the write
+    // transaction, so no other writer comes between), and the customer's and tags' JSON only for a new row.
+    addToRecord: prepare<[number, string], { state: string }>('UPDATE usage_records SET quantity = quantity + ? WHERE id = ? RETURNING state'),
+    insertRecord: prepare<
+      [{ id: string; customerKey: string; productCode: string; customer: string; dimension: string; hour: number; quantity: number }]
     >(`
       INSERT INTO usage_records (id, customer_key, product_code, customer, dimension, hour, state, quantity, source)
-      VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'open', @quantity, 'metered')
-      ON CONFLICT (id) DO UPDATE SET quantity = quantity + excluded.quantity
-      RETURNING state`),
-    addToAllocation: prepare<[{ recordId: string; tagsKey: string; tags: string | null; quantity: number }]>(`
-      INSERT INTO usage_allocations (record_id, tags_key, tags, quantity)
-      VALUES (@recordId, @tagsKey, @tags, @quantity)
-      ON CONFLICT (record_id, tags_key) DO UPDATE SET quantity = quantity + excluded.quantity`),
+      VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'open', @quantity, 'metered')`),
+    addToAllocation: prepare<[number, string, string]>('UPDATE usage_allocations SET quantity = quantity + ? WHERE record_id = ? AND tags_key = ?'),
+    insertAllocation: prepare<[{ recordId: string; tagsKey: string; tags: string | null; quantity: number }]>(`
+      INSERT INTO usage_allocations (record_id, tags_key, tags, quantity) VALUES (@recordId, @tagsKey, @tags, @quantity)`),
     insertTotal: prepare<
       [{ id: string; customerKey: string; productCode: string; customer: string; dimension: string; hour: number; quantity: number; frozen: string; now: number }]
     >(`
@@ -47,7 +46,9 @@ export function prepareStatements(db: Database.Database) {
       VALUES (@id, @customerKey, @productCode, @customer, @dimension, @hour, 'pending', @quantity, @frozen, 'total', @now)`),
     recordById: prepare<[string], UsageRecordRow>('SELECT * FROM usage_records WHERE id = ?'),
     recordBatch: prepare<[{ id: string; now: number }]>('INSERT OR IGNORE INTO applied_batches (id, applied_at) VALUES (@id, @now)'),
-    forgetBatches: prepare<[{ before: number }]>('DELETE FROM applied_batches WHERE applied_at < @before'),
+    forgetBatches: prepare<[{ before: number; limit: number }]>(`
+      DELETE FROM applied_batches
+      WHERE rowid IN (SELECT rowid FROM applied_batches WHERE applied_at < @before ORDER BY applied_at LIMIT @limit)`),
     allocationsOf: prepare<[string], AllocationDbRow>(
       'SELECT tags_key, tags, quantity FROM usage_allocations WHERE record_id = ?',
     ),
