@@ -2,7 +2,7 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { meterOf } from '../request-meter';
 import { useMeterGuard } from './use-meter-guard';
 
-const MeterParam = createParamDecorator((_data: unknown, context: ExecutionContext) => meterOf(context.switchToHttp().getRequest<object>()));
+const MeterParam = createParamDecorator((_data: unknown, context: ExecutionContext) => meterOf(context.getArgByIndex<object>(0)));
 
 /**
  * Hands a handler the request's `RequestMeter`, or `null` when the request is not metered. Meters the handler's

@@ -37,10 +37,10 @@ export class MeterGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const declarations = this.routes.of(context.getClass(), context.getHandler());
-    if (declarations.usages === null && declarations.requirements.length === 0) return true;
-    const http = context.switchToHttp();
-    const request = http.getRequest<object>();
-    const response = http.getResponse<unknown>();
+    if (!declarations.binds) return true;
+    // An HTTP context's arguments are [request, response, next]; switchToHttp() would add three closures to it.
+    const request = context.getArgByIndex<object>(0);
+    const response = context.getArgByIndex<unknown>(1);
     const binding = this.requests.bind(request, response);
     if (isPromise(binding)) return binding.then((bound) => this.admit(bound, declarations, request, response));
     return this.admit(binding, declarations, request, response);
