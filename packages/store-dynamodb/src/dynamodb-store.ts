@@ -31,6 +31,7 @@ import { resolveDynamoDbOptions } from './options';
 import type { DynamoDbStoreOptions, ResolvedDynamoDbOptions } from './options';
 import * as queries from './queries';
 import * as sendSlots from './send-slots';
+import { SharedReads } from './shared-reads';
 import { Table } from './table';
 import { UsageWriter } from './usage-writer';
 
@@ -50,6 +51,8 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
   private readonly table: Table;
   private readonly writer: UsageWriter;
   private readonly claimSettings: ClaimSettings;
+  /** Customer lookups under way, shared by the lookups of the same tenant or key that start meanwhile. */
+  private readonly customerReads = new SharedReads<CustomerRecord | undefined>();
   private opening: Promise<void> | undefined;
   private opened = false;
   private closed = false;
@@ -162,15 +165,15 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
   }
 
   async putCustomer(customer: CustomerRecord, condition?: CustomerWriteCondition): Promise<boolean> {
-    return this.run('store a customer', () => customers.putCustomer(this.table, customer, condition));
+    return this.run('store a customer', () => this.customerReads.writing(() => customers.putCustomer(this.table, customer, condition)));
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
-    return this.run('read a customer', () => customers.getCustomer(this.table, key));
+    return this.run('read a customer', () => this.customerReads.read(`customer ${key}`, () => customers.getCustomer(this.table, key)));
   }
 
   async findCustomerByTenant(tenantId: string): Promise<CustomerRecord | undefined> {
-    return this.run('find a customer', () => customers.findCustomerByTenant(this.table, tenantId));
+    return this.run('find a customer', () => this.customerReads.read(`tenant ${tenantId}`, () => customers.findCustomerByTenant(this.table, tenantId)));
   }
 
   async listCustomers(): Promise<CustomerRecord[]> {
