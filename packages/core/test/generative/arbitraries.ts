@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { METERED_DIMENSIONS, TOTAL_DIMENSIONS, type EngineHarness, type Slot } from '../support/engine-harness';
+import { METERED_DIMENSIONS, SEND_PHASES, TOTAL_DIMENSIONS, type EngineHarness, type Slot } from '../support/engine-harness';
 import type { Model } from './model';
 import { C, type ClockMove, type FaultSpec, type LifecycleKind, type MeterStep } from './commands';
 
@@ -100,7 +100,18 @@ export function commands(scenario: Scenario): fc.Arbitrary<Iterable<fc.AsyncComm
     { weight: 4, arbitrary: fc.array(fault, { minLength: 1, maxLength: 2 }).map((faults) => C.flush(faults)) },
     { weight: 5, arbitrary: clockMove.map((move) => C.clock(move)) },
   ];
-  if (scenario.crashes) list.push({ weight: 1, arbitrary: fc.boolean().map((crash) => C.restart(crash)) });
+  if (scenario.crashes) {
+    list.push(
+      { weight: 1, arbitrary: fc.boolean().map((crash) => C.restart(crash)) },
+      // Mostly the first call of a flush with the current hour due, so the crash meets a call in most runs.
+      {
+        weight: 3,
+        arbitrary: fc
+          .tuple(fc.constantFrom(...SEND_PHASES), fc.constantFrom(0, 0, 0, 1, 2), fc.constantFrom(true, true, true, false))
+          .map(([phase, index, due]) => C.crashMidSend(phase, index, due)),
+      },
+    );
+  }
   if (scenario.priors !== 'none') {
     const conflicting = fc.oneof(fc.integer({ min: -5, max: -1 }), fc.integer({ min: 1, max: 50 }));
     const delta = scenario.priors === 'conflict' ? conflicting : scenario.priors === 'same' ? fc.constant(0) : fc.oneof(fc.constant(0), conflicting);

@@ -1,6 +1,6 @@
 import type fc from 'fast-check';
 import { isMeterkitError, parseEventBridgeEvent, parseLegacyNotification, type LifecycleEvent, type RequestMeter } from '../../src';
-import { H_LEGACY, H_LICENSED, type EngineHarness, type Slot } from '../support/engine-harness';
+import { H_LEGACY, H_LICENSED, type EngineHarness, type SendPhase, type Slot } from '../support/engine-harness';
 import { checkAfterCommand } from './invariants';
 import { Model } from './model';
 
@@ -191,6 +191,42 @@ class RestartCommand implements Cmd {
 }
 
 /**
+ * The process dies while the `index`-th call of a flush is in `phase` (waiting for its send slot, on the wire before
+ * AWS applied it, or applied with the answer lost), then the next instance starts on the same store. A flush that
+ * makes fewer calls runs to its end, and the process dies after it. `due`: the clock first moves to when every key
+ * of the earliest hour not yet due is due, so the flush has calls to make.
+ */
+class CrashMidSendCommand implements Cmd {
+  constructor(
+    readonly phase: SendPhase,
+    readonly index: number,
+    readonly due: boolean,
+  ) {}
+  check(m: Readonly<Model>): boolean {
+    return m.options.crashes;
+  }
+  async run(m: Model, r: EngineHarness): Promise<void> {
+    if (this.due) {
+      const later = [...m.keys.values()].filter((key) => m.readyAt(key) > m.now);
+      const hour = Math.min(...later.map((key) => key.hour));
+      const at = Math.max(m.now, ...later.filter((key) => key.hour === hour).map((key) => m.readyAt(key)));
+      if (at > m.now) moveTo(r, m, at);
+    }
+    const held = await r.crashMidSend(this.phase, this.index);
+    if (held === undefined) {
+      m.flushed({ any: false, ambiguous: false });
+      m.crashed(false);
+    } else {
+      m.crashedMidSend(held.carried);
+    }
+    await checkAfterCommand(m, r);
+  }
+  toString(): string {
+    return show('crashMidSend', this.phase, this.index, this.due);
+  }
+}
+
+/**
  * AWS already holds a record for a key, sent by someone else (another deployment, a migration): for the current
  * hour, or an earlier one meterkit may not have sent yet. If meterkit sent it first, AWS refuses the seed and
  * nothing is seeded.
@@ -348,6 +384,7 @@ export const C = {
   flush: (faults: readonly FaultSpec[] = []): Cmd => new FlushCommand(faults),
   clock: (move: ClockMove): Cmd => new ClockCommand(move),
   restart: (crash: boolean): Cmd => new RestartCommand(crash),
+  crashMidSend: (phase: SendPhase, index = 0, due = false): Cmd => new CrashMidSendCommand(phase, index, due),
   seed: (slot: Slot, dimension: string, delta: number, byAccount = false, tag: string | null = null, hoursAgo = 0): Cmd =>
     new SeedCommand(slot, dimension, delta, byAccount, tag ?? undefined, hoursAgo),
   lifecycle: (slot: Exclude<Slot, 'product'>, kind: LifecycleKind, minutesAgo: number, twice = false): Cmd => new LifecycleCommand(slot, kind, minutesAgo, twice),

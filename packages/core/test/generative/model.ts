@@ -106,6 +106,23 @@ export class Model {
     }
   }
 
+  /**
+   * The process died in the middle of a flush (its persist step done), while a call carrying `carried` was on the
+   * wire or its answer on the way back: AWS may hold those keys (still inside their window), and the next instance
+   * cannot tell. A call still waiting for its send slot carried nothing. The dead instance's claims keep their
+   * records from the next one until their lease runs out, as records released after a faulty flush wait.
+   */
+  crashedMidSend(carried: Iterable<{ slot: Slot; dimension: string; hour: number }>): void {
+    this.persisted();
+    this.crashed(false);
+    this.lastFaultyFlushAt = this.now;
+    for (const { slot, dimension, hour } of carried) {
+      const key = this.keys.get(Model.id(slot, dimension, hour));
+      if (key === undefined) throw new Error(`a call carried ${Model.id(slot, dimension, hour)}, which no request promised`);
+      if (this.now < Model.deadline(key)) key.ambiguous = true;
+    }
+  }
+
   /** Last moment AWS accepts the key. */
   static deadline(key: Pick<ModelKey, 'slot' | 'hour'>): number {
     return key.slot === 'product' ? submissionDeadline(key.hour, METER_USAGE_WINDOW) : submissionDeadline(key.hour);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { isMeterkitError } from '../../src';
-import { EngineHarness } from '../support/engine-harness';
+import { EngineHarness, type SendPhase } from '../support/engine-harness';
 import { commands, runConfig, type RunConfig, type Scenario } from './arbitraries';
 import { appRuns } from './commands';
 import { checkRun } from './invariants';
@@ -39,10 +39,27 @@ export interface Coverage {
   restarts: number;
   lifecycleEvents: number;
   callsToAws: number;
+  /** Crashes in the middle of a flush, by where the held call was (or no-call: the flush made fewer calls). */
+  midSendCrashes: Record<SendPhase | 'no-call', number>;
 }
 
 export function emptyCoverage(): Coverage {
-  return { runs: 0, refusedConfigurations: 0, commands: 0, keys: 0, sent: 0, expired: 0, duplicate: 0, conflicts: 0, sameQuantityPriors: 0, ambiguous: 0, restarts: 0, lifecycleEvents: 0, callsToAws: 0 };
+  return {
+    runs: 0,
+    refusedConfigurations: 0,
+    commands: 0,
+    keys: 0,
+    sent: 0,
+    expired: 0,
+    duplicate: 0,
+    conflicts: 0,
+    sameQuantityPriors: 0,
+    ambiguous: 0,
+    restarts: 0,
+    lifecycleEvents: 0,
+    callsToAws: 0,
+    midSendCrashes: { 'waiting-for-slot': 0, 'on-the-wire': 0, 'answer-lost': 0, 'no-call': 0 },
+  };
 }
 
 async function count(coverage: Coverage, model: Model, harness: EngineHarness, commands: number): Promise<void> {
@@ -64,6 +81,7 @@ async function count(coverage: Coverage, model: Model, harness: EngineHarness, c
   coverage.restarts += harness.restarts;
   coverage.lifecycleEvents += model.deliveries.length;
   coverage.callsToAws += harness.emu.inspect.calls().length;
+  for (const [phase, crashes] of Object.entries(harness.midSendCrashes)) coverage.midSendCrashes[phase as SendPhase | 'no-call'] += crashes;
 }
 
 /** One run: the engine and the model side by side, then every window passes with the app flushing, then the checks. */

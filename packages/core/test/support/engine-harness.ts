@@ -1,18 +1,28 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchMeterUsageCommand, MarketplaceMeteringClient, MeterUsageCommand, type UsageRecord } from '@aws-sdk/client-marketplace-metering';
+import {
+  BatchMeterUsageCommand,
+  MarketplaceMeteringClient,
+  MeterUsageCommand,
+  type BatchMeterUsageCommandInput,
+  type MeterUsageCommandInput,
+  type UsageRecord,
+} from '@aws-sdk/client-marketplace-metering';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import {
   createMetering,
   customerKey,
+  hourOf,
   productIdentity,
   silentLogger,
+  SqliteStore,
   type CustomerIdentity,
   type Metering,
   type MeteringEvents,
   type MeteringOptions,
   type StoredRecord,
+  type UsageStore,
 } from '../../src';
 import { identityOf } from './world';
 
@@ -49,6 +59,35 @@ export interface SlotInfo {
   readonly customerIdentifier?: string;
 }
 
+/**
+ * Where the held call of a flush is when the process dies (EngineHarness.crashMidSend): waiting for its send slot
+ * (the store has not granted it), on the wire before AWS applied it (the request never arrives), or applied by AWS
+ * with the answer lost with the process.
+ */
+export type SendPhase = 'waiting-for-slot' | 'on-the-wire' | 'answer-lost';
+export const SEND_PHASES: readonly SendPhase[] = ['waiting-for-slot', 'on-the-wire', 'answer-lost'];
+
+/** A (customer, dimension, hour) a call carried, as the model names it. */
+export interface CarriedKey {
+  readonly slot: Slot;
+  readonly dimension: string;
+  readonly hour: number;
+}
+
+/** The call crashMidSend holds: the `index`-th metering call of the flush, in `phase`. */
+interface Hold {
+  readonly phase: SendPhase;
+  readonly index: number;
+  seen: number;
+  readonly reached: (carried: readonly CarriedKey[]) => void;
+}
+
+const METERING_COMMANDS = new Set(['BatchMeterUsageCommand', 'MeterUsageCommand']);
+/** The send quota's scope of BatchMeterUsage and MeterUsage calls in the store. */
+const METERING_SCOPE = 'metering';
+/** What a process that died waits on: nothing ever settles it. */
+const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
+
 /** Everything the engine emitted, across restarts, by record id. */
 export interface EventLog {
   readonly sent: Map<string, number>;
@@ -74,6 +113,14 @@ export class EngineHarness {
   private readonly seeder: MarketplaceMeteringClient;
   private readonly dir: string | undefined;
   private instances = 0;
+  /** The call to hold in the running flush, while crashMidSend waits for it. */
+  private hold: Hold | undefined;
+  /** The current instance's client: crashed instances' clients are destroyed. */
+  private client: MarketplaceMeteringClient | undefined;
+  /** Metering calls a crashed instance tried to make after it died (none may). */
+  readonly callsAfterDeath: string[] = [];
+  /** How many crashMidSend calls held their call in each phase, and how many found no such call. */
+  readonly midSendCrashes: Record<SendPhase | 'no-call', number> = { 'waiting-for-slot': 0, 'on-the-wire': 0, 'answer-lost': 0, 'no-call': 0 };
 
   private constructor(
     readonly emu: Emulator,
@@ -128,14 +175,15 @@ export class EngineHarness {
   }
 
   meteringOptions(): MeteringOptions {
+    const store: UsageStore | string = this.dir === undefined ? 'memory' : this.holdingStore(new SqliteStore({ path: join(this.dir, 'usage.db') }));
     return {
       products: [
         { productCode: H_LICENSED, dimensions: ALL_DIMENSIONS },
         { productCode: H_LEGACY, dimensions: ALL_DIMENSIONS, identity: 'legacy' },
         ...(this.options.productMode ? [{ productCode: H_AMI, dimensions: ALL_DIMENSIONS, identity: 'product' as const }] : []),
       ],
-      store: this.dir === undefined ? 'memory' : `sqlite:${join(this.dir, 'usage.db')}`,
-      aws: { region: 'us-east-1', endpoint: this.emu.endpoint, credentials: CREDENTIALS },
+      store,
+      aws: { client: this.holdingClient(), region: 'us-east-1', endpoint: this.emu.endpoint, credentials: CREDENTIALS },
       clock: () => this.emu.clock.now(),
       logger: silentLogger,
       autoStart: false,
@@ -146,8 +194,76 @@ export class EngineHarness {
     };
   }
 
+  /**
+   * The store handle of one instance: takeSendSlot() of the metering scope holds the call crashMidSend waits for
+   * (the store never grants its slot), and is the store itself otherwise.
+   */
+  private holdingStore(store: SqliteStore): UsageStore {
+    return new Proxy(store, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (typeof value !== 'function') return value;
+        if (property !== 'takeSendSlot') return (value as (...args: unknown[]) => unknown).bind(target);
+        return (scope: string, now: number, capacity: number, windowMs: number): Promise<number> => {
+          const hold = this.hold;
+          if (scope === METERING_SCOPE && hold?.phase === 'waiting-for-slot' && hold.seen++ === hold.index) {
+            hold.reached([]);
+            return never();
+          }
+          return target.takeSendSlot(scope, now, capacity, windowMs);
+        };
+      },
+    });
+  }
+
+  /**
+   * The SDK client of one instance, with a step at the wire the engine does not know of: it holds the call
+   * crashMidSend waits for before it leaves (AWS never gets it) or after AWS answered (the answer never comes
+   * back), and refuses every metering call once the instance died.
+   */
+  private holdingClient(): MarketplaceMeteringClient {
+    const client = new MarketplaceMeteringClient({ region: 'us-east-1', endpoint: this.emu.endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+    let dead = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!METERING_COMMANDS.has(context.commandName ?? '')) return next(args);
+        if (dead || this.client !== client) {
+          dead = true;
+          this.callsAfterDeath.push(context.commandName!);
+          throw new Error('the process of this instance is gone');
+        }
+        const hold = this.hold;
+        if (hold === undefined || hold.phase === 'waiting-for-slot' || hold.seen++ !== hold.index) return next(args);
+        const carried = this.carriedBy(args.input as BatchMeterUsageCommandInput | MeterUsageCommandInput);
+        if (hold.phase === 'answer-lost') await next(args).catch(() => undefined);
+        hold.reached(carried);
+        return never();
+      },
+      { step: 'initialize', name: 'harnessWireHold' },
+    );
+    return client;
+  }
+
+  /** The keys a BatchMeterUsage or MeterUsage call carries, read from its request. */
+  private carriedBy(input: BatchMeterUsageCommandInput | MeterUsageCommandInput): CarriedKey[] {
+    if ('UsageDimension' in input) return [{ slot: 'product', dimension: input.UsageDimension!, hour: hourOf(input.Timestamp!.getTime()) }];
+    return ((input as BatchMeterUsageCommandInput).UsageRecords ?? []).map((record) => {
+      const slot = [...this.slots.values()].find((info) =>
+        record.LicenseArn !== undefined
+          ? info.licenseArn === record.LicenseArn
+          : record.CustomerIdentifier !== undefined
+            ? info.customerIdentifier === record.CustomerIdentifier
+            : info.slot === 'legacy' && info.accountId === record.CustomerAWSAccountId,
+      );
+      if (slot === undefined) throw new Error(`a call carried a record of no customer of the run: ${JSON.stringify(record)}`);
+      return { slot: slot.slot, dimension: record.Dimension!, hour: hourOf(record.Timestamp!.getTime()) };
+    });
+  }
+
   private open(): void {
-    const metering = createMetering(this.meteringOptions());
+    const options = this.meteringOptions();
+    this.client = options.aws!.client;
+    const metering = createMetering(options);
     const id = (record: StoredRecord) => record.id;
     const log = this.events;
     metering.on('sent', (e: MeteringEvents['sent']) => e.records.forEach((r) => bump(log.sent, id(r))));
@@ -174,11 +290,52 @@ export class EngineHarness {
     // (a flush stopped between a call and its settle) leaves AWS holding it or not, and the next instance cannot
     // tell which.
     const callsInFlight = crash && (await this.metering.store.listRecords({ states: ['sending'] })).some((record) => record.mayHaveLanded);
-    if (crash) await this.metering.store.close();
-    else await this.metering.close();
+    if (crash) await this.crash();
+    else {
+      await this.metering.close();
+      this.client?.destroy();
+      this.open();
+      await this.metering.listCustomers();
+    }
+    return { callsInFlight };
+  }
+
+  /**
+   * Starts a flush and lets the process die while the `index`-th metering call of it is in `phase`, then opens the
+   * next instance on the same store. Returns the keys the held call carried (none while it waited for its slot), or
+   * undefined when the flush made fewer calls (it ran to its end; the process then died at that quiescent point).
+   */
+  async crashMidSend(phase: SendPhase, index: number): Promise<{ readonly carried: readonly CarriedKey[] } | undefined> {
+    if (this.options.store !== 'sqlite') throw new Error('a crash needs a store that outlives the instance');
+    await this.idle();
+    let reached!: (carried: readonly CarriedKey[]) => void;
+    const held = new Promise<readonly CarriedKey[]>((resolve) => (reached = resolve));
+    this.hold = { phase, index, seen: 0, reached };
+    let outcome: { readonly carried: readonly CarriedKey[] } | undefined;
+    try {
+      const flushing = this.metering.flush();
+      flushing.catch(() => undefined);
+      outcome = await Promise.race([held.then((carried) => ({ carried })), flushing.then(() => undefined)]);
+    } finally {
+      this.hold = undefined;
+    }
+    this.midSendCrashes[outcome === undefined ? 'no-call' : phase]++;
+    if (outcome === undefined) await this.idle();
+    await this.crash();
+    return outcome;
+  }
+
+  /**
+   * The process dies: the instance is dropped without close() (its store connection goes away under it, its
+   * in-memory usage is lost, a held call never settles), its client can make no call again, and the next instance
+   * opens on the same store.
+   */
+  private async crash(): Promise<void> {
+    await this.metering.store.close();
+    this.client?.destroy();
+    this.client = undefined;
     this.open();
     await this.metering.listCustomers();
-    return { callsInFlight };
   }
 
   /** Waits for the work lifecycle events start in the background: final-usage flushes, contract re-reads. */
@@ -222,6 +379,8 @@ export class EngineHarness {
 
   async close(): Promise<void> {
     if (this.metering !== undefined) await this.metering.close().catch(() => undefined);
+    this.client?.destroy();
+    this.seeder.destroy();
     await this.emu.close();
     if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
