@@ -39,8 +39,8 @@ try {
   DynamoDBClient.prototype.send = function countedSend(command, ...rest) {
     const frames = (new Error().stack ?? '')
       .split('\n')
-      .filter((line) => line.includes('/packages/'))
-      .map((line) => line.trim().replace(/^at (async )?/, '').split(' ')[0].replace(/^.*\/packages\//, ''))
+      .filter((line) => line.includes('/packages/') || line.includes('/store-dynamodb-'))
+      .map((line) => line.trim().replace(/^at (async )?/, '').split(' ')[0].replace(/^.*\/(packages|dist)\//, ''))
       .slice(0, 4)
       .join(' < ');
     const key = `${command.constructor.name} from ${frames || '(no meterkit frame)'}`;
