@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { settleOnFinish, watchServerResponses, type ResponseSettler } from '../src/http/settle-on-finish';
 
-/** What one settler saw: the binding's name and whether its response had finished, once per settle. */
+/** What one settler saw: the binding's name and whether its response finished, once per settle. */
 interface Settled {
   readonly name: string;
   readonly finished: boolean;
@@ -17,7 +17,12 @@ interface Binding {
 
 /** One settler per adapter instance, shared by its requests: it records what it settled. */
 function settlerInto(log: Settled[]): ResponseSettler<Binding> {
-  return { settle: ({ name, response }) => void log.push({ name, finished: response.writableFinished }) };
+  return {
+    settle: ({ name, response }, finished) => {
+      expect(response.writableFinished).toBe(finished);
+      log.push({ name, finished });
+    },
+  };
 }
 
 /** A node:http server whose handler is given per test; answers are under the test's control. */
@@ -82,7 +87,7 @@ describe('settleOnFinish (the core\'s request-path settle)', () => {
     const listeners: number[] = [];
     ({ server } = await serve((_req, res) => {
       const before = res.listenerCount('finish') + res.listenerCount('close');
-      settleOnFinish(res, { settle: (b: Binding) => (order.push('settle'), settler.settle(b)) }, { name: 'one', response: res }, false);
+      settleOnFinish(res, { settle: (b: Binding, finished) => (order.push('settle'), settler.settle(b, finished)) }, { name: 'one', response: res }, false);
       listeners.push(res.listenerCount('finish') + res.listenerCount('close') - before);
       res.on('finish', () => order.push('app finish listener'));
       res.end('ok');

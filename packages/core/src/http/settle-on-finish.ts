@@ -7,16 +7,15 @@ import { subscribe } from 'node:diagnostics_channel';
 export interface ResponseSettler<C> {
   /**
    * Settles the meter bound with `context` (commits or discards it by the commit policy). Called at most once per
-   * binding: once the response finished, after the listeners of its 'finish' event ran; or, when bound with
-   * `settleClosed`, when it closed without finishing. The settler tells which from the response it reaches through
-   * `context` (e.g. `writableFinished`).
+   * binding: with `finished` true once the response finished, after the listeners of its 'finish' event ran; with
+   * `finished` false when it closed without finishing, only for a binding made with `settleClosed`.
    */
-  settle(context: C): void;
+  settle(context: C, finished: boolean): void;
 }
 
 /** The part of a response the fallback listens to: Node's ServerResponse, HTTP/2 compat responses, injected ones. */
 export interface SettlingResponse {
-  once(event: 'finish' | 'close', listener: () => void): unknown;
+  on(event: 'finish' | 'close', listener: () => void): unknown;
 }
 
 // Registered symbols: two copies of this package in one process (its CommonJS and ES module builds) share the
@@ -49,19 +48,19 @@ function settleFinished(message: unknown): void {
   response[SETTLER] = null;
   // Node publishes before the response's 'finish' listeners run: settling in the next tick lets usage they
   // record (and a framework's hooks run from them) be billed, as a listener settling on 'close' did.
-  process.nextTick(settleNow, settler, response[CONTEXT]);
+  process.nextTick(settleFinishedNow, settler, response[CONTEXT]);
 }
 
-function settleNow(settler: ResponseSettler<unknown>, context: unknown): void {
-  settler.settle(context);
+function settleFinishedNow(settler: ResponseSettler<unknown>, context: unknown): void {
+  settler.settle(context, true);
 }
 
-/** The settle of a response whose server publishes nothing: its own listeners. */
+/** A published response that closed before its finish was published: aborted. */
 function settleClosedSlot(this: Slots): void {
   const settler = this[SETTLER];
   if (settler === null || settler === undefined) return;
   this[SETTLER] = null;
-  settler.settle(this[CONTEXT]);
+  settler.settle(this[CONTEXT], false);
 }
 
 /**
@@ -84,26 +83,28 @@ export function watchServerResponses(): void {
  * watchServerResponses) is settled from the process-wide subscriber when it finishes; any other (Fastify's inject,
  * HTTP/2 compat, a serverless wrapper's response) and a second binding of the same response get listeners of their
  * own. A response that closes without finishing is settled only with `settleClosed` (a `close` listener, shared by
- * every request): otherwise its meter is never committed, which is how an aborted request is discarded.
+ * every published request): otherwise its meter is never committed, which is how an aborted request is discarded.
  */
 export function settleOnFinish<C>(response: SettlingResponse, settler: ResponseSettler<C>, context: C, settleClosed: boolean): void {
   const slots = response as Slots;
   if (slots[SETTLER] !== null) return settleByListeners(response, settler, context, settleClosed);
   slots[SETTLER] = settler as ResponseSettler<unknown>;
   slots[CONTEXT] = context;
-  if (settleClosed) response.once('close', settleClosedSlot);
+  if (settleClosed) response.on('close', settleClosedSlot);
 }
 
 function settleByListeners<C>(response: SettlingResponse, settler: ResponseSettler<C>, context: C, settleClosed: boolean): void {
-  let settled = false;
-  const settle = (): void => {
-    if (settled) return;
-    settled = true;
-    settler.settle(context);
-  };
-  response.once('finish', () => {
-    if (settled) return;
-    process.nextTick(settle);
+  // Whichever comes first decides: 'finish' (settled in the next tick, as a published finish is) or 'close'.
+  let decided = false;
+  response.on('finish', () => {
+    if (decided) return;
+    decided = true;
+    process.nextTick(() => settler.settle(context, true));
   });
-  if (settleClosed) response.once('close', settle);
+  if (!settleClosed) return;
+  response.on('close', () => {
+    if (decided) return;
+    decided = true;
+    settler.settle(context, false);
+  });
 }
