@@ -1,5 +1,14 @@
-import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type RequestMeter } from '@meterkit/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod, RouteOptions } from 'fastify';
+import {
+  finishMeter,
+  knownMeterForRequest,
+  meterForRequest,
+  settleOnFinish,
+  watchServerResponses,
+  type Identified,
+  type RequestMeter,
+  type ResponseSettler,
+} from '@meterkit/core';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import { addEntitlementGate, registerOnReady } from './entitlement-gate';
 import { resolvePluginOptions, type MeterkitPluginOptions } from './options';
@@ -10,20 +19,6 @@ import { recordRouteUsage, routeUsage, type RouteUsage } from './route-metering'
 import { registerStatusPageRoute } from './status-page-route';
 import { subscribeHook } from './subscription-hook';
 import './types';
-
-/**
- * Aborted: the client went away before the response was completely handed to the OS (the request was
- * aborted, end() was never reached, or the socket was destroyed before 'finish').
- */
-function incomplete(request: FastifyRequest, reply: FastifyReply): boolean {
-  return request.raw.aborted || !reply.raw.writableEnded || (reply.raw.destroyed && !reply.raw.writableFinished);
-}
-
-/** The reply whose meter a raw response settles if its client leaves first (only with commitAborted). */
-const REPLY = Symbol('meterkit.reply');
-/** The usage its route records, for the same settle. */
-const USAGE = Symbol('meterkit.usage');
-type Watched = FastifyReply['raw'] & { [REPLY]?: FastifyReply; [USAGE]?: RouteUsage };
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
@@ -52,41 +47,41 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
   };
 
   /**
-   * A client that leaves before the response is complete never reaches onResponse. Its meter is discarded unless
-   * commitAborted bills it, so only then does a request need a listener: one function shared by every request.
+   * A client that leaves before the response is complete never finishes it. Its meter is discarded unless
+   * commitAborted bills it, so only then is a request's response watched for 'close' (one listener shared by every
+   * request).
    */
-  const settlesAborted = commitPolicy?.commitAborted === true;
-  function settleAborted(this: Watched): void {
-    const reply = this[REPLY];
-    const usage = this[USAGE];
-    this[REPLY] = undefined;
-    if (reply !== undefined && !this.writableEnded) settle(reply.request, reply, true, usage);
-  }
+  const settleClosed = commitPolicy?.commitAborted === true;
+  watchServerResponses();
 
-  const bind = (request: FastifyRequest, reply: FastifyReply, meter: RequestMeter, usage: RouteUsage | undefined): void => {
+  /** Each route's settler, made when the route is declared: the usage it records, then the policy's decision. */
+  const settlerFor = (usage: RouteUsage | undefined): ResponseSettler<FastifyReply> => ({
+    settle(reply: FastifyReply, finished: boolean): void {
+      const request = reply.request;
+      settle(request, reply, !finished || request.raw.aborted, usage);
+    },
+  });
+
+  const bind = (request: FastifyRequest, reply: FastifyReply, meter: RequestMeter, settler: ResponseSettler<FastifyReply>): void => {
     request.meter = meter;
-    if (!settlesAborted) return;
-    const raw = reply.raw as Watched;
-    raw[REPLY] = reply;
-    raw[USAGE] = usage;
-    raw.on('close', settleAborted);
+    settleOnFinish(reply.raw, settler, reply, settleClosed);
   };
 
-  const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified, usage: RouteUsage | undefined): Promise<void> => {
+  const resolve = async (request: FastifyRequest, reply: FastifyReply, identified: Identified, settler: ResponseSettler<FastifyReply>): Promise<void> => {
     const { meter, error } = await meterForRequest(metering, identified);
     if (error !== undefined) {
       request.meteringError = error;
       const level = error.code === 'ERR_METERKIT_STORE' ? 'error' : 'debug';
       request.log[level]({ code: error.code }, '@meterkit/fastify: request not metered');
     }
-    if (meter !== undefined) bind(request, reply, meter, usage);
+    if (meter !== undefined) bind(request, reply, meter, settler);
   };
 
   /**
    * The route's identify hook. A callback hook: a customer this instance already knows is bound without a promise
    * (Metering.tryMeter).
    */
-  const identifyHookFor = (usage: RouteUsage | undefined) =>
+  const identifyHookFor = (settler: ResponseSettler<FastifyReply>) =>
     function meterkitIdentify(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
       let identified: Identified | Promise<Identified>;
       try {
@@ -96,16 +91,16 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
       }
       if (isPromise(identified)) {
         Promise.resolve(identified)
-          .then((who) => resolve(request, reply, who, usage))
+          .then((who) => resolve(request, reply, who, settler))
           .then(() => done(), done);
         return;
       }
       const known = knownMeterForRequest(metering, identified);
       if (known === undefined) {
-        resolve(request, reply, identified, usage).then(() => done(), done);
+        resolve(request, reply, identified, settler).then(() => done(), done);
         return;
       }
-      if (known !== null) bind(request, reply, known, usage);
+      if (known !== null) bind(request, reply, known, settler);
       done();
     };
 
@@ -116,43 +111,38 @@ async function meterkitPlugin(fastify: FastifyInstance, options: MeterkitPluginO
    * handler runs once the customer is resolved, and a handler that answers later through `reply` (returning
    * undefined) is waited for as Fastify waits for `return reply`.
    */
-  const identifyingHandler = (handler: RouteHandlerMethod, usage: RouteUsage | undefined): RouteHandlerMethod =>
+  const identifyingHandler = (handler: RouteHandlerMethod, settler: ResponseSettler<FastifyReply>): RouteHandlerMethod =>
     function meterkitIdentifyThenHandle(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
       const identified = identify(request);
       if (!isPromise(identified)) {
         const known = knownMeterForRequest(metering, identified);
         if (known !== undefined) {
-          if (known !== null) bind(request, reply, known, usage);
+          if (known !== null) bind(request, reply, known, settler);
           return handler.call(this, request, reply);
         }
       }
       return Promise.resolve(identified)
-        .then((who) => resolve(request, reply, who, usage))
+        .then((who) => resolve(request, reply, who, settler))
         .then(() => {
           const result: unknown = handler.call(this, request, reply);
           return result === undefined && !reply.sent ? reply : result;
         });
     };
 
-  const settleHookFor = (usage: RouteUsage | undefined) =>
-    function meterkitSettle(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
-      settle(request, reply, incomplete(request, reply), usage);
-      done();
-    };
-
   // Each route's decisions are taken once, when it is declared: its config.metering is checked, and it gets its own
   // identify step (the first hook of its identifyHook stage, or with the default identifyHook and no preHandler of
-  // its own the first step of its handler) and its own onResponse hook, with the usage it records. The plugin's own
-  // routes (registration, lifecycle deliveries, the status page) get neither: they are never metered. Requests
-  // never read the route's options (Fastify builds that object on every read).
+  // its own the first step of its handler) and its own settler, with the usage it records, which settles its
+  // requests once their response is done (the core's settleOnFinish: no hook stage). The plugin's own routes
+  // (registration, lifecycle deliveries, the status page) get neither: they are never metered. Requests never read
+  // the route's options (Fastify builds that object on every read).
   fastify.addHook('onRoute', (route) => {
     const usage = routeUsage(route, metering);
     if (isOwnRoute(route)) return;
+    const settler = settlerFor(usage);
     const hooks = route as unknown as Record<string, unknown>;
     const own = hooksOf(hooks[identifyHook]);
-    if (identifyHook === 'preHandler' && own.length === 0) route.handler = identifyingHandler(route.handler, usage);
-    else hooks[identifyHook] = [identifyHookFor(usage), ...own];
-    route.onResponse = [...hooksOf(route.onResponse), settleHookFor(usage)] as RouteOptions['onResponse'];
+    if (identifyHook === 'preHandler' && own.length === 0) route.handler = identifyingHandler(route.handler, settler);
+    else hooks[identifyHook] = [identifyHookFor(settler), ...own];
   });
 
   if (registration !== undefined) registerRegistrationRoute(fastify, metering, registration);

@@ -57,6 +57,38 @@ describe('lifecycle: start, close and aborted requests', () => {
     expect(await metering.status()).toMatchObject({ store: { kind: 'sqlite' } });
   });
 
+  it('settles once the response finished, after the app\'s onResponse hooks: usage they record is billed, served by a node:http server or injected', async () => {
+    const metering = meteringFor(emu);
+    open.push(metering);
+    await tenant(emu, metering, 'tenant-alice');
+    const app: FastifyInstance = await appWith(metering);
+    // A response closes after it was settled: the test waits for that, no timer.
+    const closed: Array<Promise<void>> = [];
+    app.addHook('onRequest', (_request, reply, done) => {
+      closed.push(new Promise((resolve) => reply.raw.once('close', () => resolve())));
+      done();
+    });
+    app.addHook('onResponse', (request, _reply, done) => {
+      request.meter?.record('gb_processed', 2);
+      done();
+    });
+    app.addHook('onResponse', async (request) => {
+      request.meter?.record('gb_processed', 3);
+    });
+    app.get('/reports', { config: { metering: { dimension: 'api_calls' } } }, async () => ({ ok: true }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as { port: number };
+    const served = await fetch(`http://127.0.0.1:${port}/reports`, { headers: { 'x-tenant': 'tenant-alice' } });
+    expect(served.status).toBe(200);
+    await served.text();
+    expect((await app.inject({ url: '/reports', headers: { 'x-tenant': 'tenant-alice' } })).statusCode).toBe(200);
+    await Promise.all(closed);
+    await flushHour(emu, metering);
+    await app.close();
+    expect(emu.inspect.totalFor({ dimension: 'api_calls' })).toBe(2);
+    expect(emu.inspect.totalFor({ dimension: 'gb_processed' })).toBe(10);
+  });
+
   /** A request whose client disconnects while the handler is still working. */
   async function abortedRequest(policy?: CommitPolicy): Promise<void> {
     const metering = meteringFor(emu);
