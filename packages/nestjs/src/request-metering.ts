@@ -1,18 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ErrorCodes, knownMeterForRequest, meterForRequest, MeterkitError, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
+import { ErrorCodes, knownMeterForRequest, meterForRequest, MeterkitError, watchServerResponses, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
 import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
 import type { MeteringModuleOptions } from './metering-options';
-import { rawResponse, responseSettler } from './raw-response';
-import { attachMeter } from './request-meter';
+import { BoundMeter, rawResponse, responseSettler } from './raw-response';
+import { bindingOf, setBinding, type Binding } from './request-meter';
 
-/** A request's meter (null: not metered) and, when an identified request has none, why. */
-export interface Binding {
-  readonly meter: RequestMeter | null;
-  readonly error?: MeterkitError;
-}
-
-const BINDING = Symbol('meterkit:binding');
-type Bound = { [BINDING]?: Binding | Promise<Binding> };
+export type { Binding } from './request-meter';
 
 const UNMETERED: Binding = { meter: null };
 
@@ -22,9 +15,10 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
 
 /**
  * Binds a request's meter once (MeterGuard, the route guard of the routes that declare metering):
- * runs `identify`, resolves the customer, attaches the meter (`@Meter()`, `meterOf()`) and has the response settle
- * it by the commit policy. A customer this instance already knows is bound without a promise. Metering trouble never
- * fails the request: it is reported to `onMeteringError` (or logged) and the request is unmetered.
+ * runs `identify`, resolves the customer, puts the binding on the request (`@Meter()`, `meterOf()` read its meter)
+ * and has the response settle the meter by the commit policy. A customer this instance already knows is bound
+ * without a promise. Metering trouble never fails the request: it is reported to `onMeteringError` (or logged) and
+ * the request is unmetered.
  */
 @Injectable()
 export class RequestMetering {
@@ -36,17 +30,20 @@ export class RequestMetering {
     @Inject(METERING_MODULE_OPTIONS) private readonly options: MeteringModuleOptions,
   ) {
     this.settle = responseSettler(options.commitPolicy);
+    watchServerResponses();
   }
 
   /** The request's binding; a promise only while its customer must be resolved. */
   bind(request: object, response: unknown): Binding | Promise<Binding> {
-    const known = (request as Bound)[BINDING];
+    const known = bindingOf(request);
     if (known !== undefined) return known;
     const binding = this.resolve(request, response);
-    (request as Bound)[BINDING] = binding;
+    // A bound meter is on the request already (see bound()).
+    if (binding instanceof BoundMeter) return binding;
+    setBinding(request, binding);
     if (isPromise(binding)) {
       binding.then(
-        (resolved) => ((request as Bound)[BINDING] = resolved),
+        (resolved) => setBinding(request, resolved),
         () => undefined,
       );
     }
@@ -84,10 +81,12 @@ export class RequestMetering {
     return this.bound(meter, request, raw);
   }
 
+  /** The binding of a metered request: on the request (`@Meter()`), and settled by its response. */
   private bound(meter: RequestMeter, request: object, raw: NonNullable<ReturnType<typeof rawResponse>>): Binding {
-    attachMeter(request, meter);
-    this.settle(raw, meter);
-    return { meter };
+    const binding = new BoundMeter(meter, raw);
+    setBinding(request, binding);
+    this.settle(binding);
+    return binding;
   }
 
   private identifyFailed(cause: unknown, request: object): Binding {

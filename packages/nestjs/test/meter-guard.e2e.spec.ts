@@ -7,6 +7,7 @@ import {
   HttpException,
   Injectable,
   NotFoundException,
+  Req,
   UseGuards,
   type ArgumentsHost,
   type CanActivate,
@@ -17,10 +18,11 @@ import {
 } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, HttpAdapterHost } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import { silentLogger, type Metering, type RequestMeter } from '@meterkit/core';
-import { METERING, Meter, Metered, MeteringModule } from '../src';
+import { METERING, Meter, Metered, MeteringModule, meterOf } from '../src';
 import { listen, PLATFORMS, type Platform } from './support/platforms';
 
 const PRODUCT = 'prod-nest-guard';
@@ -112,6 +114,18 @@ class ItemsBController extends ItemsBase {}
 
 @Controller('items-c')
 class ItemsCController extends ItemsBase {}
+
+/** A handler putting an app's own `raw` (a raw body, say) on Express's request after meterkit's guard bound the meter. */
+@Controller('raw-body')
+@UseGuards(ApiKeyGuard)
+class RawBodyController {
+  @Get()
+  @Metered('api_calls', 128)
+  show(@Req() request: object, @Meter() meter: RequestMeter | null): { metered: boolean } {
+    if (request instanceof IncomingMessage) (request as { raw?: unknown }).raw = Buffer.from('{}');
+    return { metered: meter !== null && meterOf(request) === meter };
+  }
+}
 
 /** Exceptions of metered routes, answered by the app's exception filter. */
 @Controller('answered')
@@ -229,6 +243,12 @@ describe.each(PLATFORMS)('the meterkit route guard on %s', (name, platform: Plat
     }
     expect(seen).toHaveLength(4);
     expect(await billed()).toBe(2 * 16 + 2 * 32);
+  });
+
+  it('bills a metered route whose handler puts a `raw` of the app\'s on the Express request: the meter is bound on Node\'s request, where its response settles it', async () => {
+    const url = await start([RawBodyController]);
+    expect((await request(url).get('/raw-body').set('x-api-key', 'key-acme')).body).toEqual({ metered: true });
+    expect(await billed()).toBe(128);
   });
 
   it('leaves the exceptions of metered routes to the app\'s exception filter, and bills by the status the filter answered', async () => {
