@@ -70,6 +70,10 @@ class DetachedResponse extends EventEmitter {
   }
 }
 
+/** Node's module object itself (a namespace import would be a copy), so that a spy sees the package's calls. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const diagnostics = require('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('settleOnFinish (the core\'s request-path settle)', () => {
@@ -145,7 +149,12 @@ describe('settleOnFinish (the core\'s request-path settle)', () => {
     jest.isolateModules(() => {
       copy = jest.requireActual('../src/http/settle-on-finish');
     });
+    const subscribe = jest.spyOn(diagnostics, 'subscribe');
     copy.watchServerResponses();
+    watchServerResponses();
+    // The process is already subscribed: neither copy subscribes again.
+    expect(subscribe).not.toHaveBeenCalled();
+    subscribe.mockRestore();
     ({ server } = await serve((_req, res) => {
       settleOnFinish(res, settlerInto(log), { name: 'first', response: res }, true);
       copy.settleOnFinish(res, settlerInto(log), { name: 'second', response: res }, true);

@@ -1,4 +1,4 @@
-import { subscribe } from 'node:diagnostics_channel';
+import { channel, subscribe } from 'node:diagnostics_channel';
 
 /**
  * What settles the meters an adapter binds: one object per adapter instance (or per route), shared by every request,
@@ -71,9 +71,11 @@ function settleClosedSlot(this: Slots): void {
  * settled by their own listeners.
  */
 export function watchServerResponses(): void {
-  const global = globalThis as Record<symbol, unknown>;
-  if (global[SUBSCRIBED] === true) return;
-  global[SUBSCRIBED] = true;
+  // The flag lives on Node's channel object, which every realm of the process shares (a test runner's sandboxes, two
+  // copies of this package), so the process subscribes once.
+  const finished = channel('http.server.response.finish') as unknown as Record<symbol, unknown>;
+  if (finished[SUBSCRIBED] === true) return;
+  finished[SUBSCRIBED] = true;
   subscribe('http.server.request.start', markPublished);
   subscribe('http.server.response.finish', settleFinished);
 }
