@@ -28,11 +28,6 @@ export type ClockMove =
 
 export type LifecycleKind = 'License Updated' | 'License Deprovisioned' | 'subscribe-success' | 'unsubscribe-pending' | 'unsubscribe-success';
 
-/** A call that fails this way may have been applied at AWS without an answer. */
-function ambiguous(fault: FaultSpec): boolean {
-  return fault.kind !== 'ThrottlingException' && fault.kind !== 'unprocessed';
-}
-
 function show(name: string, ...args: unknown[]): string {
   return `C.${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
 }
@@ -48,7 +43,7 @@ async function flushNow(r: EngineHarness, m: Model, faults: readonly FaultSpec[]
   } finally {
     r.emu.faults.reset();
   }
-  m.flushed({ any: faults.length > 0, ambiguous: faults.some(ambiguous) });
+  m.flushed(faults.length > 0, r.takeUncertain());
 }
 
 /** Moves both clocks (the engine reads the emulator's). */
@@ -181,8 +176,8 @@ class RestartCommand implements Cmd {
     return m.options.crashes;
   }
   async run(m: Model, r: EngineHarness): Promise<void> {
-    const { callsInFlight } = await r.restart(this.crash);
-    if (this.crash) m.crashed(callsInFlight);
+    await r.restart(this.crash);
+    if (this.crash) m.crashed();
     else m.persisted();
   }
   toString(): string {
@@ -214,9 +209,10 @@ class CrashMidSendCommand implements Cmd {
     }
     const held = await r.crashMidSend(this.phase, this.index);
     if (held === undefined) {
-      m.flushed({ any: false, ambiguous: false });
-      m.crashed(false);
+      m.flushed(false, r.takeUncertain());
+      m.crashed();
     } else {
+      m.mayHaveLanded(r.takeUncertain());
       m.crashedMidSend(held.carried);
     }
     await checkAfterCommand(m, r);
@@ -294,6 +290,7 @@ async function deliver(r: EngineHarness, m: Model, event: LifecycleEvent, slot: 
   // A final-usage flush may have persisted in the background; persisting now keeps the model exact.
   await r.metering.persist();
   m.persisted();
+  m.mayHaveLanded(r.takeUncertain());
   if (r.events.stopped.has(r.info(slot).key)) m.stopped.add(slot);
 }
 

@@ -84,6 +84,7 @@ export async function checkAfterCommand(m: Model, r: EngineHarness): Promise<voi
   for (const [id, sent] of r.events.sent) {
     if (sent > 0 && count(r.events.expired, id) > 0) fail(`record ${id} was reported both sent and expired`);
   }
+  if (r.untakenUncertain > 0) fail(`${r.untakenUncertain} keys were carried by calls without a definite answer that the model was not told of`);
   if (r.callsAfterDeath.length > 0) fail(`an instance made calls after its process died: ${r.callsAfterDeath.join(', ')}`);
 }
 

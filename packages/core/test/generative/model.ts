@@ -93,16 +93,23 @@ export class Model {
     for (const key of this.keys.values()) key.unpersisted = 0;
   }
 
-  /**
-   * The process died: usage only in memory is gone (documented for durability 'interval'). With a send journaled
-   * and unanswered at that moment, AWS may hold what it carried: keys still inside their window become ambiguous,
-   * as after a flush whose answers were lost.
-   */
-  crashed(callsInFlight: boolean): void {
+  /** The process died at a quiescent point (no call under way): usage only in memory is gone (durability 'interval'). */
+  crashed(): void {
     for (const key of this.keys.values()) {
       key.promised -= key.unpersisted;
       key.unpersisted = 0;
-      if (callsInFlight && this.now < Model.deadline(key)) key.ambiguous = true;
+    }
+  }
+
+  /**
+   * Calls carrying these keys got no definite answer (no answer at all, or a 5xx): AWS may hold them, and the engine
+   * cannot tell. Only the keys a call carried, as read from its request: no other key can be at AWS.
+   */
+  mayHaveLanded(carried: Iterable<{ slot: Slot; dimension: string; hour: number }>): void {
+    for (const { slot, dimension, hour } of carried) {
+      const key = this.keys.get(Model.id(slot, dimension, hour));
+      if (key === undefined) throw new Error(`a call carried ${Model.id(slot, dimension, hour)}, which no request promised`);
+      if (this.now < Model.deadline(key)) key.ambiguous = true;
     }
   }
 
@@ -114,13 +121,9 @@ export class Model {
    */
   crashedMidSend(carried: Iterable<{ slot: Slot; dimension: string; hour: number }>): void {
     this.persisted();
-    this.crashed(false);
+    this.crashed();
     this.lastFaultyFlushAt = this.now;
-    for (const { slot, dimension, hour } of carried) {
-      const key = this.keys.get(Model.id(slot, dimension, hour));
-      if (key === undefined) throw new Error(`a call carried ${Model.id(slot, dimension, hour)}, which no request promised`);
-      if (this.now < Model.deadline(key)) key.ambiguous = true;
-    }
+    this.mayHaveLanded(carried);
   }
 
   /** Last moment AWS accepts the key. */
@@ -136,14 +139,15 @@ export class Model {
     return Math.min(closed + this.options.lockMs, Math.max(closed, deadline - margin));
   }
 
-  /** A flush at `now`: healthy ones oblige every due key in its window; faulty ones may leave keys ambiguous. */
-  flushed(faults: { any: boolean; ambiguous: boolean }): void {
+  /**
+   * A flush at `now`: healthy ones oblige every due key in its window; after faulty ones records may wait. The keys
+   * of its calls without a definite answer are `uncertain` (mayHaveLanded()).
+   */
+  flushed(faulty: boolean, uncertain: Iterable<{ slot: Slot; dimension: string; hour: number }>): void {
     this.persisted();
-    if (faults.any) {
+    this.mayHaveLanded(uncertain);
+    if (faulty) {
       this.lastFaultyFlushAt = this.now;
-      if (faults.ambiguous) {
-        for (const key of this.keys.values()) if (this.now < Model.deadline(key)) key.ambiguous = true;
-      }
       return;
     }
     if (this.now < this.lastFaultyFlushAt + AFTER_FAULTS_MS) return;

@@ -83,6 +83,12 @@ interface Hold {
 }
 
 const METERING_COMMANDS = new Set(['BatchMeterUsageCommand', 'MeterUsageCommand']);
+
+/** A call that failed with no answer (reset, timeout) or a 5xx may have been applied; a 4xx (throttling too) was not. */
+function mayHaveApplied(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
 /** The send quota's scope of BatchMeterUsage and MeterUsage calls in the store. */
 const METERING_SCOPE = 'metering';
 /** What a process that died waits on: nothing ever settles it. */
@@ -117,6 +123,8 @@ export class EngineHarness {
   private hold: Hold | undefined;
   /** The current instance's client: crashed instances' clients are destroyed. */
   private client: MarketplaceMeteringClient | undefined;
+  /** Keys carried by calls that failed without a definite answer (no answer, or a 5xx), not yet taken by the model. */
+  private uncertain: CarriedKey[] = [];
   /** Metering calls a crashed instance tried to make after it died (none may). */
   readonly callsAfterDeath: string[] = [];
   /** How many crashMidSend calls held their call in each phase, and how many found no such call. */
@@ -232,9 +240,16 @@ export class EngineHarness {
           this.callsAfterDeath.push(context.commandName!);
           throw new Error('the process of this instance is gone');
         }
-        const hold = this.hold;
-        if (hold === undefined || hold.phase === 'waiting-for-slot' || hold.seen++ !== hold.index) return next(args);
         const carried = this.carriedBy(args.input as BatchMeterUsageCommandInput | MeterUsageCommandInput);
+        const hold = this.hold;
+        if (hold === undefined || hold.phase === 'waiting-for-slot' || hold.seen++ !== hold.index) {
+          try {
+            return await next(args);
+          } catch (error) {
+            if (mayHaveApplied(error)) this.uncertain.push(...carried);
+            throw error;
+          }
+        }
         if (hold.phase === 'answer-lost') await next(args).catch(() => undefined);
         hold.reached(carried);
         return never();
@@ -242,6 +257,16 @@ export class EngineHarness {
       { step: 'initialize', name: 'harnessWireHold' },
     );
     return client;
+  }
+
+  /** The keys of the calls that failed without a definite answer since the last time they were taken. */
+  takeUncertain(): CarriedKey[] {
+    return this.uncertain.splice(0);
+  }
+
+  /** How many keys of calls without a definite answer the model has not taken yet. */
+  get untakenUncertain(): number {
+    return this.uncertain.length;
   }
 
   /** The keys a BatchMeterUsage or MeterUsage call carries, read from its request. */
@@ -283,21 +308,19 @@ export class EngineHarness {
    * A new Metering on the same store. `crash`: the old instance is dropped without close(), as when the process
    * dies (its SQLite connection goes away, its in-memory usage is lost); otherwise it is closed first.
    */
-  async restart(crash: boolean): Promise<{ callsInFlight: boolean }> {
+  async restart(crash: boolean): Promise<void> {
     if (this.options.store !== 'sqlite') throw new Error('restart needs a store that outlives the instance');
+    // The background work is done, so no call of this instance is under way when it stops (crashMidSend stops it
+    // in the middle of one).
     await this.idle();
-    // The background work is done, so no flush is under way; a record still 'sending' whose call may have landed
-    // (a flush stopped between a call and its settle) leaves AWS holding it or not, and the next instance cannot
-    // tell which.
-    const callsInFlight = crash && (await this.metering.store.listRecords({ states: ['sending'] })).some((record) => record.mayHaveLanded);
-    if (crash) await this.crash();
-    else {
-      await this.metering.close();
-      this.client?.destroy();
-      this.open();
-      await this.metering.listCustomers();
+    if (crash) {
+      await this.crash();
+      return;
     }
-    return { callsInFlight };
+    await this.metering.close();
+    this.client?.destroy();
+    this.open();
+    await this.metering.listCustomers();
   }
 
   /**
