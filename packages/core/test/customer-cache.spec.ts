@@ -144,6 +144,34 @@ describe('customer cache on the request path', () => {
     expect(await outcome(a, identity)).toBe(`key:${key}`);
   });
 
+  it('shares one store read among concurrent lookups of a tenant, and reads a known one again before its answer runs out while serving it', async () => {
+    world = await cluster(emu, 1);
+    const [a] = world.instances as [Metering];
+    const { identity } = await subscribedCustomer(a, 'tenant-ahead');
+    const reads = jest.spyOn(a.store, 'findCustomerByTenant');
+    const t0 = clock.now();
+    const meters = await Promise.all(Array.from({ length: 5 }, () => a.meterFor('tenant-ahead')));
+    expect(new Set(meters.map((m) => m.customerKey))).toEqual(new Set([customerKey(identity)]));
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+    clock.set(t0 + CACHE_MS * 0.9 - 1);
+    expect(a.tryMeter('tenant-ahead')?.customerKey).toBe(customerKey(identity));
+    await settled();
+    expect(reads).toHaveBeenCalledTimes(1);
+    // The last tenth of tenantCacheMs: still served without a promise, and read again once in the background.
+    clock.set(t0 + CACHE_MS * 0.9);
+    expect(a.tryMeter('tenant-ahead')?.customerKey).toBe(customerKey(identity));
+    expect(a.tryMeter('tenant-ahead')?.customerKey).toBe(customerKey(identity));
+    await settled();
+    expect(reads).toHaveBeenCalledTimes(2);
+    // Past the first answer's end, the one read ahead serves: no request waits for the store.
+    clock.set(t0 + CACHE_MS);
+    expect(a.tryMeter('tenant-ahead')?.customerKey).toBe(customerKey(identity));
+    await settled();
+    expect(reads).toHaveBeenCalledTimes(2);
+  });
+
   it('reads every request again with tenantCacheMs 0', async () => {
     world = await cluster(emu, 2, 0);
     const [a, b] = world.instances as [Metering, Metering];

@@ -32,6 +32,14 @@ interface Resolved {
   readonly bound: BoundCustomer;
   readonly until: number;
   readonly generation: number;
+  /** A read ahead of `until` was started for it. */
+  refreshing: boolean;
+}
+
+/** A store read of one tenant or customer under way, shared by the resolve() calls that arrive while it runs. */
+interface Reading {
+  readonly generation: number;
+  readonly answer: Promise<BoundCustomer>;
 }
 
 /** Finds and validates customers: identities are checked once and cached; tenants are mapped through the registry. */
@@ -50,11 +58,17 @@ export class CustomerDirectory {
   private resolvedObjects = new WeakMap<object, Resolved>();
   /** Bumped by forget(): every answer cached before is stale at once, on this instance. */
   private generation = 0;
+  /** Reads under way, by tenant id and by the identity or record object: one read per customer at a time. */
+  private readonly readingTenants = new Map<string, Reading>();
+  private readonly readingObjects = new WeakMap<object, Reading>();
+  /** A known answer with less than this left is read again in the background while it is still served. */
+  private readonly refreshAheadMs: number;
 
   /** Legacy account ids and the registered customer each names. */
   private readonly legacy: LegacyAccounts;
 
   constructor(private readonly d: DirectoryDeps) {
+    this.refreshAheadMs = d.tenantCacheMs / 10;
     this.legacy = new LegacyAccounts(d.store, (key) => {
       this.bound.delete(key);
       this.byObject = new WeakMap();
@@ -95,21 +109,51 @@ export class CustomerDirectory {
   /**
    * The customer resolve() answered for `who` within the last tenantCacheMs, unless forget() was called since or
    * its final-usage window closed; undefined when only resolve() can tell (not seen, stale, inactive, store down).
+   * In the last tenth of that time the answer is read again in the background, once, while it is still served:
+   * a customer that keeps sending requests is never left to the read path when its answer runs out.
    */
   known(who: string | CustomerIdentity | CustomerRecord, now: number = this.d.clock()): BoundCustomer | undefined {
     const entry = typeof who === 'string' ? this.resolvedTenants.get(who) : this.resolvedObjects.get(who);
     if (entry === undefined || entry.generation !== this.generation || entry.until <= now) return undefined;
+    if (!entry.refreshing && entry.until - now <= this.refreshAheadMs) {
+      entry.refreshing = true;
+      this.read(who, true).catch(ignore);
+    }
     return entry.bound;
   }
 
-  /** A customer given as a tenant id, an identity or a registry record, checked to be metered now. */
-  async resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
+  /**
+   * A customer given as a tenant id, an identity or a registry record, checked to be metered now. Calls for the same
+   * tenant or object while one reads the store share that read (a forget() in between starts a new one).
+   */
+  resolve(who: string | CustomerIdentity | CustomerRecord): Promise<BoundCustomer> {
     const hit = this.known(who);
-    if (hit !== undefined) return hit;
-    // A forget() while the store is read makes this answer stale: it was read before the change.
+    if (hit !== undefined) return Promise.resolve(hit);
+    return this.read(who, false);
+  }
+
+  /** The shared read of `who`; `again`: past any cached tenant mapping (the read ahead of an answer running out). */
+  private read(who: string | CustomerIdentity | CustomerRecord, again: boolean): Promise<BoundCustomer> {
     const generation = this.generation;
+    const reading = typeof who === 'string' ? this.readingTenants.get(who) : this.readingObjects.get(who);
+    if (reading !== undefined && reading.generation === generation) return reading.answer;
+    const answer = this.lookup(who, generation, again);
+    const entry: Reading = { generation, answer };
+    const done = (): void => {
+      if (typeof who === 'string') {
+        if (this.readingTenants.get(who) === entry) this.readingTenants.delete(who);
+      } else if (this.readingObjects.get(who) === entry) this.readingObjects.delete(who);
+    };
+    if (typeof who === 'string') this.readingTenants.set(who, entry);
+    else this.readingObjects.set(who, entry);
+    answer.then(done, done);
+    return answer;
+  }
+
+  private async lookup(who: string | CustomerIdentity | CustomerRecord, generation: number, again: boolean): Promise<BoundCustomer> {
+    // A forget() while the store is read makes this answer stale: it was read before the change.
     if (typeof who === 'string') {
-      const { found, until } = await this.forTenant(who);
+      const { found, until } = await this.forTenant(who, again);
       const identity = isRecord(found) ? found.identity : found;
       await this.readLegacy(identity);
       const bound = this.bindRecord(found);
@@ -181,7 +225,7 @@ export class CustomerDirectory {
     // A deprovisioned customer is metered until its final-usage deadline, not a moment longer.
     if (isRecord(found) && found.status === 'deprovisioning' && found.finalUsageDeadline !== undefined) until = Math.min(until, found.finalUsageDeadline);
     if (generation !== this.generation || until <= this.d.clock()) return;
-    const entry: Resolved = { bound, until, generation };
+    const entry: Resolved = { bound, until, generation, refreshing: false };
     if (typeof who !== 'string') {
       this.resolvedObjects.set(who, entry);
       return;
@@ -191,11 +235,11 @@ export class CustomerDirectory {
   }
 
   /** The tenant's customer, and until when that answer may be served without reading again (0: the store was down). */
-  private async forTenant(tenantId: string): Promise<{ found: CustomerRecord | CustomerIdentity; until: number }> {
+  private async forTenant(tenantId: string, again: boolean): Promise<{ found: CustomerRecord | CustomerIdentity; until: number }> {
     const now = this.d.clock();
     const cached = this.tenants.get(tenantId);
     const generation = this.generation;
-    if (cached !== undefined && cached.until > now && cached.generation === generation) return { found: cached.record, until: cached.until };
+    if (!again && cached !== undefined && cached.until > now && cached.generation === generation) return { found: cached.record, until: cached.until };
     let found: CustomerRecord | CustomerIdentity | undefined;
     try {
       const mapped = this.d.customerForTenant;
@@ -236,4 +280,8 @@ export class CustomerDirectory {
     }
     return this.bind(found.identity);
   }
+}
+
+function ignore(): void {
+  // A read ahead that fails leaves the answer to run out; the next request after that reads again.
 }
