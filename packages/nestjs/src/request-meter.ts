@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
 import type { MeterkitError, RequestMeter } from '@meterkit/core';
 
@@ -8,12 +9,30 @@ export interface Binding {
 }
 
 // The request's one slot, on Node's request whatever the platform: its binding, or the promise of it while its
-// customer is resolved. One property: Express sets each request's prototype, so every request has an object shape of
-// its own and each property added to one builds a new hidden class. (Not a WeakMap: entries keyed by short-lived
-// requests outlive the young-generation collections and slowed the process down.) Symbol.for: the CommonJS and ESM
-// builds share it.
+// customer is resolved. Express sets each request's prototype, so every request has an object shape of its own and a
+// property added to one builds a new hidden class (microseconds); prepareBindingSlots() adds the slot before Express
+// sees the request, while requests still share their shape, so that binding stores into a property the request has.
+// (Not a WeakMap: entries keyed by short-lived requests outlive the young-generation collections and slowed the
+// process down.) Symbol.for: the CommonJS and ESM builds share the slot.
 const BINDING = Symbol.for('meterkit:request-binding');
 type Bound = { [BINDING]?: Binding | Promise<Binding> };
+
+const PREPARED = Symbol.for('@meterkit/nestjs.bindingSlotsPrepared');
+
+function prepareSlot(message: unknown): void {
+  (message as { readonly request: Bound }).request[BINDING] = undefined;
+}
+
+/**
+ * Has every request a node:http(s) server serves get the binding slot as the server publishes its start (Node's
+ * `http.server.request.start` diagnostics channel), before any app code sees it. Once per process.
+ */
+export function prepareBindingSlots(): void {
+  const global = globalThis as Record<symbol, unknown>;
+  if (global[PREPARED] === true) return;
+  global[PREPARED] = true;
+  subscribe('http.server.request.start', prepareSlot);
+}
 
 /** Node's request under the platform's: Express `req` is one (whatever an app put on it), a `FastifyRequest` holds it as `raw`. */
 function nodeRequest(request: object): Bound {

@@ -3,7 +3,7 @@ import { ErrorCodes, knownMeterForRequest, meterForRequest, MeterkitError, watch
 import { METERING, METERING_MODULE_OPTIONS } from './metering.constants';
 import type { MeteringModuleOptions } from './metering-options';
 import { BoundMeter, rawResponse, responseSettler } from './raw-response';
-import { bindingOf, setBinding, type Binding } from './request-meter';
+import { bindingOf, prepareBindingSlots, setBinding, type Binding } from './request-meter';
 
 export type { Binding } from './request-meter';
 
@@ -31,6 +31,7 @@ export class RequestMetering {
   ) {
     this.settle = responseSettler(options.commitPolicy);
     watchServerResponses();
+    prepareBindingSlots();
   }
 
   /** The request's binding; a promise only while its customer must be resolved. */
