@@ -1,4 +1,4 @@
-import { subscribe } from 'node:diagnostics_channel';
+import { channel, subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
 import type { MeterkitError, RequestMeter } from '@meterkit/core';
 
@@ -28,9 +28,11 @@ function prepareSlot(message: unknown): void {
  * `http.server.request.start` diagnostics channel), before any app code sees it. Once per process.
  */
 export function prepareBindingSlots(): void {
-  const global = globalThis as Record<symbol, unknown>;
-  if (global[PREPARED] === true) return;
-  global[PREPARED] = true;
+  // The flag lives on Node's channel object, which every realm of the process shares (a test runner's sandboxes, the
+  // package's CommonJS and ESM builds), so the process subscribes once.
+  const started = channel('http.server.request.start') as unknown as Record<symbol, unknown>;
+  if (started[PREPARED] === true) return;
+  started[PREPARED] = true;
   subscribe('http.server.request.start', prepareSlot);
 }
 
