@@ -1,20 +1,10 @@
-import {
-  finishMeter,
-  knownMeterForRequest,
-  meterForRequest,
-  settleOnFinish,
-  watchServerResponses,
-  type Identified,
-  type Metering,
-  type RequestMeter,
-  type ResponseSettler,
-} from '@meterkit/core';
+import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedOptions } from './options';
 import { persistOnEnd } from './persist-on-end';
 import './request';
 
-/** The response as Node gives it: `res.req` is its request, whose `req.meter` is settled when the response is done. */
+/** The response as Node gives it: `res.req` is its request, whose `req.meter` the response settles when it closes. */
 type Settling = Response & { req: Request };
 
 function isPromise(value: unknown): value is PromiseLike<unknown> {
@@ -30,23 +20,19 @@ export function attachMeter(metering: Metering, options: ResolvedOptions): Reque
   const { policy, identify, persistBeforeResponse } = options;
 
   /**
-   * Settles the request's meter once the response is done: committed or discarded by the policy, aborted when the
-   * response closed without finishing (settled then only with commitAborted). One settler shared by every request;
-   * the meter is read from the request (`res.req.meter`).
+   * 'close' follows 'finish' once the response is complete, or comes alone when the connection closed first:
+   * one listener, shared by every request, settles the request's meter either way (committed or discarded by the
+   * policy, aborted when not finished). The meter is read from the request: nothing is stored on the response.
    */
-  const settler: ResponseSettler<Settling> = {
-    settle(res: Settling, finished: boolean): void {
-      const meter = res.req.meter;
-      if (meter === undefined || meter === null) return;
-      finishMeter(meter, res.statusCode, !finished, policy);
-    },
-  };
-  const settleClosed = policy.commitAborted === true;
-  watchServerResponses();
+  function settleOnClose(this: Settling): void {
+    const meter = this.req.meter;
+    if (meter === undefined || meter === null) return;
+    finishMeter(meter, this.statusCode, !this.writableFinished, policy);
+  }
 
   function bind(req: Request, res: Response, meter: RequestMeter): void {
     req.meter = meter;
-    settleOnFinish(res, settler, res as Settling, settleClosed);
+    res.on('close', settleOnClose);
     if (persistBeforeResponse) persistOnEnd(res, meter, metering, policy);
   }
 
