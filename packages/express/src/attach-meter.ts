@@ -2,6 +2,7 @@ import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, ty
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedOptions } from './options';
 import { persistOnEnd } from './persist-on-end';
+import { prepareRequestSlots } from './request-slots';
 import './request';
 
 /** The response as Node gives it: `res.req` is its request, whose `req.meter` the response settles when it closes. */
@@ -18,6 +19,7 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
  */
 export function attachMeter(metering: Metering, options: ResolvedOptions): RequestHandler {
   const { policy, identify, persistBeforeResponse } = options;
+  prepareRequestSlots();
 
   /**
    * 'close' follows 'finish' once the response is complete, or comes alone when the connection closed first:

@@ -250,6 +250,30 @@ describe('app.use(meterkit(core, options)): req.meter', () => {
     await world.mk.close();
     expect(world.store.recordsAtClose?.map((r) => [r.dimension, r.quantity])).toEqual([['api_calls', 1]]);
   });
+  it('binds req.meter into a property the request already has (Node\'s request start), so that binding adds none: on Express each added property builds a hidden class', async () => {
+    world = await startWorld();
+    await world.buyer('acme');
+    const before = new Map<object, number>();
+    const app = express();
+    app.use((req, _res, next) => {
+      before.set(req, Reflect.ownKeys(req).length);
+      next();
+    });
+    app.use(world.mk);
+    const added = new Map<object, number>();
+    app.use((req, _res, next) => {
+      added.set(req, Reflect.ownKeys(req).length - before.get(req)!);
+      next();
+    });
+    app.get('/keys', (req, res) => {
+      res.json({ meter: req.meter === null ? 'null' : typeof req.meter, added: added.get(req) });
+    });
+    const agent = request(app);
+    expect((await agent.get('/keys').set('x-tenant', 'acme').expect(200)).body).toEqual({ meter: 'object', added: 0 });
+    expect((await agent.get('/keys').set('x-tenant', 'acme').expect(200)).body).toEqual({ meter: 'object', added: 0 });
+    expect((await agent.get('/keys').expect(200)).body).toEqual({ meter: 'null', added: 0 });
+  });
+
   it('meters a known customer without a store read, settling each request with one response listener', async () => {
     world = await startWorld({}, (app, mk) => {
       app.get('/listeners', mk.count('api_calls'), (req, res) => {
