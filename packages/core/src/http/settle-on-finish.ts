@@ -8,7 +8,8 @@ export interface ResponseSettler<C> {
   /**
    * Settles the meter bound with `context` (commits or discards it by the commit policy). Called at most once per
    * binding: with `finished` true once the response finished, after the listeners of its 'finish' event ran; with
-   * `finished` false when it closed without finishing, only for a binding made with `settleClosed`.
+   * `finished` false when it closed without finishing, only for a binding made with `settleClosed`. Must not throw: it
+   * runs after the response, in a tick of its own, where an exception is the process's uncaught exception.
    */
   settle(context: C, finished: boolean): void;
 }
