@@ -73,7 +73,7 @@ export {
 } from './http/registration-route';
 export { FixedWindowLimiter } from './http/rate-limit';
 // From the files, not ./store/sqlite: its index declares the schema, whose types name better-sqlite3's.
-export type { SqliteStoreOptions } from './store/sqlite/sqlite-store';
+export type { SqliteStoreOptions, SqliteSynchronous } from './store/sqlite/sqlite-store';
 export type { SqliteConnection } from './store/sqlite/connection';
 /** Building blocks for store implementations: the frozen snapshot every store must build identically. */
 export {
