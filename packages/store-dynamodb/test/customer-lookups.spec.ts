@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import type { CustomerRecord, LicenseIdentity } from '@meterkit/core';
-import { customerKey } from '@meterkit/core';
+import type { CustomerRecord } from '@meterkit/core';
 import type { DynamoDbStore } from '../src';
 import { LocalDynamo } from './support/dynalite';
+import { licenseRecord as license } from './support/license-customer';
 
 // The engine reads a tenant's customer on every request that finds its cached answer expired, until the first read
 // answers: concurrent lookups of one tenant (or customer key) share one read, and a lookup started after a write of
@@ -13,16 +13,6 @@ import { LocalDynamo } from './support/dynalite';
 const dynamo = new LocalDynamo();
 beforeAll(() => dynamo.start());
 afterAll(() => dynamo.stop());
-
-function license(n: number, extra: Partial<CustomerRecord> = {}): CustomerRecord {
-  const identity: LicenseIdentity = {
-    kind: 'license',
-    licenseArn: `arn:aws:license-manager::294406891311:license:l-${String(n).padStart(8, '0')}`,
-    customerAwsAccountId: String(100000000000 + n),
-    productCode: 'prod-ddb',
-  };
-  return { key: customerKey(identity), identity, status: 'active', registeredAt: 1, updatedAt: 1, ...extra };
-}
 
 /** DynamoDB calls the store's client made, by command. */
 function countCalls(store: DynamoDbStore): Record<string, number> {

@@ -1,22 +1,11 @@
-import type { CustomerRecord, LicenseIdentity } from '@meterkit/core';
-import { customerKey } from '@meterkit/core';
 import { findCustomers } from '../src/customers';
 import { Table } from '../src/table';
 import { LocalDynamo } from './support/dynalite';
+import { licenseRecord as license } from './support/license-customer';
 
 const dynamo = new LocalDynamo();
 beforeAll(() => dynamo.start());
 afterAll(() => dynamo.stop());
-
-function license(n: number, extra: Partial<CustomerRecord> = {}): CustomerRecord {
-  const identity: LicenseIdentity = {
-    kind: 'license',
-    licenseArn: `arn:aws:license-manager::294406891311:license:l-${String(n).padStart(8, '0')}`,
-    customerAwsAccountId: String(100000000000 + n),
-    productCode: 'prod-ddb',
-  };
-  return { key: customerKey(identity), identity, status: 'active', registeredAt: 1, updatedAt: 1, ...extra };
-}
 
 it('a filtered query reads the partition one small DynamoDB page after another, from the key it starts after, until it has its limit', async () => {
   const name = dynamo.freshTableName('custq');
