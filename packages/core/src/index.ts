@@ -56,6 +56,7 @@ export { SqliteStore } from './store/sqlite/sqlite-store';
 
 export { shouldCommit, finishMeter, type CommitPolicy } from './http/commit-policy';
 export { settleOnFinish, watchServerResponses, type ResponseSettler, type SettlingResponse } from './http/settle-on-finish';
+export { reserveRequestSlot } from './http/request-slots';
 export { knownMeterForRequest, meterForRequest, type Identified, type MeterLookup } from './http/identify';
 export {
   handleRegistration,

@@ -1,8 +1,7 @@
-import { finishMeter, knownMeterForRequest, meterForRequest, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
+import { finishMeter, knownMeterForRequest, meterForRequest, reserveRequestSlot, type Identified, type Metering, type RequestMeter } from '@meterkit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ResolvedOptions } from './options';
 import { persistOnEnd } from './persist-on-end';
-import { prepareRequestSlots } from './request-slots';
 import './request';
 
 /** The response as Node gives it: `res.req` is its request, whose `req.meter` the response settles when it closes. */
@@ -19,7 +18,7 @@ function isPromise(value: unknown): value is PromiseLike<unknown> {
  */
 export function attachMeter(metering: Metering, options: ResolvedOptions): RequestHandler {
   const { policy, identify, persistBeforeResponse } = options;
-  prepareRequestSlots();
+  reserveRequestSlot('meter');
 
   /**
    * 'close' follows 'finish' once the response is complete, or comes alone when the connection closed first:

@@ -1,6 +1,5 @@
-import { channel, subscribe } from 'node:diagnostics_channel';
 import { IncomingMessage } from 'node:http';
-import type { MeterkitError, RequestMeter } from '@meterkit/core';
+import { reserveRequestSlot, type MeterkitError, type RequestMeter } from '@meterkit/core';
 
 /** A request's meter (null: not metered) and, when an identified request has none, why. */
 export interface Binding {
@@ -17,23 +16,12 @@ export interface Binding {
 const BINDING = Symbol.for('meterkit:request-binding');
 type Bound = { [BINDING]?: Binding | Promise<Binding> };
 
-const PREPARED = Symbol.for('@meterkit/nestjs.bindingSlotsPrepared');
-
-function prepareSlot(message: unknown): void {
-  (message as { readonly request: Bound }).request[BINDING] = undefined;
-}
-
 /**
- * Has every request a node:http(s) server serves get the binding slot as the server publishes its start (Node's
- * `http.server.request.start` diagnostics channel), before any app code sees it. Once per process.
+ * Has every request a node:http(s) server serves get the binding slot as the server publishes its start, before any
+ * app code sees it (the core's reserveRequestSlot()).
  */
 export function prepareBindingSlots(): void {
-  // The flag lives on Node's channel object, which every realm of the process shares (a test runner's sandboxes, the
-  // package's CommonJS and ESM builds), so the process subscribes once.
-  const started = channel('http.server.request.start') as unknown as Record<symbol, unknown>;
-  if (started[PREPARED] === true) return;
-  started[PREPARED] = true;
-  subscribe('http.server.request.start', prepareSlot);
+  reserveRequestSlot(BINDING);
 }
 
 /** Node's request under the platform's: Express `req` is one (whatever an app put on it), a `FastifyRequest` holds it as `raw`. */
