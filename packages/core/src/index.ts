@@ -27,6 +27,7 @@ export type { FlushRequest } from './send/flusher';
 export type { RetryPolicy } from './send/backoff';
 export { classifyError, type ErrorClass } from './aws/classify-error';
 export { createMeteringClient, type AwsOptions } from './aws/metering-client';
+export { AwsCallTimeoutError, DEFAULT_AWS_CALL_TIMEOUT_MS } from './aws/call-timeout';
 
 export {
   recordId,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { AwsOptions } from './aws/metering-client';
+import { resolveAwsOptions, type AwsOptions, type ResolvedAwsOptions } from './aws/metering-client';
 import { ErrorCodes, MeterkitError } from './errors';
 import { consoleLogger, type Logger } from './logger';
 import type { CustomerIdentity, CustomerRecord, CustomerStatus } from './model/customer';
@@ -149,7 +149,7 @@ export interface MeteringOptions {
 export interface ResolvedOptions {
   readonly products: ReadonlyMap<string, Product>;
   readonly store: UsageStore | string;
-  readonly aws: AwsOptions;
+  readonly aws: ResolvedAwsOptions;
   readonly customerForTenant: MeteringOptions['customerForTenant'];
   readonly lockMs: number;
   readonly durability: 'interval' | 'sync';
@@ -325,7 +325,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   return {
     products,
     store,
-    aws: options.aws ?? {},
+    aws: resolveAwsOptions(options.aws),
     customerForTenant: options.customerForTenant,
     lockMs: resolveLockMs(options.lockMinutes, products),
     durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
