@@ -16,6 +16,17 @@ export interface DynamoDbStoreOptions {
   /** Attempts per DynamoDB call of the client the store builds, throttling included (SDK retry). Default 8. */
   readonly maxAttempts?: number;
   /**
+   * The longest one attempt of a DynamoDB call of the client the store builds waits for its answer, connecting
+   * included; past it the attempt is abandoned (socket destroyed) and the SDK retries it like a network error, up to
+   * `maxAttempts`, then the call rejects with ERR_METERKIT_STORE. A write abandoned this way may have been applied:
+   * the store treats it as any write without an answer (conditional writes, markers of batch ids). Worst case per
+   * call: maxAttempts x requestTimeoutMs plus the SDK's backoff (about 53 s with the defaults). Default 5000, 1 to
+   * 600 000.
+   */
+  readonly requestTimeoutMs?: number;
+  /** The longest the client the store builds waits to open a connection to DynamoDB. Default 3000, 1 to 600 000. */
+  readonly connectionTimeoutMs?: number;
+  /**
    * Settled records get `expiresAt` (epoch seconds) this long after they settle, for DynamoDB's TTL to delete
    * them. Enable TTL on `expiresAt` in the table. Default: none (settled records are kept).
    */
@@ -41,6 +52,10 @@ export interface ResolvedDynamoDbOptions {
   readonly concurrency: number;
 }
 
+/** One attempt of a DynamoDB call (docs/decisions.md). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+const DEFAULT_CONNECTION_TIMEOUT_MS = 3000;
+
 function fail(message: string): never {
   throw new MeterkitError(ErrorCodes.OPTIONS, `DynamoDbStore: ${message}`);
 }
@@ -63,6 +78,9 @@ export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): Reso
   if (options.client !== undefined && (options.endpoint !== undefined || options.region !== undefined || options.credentials !== undefined)) {
     fail('give either `client` or `region`/`endpoint`/`credentials`, not both.');
   }
+  if (options.client !== undefined && (options.requestTimeoutMs !== undefined || options.connectionTimeoutMs !== undefined)) {
+    fail('`requestTimeoutMs` and `connectionTimeoutMs` configure the client the store builds: set the timeouts on your own `client` (requestHandler) instead.');
+  }
   const settledTtlSeconds =
     options.settledTtlSeconds === undefined ? undefined : integer('settledTtlSeconds', options.settledTtlSeconds, 0, 60, 10 * 365 * 86_400);
   const common = {
@@ -77,8 +95,12 @@ export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): Reso
     return { ...common, client: options.client, ownsClient: false };
   }
   const maxAttempts = integer('maxAttempts', options.maxAttempts, 8, 1, 50);
+  const requestTimeout = integer('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 1, 600_000);
+  const connectionTimeout = integer('connectionTimeoutMs', options.connectionTimeoutMs, DEFAULT_CONNECTION_TIMEOUT_MS, 1, 600_000);
   const client = new DynamoDBClient({
     maxAttempts,
+    // Without throwOnRequestTimeout the SDK only logs a request past requestTimeout and keeps waiting for it.
+    requestHandler: { requestTimeout, connectionTimeout, throwOnRequestTimeout: true },
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
