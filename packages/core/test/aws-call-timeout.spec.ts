@@ -106,6 +106,22 @@ describe('aws.callTimeoutMs: an AWS endpoint that accepts connections and never 
     expect((await world.metering.status()).counts).toMatchObject({ sent: 2, duplicate: 0, rejected: 0, pending: 0, sending: 0 });
   });
 
+  it('lets close() end while its running flush waits on a call that never answers, the record handed back for a later flush', async () => {
+    world = await startHungWorld();
+    const subscription = await world.emu.subscribe({ productCode: LICENSED });
+    const customer = await world.metering.resolveRegistration(subscription.token);
+    await world.metering.meter(customer.identity).record('api_calls', 2).commit();
+    world.emu.clock.set(HOUR_CLOSED);
+    world.hole.blackHole();
+
+    const flush = world.metering.flush();
+    // The call is journaled right before it goes on the wire: close() once it is there.
+    while (!(await world.store.listRecords()).some((r) => r.mayHaveLanded)) await new Promise((resolve) => setImmediate(resolve));
+    await world.metering.close();
+    await expect(flush).resolves.toMatchObject({ sent: 0, released: 1 });
+    expect(world.emu.inspect.records()).toEqual([]);
+  });
+
   it('bounds the calls of a client you pass in, and books a call whose answer never came after AWS applied it as sent once', async () => {
     const emu = await startProductEmulator(PRODUCTS);
     // The user's own client: a step holds the answer of the first call AWS applied, and never lets it go (the SDK
