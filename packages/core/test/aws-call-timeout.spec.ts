@@ -18,12 +18,12 @@ interface HungWorld {
 }
 
 /** An engine whose AWS endpoint is a TCP proxy in front of the emulator that can stop carrying data (black hole). */
-async function startHungWorld(overrides: Partial<MeteringOptions> = {}): Promise<HungWorld> {
-  const emu = await startProductEmulator(PRODUCTS);
+async function startHungWorld(overrides: Partial<MeteringOptions> = {}, products = PRODUCTS): Promise<HungWorld> {
+  const emu = await startProductEmulator(products);
   const hole = await startBlackHole('127.0.0.1', Number(new URL(emu.endpoint).port));
   const store = new MemoryStore();
   const metering = createMetering(
-    meteringOptionsFor(emu, PRODUCTS, {
+    meteringOptionsFor(emu, products, {
       store,
       aws: { region: 'us-east-1', endpoint: `http://127.0.0.1:${hole.port}`, credentials: TEST_CREDENTIALS, callTimeoutMs: TIMEOUT_MS },
       retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
@@ -104,6 +104,21 @@ describe('aws.callTimeoutMs: an AWS endpoint that accepts connections and never 
     expect(world.emu.inspect.totalFor({ dimension: 'gb_processed' })).toBe(3);
     expect(world.emu.inspect.duplicates()).toEqual([]);
     expect((await world.metering.status()).counts).toMatchObject({ sent: 2, duplicate: 0, rejected: 0, pending: 0, sending: 0 });
+  });
+
+  it('aborts a MeterUsage call (product mode), and the resend under the same ClientToken bills it once', async () => {
+    world = await startHungWorld({}, [{ productCode: 'prod-ami', dimensions: ['vcpu_hours'], identity: 'product' }]);
+    await world.metering.productMeter().record('vcpu_hours', 6).commit();
+    world.emu.clock.set(HOUR_CLOSED);
+    world.hole.blackHole();
+
+    expect(await world.metering.flush()).toMatchObject({ sent: 0, rejected: 0, duplicate: 0 });
+    expect((await world.store.listRecords()).map((r) => [r.state, r.mayHaveLanded])).toEqual([['pending', true]]);
+
+    world.hole.heal();
+    await drain(world);
+    expect(world.emu.inspect.records().map((r) => [r.operation, r.dimension, r.quantity])).toEqual([['MeterUsage', 'vcpu_hours', 6]]);
+    expect((await world.metering.status()).counts).toMatchObject({ sent: 1, duplicate: 0, rejected: 0, pending: 0 });
   });
 
   it('lets close() end while its running flush waits on a call that never answers, the record handed back for a later flush', async () => {
