@@ -3,7 +3,8 @@
 // [chunks] [requests per chunk]`. Bare, meterkit and the reference (tools/bench/http/apps.js) each run in their own
 // process, profiled from after a warm-up; loads alternate between them chunk by chunk so that a busy machine slows
 // each alike. Prints, per variant, CPU per request, profile time per request, meterkit's own frames, and the frames
-// whose self time per request grew most over bare.
+// whose self time per request grew most over bare. PROFILE_VARIANTS=bare,meterkit,meterkit@postgres,floor chooses the
+// variants (tools/bench/http/apps.js; `@<store>` as in the overhead suite); PROFILE_DIR=<dir> keeps the .cpuprofile files there.
 const { fork } = require('node:child_process');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -12,7 +13,7 @@ const autocannon = require('autocannon');
 
 const SERVER = join(__dirname, 'http', 'server.js');
 const HOOK = join(__dirname, 'http', 'profile-hook.js');
-const VARIANTS = ['bare', 'meterkit', 'reference'];
+const VARIANTS = (process.env.PROFILE_VARIANTS ?? 'bare,meterkit,reference').split(',');
 const [framework = 'fastify', chunksArg = '6', chunkArg = '15000'] = process.argv.slice(2);
 
 function ask(child, message, done) {
@@ -49,7 +50,7 @@ function selfTimes(file, requests) {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'meterkit-profile-'));
+  const dir = process.env.PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'meterkit-profile-'));
   const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
   const servers = {};
   try {
@@ -93,7 +94,7 @@ async function main() {
     }
     console.log(JSON.stringify({ framework, chunks: Number(chunksArg), requestsPerChunk: Number(chunkArg), variants: report }, null, 2));
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.PROFILE_DIR === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 

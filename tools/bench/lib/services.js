@@ -29,7 +29,7 @@ async function startDynalite() {
     child.once('message', resolve);
   });
   child.removeAllListeners('exit');
-  return { endpoint: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => (child.once('exit', resolve), child.disconnect())) };
+  return { endpoint: `http://127.0.0.1:${port}`, pid: child.pid, close: () => new Promise((resolve) => (child.once('exit', resolve), child.disconnect())) };
 }
 
 module.exports = { PG_URL, postgresAnswers, startDynalite };

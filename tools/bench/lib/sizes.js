@@ -12,7 +12,7 @@ const sizes = quick
     }
   : {
       quick,
-      http: { rounds: 5, seconds: 5, warmupSeconds: 2, connections: 10, tenants: 10 },
+      http: { rounds: 5, seconds: 3, warmupSeconds: 2, connections: 10, tenants: 10 },
       recording: { requests: 2_000_000, rounds: 5, growthRequests: 1_000_000, growthCustomers: [100, 1_000, 10_000], meterForRequests: 2_000_000, meterForCustomers: [1_000, 100_000] },
       memory: { customers: 20_000, dimensions: 5 },
       persistence: { fewKeys: 100, fewBatches: 200, manyKeys: 100_000, manyBatches: 3 },

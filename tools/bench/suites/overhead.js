@@ -2,21 +2,24 @@
 // Request overhead per framework: the same route bare, with meterkit recording one unit per request (SQLite
 // default store in a temp dir, interval durability; Express also on PostgreSQL and on DynamoDB through a dynalite
 // this suite starts), with the framework's usual rate limiter as a reference, and with the floor: the hooks meterkit
-// adds, doing nothing. Each server runs in its own process; autocannon runs here. Variants alternate within each
-// round; the figures are medians over the rounds of the per-round ratio to bare. A figure short of its target gets
-// a CPU profile.
+// adds, doing nothing. Each server runs in its own process, on a core of its own while it is loaded; autocannon runs
+// here. Every load of a variant sits between two loads of bare, and its ratio is to their mean, so that a machine
+// whose speed drifts during a run slows both sides of a ratio alike; the figures are medians over the rounds. A figure
+// short of its target gets a CPU profile.
 const { fork } = require('node:child_process');
 const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
 const { runSuite } = require('../lib/child-result');
+const { cpuPinning } = require('../lib/cpu-pinning');
 const { startDynalite } = require('../lib/services');
 const { summarizeProfile } = require('../lib/cpu-profile');
 const { sizes } = require('../lib/sizes');
 const { median } = require('../lib/stats');
 
 const SERVER = join(__dirname, '..', 'http', 'server.js');
+const pinning = cpuPinning();
 const TARGET_RATIO = 0.95;
 // Per framework: throughput vs bare at least `targetRatio` and not below the reference's; with `cpuTarget`, server
 // CPU per request not above the reference's either (the figure a busy machine disturbs least).
@@ -47,8 +50,10 @@ function startServer(framework, variant, execArgv = []) {
     child.once('exit', (code) => reject(new Error(`${framework}/${variant} server exited with ${code}`)));
     child.once('message', ({ port }) => {
       child.removeAllListeners('exit');
+      pinning.unpin(child.pid);
       resolve({
         port,
+        pid: child.pid,
         cpuMicros: () =>
           new Promise((done) => {
             child.once('message', (reply) => done(reply.cpuMicros));
@@ -72,16 +77,21 @@ function requests() {
   return Array.from({ length: sizes.http.tenants }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
 }
 
-/** One load of a server; also the server's CPU time per request, which other processes on the machine disturb less than throughput. */
+/** One load of a server, on its own core; also the server's CPU time per request, which other processes on the machine disturb less than throughput. */
 async function load(server, seconds) {
   const port = server.port;
-  const cpuBefore = await server.cpuMicros();
-  const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
-  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-    throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  pinning.pin(server.pid);
+  try {
+    const cpuBefore = await server.cpuMicros();
+    const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
+    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+      throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+    }
+    const cpuPerRequest = ((await server.cpuMicros()) - cpuBefore) / result.requests.sent;
+    return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent, cpuPerRequest };
+  } finally {
+    pinning.unpin(server.pid);
   }
-  const cpuPerRequest = ((await server.cpuMicros()) - cpuBefore) / result.requests.sent;
-  return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent, cpuPerRequest };
 }
 
 async function profileMeterkit(framework) {
@@ -112,14 +122,22 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     sent[v] += s.sent;
     return s;
   };
+  // Per variant, each load and the mean of the two bare loads around it.
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
+  const others = variants.filter((v) => v !== 'bare');
   try {
     for (const v of variants) count(v, await load(servers[v], warmupSeconds));
     for (let round = 0; round < rounds; round++) {
-      // Rotate the order so that no variant always runs first (or right after another's load).
-      const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-      for (const v of order) {
-        samples[v].push(count(v, await load(servers[v], seconds)));
+      // bare, v1, bare, v2, bare, ...: every load sits between two loads of bare. The order rotates by round.
+      let before = count('bare', await load(servers.bare, seconds));
+      samples.bare.push({ ...before, bare: before });
+      for (let i = 0; i < others.length; i++) {
+        const v = others[(i + round) % others.length];
+        const s = count(v, await load(servers[v], seconds));
+        const after = count('bare', await load(servers.bare, seconds));
+        samples.bare.push({ ...after, bare: after });
+        samples[v].push({ ...s, bare: { rps: (before.rps + after.rps) / 2, p99: (before.p99 + after.p99) / 2, cpuPerRequest: (before.cpuPerRequest + after.cpuPerRequest) / 2 } });
+        before = after;
       }
     }
   } finally {
@@ -128,12 +146,14 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
       servers[v].units = units;
     }
   }
-  const ratioTo = (v) => median(samples[v].map((s, i) => s.rps / samples.bare[i].rps));
-  const p99Diff = (v) => median(samples[v].map((s, i) => s.p99 - samples.bare[i].p99));
+  const ratioTo = (v) => median(samples[v].map((s) => s.rps / s.bare.rps));
+  const p99Diff = (v) => median(samples[v].map((s) => s.p99 - s.bare.p99));
+  const bareCpu = median(samples.bare.map((s) => s.cpuPerRequest));
+  // CPU per request: bare's median plus the median difference to the bare loads around each load.
   const row = (v) => ({
     rps: median(samples[v].map((s) => s.rps)),
     p99Ms: median(samples[v].map((s) => s.p99)),
-    cpuMicrosPerRequest: median(samples[v].map((s) => s.cpuPerRequest)),
+    cpuMicrosPerRequest: v === 'bare' ? bareCpu : bareCpu + median(samples[v].map((s) => s.cpuPerRequest - s.bare.cpuPerRequest)),
   });
   const billing = (v) => ({ answered: ok[v], sent: sent[v], unitsStored: servers[v].units, pass: servers[v].units >= ok[v] && servers[v].units <= sent[v] });
   const vsBare = (v) => ({ ...row(v), ratio: ratioTo(v), p99DiffMs: p99Diff(v) });
@@ -141,6 +161,8 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     framework,
     rounds,
     seconds,
+    design: 'each load between two loads of bare',
+    pinning: pinning.describe,
     connections: sizes.http.connections,
     bare: row('bare'),
     meterkit: { ...row('meterkit'), ratio: ratioTo('meterkit'), p99DiffMs: p99Diff('meterkit') },
@@ -176,7 +198,9 @@ runSuite(async () => {
   // `node tools/bench/suites/overhead.js nest-fastify ...` measures some frameworks only.
   const only = process.argv.slice(2);
   const plans = PLAN.filter((plan) => only.length === 0 || only.includes(plan.framework));
+  pinning.unpin(process.pid);
   const dynamo = await dynamoEndpoint(plans);
+  if (dynamo !== undefined) pinning.unpin(dynamo.pid);
   try {
     for (const plan of plans) frameworks.push(await measureFramework(plan));
   } finally {
