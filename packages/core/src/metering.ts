@@ -132,7 +132,9 @@ export class Metering {
       sleep: pause,
       retry: o.retry,
       region: async () => (typeof client.config.region === 'function' ? client.config.region() : client.config.region),
-      afterResolve: (customer) => this.contracts.atRegistration(customer),
+      timeoutMs: o.registrationTimeoutMs,
+      callTimeoutMs: o.aws.callTimeoutMs,
+      afterResolve: (customer, deadline) => this.contracts.atRegistration(customer, deadline),
     });
     this.customers = new CustomerRegistry({ directory: this.directory, registration: this.registration, store: () => this.ready(), clock: o.clock });
     this.lifecycle = new Lifecycle({

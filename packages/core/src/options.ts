@@ -12,6 +12,7 @@ import type { UsageStore } from './store/usage-store';
 import { resolveEntitlementOptions, type EntitlementOptions, type ResolvedEntitlementOptions } from './product/entitlement-options';
 import { METER_USAGE_WINDOW } from './product/meter-usage-window';
 import { MAX_FUTURE_SKEW_MS } from './lifecycle/event-time';
+import { resolveRegistrationTimeoutMs } from './registration/registration-deadline';
 
 export interface MeteringOptions {
   /** The products this app meters, with their dimensions. At least one. */
@@ -81,6 +82,17 @@ export interface MeteringOptions {
   sharedQuota?: boolean;
   /** Retries of one batch within a flush. Default 4 attempts, 250 ms base, 20 s cap, full jitter. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * The longest one registration takes (the registration route of every adapter, and resolveRegistration()):
+   * ResolveCustomer with its retries, the customer's store write and, for a contract product, GetEntitlements with
+   * its retries. Past it the registration fails with ERR_METERKIT_REGISTRATION_FAILED (the route answers 502: try the
+   * same link again) and the AWS call still waiting is aborted. A retry starts only when the time left gives it its
+   * whole `aws.callTimeoutMs`, so no call outlives the registration by more than that. Measured in real time, like
+   * `aws.callTimeoutMs`. Default 25 000: under the 60 s idle timeout of a load balancer (ALB) with room for the
+   * app's `onRegistered` hook; with the default 10 s call bound, two unanswered ResolveCustomer calls and their backoff
+   * fit in it. An integer of 1 to 600 000, at least `aws.callTimeoutMs`.
+   */
+  registrationTimeoutMs?: number;
   /** How long a claimed record stays reserved for this instance while it sends. Default 300 000 (5 minutes). */
   leaseMs?: number;
   /**
@@ -164,6 +176,7 @@ export interface ResolvedOptions {
   /** undefined: use it when the store supports it. */
   readonly sharedQuota: boolean | undefined;
   readonly retry: RetryPolicy;
+  readonly registrationTimeoutMs: number;
   readonly leaseMs: number;
   readonly instanceId: string;
   readonly maxBisectDepth: number;
@@ -322,10 +335,11 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
   for (const status of statuses) oneOf('meteredStatuses[]', status, ['registered', 'active', 'deprovisioning', 'inactive'], 'active');
   const retry = options.retry ?? {};
   const products = resolveProducts(options.products);
+  const aws = resolveAwsOptions(options.aws);
   return {
     products,
     store,
-    aws: resolveAwsOptions(options.aws),
+    aws,
     customerForTenant: options.customerForTenant,
     lockMs: resolveLockMs(options.lockMinutes, products),
     durability: oneOf('durability', options.durability, ['interval', 'sync'], 'interval'),
@@ -343,6 +357,7 @@ export function resolveOptions(options: MeteringOptions): ResolvedOptions {
       baseDelayMs: number('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, 60_000),
       maxDelayMs: number('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, 600_000),
     },
+    registrationTimeoutMs: resolveRegistrationTimeoutMs(options.registrationTimeoutMs, aws.callTimeoutMs),
     leaseMs: number('leaseMs', options.leaseMs, 300_000, 1000, 3_600_000),
     instanceId: resolveInstanceId(options.instanceId),
     maxBisectDepth: number('maxBisectDepth', options.maxBisectDepth, 5, 0, 12),

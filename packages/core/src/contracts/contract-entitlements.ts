@@ -4,6 +4,7 @@ import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import type { LifecycleEvent } from '../lifecycle/marketplace-event';
 import type { CustomerRecord } from '../model/customer';
+import type { CallDeadline } from '../registration/registration-deadline';
 import { isContract, type Product } from '../model/product';
 import type { BoundCustomer } from '../meter/bound-customer';
 import { RateLimiter } from '../send/rate-limiter';
@@ -64,9 +65,13 @@ export class ContractEntitlements {
     this.dueReadsAtOnce = Math.min(MAX_DUE_READS_AT_ONCE, Math.max(1, Math.ceil(d.options.requestsPerSecond)));
     this.refresher = new EntitlementRefresher({
       store: () => this.store(),
-      read: (customer) => {
+      read: (customer, request) => {
         client ??= createEntitlementClient(d.aws, d.options.client);
-        return readEntitlements({ client, limiter, retry: d.options.retry, sleep: d.sleep, pageSize: d.options.pageSize }, customer.productCode, customer.identity);
+        return readEntitlements(
+          { client, limiter, retry: d.options.retry, sleep: d.sleep, pageSize: d.options.pageSize, ...(request.deadline === undefined ? {} : { deadline: request.deadline }) },
+          customer.productCode,
+          customer.identity,
+        );
       },
       cache: this.cache,
       events: d.events,
@@ -103,11 +108,20 @@ export class ContractEntitlements {
     return { set: set?.set, counters: counters?.counters ?? [] };
   }
 
-  /** Registration (after ResolveCustomer, before the hook answers): reads the new customer's entitlements. */
-  async atRegistration(customer: CustomerRecord): Promise<void> {
+  /**
+   * Registration (after ResolveCustomer, before the hook answers): reads the new customer's entitlements within the
+   * registration's deadline.
+   */
+  async atRegistration(customer: CustomerRecord, deadline?: CallDeadline): Promise<void> {
     const contract = this.contractCustomer(customer);
     if (contract === undefined) return;
-    await this.refresher.refresh(contract, { trigger: 'registration', changeSignal: false, endSignal: false, retryWhenEmpty: true });
+    await this.refresher.refresh(contract, {
+      trigger: 'registration',
+      changeSignal: false,
+      endSignal: false,
+      retryWhenEmpty: true,
+      ...(deadline === undefined ? {} : { deadline }),
+    });
   }
 
   /** Re-reads the entitlements a lifecycle event names (each a change signal); failures are emitted, not thrown. */

@@ -2,6 +2,7 @@ import { GetEntitlementsCommand, type Entitlement, type GetEntitlementFilterName
 import { classifyError, errorName } from '../aws/classify-error';
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { CustomerIdentity } from '../model/customer';
+import type { CallDeadline } from '../registration/registration-deadline';
 import { backoffDelay, type RetryPolicy } from '../send/backoff';
 import type { RateLimiter } from '../send/rate-limiter';
 import type { DimensionEntitlement } from './entitlement-set';
@@ -14,6 +15,11 @@ export interface ReadEntitlementsDeps {
   readonly sleep: (ms: number) => Promise<void>;
   /** MaxResults of each page, 1 to 25. */
   readonly pageSize: number;
+  /**
+   * A registration's deadline: each call is cut off when it passes, and a call (first or retry) starts only when it
+   * leaves the call its whole aws.callTimeoutMs.
+   */
+  readonly deadline?: CallDeadline;
 }
 
 /** A read stops after this many pages: a service that keeps answering with a token is a fault, not a long list. */
@@ -57,15 +63,26 @@ export async function readEntitlements(d: ReadEntitlementsDeps, productCode: str
 }
 
 async function readPage(d: ReadEntitlementsDeps, input: GetEntitlementsCommand['input']) {
+  const deadline = d.deadline;
   for (let attempt = 1; ; attempt++) {
     await d.limiter.take();
+    if (deadline !== undefined && !deadline.leavesRoomFor(0)) {
+      throw new MeterkitError(
+        ErrorCodes.ENTITLEMENT_READ,
+        `GetEntitlements was not ${attempt > 1 ? 'retried' : 'called'}: what is left of ${deadline.describe()} is less than one call's bound (aws.callTimeoutMs); the stored entitlements stay.`,
+        { details: { productCode: input.ProductCode, attempts: attempt - 1 } },
+      );
+    }
     try {
-      return await d.client.send(new GetEntitlementsCommand(input));
+      return await d.client.send(new GetEntitlementsCommand(input), deadline === undefined ? undefined : { abortSignal: deadline.signal });
     } catch (error) {
       const name = errorName(error);
       if (classifyError(error) === 'retry' && attempt < d.retry.attempts) {
-        await d.sleep(backoffDelay(d.retry, attempt));
-        continue;
+        const delay = backoffDelay(d.retry, attempt);
+        if (deadline === undefined || deadline.leavesRoomFor(delay)) {
+          await d.sleep(delay);
+          continue;
+        }
       }
       throw new MeterkitError(ErrorCodes.ENTITLEMENT_READ, `GetEntitlements failed with ${name}${attempt > 1 ? ` after ${attempt} attempts` : ''}; the stored entitlements stay.`, {
         awsException: name,

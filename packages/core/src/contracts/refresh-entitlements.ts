@@ -3,6 +3,7 @@ import type { MeteringEmitter } from '../events';
 import type { Logger } from '../logger';
 import { mask } from '../logger';
 import type { CustomerIdentity } from '../model/customer';
+import type { CallDeadline } from '../registration/registration-deadline';
 import type { EntitlementStore } from '../store/entitlement-store';
 import type { EntitlementCache } from './entitlement-cache';
 import type { DimensionEntitlement, EntitlementSet } from './entitlement-set';
@@ -26,6 +27,8 @@ export interface RefreshRequest {
   readonly endIfExpired?: boolean;
   /** Without a change signal (registration): an empty read is still retried on the stale schedule, as lag. */
   readonly retryWhenEmpty?: boolean;
+  /** The registration's deadline the read must answer within (registration reads only). */
+  readonly deadline?: CallDeadline;
 }
 
 /**

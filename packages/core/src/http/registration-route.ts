@@ -86,7 +86,8 @@ export function hookFailedResult(cause: unknown): RegistrationResult {
 /**
  * The registration route's logic, the same in every adapter: resolve the token, store the customer, run the
  * app's hook, answer with a redirect or JSON. Bad tokens are 400s (expired ones too); ResolveCustomer trouble 502
- * (GetEntitlements trouble of a contract product too: ERR_METERKIT_ENTITLEMENT_READ);
+ * (GetEntitlements trouble of a contract product too: ERR_METERKIT_ENTITLEMENT_READ), and so is a registration past
+ * `registrationTimeoutMs` (ERR_METERKIT_REGISTRATION_FAILED): the route answers within that bound plus the hook's time;
  * store trouble 503; an `onRegistered` hook that throws 500 ERR_METERKIT_REGISTRATION_HOOK (with `cause` to log).
  * Never rejects.
  */
