@@ -13,7 +13,10 @@ export interface DynamoDbStoreOptions {
   readonly endpoint?: string;
   /** Credentials of the client the store builds. Default: the SDK's provider chain. */
   readonly credentials?: DynamoDBClientConfig['credentials'];
-  /** Attempts per DynamoDB call of the client the store builds, throttling included (SDK retry). Default 8. */
+  /**
+   * Attempts per DynamoDB call of the client the store builds, throttling included (SDK retry). Default 8. Refused
+   * with your own `client`: set `maxAttempts` on it instead.
+   */
   readonly maxAttempts?: number;
   /**
    * The longest one attempt of a DynamoDB call of the client the store builds waits for its answer, connecting
@@ -80,6 +83,9 @@ export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): Reso
   }
   if (options.client !== undefined && (options.requestTimeoutMs !== undefined || options.connectionTimeoutMs !== undefined)) {
     fail('`requestTimeoutMs` and `connectionTimeoutMs` configure the client the store builds: set the timeouts on your own `client` (requestHandler) instead.');
+  }
+  if (options.client !== undefined && options.maxAttempts !== undefined) {
+    fail('`maxAttempts` configures the client the store builds: set `maxAttempts` on your own `client` instead.');
   }
   const settledTtlSeconds =
     options.settledTtlSeconds === undefined ? undefined : integer('settledTtlSeconds', options.settledTtlSeconds, 0, 60, 10 * 365 * 86_400);

@@ -1,0 +1,28 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ErrorCodes, isMeterkitError } from '@meterkit/core';
+import { resolveDynamoDbOptions, type DynamoDbStoreOptions } from '../src/options';
+
+function refusal(options: DynamoDbStoreOptions): unknown {
+  try {
+    resolveDynamoDbOptions(options);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+describe('DynamoDbStore options given with your own client', () => {
+  const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  afterAll(() => client.destroy());
+
+  it('refuses maxAttempts with your own client (it configures only the client the store builds) with ERR_METERKIT_OPTIONS', () => {
+    const error = refusal({ client, maxAttempts: 3 });
+    expect(isMeterkitError(error, ErrorCodes.OPTIONS)).toBe(true);
+    expect((error as Error).message).toMatch(/maxAttempts/);
+  });
+
+  it('uses your own client as is when only store settings come with it', () => {
+    const resolved = resolveDynamoDbOptions({ client, tableName: 'meterkit-own', conflictRetries: 5 });
+    expect(resolved).toMatchObject({ client, ownsClient: false, tableName: 'meterkit-own', conflictRetries: 5 });
+  });
+});
