@@ -206,6 +206,20 @@ export function describeAdapterContract(driver: AdapterDriver): void {
         expect([failed.status, failed.json().error.code]).toEqual([502, ErrorCodes.REGISTRATION_FAILED]);
       });
 
+      it('answers 502 ERR_METERKIT_REGISTRATION_FAILED within registrationTimeoutMs when AWS does not answer in time, and the same link works once it does', async () => {
+        const w = await start({ ...registration(), bounds: { registrationTimeoutMs: 300, callTimeoutMs: 100 } });
+        const { token } = await w.emu.subscribe({ productCode: PRODUCT });
+        // Far past every call's bound: no ResolveCustomer call is answered in time.
+        w.emu.faults.set({ latencyMs: 3000 });
+        const failed = await w.send(REGISTER_PATH, registrationForm(token));
+        expect([failed.status, failed.json().error.code]).toEqual([502, ErrorCodes.REGISTRATION_FAILED]);
+        expect(failed.json().error.message).toMatch(/same link/);
+        expect(await w.metering.listCustomers()).toEqual([]);
+        w.emu.faults.set({ latencyMs: 0 });
+        expect((await w.send(REGISTER_PATH, registrationForm(token))).status).toBe(200);
+        expect(await w.metering.listCustomers()).toHaveLength(1);
+      });
+
       it('answers 503 ERR_METERKIT_STORE when the store is down, and the same link works once it is back', async () => {
         const w = await start(registration({ onRegistered: () => ({ tenantId: 'acme' }) }));
         const { token } = await w.emu.subscribe({ productCode: PRODUCT });

@@ -80,6 +80,8 @@ export interface WorldOptions {
   readonly sns?: boolean;
   /** Configure CONTRACT_PRODUCT (pricing 'contract', entitlements ENTITLEMENTS) in the emulator and the core too. */
   readonly contracts?: boolean;
+  /** The core's registration deadline and AWS call bound (defaults: the core's). */
+  readonly bounds?: { readonly registrationTimeoutMs?: number; readonly callTimeoutMs?: number };
 }
 
 /**
@@ -117,7 +119,13 @@ export async function startWorld(driver: AdapterDriver, options: WorldOptions = 
   const metering = createMetering({
     products: options.contracts ? [...products, { ...contract, entitlements: ENTITLEMENTS }] : products,
     store,
-    aws: { region: 'us-east-1', endpoint: emu.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+    aws: {
+      region: 'us-east-1',
+      endpoint: emu.endpoint,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...(options.bounds?.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.bounds.callTimeoutMs }),
+    },
+    ...(options.bounds?.registrationTimeoutMs === undefined ? {} : { registrationTimeoutMs: options.bounds.registrationTimeoutMs }),
     clock: () => emu.clock.now(),
     logger: silentLogger,
     autoStart: false,
