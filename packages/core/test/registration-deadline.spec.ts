@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { createMetering, handleRegistration, isMeterkitError, MemoryStore, TOKEN_FIELD, type Metering, type MeteringEvents, type ProductConfig } from '../src';
 import { meteringOptionsFor, START, TEST_CREDENTIALS } from '../../../tools/testing/emulator-world/emulator-world';
 import { startBlackHole, type BlackHole } from '../../../tools/testing/black-hole/black-hole';
+import { fuzzParameters } from './generative/run';
 import { LICENSED } from './support/world';
 
 /** Far below the defaults, far above what the emulator on this machine takes to answer. */
@@ -171,7 +172,7 @@ describe('registrationTimeoutMs: one bound for the whole registration, whatever 
         if (first.ok) expect(customer).toEqual(first.customer);
         expect(world.registered).toEqual([{ customer, firstTime: true }]);
       }),
-      { numRuns: Number(process.env.METERKIT_FUZZ_RUNS ?? 15), ...(process.env.METERKIT_FUZZ_SEED ? { seed: Number(process.env.METERKIT_FUZZ_SEED) } : { seed: 20261207 }) },
+      fuzzParameters(15),
     );
   });
 
