@@ -153,6 +153,20 @@ describe('registrationTimeoutMs: one bound for the whole registration, whatever 
     expect(world.registered).toEqual([{ customer, firstTime: true }]);
   });
 
+  it("reads a contract registration's entitlements on the stale schedule after its deadline cut the read off, with no deadline of its own", async () => {
+    world = await startDeadlineWorld();
+    const subscription = await world.emu.subscribe({ productCode: CONTRACT, contract: { dimensions: { seats: 7 } } });
+    world.entitlements.blackHole();
+    expect(await rejection(world.engine.resolveRegistration(subscription.token))).toBeDefined();
+    const [customer] = await world.engine.listCustomers();
+    expect(await world.engine.entitlementsFor(customer!)).toBeUndefined();
+
+    world.entitlements.heal();
+    world.emu.clock.advance(61_000);
+    expect(await world.engine.refreshDueEntitlements()).toBeGreaterThanOrEqual(1);
+    expect((await world.engine.entitlementsFor(customer!))?.entitlements).toEqual([expect.objectContaining({ dimension: 'seats', value: 7 })]);
+  });
+
   it('against a throttling AWS ends in success or ERR_METERKIT_REGISTRATION_FAILED, never anything else; the same token then succeeds and the buyer is announced once', async () => {
     world = await startDeadlineWorld();
     await fc.assert(

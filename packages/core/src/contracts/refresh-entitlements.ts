@@ -180,7 +180,9 @@ export class EntitlementRefresher {
 
   /** Schedules the next stale retry; after the last one, reports that the change never showed. */
   private scheduleNext(retry: StaleRetry, stale: boolean): void {
-    const next: StaleRetry = { ...retry, attempt: retry.attempt + 1 };
+    // A registration's deadline bounds its own read only: the retries run later, on their own.
+    const { deadline: _registrationDeadline, ...request } = retry.request;
+    const next: StaleRetry = { ...retry, request, attempt: retry.attempt + 1 };
     if (this.retries.has(retry.customer.key)) return;
     if (this.dueAt(next) !== undefined) {
       this.retries.set(retry.customer.key, next);
