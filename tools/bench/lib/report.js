@@ -63,7 +63,7 @@ function overhead(entry) {
     '### Request overhead per framework',
     '',
     commandLine(entry),
-    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, variants alternating; medians of the per-round ratio to bare. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing.`,
+    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, ${first.design ?? 'variants alternating'}; medians of the per-round ratio to bare${first.pinning ? ` (${first.pinning})` : ''}. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing.`,
     '',
     table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'server CPU per request (vs bare)', 'target / check'], rows),
   ];
