@@ -1,7 +1,7 @@
-import type { MarketplaceMeteringClient, ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering';
-import { isMeterkitError, MemoryStore, silentLogger, type CustomerRecord, type MeteringEvents } from '../src';
-import { MeteringEmitter } from '../src/events';
-import { Registration } from '../src/registration/resolve-registration';
+import type { ResolveCustomerCommandOutput } from '@aws-sdk/client-marketplace-metering';
+import { isMeterkitError, MemoryStore, type CustomerRecord, type MeteringEvents } from '../src';
+import type { Registration } from '../src/registration/resolve-registration';
+import { resolveCustomerAnswer, scriptedRegistration } from './support/scripted-registration';
 
 /**
  * Unit tests of one module (Registration) with a scripted ResolveCustomer client, for what a real endpoint cannot be
@@ -9,9 +9,9 @@ import { Registration } from '../src/registration/resolve-registration';
  */
 
 const PRODUCT = 'prod-cutoff';
-const ACCOUNT = '123456789012';
-const LICENSE = `arn:aws:license-manager::${ACCOUNT}:license:l-cutoff`;
-const ANSWER: ResolveCustomerCommandOutput = { ProductCode: PRODUCT, CustomerAWSAccountId: ACCOUNT, LicenseArn: LICENSE, $metadata: {} };
+const ANSWER = resolveCustomerAnswer(PRODUCT);
+const ACCOUNT = ANSWER.CustomerAWSAccountId!;
+const LICENSE = ANSWER.LicenseArn!;
 const TOKEN = 'a-registration-token-of-the-buyer';
 
 /** A gate a test opens by hand. */
@@ -46,33 +46,15 @@ interface Harness {
 
 function harness(): Harness {
   const store = new HeldStore();
-  const events = new MeteringEmitter();
-  const registered: MeteringEvents['registered'][] = [];
-  events.on('registered', (e) => registered.push(e));
   let next: ReturnType<typeof gate<ResolveCustomerCommandOutput>> | undefined;
   let calls = 0;
-  const client = {
-    send: async () => {
-      calls++;
-      const held = next;
-      next = undefined;
-      return held === undefined ? ANSWER : held.promise;
-    },
-    config: {},
-  } as unknown as MarketplaceMeteringClient;
-  const registration = new Registration({
-    client,
-    store,
-    products: new Map([[PRODUCT, { productCode: PRODUCT, identity: 'license', dimensions: new Set(['api_calls']) }]]),
-    events,
-    logger: silentLogger,
-    clock: () => Date.parse('2026-07-15T10:20:00Z'),
-    sleep: async () => undefined,
-    retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
-    region: async () => 'us-east-1',
-    timeoutMs: 50,
-    callTimeoutMs: 10,
-  });
+  const send = async (): Promise<ResolveCustomerCommandOutput> => {
+    calls++;
+    const held = next;
+    next = undefined;
+    return held === undefined ? ANSWER : held.promise;
+  };
+  const { registration, registered } = scriptedRegistration(PRODUCT, store, send, { timeoutMs: 50, callTimeoutMs: 10 });
   return {
     registration,
     store,
