@@ -404,8 +404,7 @@ export class Metering {
    */
   async flush(request: FlushRequest = {}): Promise<FlushReport> {
     this.assertOpen();
-    await this.ready();
-    return this.flushes.run(request);
+    return this.flushes.start(this.ready(), request);
   }
 
   /**
@@ -476,14 +475,16 @@ export class Metering {
   }
 
   /**
-   * Stops the timers, waits for a running flush, and persists everything in memory. Rejects with
-   * ERR_METERKIT_NOT_PERSISTED (after a few tries) when the store refuses: the usage was not saved.
+   * Stops the timers, waits for the flushes under way (from their persist to their last send), and persists everything
+   * in memory. Rejects with ERR_METERKIT_NOT_PERSISTED (after a few tries) when the store refuses: the usage was not
+   * saved.
    */
   close(): Promise<void> {
     this.closing ??= shutdown({
       timers: this.timers,
       entitlements: this.entitlements,
       background: this.background,
+      flushes: this.flushes,
       flusher: this.flusher,
       opened: () => this.ready(),
       persister: this.persister,

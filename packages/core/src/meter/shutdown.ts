@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCodes, MeterkitError } from '../errors';
 import type { BackgroundWork } from '../lifecycle/background-work';
 import type { Entitlement } from '../product/entitlement';
+import type { FlushSequence } from '../send/flush-sequence';
 import type { Flusher } from '../send/flusher';
 import type { UsageStore } from '../store/usage-store';
 import type { Persister } from './persister';
@@ -11,6 +12,8 @@ export interface ShutdownParts {
   readonly timers: NodeJS.Timeout[];
   readonly entitlements: Entitlement;
   readonly background: BackgroundWork;
+  /** The flushes called (flush() and the timer's), from their persist on. */
+  readonly flushes: Pick<FlushSequence, 'idle'>;
   readonly flusher: Flusher;
   /** The store, once open. */
   readonly opened: () => Promise<UsageStore>;
@@ -20,8 +23,9 @@ export interface ShutdownParts {
 }
 
 /**
- * Stops the timers, waits for the background work and a running flush, persists everything in memory (three tries)
- * and closes the store. Rejects with ERR_METERKIT_NOT_PERSISTED when usage is still in memory; the store stays open.
+ * Stops the timers, waits for the background work and the flushes under way (a flush() still persisting included),
+ * persists everything in memory (three tries) and closes the store. Rejects with ERR_METERKIT_NOT_PERSISTED when usage
+ * is still in memory; the store stays open.
  */
 export async function shutdown(p: ShutdownParts): Promise<void> {
   for (const timer of p.timers) clearInterval(timer);
@@ -29,6 +33,7 @@ export async function shutdown(p: ShutdownParts): Promise<void> {
   p.entitlements.stop();
   await p.entitlements.idle();
   await p.background.idle();
+  await p.flushes.idle();
   await p.flusher.idle();
   const store = await p.opened();
   let lastError: unknown;

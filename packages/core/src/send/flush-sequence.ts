@@ -24,7 +24,24 @@ export interface FlushSequenceDeps {
  * ERR_METERKIT_STORE.
  */
 export class FlushSequence {
+  /** Flushes started and not yet settled, from the call on (before the store is open): close() waits for them. */
+  private readonly running = new Set<Promise<void>>();
+
   constructor(private readonly d: FlushSequenceDeps) {}
+
+  /** Runs one flush once `ready` resolves, tracked from this call on. */
+  start(ready: Promise<unknown>, request: FlushRequest): Promise<FlushReport> {
+    const run = ready.then(() => this.run(request));
+    const settled = run.then(ignore, ignore);
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    return run;
+  }
+
+  /** Resolves once no flush is running, including flushes started while waiting. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
 
   async run(request: FlushRequest): Promise<FlushReport> {
     const d = this.d;
@@ -45,3 +62,5 @@ export class FlushSequence {
     );
   }
 }
+
+function ignore(): void {}
