@@ -1,4 +1,4 @@
-import { createMetering, MemoryStore, silentLogger, type CustomerIdentity, type UsageDelta } from '../src';
+import { createMetering, MemoryStore, silentLogger, type CustomerIdentity, type Metering, type UsageDelta } from '../src';
 
 const LICENSED = 'prod-close';
 
@@ -28,17 +28,22 @@ class HeldWrites extends MemoryStore {
   }
 }
 
+/** An engine without timers on `store`; its flushes find nothing due (the hour is open), so they never call AWS. */
+function meteringOn(store: MemoryStore): Metering {
+  return createMetering({
+    products: [{ productCode: LICENSED, dimensions: ['api_calls'] }],
+    store,
+    logger: silentLogger,
+    autoStart: false,
+    clock: () => Date.parse('2026-07-15T10:20:00Z'),
+    aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
+  });
+}
+
 describe('close() during a flush', () => {
   it('waits for a flush still in its persist step: the flush resolves, its usage is stored once', async () => {
     const store = new HeldWrites();
-    const metering = createMetering({
-      products: [{ productCode: LICENSED, dimensions: ['api_calls'] }],
-      store,
-      logger: silentLogger,
-      autoStart: false,
-      clock: () => Date.parse('2026-07-15T10:20:00Z'),
-      aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    });
+    const metering = meteringOn(store);
     await metering.persist();
     metering.meter(licensedCustomer(1)).record('api_calls', 3).commit();
     const release = store.holdNextWrite();
@@ -54,14 +59,7 @@ describe('close() during a flush', () => {
 
   it('a flush called before the store is open is waited for too', async () => {
     const store = new HeldWrites();
-    const metering = createMetering({
-      products: [{ productCode: LICENSED, dimensions: ['api_calls'] }],
-      store,
-      logger: silentLogger,
-      autoStart: false,
-      clock: () => Date.parse('2026-07-15T10:20:00Z'),
-      aws: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
-    });
+    const metering = meteringOn(store);
     metering.meter(licensedCustomer(2)).record('api_calls', 2).commit();
     const flushed = metering.flush();
     const closed = metering.close();

@@ -6,6 +6,7 @@ import type { Emulator } from '@meterkit/emulator';
 import type { CommitPolicy, Metering } from '@meterkit/core';
 import { METERING, Metered, MeteringModule } from '../src';
 import { coreOptions, startProductEmulator } from './support/emulator';
+import { billedUnitsAfterClose } from './support/billed-units';
 import { listen, PLATFORMS, type Platform } from './support/platforms';
 
 /** A handler the test holds until its client has gone away: its response closes without finishing. */
@@ -86,12 +87,9 @@ describe.each(PLATFORMS)('a metered request whose client goes away, on %s', (_na
   }
 
   async function billed(metering: Metering): Promise<number> {
-    await app!.close();
+    const closing = app!;
     app = undefined;
-    await metering.persist();
-    const records = await metering.store.listRecords();
-    await metering.close();
-    return records.reduce((sum, record) => sum + record.quantity, 0);
+    return billedUnitsAfterClose(closing, metering);
   }
 
   it('bills nothing by default', async () => {

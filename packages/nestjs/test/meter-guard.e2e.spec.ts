@@ -23,6 +23,7 @@ import request from 'supertest';
 import { startEmulator, type Emulator } from '@meterkit/emulator';
 import { silentLogger, type Metering, type RequestMeter } from '@meterkit/core';
 import { METERING, Meter, Metered, MeteringModule, meterOf } from '../src';
+import { billedUnitsAfterClose } from './support/billed-units';
 import { listen, PLATFORMS, type Platform } from './support/platforms';
 
 const PRODUCT = 'prod-nest-guard';
@@ -202,12 +203,9 @@ describe.each(PLATFORMS)('the meterkit route guard on %s', (name, platform: Plat
 
   /** The units billed: the app closed, the engine's usage persisted. */
   async function billed(): Promise<number> {
-    await app!.close();
+    const closing = app!;
     app = undefined;
-    await metering.persist();
-    const records = await metering.store.listRecords();
-    await metering.close();
-    return records.reduce((sum, record) => sum + record.quantity, 0);
+    return billedUnitsAfterClose(closing, metering);
   }
 
   it('runs after a route\'s auth guard whatever the order of the decorators: above or below @UseGuards(), a @Meter() parameter, a controller\'s @Metered()', async () => {
