@@ -331,7 +331,10 @@ if (process.argv[2] === 'serve') {
   runSuite(async () => {
     const { fewKeys, fewBatches, manyKeys, manyBatches } = sizes.persistence;
     const skipped = await postgresAnswers();
-    const stores = skipped === undefined ? ['memory', 'sqlite', 'postgres'] : ['memory', 'sqlite'];
+    const available = skipped === undefined ? ['memory', 'sqlite', 'postgres'] : ['memory', 'sqlite'];
+    // BENCH_PERSISTENCE_STORES=memory,sqlite measures those stores only (a rerun of one row); default: every store.
+    const wanted = process.env.BENCH_PERSISTENCE_STORES?.split(',');
+    const stores = wanted === undefined ? available : available.filter((kind) => wanted.includes(kind));
     const only = process.env.BENCH_PERSISTENCE_PARTS?.split(',') ?? ['throughput', 'eventLoop', 'durability'];
     const result = { sqlite: [], postgres: [], postgresSkipped: skipped ?? null, stallLimitMs: STALL_LIMIT_MS, eventLoop: [], claimGrowth: [], durability: [] };
     if (only.includes('throughput')) {

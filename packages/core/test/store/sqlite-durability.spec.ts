@@ -6,7 +6,7 @@ import { ErrorCodes, isMeterkitError } from '../../src/errors';
 import { SqliteStore } from '../../src/store/sqlite';
 import { FORGET_EVERY_WRITES, FORGET_LIMIT } from '../../src/store/sqlite/batch-ids';
 import { BATCH_ID_RETENTION_MS } from '../../src/store/usage-store';
-import { delta } from '../../src/store/conformance/fixtures';
+import { delta, licenseIdentity } from '../../src/store/conformance/fixtures';
 import { withRawSqlite } from '../support/raw-sqlite';
 
 describe('SqliteStore durability settings', () => {
@@ -65,6 +65,59 @@ describe('SqliteStore durability settings', () => {
     }
     expect(isMeterkitError(error, ErrorCodes.OPTIONS)).toBe(true);
     expect((error as Error).message).toContain("'normal' or 'full'");
+  });
+});
+
+describe('SqliteStore checkpoints', () => {
+  let directory: string;
+
+  beforeEach(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'meterkit-sqlite-checkpoints-'));
+  });
+
+  afterEach(() => {
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  const PAGE = 4096;
+
+  /** Writes 40 persist-sized batches of new records and answers the largest the write-ahead log file grew, in pages. */
+  async function logPagesAfterWrites(options: ConstructorParameters<typeof SqliteStore>[0]): Promise<number> {
+    const store = new SqliteStore(options);
+    await store.open();
+    const file = `${typeof options === 'object' && 'path' in options ? options.path : ''}-wal`;
+    try {
+      for (let batch = 0; batch < 40; batch++) {
+        const deltas = Array.from({ length: 100 }, (_, i) => delta({ customer: licenseIdentity(batch * 100 + i) }));
+        await store.addUsage(deltas, `batch-${batch}`);
+      }
+      // The log file keeps the size it grew to when a checkpoint lets it start over: its size is its high-water mark.
+      return fs.statSync(file).size / PAGE;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('checkpoints the log every 200 pages by default, so that no commit copies more than that on the event loop', async () => {
+    const pages = await logPagesAfterWrites({ path: path.join(directory, 'default.db') });
+    // 200 pages and the commit that crossed them.
+    expect(pages).toBeLessThan(400);
+  });
+
+  it('takes checkpointPages, and SQLite lets the log grow to it', async () => {
+    const pages = await logPagesAfterWrites({ path: path.join(directory, 'large.db'), checkpointPages: 1000 });
+    expect(pages).toBeGreaterThan(400);
+  });
+
+  it.each([0, -1, 1.5, 100_001, '200'])('refuses checkpointPages %p with ERR_METERKIT_OPTIONS', (checkpointPages) => {
+    let error: unknown;
+    try {
+      new SqliteStore({ checkpointPages: checkpointPages as number });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isMeterkitError(error, ErrorCodes.OPTIONS)).toBe(true);
+    expect((error as Error).message).toContain('checkpointPages must be a whole number in 1..100000');
   });
 });
 
