@@ -4,7 +4,7 @@ import type { ClaimRequest, Release, Settlement, StoredRecord } from '@meterkit/
 import { inParallel } from './parallel';
 import { n, s, snapshotOfItem, toStoredRecord } from './record-item';
 import type { Item } from './record-item';
-import type { Table } from './table';
+import { PAGE_ITEMS, type Table } from './table';
 import { padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, UNSETTLED_INDEX } from './table-layout';
 
 export interface ClaimSettings {
@@ -30,15 +30,17 @@ async function duePending(t: Table, now: number, wanted: number): Promise<Item[]
   const found: Item[] = [];
   let start: Item | undefined;
   do {
-    const out = await t.client.send(
-      new QueryCommand({
-        TableName: t.name,
-        IndexName: UNSETTLED_INDEX,
-        KeyConditionExpression: 'us = :state',
-        ExpressionAttributeValues: { ':state': s('pending') },
-        Limit: Math.max(wanted, 100),
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-      }),
+    const out = await t.paced(() =>
+      t.client.send(
+        new QueryCommand({
+          TableName: t.name,
+          IndexName: UNSETTLED_INDEX,
+          KeyConditionExpression: 'us = :state',
+          ExpressionAttributeValues: { ':state': s('pending') },
+          Limit: Math.min(wanted, PAGE_ITEMS),
+          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        }),
+      ),
     );
     for (const item of out.Items ?? []) if (Number(item.nextAttemptAt?.N ?? 0) <= now) found.push(item);
     start = out.LastEvaluatedKey;

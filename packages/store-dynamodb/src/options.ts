@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { ErrorCodes, MeterkitError } from '@meterkit/core';
+import { storeClient } from './sdk-client';
 
 export interface DynamoDbStoreOptions {
   /** A client your app already has. The store uses it as is and never destroys it. */
@@ -103,10 +104,10 @@ export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): Reso
   const maxAttempts = integer('maxAttempts', options.maxAttempts, 8, 1, 50);
   const requestTimeout = integer('requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS, 1, 600_000);
   const connectionTimeout = integer('connectionTimeoutMs', options.connectionTimeoutMs, DEFAULT_CONNECTION_TIMEOUT_MS, 1, 600_000);
-  const client = new DynamoDBClient({
+  const client = storeClient({
     maxAttempts,
-    // Without throwOnRequestTimeout the SDK only logs a request past requestTimeout and keeps waiting for it.
-    requestHandler: { requestTimeout, connectionTimeout, throwOnRequestTimeout: true },
+    requestTimeout,
+    connectionTimeout,
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),

@@ -26,3 +26,16 @@ describe('DynamoDbStore options given with your own client', () => {
     expect(resolved).toMatchObject({ client, ownsClient: false, tableName: 'meterkit-own', conflictRetries: 5 });
   });
 });
+
+describe('the DynamoDB client the store builds', () => {
+  it('has a logger without info: the SDK then skips the copy of every request and response it makes for its info log', () => {
+    const { client } = resolveDynamoDbOptions({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    try {
+      const logger = client.config.logger as unknown as Record<string, unknown>;
+      expect(logger.info).toBeUndefined();
+      for (const level of ['trace', 'debug', 'warn', 'error']) expect(typeof logger[level]).toBe('function');
+    } finally {
+      client.destroy();
+    }
+  });
+});
