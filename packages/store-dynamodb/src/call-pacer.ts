@@ -1,41 +1,40 @@
 /**
- * DynamoDB calls the store may start in one turn of the event loop; the others wait for the next turns. The SDK does
- * about a millisecond of CPU starting a call (its middleware, serialisation and signing, in one go): the sixteen
- * calls of one fan-out (`concurrency`) started in the same turn held the event loop for that long together.
+ * Spreads the starts of a store's DynamoDB calls over turns of the event loop: at most `startsPerTurn` start in one
+ * turn, the others in the turns after, first come first served. The SDK does about a millisecond of CPU starting a
+ * call (its middleware, serialisation and signing, in one go): the sixteen calls of one fan-out (`concurrency`)
+ * started in the same turn held the event loop for that long together.
  */
-export const STARTS_PER_TURN = 2;
+export class CallPacer {
+  private startedThisTurn = 0;
+  private turnScheduled = false;
+  private readonly waiting: Array<() => void> = [];
 
-let startedThisTurn = 0;
-let turnScheduled = false;
-const waiting: Array<() => void> = [];
+  constructor(private readonly startsPerTurn: number) {}
 
-function scheduleTurn(): void {
-  if (turnScheduled) return;
-  turnScheduled = true;
-  setImmediate(newTurn);
-}
-
-function newTurn(): void {
-  turnScheduled = false;
-  startedThisTurn = 0;
-  while (startedThisTurn < STARTS_PER_TURN && waiting.length > 0) {
-    startedThisTurn++;
-    waiting.shift()!();
+  /** Resolves when the caller may start a call: at once (undefined) while this turn's budget lasts and nobody waits. */
+  slot(): Promise<void> | undefined {
+    this.scheduleTurn();
+    if (this.startedThisTurn < this.startsPerTurn && this.waiting.length === 0) {
+      this.startedThisTurn++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
   }
-  // The calls let through now start in this turn's remainder: the next turn gets a fresh budget.
-  if (startedThisTurn > 0) scheduleTurn();
-}
 
-/**
- * Resolves when the caller may start a DynamoDB call: at once (undefined) while this turn's budget lasts and nobody
- * waits, else in a later turn, first come first served. Shared by every store of the process, as the event loop is.
- */
-export function callSlot(): Promise<void> | undefined {
-  if (startedThisTurn < STARTS_PER_TURN && waiting.length === 0) {
-    startedThisTurn++;
-    scheduleTurn();
-    return undefined;
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.newTurn());
   }
-  scheduleTurn();
-  return new Promise<void>((resolve) => waiting.push(resolve));
+
+  private newTurn(): void {
+    this.turnScheduled = false;
+    this.startedThisTurn = 0;
+    while (this.startedThisTurn < this.startsPerTurn && this.waiting.length > 0) {
+      this.startedThisTurn++;
+      this.waiting.shift()!();
+    }
+    // The calls let through now start in this turn's remainder: the next turn gets a fresh budget.
+    if (this.startedThisTurn > 0) this.scheduleTurn();
+  }
 }

@@ -32,6 +32,7 @@ import type { DynamoDbStoreOptions, ResolvedDynamoDbOptions } from './options';
 import * as queries from './queries';
 import * as sendSlots from './send-slots';
 import { SharedReads } from './shared-reads';
+import { CallPacer } from './call-pacer';
 import { Table } from './table';
 import { UsageWriter } from './usage-writer';
 
@@ -60,7 +61,7 @@ export class DynamoDbStore implements UsageStore, EntitlementStore {
   constructor(options: DynamoDbStoreOptions = {}) {
     this.options = resolveDynamoDbOptions(options);
     this.tableName = this.options.tableName;
-    this.table = new Table(this.options.client, this.options.tableName);
+    this.table = new Table(this.options.client, this.options.tableName, new CallPacer(this.options.callsPerTurn));
     const o = this.options;
     this.writer = new UsageWriter({
       table: this.table,

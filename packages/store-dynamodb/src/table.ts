@@ -18,7 +18,7 @@ import type {
   ScanCommandInput,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { callSlot } from './call-pacer';
+import type { CallPacer } from './call-pacer';
 import { isConditionalFailure } from './dynamo-errors';
 import type { Item } from './record-item';
 import { KEY, tableDefinition } from './table-layout';
@@ -36,11 +36,12 @@ export class Table {
   constructor(
     readonly client: DynamoDBClient,
     readonly name: string,
+    private readonly pacer: CallPacer,
   ) {}
 
   /** Starts a call (`start` sends one command) once the call pacer lets one start in this turn of the event loop. */
   async paced<Output>(start: () => Promise<Output>): Promise<Output> {
-    const slot = callSlot();
+    const slot = this.pacer.slot();
     if (slot !== undefined) await slot;
     return start();
   }

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
-import { callSlot, STARTS_PER_TURN } from '../src/call-pacer';
+import { CallPacer } from '../src/call-pacer';
+
+const STARTS_PER_TURN = 2;
 
 /** Counts turns of the event loop: a chained setImmediate, started before the calls it measures. */
 function turnCounter(): { readonly turn: () => number; readonly stop: () => void } {
@@ -15,10 +17,10 @@ function turnCounter(): { readonly turn: () => number; readonly stop: () => void
 }
 
 /** Asks for `count` call slots now; each grant records its caller's number and the turn it came in. */
-function ask(count: number, first: number, turns: { turn: () => number }, grants: Array<{ caller: number; turn: number }>): Promise<void>[] {
+function ask(pacer: CallPacer, count: number, first: number, turns: { turn: () => number }, grants: Array<{ caller: number; turn: number }>): Promise<void>[] {
   return Array.from({ length: count }, (_, i) => {
     const caller = first + i;
-    const slot = callSlot();
+    const slot = pacer.slot();
     if (slot === undefined) {
       grants.push({ caller, turn: turns.turn() });
       return Promise.resolve();
@@ -35,7 +37,7 @@ describe('DynamoDB call pacer', () => {
   it(`lets ${STARTS_PER_TURN} calls start in a turn and the others in the turns after, first come first served`, async () => {
     const turns = turnCounter();
     const grants: Array<{ caller: number; turn: number }> = [];
-    await Promise.all(ask(9, 0, turns, grants));
+    await Promise.all(ask(new CallPacer(STARTS_PER_TURN), 9, 0, turns, grants));
     turns.stop();
     expect(grants.map((g) => g.caller)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect(grants.filter((g) => g.turn === grants[0]!.turn)).toHaveLength(STARTS_PER_TURN);
@@ -49,12 +51,13 @@ describe('DynamoDB call pacer', () => {
     console.log(`call pacer property: seed ${seed}`);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat({ max: 12 }), { minLength: 1, maxLength: 8 }), async (asksPerTurn) => {
+        const pacer = new CallPacer(STARTS_PER_TURN);
         const turns = turnCounter();
         const grants: Array<{ caller: number; turn: number }> = [];
         const pending: Promise<void>[] = [];
         let asked = 0;
         for (const count of asksPerTurn) {
-          pending.push(...ask(count, asked, turns, grants));
+          pending.push(...ask(pacer, count, asked, turns, grants));
           asked += count;
           await nextTurn();
         }

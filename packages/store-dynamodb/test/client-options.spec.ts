@@ -39,3 +39,22 @@ describe('the DynamoDB client the store builds', () => {
     }
   });
 });
+
+describe('callsPerTurn', () => {
+  const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+  it('defaults to 2 calls started per turn of the event loop', () => {
+    const resolved = resolveDynamoDbOptions({ region: 'us-east-1', credentials });
+    try {
+      expect(resolved.callsPerTurn).toBe(2);
+    } finally {
+      resolved.client.destroy();
+    }
+  });
+
+  it.each([0, 257, 1.5, '4'])('refuses callsPerTurn %p with ERR_METERKIT_OPTIONS', (callsPerTurn) => {
+    const error = refusal({ region: 'us-east-1', credentials, callsPerTurn: callsPerTurn as number });
+    expect(isMeterkitError(error, ErrorCodes.OPTIONS)).toBe(true);
+    expect((error as Error).message).toMatch(/callsPerTurn/);
+  });
+});

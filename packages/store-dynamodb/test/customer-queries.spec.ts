@@ -1,4 +1,5 @@
 import { findCustomers } from '../src/customers';
+import { CallPacer } from '../src/call-pacer';
 import { Table } from '../src/table';
 import { LocalDynamo } from './support/dynalite';
 import { licenseRecord as license } from './support/license-customer';
@@ -13,7 +14,7 @@ it('a filtered query reads the partition one small DynamoDB page after another, 
   await store.open();
   const customers = Array.from({ length: 12 }, (_, i) => license(i, i % 4 === 1 ? { status: 'deprovisioning', agreementId: 'agmt-a' } : {}));
   for (const customer of customers) await store.putCustomer(customer);
-  const table = new Table(dynamo.client(), name);
+  const table = new Table(dynamo.client(), name, new CallPacer(2));
   const matching = customers.filter((c) => c.status === 'deprovisioning').map((c) => ({ ...c, version: 1 }));
 
   await expect(findCustomers(table, { status: 'deprovisioning', limit: 10 }, 2)).resolves.toStrictEqual(matching);
