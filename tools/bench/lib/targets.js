@@ -104,7 +104,7 @@ function persistenceRows(persistence) {
   const idle = r?.idleLoop;
   const limit = r?.stallLimitMs ?? STALL_LIMIT_MS;
   const goal = `p99 ≤ ${limit} ms`;
-  for (const store of ['memory', 'sqlite', 'postgres']) {
+  for (const store of ['memory', 'sqlite', 'postgres', 'dynamodb']) {
     const e = r?.eventLoop.find((x) => x.store === store);
     for (const [part, what] of [['persist', 'persist'], ['firstClaim', 'first claim'], ['claimAll', 'whole claim loop']]) {
       const records = e?.records ?? (r?.eventLoop[0]?.records ?? 100_000);
