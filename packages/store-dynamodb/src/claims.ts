@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { compareKeysOf } from './order';
 import type { ClaimRequest, Release, Settlement, StoredRecord } from '@meterkit/core';
 import { inParallel } from './parallel';
@@ -30,20 +29,17 @@ async function duePending(t: Table, now: number, wanted: number): Promise<Item[]
   const found: Item[] = [];
   let start: Item | undefined;
   do {
-    const out = await t.paced(() =>
-      t.client.send(
-        new QueryCommand({
-          TableName: t.name,
-          IndexName: UNSETTLED_INDEX,
-          KeyConditionExpression: 'us = :state',
-          ExpressionAttributeValues: { ':state': s('pending') },
-          Limit: Math.min(wanted, PAGE_ITEMS),
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      ),
+    const page = await t.queryPage(
+      {
+        IndexName: UNSETTLED_INDEX,
+        KeyConditionExpression: 'us = :state',
+        ExpressionAttributeValues: { ':state': s('pending') },
+        Limit: Math.min(wanted, PAGE_ITEMS),
+      },
+      start,
     );
-    for (const item of out.Items ?? []) if (Number(item.nextAttemptAt?.N ?? 0) <= now) found.push(item);
-    start = out.LastEvaluatedKey;
+    for (const item of page.items) if (Number(item.nextAttemptAt?.N ?? 0) <= now) found.push(item);
+    start = page.next;
   } while (start !== undefined && found.length < wanted);
   return found.slice(0, wanted);
 }

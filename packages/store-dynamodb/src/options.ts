@@ -1,5 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { ErrorCodes, MeterkitError } from '@meterkit/core';
 import { storeClient } from './sdk-client';
 
@@ -118,9 +117,9 @@ export function resolveDynamoDbOptions(options: DynamoDbStoreOptions = {}): Reso
     maxAttempts,
     requestTimeout,
     connectionTimeout,
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
   });
   return { ...common, client, ownsClient: true };
 }

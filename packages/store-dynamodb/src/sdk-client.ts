@@ -20,9 +20,10 @@ export interface StoreClientSettings {
   readonly maxAttempts: number;
   readonly requestTimeout: number;
   readonly connectionTimeout: number;
-  readonly region?: string;
-  readonly endpoint?: string;
-  readonly credentials?: DynamoDBClientConfig['credentials'];
+  /** Undefined: the SDK's own resolution. */
+  readonly region: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly credentials: DynamoDBClientConfig['credentials'] | undefined;
 }
 
 /**

@@ -40,7 +40,7 @@ export class Table {
   ) {}
 
   /** Starts a call (`start` sends one command) once the call pacer lets one start in this turn of the event loop. */
-  async paced<Output>(start: () => Promise<Output>): Promise<Output> {
+  private async paced<Output>(start: () => Promise<Output>): Promise<Output> {
     const slot = this.pacer.slot();
     if (slot !== undefined) await slot;
     return start();
@@ -93,15 +93,14 @@ export class Table {
     return { items: out.Items ?? [], next: out.LastEvaluatedKey };
   }
 
-  /** Every page of a query. */
+  /** Every page of a query, PAGE_ITEMS items a page unless `input` sets its own `Limit`. */
   async query(input: WithoutTable<QueryCommandInput>): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = { Limit: PAGE_ITEMS, ...input, TableName: this.name, ...(start === undefined ? {} : { ExclusiveStartKey: start }) };
-      const out = await this.paced(() => this.client.send(new QueryCommand(page)));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
+      const page = await this.queryPage({ Limit: PAGE_ITEMS, ...input }, start);
+      items.push(...page.items);
+      start = page.next;
     } while (start !== undefined);
     return items;
   }

@@ -46,7 +46,7 @@ describe('DynamoDB call pacer', () => {
     expect(Math.max(...perTurn.values())).toBe(STARTS_PER_TURN);
   });
 
-  it('grants every slot, in the order asked, never more than the budget in one turn, however the asks are spread over turns', async () => {
+  it('grants every slot, in the order asked, and between two ticks of a turn counter at most two turns\' budgets, however the asks are spread over turns', async () => {
     const seed = Number(process.env.METERKIT_FUZZ_SEED ?? Date.now() % 2_147_483_647);
     console.log(`call pacer property: seed ${seed}`);
     await fc.assert(

@@ -364,6 +364,8 @@ if (process.argv[2] === 'serve') {
     // BENCH_PERSISTENCE_STORES=memory,sqlite measures those stores only (a rerun of one row); default: every store.
     const wanted = process.env.BENCH_PERSISTENCE_STORES?.split(',');
     const stores = wanted === undefined ? available : available.filter((kind) => wanted.includes(kind));
+    /** The stores with a throughput, claim-growth and durability part: the SQL ones. */
+    const sqlStores = stores.filter((kind) => kind === 'sqlite' || kind === 'postgres');
     const only = process.env.BENCH_PERSISTENCE_PARTS?.split(',') ?? ['throughput', 'eventLoop', 'durability'];
     const result = { sqlite: [], postgres: [], postgresSkipped: skipped ?? null, stallLimitMs: STALL_LIMIT_MS, eventLoop: [], claimGrowth: [], durability: [] };
     // Durability first: the other parts leave the machine busy for a while after them (hundreds of MB for the kernel
@@ -371,13 +373,13 @@ if (process.argv[2] === 'serve') {
     // against 36,000 to 39,000 alone, and the `sync` ratio 0.94 against 0.58 to 0.68 in three runs alone.
     if (only.includes('durability')) {
       settleDisk();
-      for (const kind of stores.filter((k) => k === 'sqlite' || k === 'postgres')) result.durability.push(await durabilityOf(kind));
+      for (const kind of sqlStores) result.durability.push(await durabilityOf(kind));
       result.defaultDurability = await defaultDurability();
     }
     if (only.includes('throughput')) {
       for (const [keys, batches] of [[fewKeys, fewBatches], [manyKeys, manyBatches]]) {
-        result.sqlite.push(await sqlite(keys, batches));
-        if (skipped === undefined) result.postgres.push(await postgres(keys, batches));
+        if (sqlStores.includes('sqlite')) result.sqlite.push(await sqlite(keys, batches));
+        if (sqlStores.includes('postgres')) result.postgres.push(await postgres(keys, batches));
       }
     }
     if (only.includes('eventLoop')) {
@@ -390,7 +392,7 @@ if (process.argv[2] === 'serve') {
         await dynalite?.close();
       }
       // Claim cost per record at two sizes: flat when the claim walks an index instead of sorting all pending rows.
-      for (const kind of stores.filter((k) => k === 'sqlite' || k === 'postgres')) {
+      for (const kind of sqlStores) {
         const figures = [];
         for (const records of EVENT_LOOP.claimSizes) figures.push(await eventLoop(kind, records));
         result.claimGrowth.push({
