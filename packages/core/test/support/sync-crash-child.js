@@ -22,7 +22,9 @@ async function request(first) {
     await new Promise((resolve) => setImmediate(resolve));
     const customer = i % customers.length;
     await metering.meter(customers[customer]).record('api_calls', 1).commit();
-    process.stdout.write(`${customer}\n`);
+    // Answered once the line has left this process (a write the kill could still drop is not an answer); a request
+    // waits for it, so each one has at most a commit or a line under way.
+    await new Promise((resolve) => process.stdout.write(`${customer}\n`, resolve));
   }
 }
 
