@@ -1,6 +1,8 @@
 // The same route (GET /hello answering {"ok":true}) in each framework, bare, with meterkit recording one
 // api_calls unit per request, with the rate limiter users of that framework already accept, or with the floor: the
-// hooks meterkit adds, doing nothing (the least a framework lets any per-request feature cost).
+// hooks meterkit adds, doing nothing (the least a framework lets any per-request feature cost). `control` is bare
+// again, in a process of its own: measured like every other variant, it reads what an identical app reads, the
+// resolution of the method on this machine.
 const { PRODUCT } = require('../lib/fixtures');
 
 const ROUTE = '/hello';
@@ -15,7 +17,7 @@ async function express(variant, metering) {
   const app = createApp();
   app.disable('x-powered-by');
   const handler = (req, res) => res.json({ ok: true });
-  if (variant === 'bare') {
+  if (variant === 'bare' || variant === 'control') {
     app.get(ROUTE, handler);
   } else if (variant === 'meterkit') {
     const { meterkit } = require('@meterkit/express');
@@ -41,16 +43,32 @@ async function fastify(variant, metering) {
   const Fastify = require('fastify');
   const app = Fastify({ logger: false });
   const handler = async () => ({ ok: true });
-  if (variant === 'bare') {
+  if (variant === 'bare' || variant === 'control') {
     app.get(ROUTE, handler);
   } else if (variant === 'meterkit') {
     const { meterkit } = require('@meterkit/fastify');
     await app.register(meterkit, { metering, identify });
     app.get(ROUTE, { config: { metering: { dimension: DIMENSION } } }, handler);
   } else if (variant === 'floor') {
-    // The hooks meterkit adds, doing nothing, callback style (the cheapest kind Fastify runs).
-    app.addHook('preHandler', (_request, _reply, done) => done());
-    app.addHook('onResponse', (_request, _reply, done) => done());
+    // What meterkit adds, doing nothing: a plugin registered the way Fastify documents it (awaited, through
+    // fastify-plugin), its two request decorators, and the identify step it puts first in each route's handler.
+    const fp = require('fastify-plugin');
+    const noop = fp(async (instance) => {
+      instance.decorateRequest('meter', null);
+      instance.decorateRequest('meteringError', null);
+      instance.addHook('onRoute', (route) => {
+        const own = route.handler;
+        route.handler = function identifyThenHandle(request, reply) {
+          return own.call(this, request, reply);
+        };
+      });
+    });
+    await app.register(noop);
+    app.get(ROUTE, handler);
+  } else if (variant === 'empty-plugin') {
+    // Only the registration: an empty plugin, awaited. Fastify's request path takes slower V8 paths in a process
+    // whose app awaited a registration (tools/bench/perf-http.js shows them), whatever the plugin does.
+    await app.register(require('fastify-plugin')(async () => undefined));
     app.get(ROUTE, handler);
   } else if (variant === 'reference') {
     await app.register(require('@fastify/rate-limit'), { max: NO_LIMIT, timeWindow: 60_000 });
@@ -114,7 +132,7 @@ async function nest(variant, metering, platform = 'express') {
     // meterkit in the app, on a route that declares no metering (a health check, a page): what it costs there.
     const { MeteringModule } = require('@meterkit/nestjs');
     imports.push(MeteringModule.forRoot({ metering, identify }));
-  } else if (variant !== 'bare') throw new Error(`unknown variant ${variant}`);
+  } else if (variant !== 'bare' && variant !== 'control') throw new Error(`unknown variant ${variant}`);
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);
   class AppModule {

@@ -51,6 +51,9 @@ function overhead(entry) {
     if (f.reference !== null) {
       rows.push([f.framework, f.reference.name, int(f.reference.rps), `${fixed(f.reference.p99Ms, 0)} ms`, fixed(f.reference.ratio), signed(f.reference.p99DiffMs), cpuDiff(f.reference), 'reference']);
     }
+    if (f.control != null) {
+      rows.push([f.framework, 'bare again, own process (control)', int(f.control.rps), `${fixed(f.control.p99Ms, 0)} ms`, fixed(f.control.ratio), signed(f.control.p99DiffMs), cpuDiff(f.control), 'what an identical app reads']);
+    }
     if (f.floor != null) {
       rows.push([f.framework, 'floor (same hooks, no work)', int(f.floor.rps), `${fixed(f.floor.p99Ms, 0)} ms`, fixed(f.floor.ratio), signed(f.floor.p99DiffMs), cpuDiff(f.floor), 'the least meterkit could cost']);
     }
@@ -63,7 +66,7 @@ function overhead(entry) {
     '### Request overhead per framework',
     '',
     commandLine(entry),
-    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, ${first.design ?? 'variants alternating'}; medians of the per-round ratio to bare${first.pinning ? ` (${first.pinning})` : ''}. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing.`,
+    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, ${first.design ?? 'variants alternating'}; medians of the per-round ratio to bare${first.pinning ? ` (${first.pinning})` : ''}. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing. The control: bare again in a process of its own, measured like every variant; its distance from 1.00 is the method's resolution in this run.`,
     '',
     table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'server CPU per request (vs bare)', 'target / check'], rows),
   ];

@@ -27,7 +27,7 @@ function missing(target, goal, why = 'not measured') {
 function frameworkRows(overhead) {
   const rows = [];
   const frameworks = new Map((overhead?.result.frameworks ?? []).map((f) => [f.framework, f]));
-  const floorNote = (f) => (f.floor ? `; floor ${fixed(f.floor.ratio)}` : '');
+  const floorNote = (f) => `${f.floor ? `; floor ${fixed(f.floor.ratio)}` : ''}${f.control ? `; identical app ${fixed(f.control.ratio)}` : ''}`;
   const vsBare = (f, v, label) => {
     const target = f.targetRatio ?? FRAMEWORK_TARGET[f.framework];
     return { target: label, measured: `${int(v.rps)} req/s`, baseline: `bare ${int(f.bare.rps)} req/s`, ratio: fixed(v.ratio), goal: `≥ ${target}${floorNote(f)}`, pass: v.ratio >= target };

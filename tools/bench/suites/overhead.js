@@ -4,8 +4,11 @@
 // this suite starts), with the framework's usual rate limiter as a reference, and with the floor: the hooks meterkit
 // adds, doing nothing. Each server runs in its own process, on a core of its own while it is loaded; autocannon runs
 // here. Every load of a variant sits between two loads of bare, and its ratio is to their mean, so that a machine
-// whose speed drifts during a run slows both sides of a ratio alike; the figures are medians over the rounds. A figure
-// short of its target gets a CPU profile.
+// whose speed drifts during a run slows both sides of a ratio alike; the figures are medians over the rounds. Each
+// measured load follows a short unmeasured one of the same server: a server that sat idle while the others were
+// loaded is measured in the steady state a loaded app runs in, as bare (loaded every other time) always is. A second
+// bare server (`control`) is measured like any variant: the ratio an identical app reads is the method's resolution.
+// A figure short of its target gets a CPU profile.
 const { fork } = require('node:child_process');
 const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -29,13 +32,13 @@ const EXPRESS_STORES = process.env.BENCH_HTTP_STORE === undefined ? ['meterkit@p
 // `floor`: the same hooks meterkit adds, doing nothing (tools/bench/http/apps.js): the least any feature of that
 // shape costs in the framework, so a target below it is out of reach whatever meterkit does.
 const PLAN = [
-  { framework: 'express', variants: ['bare', 'meterkit', ...EXPRESS_STORES, 'reference', 'floor'], reference: 'express-rate-limit 8 (memory store)', targetRatio: 0.97, cpuTarget: true },
-  { framework: 'fastify', variants: ['bare', 'meterkit', 'reference', 'floor'], reference: '@fastify/rate-limit 11 (memory store)', targetRatio: 0.95, cpuTarget: true },
+  { framework: 'express', variants: ['bare', 'control', 'meterkit', ...EXPRESS_STORES, 'reference', 'floor'], reference: 'express-rate-limit 8 (memory store)', targetRatio: 0.97, cpuTarget: true },
+  { framework: 'fastify', variants: ['bare', 'control', 'meterkit', 'reference', 'floor', 'empty-plugin'], reference: '@fastify/rate-limit 11 (memory store)', targetRatio: 0.95, cpuTarget: true },
   // Nest: also what a no-op global guard and a no-op middleware cost, the alternatives to an interceptor, and what
   // meterkit costs a route that declares no metering (meterkit-undeclared). The floor is a no-op route guard (what
   // `@Metered()` adds); the reference is a no-op global interceptor.
-  { framework: 'nest', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
-  { framework: 'nest-fastify', variants: ['bare', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
+  { framework: 'nest', variants: ['bare', 'control', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
+  { framework: 'nest-fastify', variants: ['bare', 'control', 'meterkit', 'reference', 'floor', 'noop-guard', 'noop-middleware', 'meterkit-undeclared'], reference: 'a no-op global interceptor', targetRatio: 0.95, cpuTarget: false },
 ];
 
 /** The store a meterkit variant runs on. */
@@ -77,18 +80,34 @@ function requests() {
   return Array.from({ length: sizes.http.tenants }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
 }
 
-/** One load of a server, on its own core; also the server's CPU time per request, which other processes on the machine disturb less than throughput. */
-async function load(server, seconds) {
+async function loadOnce(port, seconds) {
+  const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
+  if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+    throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+  }
+  return result;
+}
+
+/**
+ * One load of a server, on its own core, after `preloadSeconds` of unmeasured load; also the server's CPU time per
+ * request, which other processes on the machine disturb less than throughput. `ok` and `sent` count both loads
+ * (the billing check covers every request the server answered).
+ */
+async function load(server, seconds, preloadSeconds = sizes.http.preloadSeconds) {
   const port = server.port;
   pinning.pin(server.pid);
   try {
+    const preload = preloadSeconds > 0 ? await loadOnce(port, preloadSeconds) : undefined;
     const cpuBefore = await server.cpuMicros();
-    const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });
-    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-      throw new Error(`port ${port}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
-    }
+    const result = await loadOnce(port, seconds);
     const cpuPerRequest = ((await server.cpuMicros()) - cpuBefore) / result.requests.sent;
-    return { rps: result.requests.average, p99: result.latency.p99, ok: result['2xx'], sent: result.requests.sent, cpuPerRequest };
+    return {
+      rps: result.requests.average,
+      p99: result.latency.p99,
+      ok: result['2xx'] + (preload?.['2xx'] ?? 0),
+      sent: result.requests.sent + (preload?.requests.sent ?? 0),
+      cpuPerRequest,
+    };
   } finally {
     pinning.unpin(server.pid);
   }
@@ -99,7 +118,7 @@ async function profileMeterkit(framework) {
   try {
     const server = await startServer(framework, 'meterkit', ['--cpu-prof', '--cpu-prof-dir', dir]);
     // Long enough that start-up (module loading, opening the store) is a small share of the samples.
-    await load(server, sizes.quick ? sizes.http.seconds : sizes.http.warmupSeconds + 2 * sizes.http.seconds);
+    await load(server, sizes.quick ? sizes.http.seconds : sizes.http.warmupSeconds + 2 * sizes.http.seconds, 0);
     await server.stop();
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file === undefined) return { error: 'no profile written' };
@@ -126,7 +145,7 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
   const others = variants.filter((v) => v !== 'bare');
   try {
-    for (const v of variants) count(v, await load(servers[v], warmupSeconds));
+    for (const v of variants) count(v, await load(servers[v], warmupSeconds, 0));
     for (let round = 0; round < rounds; round++) {
       // bare, v1, bare, v2, bare, ...: every load sits between two loads of bare. The order rotates by round.
       let before = count('bare', await load(servers.bare, seconds));
@@ -161,17 +180,18 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     framework,
     rounds,
     seconds,
-    design: 'each load between two loads of bare',
+    design: `each load between two loads of bare, after ${sizes.http.preloadSeconds} s of unmeasured load of the same server`,
     pinning: pinning.describe,
     connections: sizes.http.connections,
     bare: row('bare'),
     meterkit: { ...row('meterkit'), ratio: ratioTo('meterkit'), p99DiffMs: p99Diff('meterkit') },
     reference: reference === null ? null : { name: reference, ...row('reference'), ratio: ratioTo('reference'), p99DiffMs: p99Diff('reference') },
     floor: variants.includes('floor') ? vsBare('floor') : null,
+    control: variants.includes('control') ? vsBare('control') : null,
     // meterkit on each store measured (the first is the `meterkit` row above), with its billing check.
     stores: variants.filter(isBilling).map((v) => ({ store: storeOf(v), ...vsBare(v), billing: billing(v), pass: ratioTo(v) >= targetRatio })),
     alternatives: variants
-      .filter((v) => !['bare', 'reference', 'floor'].includes(v) && !isBilling(v))
+      .filter((v) => !['bare', 'control', 'reference', 'floor'].includes(v) && !isBilling(v))
       .map((v) => ({ name: v, ...vsBare(v) })),
     billing: billing('meterkit'),
   };
