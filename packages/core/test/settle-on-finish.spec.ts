@@ -1,7 +1,10 @@
 import fc from 'fast-check';
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { settleOnFinish, watchServerResponses, type ResponseSettler } from '../src/http/settle-on-finish';
 
 /** What one settler saw: the binding's name and whether its response finished, once per settle. */
@@ -141,6 +144,31 @@ describe('settleOnFinish (the core\'s request-path settle)', () => {
       { name: 'finished', finished: true },
       { name: 'closed', finished: false },
     ]);
+  });
+
+  it('settles responses that finish together in the order they finished, in one microtask after the ticks their finish listeners queued', async () => {
+    const order: string[] = [];
+    const settler: ResponseSettler<string> = { settle: (name) => order.push(`settle ${name}`) };
+    const responses = ['a', 'b', 'c'].map((name) => {
+      const res = new DetachedResponse();
+      settleOnFinish(res, settler, name, false);
+      res.on('finish', () => process.nextTick(() => order.push(`tick after ${name}`)));
+      return res;
+    });
+    // From a callback of the event loop, as Node emits a response's 'finish'.
+    setImmediate(() => {
+      for (const res of responses) res.finish();
+      order.push('finished');
+      setImmediate(() => order.push('next turn'));
+    });
+    await turn();
+    await turn();
+    expect(order).toEqual(['finished', 'tick after a', 'tick after b', 'tick after c', 'settle a', 'settle b', 'settle c', 'next turn']);
+  });
+
+  it('still settles the responses queued after a settler that throws; the error reaches the process as an unhandled rejection', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, 'support', 'throwing-settler-child.js')]);
+    expect(JSON.parse(stdout)).toEqual({ log: ['before', 'after'], rejections: ['settler broke its contract'] });
   });
 
   it('settles each binding once when two instances bind the same response, and across two copies of the module', async () => {
