@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs the benchmark suites, each in its own process, and writes the figures to docs/benchmarks.json and between
 // the bench markers of docs/benchmarks.md. `node tools/bench/run.js [overhead|recording|persistence|flush ...]`
-// runs some suites and keeps the others' last figures. BENCH_QUICK=1 shrinks every workload for a smoke run.
+// runs some suites and keeps the others' last figures; `overhead:fastify,nest` runs the overhead suite for those
+// frameworks only and keeps the other frameworks' rows from the last run, saying so in the section's command line.
+// BENCH_QUICK=1 shrinks every workload for a smoke run.
 const { spawn } = require('node:child_process');
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join, relative } = require('node:path');
@@ -21,10 +23,10 @@ const SUITES = {
   flush: { file: 'flush.js', nodeArgs: [] },
 };
 
-function runChild(name) {
+function runChild(name, suiteArgs = []) {
   const { file, nodeArgs } = SUITES[name];
   const script = join(__dirname, 'suites', file);
-  const args = [...nodeArgs, relative(ROOT, script)];
+  const args = [...nodeArgs, relative(ROOT, script), ...suiteArgs];
   const command = `${process.env.BENCH_QUICK === '1' ? 'BENCH_QUICK=1 ' : ''}node ${args.join(' ')}`;
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
@@ -72,15 +74,33 @@ function checks(data) {
   return list;
 }
 
+/** The overhead suite's new rows for some frameworks, with the other frameworks' rows of the last run kept. */
+function mergeFrameworks(fresh, last) {
+  const measured = new Set(fresh.result.frameworks.map((f) => f.framework));
+  const kept = (last?.result.frameworks ?? []).filter((f) => !measured.has(f.framework));
+  if (kept.length === 0) return fresh;
+  const order = (f) => ['express', 'fastify', 'nest', 'nest-fastify'].indexOf(f.framework);
+  return {
+    ...fresh,
+    command: `${fresh.command}; ${kept.map((f) => f.framework).join(', ')} kept from \`${last.command}\` of ${last.machine.date}`,
+    result: { ...fresh.result, frameworks: [...fresh.result.frameworks, ...kept].sort((a, b) => order(a) - order(b)) },
+  };
+}
+
 async function main() {
-  const wanted = process.argv.slice(2);
-  for (const name of wanted) if (SUITES[name] === undefined) throw new Error(`unknown suite ${name}; known: ${Object.keys(SUITES).join(', ')}`);
-  const names = wanted.length > 0 ? wanted : Object.keys(SUITES);
+  const wanted = process.argv.slice(2).map((arg) => {
+    const [name, only] = arg.split(':');
+    if (SUITES[name] === undefined) throw new Error(`unknown suite ${name}; known: ${Object.keys(SUITES).join(', ')}`);
+    if (only !== undefined && name !== 'overhead') throw new Error(`only the overhead suite takes frameworks (${arg})`);
+    return { name, frameworks: only === undefined ? [] : only.split(',') };
+  });
+  const runs = wanted.length > 0 ? wanted : Object.keys(SUITES).map((name) => ({ name, frameworks: [] }));
   const data = existsSync(JSON_FILE) && wanted.length > 0 ? JSON.parse(readFileSync(JSON_FILE, 'utf8')) : { suites: {} };
-  for (const name of names) {
-    console.error(`bench: ${name}...`);
-    data.suites[name] = await runChild(name);
-    console.error(`bench: ${name} done in ${data.suites[name].seconds.toFixed(1)} s`);
+  for (const { name, frameworks } of runs) {
+    console.error(`bench: ${name}${frameworks.length > 0 ? ` (${frameworks.join(', ')})` : ''}...`);
+    const entry = await runChild(name, frameworks);
+    data.suites[name] = frameworks.length > 0 ? mergeFrameworks(entry, data.suites[name]) : entry;
+    console.error(`bench: ${name} done in ${entry.seconds.toFixed(1)} s`);
   }
   data.machine = machine();
   writeFileSync(JSON_FILE, `${JSON.stringify(data, null, 2)}\n`);
