@@ -11,6 +11,7 @@
 const { fork } = require('node:child_process');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { tenantRequests } = require('./http/apps');
 
 const SERVER = join(__dirname, 'probe', 'server.js');
 const HOOK = join(__dirname, 'probe', 'server-hook.js');
@@ -51,7 +52,7 @@ async function startServer(variant) {
   return { variant, child, port, probe: () => ask(child, 'probe', (m) => m.probe === true) };
 }
 
-const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
+const requests = tenantRequests();
 
 function diff(after, before) {
   const out = {};

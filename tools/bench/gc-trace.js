@@ -8,6 +8,7 @@ const { fork } = require('node:child_process');
 const http = require('node:http');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { tenantRequests } = require('./http/apps');
 
 const WARM_UP_SECONDS = 2;
 const TRACED_SECONDS = 3;
@@ -64,7 +65,7 @@ async function main() {
     output += chunk;
   });
   const { port } = await new Promise((resolve) => child.once('message', resolve));
-  const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
+  const requests = tenantRequests();
   const url = `http://127.0.0.1:${port}`;
   await autocannon({ url, connections: CONNECTIONS, duration: WARM_UP_SECONDS, requests });
   const from = output.length;

@@ -14,6 +14,7 @@ const { mkdtempSync, rmSync, existsSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { tenantRequests } = require('./http/apps');
 const { cpuPinning } = require('./lib/cpu-pinning');
 const { startDynalite } = require('./lib/services');
 
@@ -32,11 +33,7 @@ function perfAvailable() {
   }
 }
 
-function requests() {
-  return Array.from({ length: 10 }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
-}
-
-const load = (port, seconds) => autocannon({ url: `http://127.0.0.1:${port}`, connections: 10, duration: seconds, requests: requests() });
+const load = (port, seconds) => autocannon({ url: `http://127.0.0.1:${port}`, connections: 10, duration: seconds, requests: tenantRequests() });
 
 async function startServer(variant) {
   const child = fork(SERVER, [framework, variant, '10'], { execArgv: ['--perf-basic-prof-only-functions'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

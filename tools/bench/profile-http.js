@@ -10,6 +10,7 @@ const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { tenantRequests } = require('./http/apps');
 
 const SERVER = join(__dirname, 'http', 'server.js');
 const HOOK = join(__dirname, 'http', 'profile-hook.js');
@@ -51,7 +52,7 @@ function selfTimes(file, requests) {
 
 async function main() {
   const dir = process.env.PROFILE_DIR ?? mkdtempSync(join(tmpdir(), 'meterkit-profile-'));
-  const requests = Array.from({ length: 10 }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
+  const requests = tenantRequests();
   const servers = {};
   try {
     for (const variant of VARIANTS) {

@@ -76,14 +76,17 @@ function checks(data) {
 
 /** The overhead suite's new rows for some frameworks, with the other frameworks' rows of the last run kept. */
 function mergeFrameworks(fresh, last) {
-  const measured = new Set(fresh.result.frameworks.map((f) => f.framework));
-  const kept = (last?.result.frameworks ?? []).filter((f) => !measured.has(f.framework));
+  const measured = new Map(fresh.result.frameworks.map((f) => [f.framework, f]));
+  const previous = last?.result.frameworks ?? [];
+  const kept = previous.filter((f) => !measured.has(f.framework));
   if (kept.length === 0) return fresh;
-  const order = (f) => ['express', 'fastify', 'nest', 'nest-fastify'].indexOf(f.framework);
+  // The last run's order, each framework measured now in its place; frameworks it did not have at the end.
+  const frameworks = previous.map((f) => measured.get(f.framework) ?? f);
+  for (const f of fresh.result.frameworks) if (!frameworks.includes(f)) frameworks.push(f);
   return {
     ...fresh,
     command: `${fresh.command}; ${kept.map((f) => f.framework).join(', ')} kept from \`${last.command}\` of ${last.machine.date}`,
-    result: { ...fresh.result, frameworks: [...fresh.result.frameworks, ...kept].sort((a, b) => order(a) - order(b)) },
+    result: { ...fresh.result, frameworks },
   };
 }
 

@@ -146,7 +146,7 @@ describe('settleOnFinish (the core\'s request-path settle)', () => {
     ]);
   });
 
-  it('settles responses that finish together in the order they finished, in one microtask after the ticks their finish listeners queued', async () => {
+  it('settles responses that finish together in the order they finished, after the ticks their finish listeners queued and before the next turn', async () => {
     const order: string[] = [];
     const settler: ResponseSettler<string> = { settle: (name) => order.push(`settle ${name}`) };
     const responses = ['a', 'b', 'c'].map((name) => {

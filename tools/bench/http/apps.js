@@ -12,6 +12,9 @@ const NO_LIMIT = 1_000_000_000;
 /** Tenant id a request bills: one header, set by the load generator. */
 const identify = (request) => request.headers['x-tenant'];
 
+/** What the load generator sends: GET ROUTE for each of `tenants` tenants (`tenant-0`, ...), round robin. */
+const tenantRequests = (tenants = 10) => Array.from({ length: tenants }, (_, i) => ({ method: 'GET', path: ROUTE, headers: { 'x-tenant': `tenant-${i}` } }));
+
 async function express(variant, metering) {
   const createApp = require('express');
   const app = createApp();
@@ -154,4 +157,4 @@ async function nest(variant, metering, platform = 'express') {
 
 const frameworks = { express, fastify, nest, 'nest-fastify': (variant, metering) => nest(variant, metering, 'fastify') };
 
-module.exports = { frameworks, PRODUCT, DIMENSION, ROUTE };
+module.exports = { frameworks, tenantRequests, PRODUCT, DIMENSION, ROUTE };

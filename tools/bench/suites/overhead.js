@@ -14,6 +14,7 @@ const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { tenantRequests } = require('../http/apps');
 const { runSuite } = require('../lib/child-result');
 const { cpuPinning } = require('../lib/cpu-pinning');
 const { startDynalite } = require('../lib/services');
@@ -76,9 +77,7 @@ function startServer(framework, variant, execArgv = []) {
   });
 }
 
-function requests() {
-  return Array.from({ length: sizes.http.tenants }, (_, i) => ({ method: 'GET', path: '/hello', headers: { 'x-tenant': `tenant-${i}` } }));
-}
+const requests = () => tenantRequests(sizes.http.tenants);
 
 async function loadOnce(port, seconds) {
   const result = await autocannon({ url: `http://127.0.0.1:${port}`, connections: sizes.http.connections, duration: seconds, requests: requests() });

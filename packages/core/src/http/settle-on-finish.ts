@@ -54,9 +54,8 @@ const RESOLVED = Promise.resolve();
 
 /**
  * Settles `context` in a microtask: after the listeners of the 'finish' being emitted and the ticks they queue.
- * Finishes queued before that microtask runs share it. A microtask rather than a tick per response: Node's
- * process.nextTick builds its tick object through a slow path of V8 in some processes (measured: 0.9 to 2.2 µs per
- * request on Fastify, docs/benchmarks.md), a resolved promise's reaction does not.
+ * Finishes queued before that microtask runs share it. A microtask rather than a tick per response: in some processes
+ * Node's process.nextTick builds its tick object through V8's runtime (docs/decisions.md), a promise reaction does not.
  */
 function settleSoon(settler: ResponseSettler<unknown>, context: unknown): void {
   queuedContexts.push(context);
