@@ -42,6 +42,7 @@ import { statusReport } from './telemetry/status-report';
 import { storeCall } from './store/store-call';
 import { storeFromOption } from './store/store-from-option';
 import { RequestStoreCalls } from './store/store-timeout';
+import { keepTickShapes } from './runtime/keep-tick-shapes';
 import type { UsageStore } from './store/usage-store';
 import type { EntitlementSet } from './contracts/entitlement-set';
 import { assertContractStore } from './contracts/contract-store';
@@ -81,6 +82,7 @@ export class Metering {
 
   constructor(options: MeteringOptions) {
     this.o = resolveOptions(options);
+    keepTickShapes();
     const o = this.o;
     this.store = storeFromOption(o.store);
     this.storeCalls = new RequestStoreCalls(o.storeTimeoutMs);

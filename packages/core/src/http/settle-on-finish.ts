@@ -1,4 +1,5 @@
 import { channel, subscribe } from 'node:diagnostics_channel';
+import { keepTickShapes } from '../runtime/keep-tick-shapes';
 
 /**
  * What settles the meters an adapter binds: one object per adapter instance (or per route), shared by every request,
@@ -106,6 +107,7 @@ function settleClosedSlot(this: Slots): void {
  * settled by their own listeners.
  */
 export function watchServerResponses(): void {
+  keepTickShapes();
   // The flag lives on Node's channel object, which every realm of the process shares (a test runner's sandboxes, two
   // copies of this package), so the process subscribes once.
   const finished = channel('http.server.response.finish') as unknown as Record<symbol, unknown>;
