@@ -69,8 +69,9 @@ async function fastify(variant, metering) {
     await app.register(noop);
     app.get(ROUTE, handler);
   } else if (variant === 'empty-plugin') {
-    // Only the registration: an empty plugin, awaited. Fastify's request path takes slower V8 paths in a process
-    // whose app awaited a registration (tools/bench/perf-http.js shows them), whatever the plugin does.
+    // Only the registration: an empty plugin, awaited. In these servers a registration lets a garbage collection
+    // free the shapes V8 caches for Node's tick objects, and every process.nextTick then runs through V8's runtime
+    // (docs/benchmarks.md): a cost meterkit's engine prevents and this variant, without an engine, pays.
     await app.register(require('fastify-plugin')(async () => undefined));
     app.get(ROUTE, handler);
   } else if (variant === 'reference') {

@@ -2,8 +2,8 @@
 // Request overhead per framework: the same route bare, with meterkit recording one unit per request (SQLite
 // default store in a temp dir, interval durability; Express also on PostgreSQL and on DynamoDB through a dynalite
 // this suite starts), with the framework's usual rate limiter as a reference, and with the floor: the hooks meterkit
-// adds, doing nothing. Each server runs in its own process, on a core of its own while it is loaded; autocannon runs
-// here. Every load of a variant sits between two loads of bare, and its ratio is to their mean, so that a machine
+// adds, doing nothing. Each server runs in its own process, on a core of its own while it is loaded, and every round
+// in new processes; autocannon runs here. Every load of a variant sits between two loads of bare, and its ratio is to their mean, so that a machine
 // whose speed drifts during a run slows both sides of a ratio alike; the figures are medians over the rounds. Each
 // measured load follows a short unmeasured one of the same server: a server that sat idle while the others were
 // loaded is measured in the steady state a loaded app runs in, as bare (loaded every other time) always is. A second
@@ -127,25 +127,40 @@ async function profileMeterkit(framework) {
   }
 }
 
+/** One server per variant, each in a fresh process; if one fails to start, the others are stopped. */
+async function startGeneration(framework, variants) {
+  const servers = {};
+  try {
+    for (const v of variants) servers[v] = await startServer(framework, v);
+  } catch (error) {
+    await Promise.allSettled(Object.values(servers).map((server) => server.stop()));
+    throw error;
+  }
+  return servers;
+}
+
 async function measureFramework({ framework, variants, reference, targetRatio, cpuTarget }) {
   const { rounds, seconds, warmupSeconds } = sizes.http;
-  const servers = {};
-  for (const v of variants) servers[v] = await startServer(framework, v);
-  // 2xx answers autocannon counted, and requests it sent: those in flight when a load ends are served (and
-  // billed) after autocannon stopped counting, so the units stored lie between the two.
-  const ok = Object.fromEntries(variants.map((v) => [v, 0]));
-  const sent = Object.fromEntries(variants.map((v) => [v, 0]));
-  const count = (v, s) => {
-    ok[v] += s.ok;
-    sent[v] += s.sent;
-    return s;
-  };
+  // 2xx answers autocannon counted, requests it sent, and the units each server process stored: requests in flight
+  // when a load ends are served (and billed) after autocannon stopped counting, so each process's units lie between
+  // its two counts.
+  const billed = Object.fromEntries(variants.map((v) => [v, { ok: 0, sent: 0, units: 0, pass: true }]));
   // Per variant, each load and the mean of the two bare loads around it.
   const samples = Object.fromEntries(variants.map((v) => [v, []]));
   const others = variants.filter((v) => v !== 'bare');
-  try {
-    for (const v of variants) count(v, await load(servers[v], warmupSeconds, 0));
-    for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < rounds; round++) {
+    // Every round in fresh processes: two processes of one app differ by up to a tenth in speed for the whole of
+    // their lives (where the kernel put their memory, not what they run), so a variant's figures are medians over
+    // as many processes as rounds.
+    const servers = await startGeneration(framework, variants);
+    const counted = Object.fromEntries(variants.map((v) => [v, { ok: 0, sent: 0 }]));
+    const count = (v, s) => {
+      counted[v].ok += s.ok;
+      counted[v].sent += s.sent;
+      return s;
+    };
+    try {
+      for (const v of variants) count(v, await load(servers[v], warmupSeconds, 0));
       // bare, v1, bare, v2, bare, ...: every load sits between two loads of bare. The order rotates by round.
       let before = count('bare', await load(servers.bare, seconds));
       samples.bare.push({ ...before, bare: before });
@@ -157,11 +172,17 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
         samples[v].push({ ...s, bare: { rps: (before.rps + after.rps) / 2, p99: (before.p99 + after.p99) / 2, cpuPerRequest: (before.cpuPerRequest + after.cpuPerRequest) / 2 } });
         before = after;
       }
-    }
-  } finally {
-    for (const v of variants) {
-      const { units } = await servers[v].stop();
-      servers[v].units = units;
+    } finally {
+      for (const v of variants) {
+        const { units } = await servers[v].stop();
+        const b = billed[v];
+        b.ok += counted[v].ok;
+        b.sent += counted[v].sent;
+        if (units !== null) {
+          b.units += units;
+          b.pass &&= units >= counted[v].ok && units <= counted[v].sent;
+        }
+      }
     }
   }
   const ratioTo = (v) => median(samples[v].map((s) => s.rps / s.bare.rps));
@@ -173,13 +194,13 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
     p99Ms: median(samples[v].map((s) => s.p99)),
     cpuMicrosPerRequest: v === 'bare' ? bareCpu : bareCpu + median(samples[v].map((s) => s.cpuPerRequest - s.bare.cpuPerRequest)),
   });
-  const billing = (v) => ({ answered: ok[v], sent: sent[v], unitsStored: servers[v].units, pass: servers[v].units >= ok[v] && servers[v].units <= sent[v] });
+  const billing = (v) => ({ answered: billed[v].ok, sent: billed[v].sent, unitsStored: billed[v].units, pass: billed[v].pass, processes: rounds });
   const vsBare = (v) => ({ ...row(v), ratio: ratioTo(v), p99DiffMs: p99Diff(v) });
   const result = {
     framework,
     rounds,
     seconds,
-    design: `each load between two loads of bare, after ${sizes.http.preloadSeconds} s of unmeasured load of the same server`,
+    design: `fresh processes every round; each load between two loads of bare, after ${sizes.http.preloadSeconds} s of unmeasured load of the same server`,
     pinning: pinning.describe,
     connections: sizes.http.connections,
     bare: row('bare'),
