@@ -32,7 +32,7 @@ function overhead(entry) {
     const cpu = (v) => `${fixed(v.cpuMicrosPerRequest, 0)} µs`;
     const cpuDiff = (v) => `${cpu(v)} (${v.cpuMicrosPerRequest >= f.bare.cpuMicrosPerRequest ? '+' : ''}${fixed(v.cpuMicrosPerRequest - f.bare.cpuMicrosPerRequest, 0)})`;
     const target = f.targetRatio ?? targetRatio;
-    const billing = (b) => `billing ${passFail(b.pass)} (${int(b.unitsStored)} units for ${int(b.answered)}..${int(b.sent)} requests)`;
+    const billing = (b) => `billing ${passFail(b.pass)} (${int(b.unitsStored)} units for ${int(b.answered)}..${int(b.sent)} requests${b.processes > 1 ? `, ${b.processes} processes, each checked` : ''})`;
     rows.push([f.framework, 'bare', int(f.bare.rps), `${fixed(f.bare.p99Ms, 0)} ms`, '1.00', '', cpu(f.bare), '']);
     // meterkit on each store measured; results without `stores` ran on one store, named by `store`.
     const stores = f.stores ?? [{ store: entry.result.store, ...f.meterkit, billing: f.billing, pass: f.meterkit.meetsTarget }];
@@ -66,7 +66,7 @@ function overhead(entry) {
     '### Request overhead per framework',
     '',
     commandLine(entry),
-    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, ${first.design ?? 'variants alternating'}; medians of the per-round ratio to bare${first.pinning ? ` (${first.pinning})` : ''}. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing. The control: bare again in a process of its own, measured like every variant; its distance from 1.00 is the method's resolution in this run.`,
+    `autocannon, ${first.connections} connections, ${first.rounds} rounds of ${first.seconds} s per variant, ${first.design ?? 'variants alternating'}; medians of the per-round ratio to bare${first.pinning ? ` (${first.pinning})` : ''}. Target: meterkit ≥ ${targetRatio} (Express ≥ 0.97 on every store) and not below the reference. The floor: the hooks meterkit adds, doing nothing. The control: bare again in processes of its own, measured like every variant; its distance from 1.00 is the method's resolution in this run.`,
     '',
     table(['framework', 'variant', 'req/s', 'p99', 'throughput vs bare', 'p99 vs bare', 'server CPU per request (vs bare)', 'target / check'], rows),
   ];
