@@ -3,12 +3,12 @@
 // default store in a temp dir, interval durability; Express also on PostgreSQL and on DynamoDB through a dynalite
 // this suite starts), with the framework's usual rate limiter as a reference, and with the floor: the hooks meterkit
 // adds, doing nothing. Each server runs in its own process, on a core of its own while it is loaded, and every round
-// in new processes; autocannon runs here. Every load of a variant sits between two loads of bare, and its ratio is to their mean, so that a machine
-// whose speed drifts during a run slows both sides of a ratio alike; the figures are medians over the rounds. Each
-// measured load follows a short unmeasured one of the same server: a server that sat idle while the others were
-// loaded is measured in the steady state a loaded app runs in, as bare (loaded every other time) always is. A second
-// bare server (`control`) is measured like any variant: the ratio an identical app reads is the method's resolution.
-// A figure short of its target gets a CPU profile.
+// in new processes; autocannon runs here. Every load of a variant sits between two loads of bare, and its ratio is
+// to their mean, so that a machine whose speed drifts during a run slows both sides of a ratio alike; the figures are
+// medians over the rounds. Each measured load follows a short unmeasured one of the same server: a server that sat
+// idle while the others were loaded is measured in the steady state a loaded app runs in, as bare (loaded every other
+// time) always is. A second bare server (`control`) is measured like any variant: the ratio an identical app reads is
+// the method's resolution. A figure short of its target gets a CPU profile.
 const { fork } = require('node:child_process');
 const { mkdtempSync, readdirSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
@@ -150,8 +150,8 @@ async function measureFramework({ framework, variants, reference, targetRatio, c
   const others = variants.filter((v) => v !== 'bare');
   for (let round = 0; round < rounds; round++) {
     // Every round in fresh processes: two processes of one app differ by up to a tenth in speed for the whole of
-    // their lives (where the kernel put their memory, not what they run), so a variant's figures are medians over
-    // as many processes as rounds.
+    // their lives (every area of their profiles alike, so not in what they run), so a variant's figures are medians
+    // over as many processes as rounds.
     const servers = await startGeneration(framework, variants);
     const counted = Object.fromEntries(variants.map((v) => [v, { ok: 0, sent: 0 }]));
     const count = (v, s) => {
