@@ -2,6 +2,9 @@ import { executionAsyncResource } from 'node:async_hooks';
 
 let kept: object | undefined;
 
+/** The keys of the literal Node builds a tick object from (its two symbols by their descriptions). */
+const TICK_KEYS = new Set(['async_id_symbol', 'trigger_async_id_symbol', 'callback', 'args']);
+
 /**
  * Keeps one of Node's tick objects (what `process.nextTick` queues) alive for the life of the process, so that the
  * shapes V8 built for it stay alive too.
@@ -21,5 +24,17 @@ export function keepTickShapes(): void {
 
 function keepCurrentTick(): void {
   // Inside a nextTick callback the execution's resource is the tick object itself.
-  kept = executionAsyncResource();
+  const tick = executionAsyncResource() as Record<string | symbol, unknown>;
+  forgetAddedKeys(tick);
+  kept = tick;
+}
+
+/**
+ * Async hooks add their own keys to a tick object after Node built it (an AsyncLocalStorage its store): deleted, last
+ * first, so that the kept object holds no app's context and keeps the literal's shape (deleting the last key added
+ * takes an object back to the shape before it).
+ */
+function forgetAddedKeys(tick: Record<string | symbol, unknown>): void {
+  const added = [...Object.keys(tick), ...Object.getOwnPropertySymbols(tick)].filter((key) => !TICK_KEYS.has(typeof key === 'symbol' ? (key.description ?? '') : key));
+  for (let i = added.length - 1; i >= 0; i--) delete tick[added[i]!];
 }
