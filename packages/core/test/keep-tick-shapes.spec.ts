@@ -11,18 +11,16 @@ async function childRun(mode: 'engine' | 'adapter-in-context' | 'none'): Promise
   return { states, contextStore: /CONTEXT_STORE (\w+)/.exec(stdout)?.[1] };
 }
 
-const tickKeyStates = async (mode: 'engine' | 'none'): Promise<string[]> => (await childRun(mode)).states;
-
 describe("process.nextTick's shapes", () => {
   it('turn megamorphic for good in a process that collected garbage while no tick was queued (what the engine prevents)', async () => {
-    const states = await tickKeyStates('none');
+    const { states } = await childRun('none');
     // If this fails, the Node version in use no longer drops the shapes, and keepTickShapes has nothing left to do.
     expect(states).toHaveLength(4);
     expect(states).toContain('MEGAMORPHIC');
   });
 
   it('stay monomorphic in a process that created a Metering before that collection', async () => {
-    expect(await tickKeyStates('engine')).toEqual(['MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC']);
+    expect((await childRun('engine')).states).toEqual(['MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC', 'MONOMORPHIC']);
   });
 
   it('stay monomorphic when an adapter was created inside an AsyncLocalStorage context, which the kept tick does not hold', async () => {

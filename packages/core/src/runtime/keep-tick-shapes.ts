@@ -1,6 +1,8 @@
 import { executionAsyncResource } from 'node:async_hooks';
 
-let kept: object | undefined;
+let requested = false;
+/** Read by nobody: the tick object is held so that it, and the shapes it has, stay alive. */
+const kept: object[] = [];
 
 /** The keys of the literal Node builds a tick object from (its two symbols by their descriptions). */
 const TICK_KEYS = new Set(['async_id_symbol', 'trigger_async_id_symbol', 'callback', 'args']);
@@ -17,8 +19,8 @@ const TICK_KEYS = new Set(['async_id_symbol', 'trigger_async_id_symbol', 'callba
  * small object; changes nothing where that collection would not have come, and comes too late where it already has.
  */
 export function keepTickShapes(): void {
-  if (kept !== undefined) return;
-  kept = {};
+  if (requested) return;
+  requested = true;
   process.nextTick(keepCurrentTick);
 }
 
@@ -26,7 +28,7 @@ function keepCurrentTick(): void {
   // Inside a nextTick callback the execution's resource is the tick object itself.
   const tick = executionAsyncResource() as Record<string | symbol, unknown>;
   forgetAddedKeys(tick);
-  kept = tick;
+  kept.push(tick);
 }
 
 /**
