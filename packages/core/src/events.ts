@@ -59,6 +59,22 @@ export type MeteringListener<E extends MeteringEventName> = (payload: MeteringEv
 /** A typed emitter that never throws for an unheard `error` event (it is logged instead). */
 export class MeteringEmitter {
   private readonly emitter = new EventEmitter();
+  /** Listeners of `recorded`, kept as a count: every commit asks, and asking the emitter is a keyed lookup. */
+  private recordedListeners = 0;
+
+  constructor() {
+    this.emitter.on('newListener', (event: string) => {
+      if (event === 'recorded') this.recordedListeners++;
+    });
+    this.emitter.on('removeListener', (event: string) => {
+      if (event === 'recorded') this.recordedListeners--;
+    });
+  }
+
+  /** Whether anyone listens to `recorded` (what listens('recorded') answers, without a lookup). */
+  get hearsRecorded(): boolean {
+    return this.recordedListeners > 0;
+  }
 
   on<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
     this.emitter.on(event, listener as (payload: unknown) => void);

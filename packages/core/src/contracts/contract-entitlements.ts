@@ -82,7 +82,7 @@ export class ContractEntitlements {
   }
 
   isContractCustomer(bound: Pick<BoundCustomer, 'product'>): boolean {
-    return this.contractProducts.has(bound.product.productCode);
+    return this.enabled && this.contractProducts.has(bound.product.productCode);
   }
 
   /** What a new request meter of the customer holds: read from the store unless this instance read it within cacheMs. */

@@ -61,7 +61,7 @@ export class UsageCommit implements MeterSink {
     }
     const overflow = d.aggregator.add(customer, hour, dimensions, quantities, tags, count);
     if (overflow !== undefined) this.reportOverflow(overflow);
-    if (d.events.listens('recorded')) {
+    if (d.events.hearsRecorded) {
       let quantity = 0;
       for (let i = 0; i < count; i++) quantity += quantities[i]!;
       d.events.emit('recorded', { customerKey: customer.key, hour, records: count, quantity });
