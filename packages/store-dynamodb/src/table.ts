@@ -86,6 +86,17 @@ export class Table {
     }
   }
 
+  /** Deletes an item and answers what it held, or undefined when the condition failed (or nothing was there). */
+  async take(input: WithoutTable<DeleteItemCommandInput>): Promise<Item | undefined> {
+    try {
+      const out = await this.paced(() => this.client.send(new DeleteItemCommand({ ...input, ReturnValues: 'ALL_OLD', TableName: this.name })));
+      return out.Attributes;
+    } catch (error) {
+      if (isConditionalFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
   /** One page of a query, from `start` on: its items and where the next page starts (undefined: none). */
   async queryPage(input: WithoutTable<QueryCommandInput>, start?: Item): Promise<{ items: Item[]; next: Item | undefined }> {
     const page = { ...input, TableName: this.name, ...(start === undefined ? {} : { ExclusiveStartKey: start }) };

@@ -13,6 +13,11 @@ import { appliedBatchPk, BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordP
 
 /** Deltas per batch part: keeps each part item far below DynamoDB's 400 KB item limit. */
 const DELTAS_PER_PART = 500;
+/**
+ * A batch whose journal is at most this many characters of JSON is journaled in its header alone (no part items):
+ * one write to journal it and one to finish it, where parts cost two more calls and a query.
+ */
+const INLINE_JOURNAL_CHARS = 64 * 1024;
 /** Markers this process may still remove from records; older ones stay on their record. */
 const MAX_REMEMBERED_MARKERS = 20_000;
 /** Orphaned parts (a writer died before its header) are deleted by TTL after this long. */
@@ -204,11 +209,14 @@ export class UsageWriter {
         ExpressionAttributeValues: { ':me': s(this.o.owner), ':until': n(now + this.o.recoverBatchesAfterMs), ':seen': n(leaseUntil) },
       });
       if (taken === undefined) continue;
-      const parts = await this.o.table.query({
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': s(batchPartsPk(batchId)) },
-        ConsistentRead: true,
-      });
+      const parts =
+        header.deltas !== undefined
+          ? [header]
+          : await this.o.table.query({
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': s(batchPartsPk(batchId)) },
+              ConsistentRead: true,
+            });
       const deltas = parts.flatMap((part) => JSON.parse(part.deltas?.S ?? '[]') as UsageDelta[]);
       if (header.included?.BOOL === true) {
         const uses = parts.flatMap((part) => JSON.parse(part.uses?.S ?? '[]') as IncludedUse[]);
@@ -275,13 +283,17 @@ export class UsageWriter {
   }
 
   /**
-   * Writes the batch's parts, then its header: from then on the batch is durable and will be applied. A batch of
-   * included usage gets a header only if none exists for its id (false otherwise: another call has the batch).
+   * Writes the batch's parts, then its header: from then on the batch is durable and will be applied. A small batch
+   * is written in its header alone. A batch of included usage gets a header only if none exists for its id (false
+   * otherwise: another call has the batch).
    */
   private async journal(batchId: string, deltas: readonly UsageDelta[], uses?: readonly IncludedUse[]): Promise<boolean> {
+    const inline = inlineJournal(deltas, uses);
     const parts: Item[] = [];
-    for (let i = 0; i < deltas.length; i += DELTAS_PER_PART) parts.push({ deltas: s(JSON.stringify(deltas.slice(i, i + DELTAS_PER_PART))) });
-    for (let i = 0; i < (uses?.length ?? 0); i += DELTAS_PER_PART) parts.push({ uses: s(JSON.stringify(uses?.slice(i, i + DELTAS_PER_PART))) });
+    if (inline === undefined) {
+      for (let i = 0; i < deltas.length; i += DELTAS_PER_PART) parts.push({ deltas: s(JSON.stringify(deltas.slice(i, i + DELTAS_PER_PART))) });
+      for (let i = 0; i < (uses?.length ?? 0); i += DELTAS_PER_PART) parts.push({ uses: s(JSON.stringify(uses?.slice(i, i + DELTAS_PER_PART))) });
+    }
     const expiresAt = n(Math.floor(Date.now() / 1000) + ORPHAN_PART_TTL_SECONDS);
     await inParallel(parts.map((part, index) => ({ part, index })), this.o.concurrency, async ({ part, index }) => {
       await this.o.table.put({
@@ -297,26 +309,25 @@ export class UsageWriter {
         leaseOwner: s(this.o.owner),
         leaseUntil: n(Date.now() + this.o.recoverBatchesAfterMs),
         ...(uses === undefined ? {} : { included: { BOOL: true } }),
+        ...inline,
       },
       ...(uses === undefined ? {} : { ConditionExpression: 'attribute_not_exists(pk)' }),
     });
   }
 
-  /** Deletes a batch held by `owner`; false when someone else took it over (its markers must then stay). */
+  /**
+   * Deletes a batch held by `owner`, then the parts its header counted; false when someone else took it over (its
+   * markers must then stay). Parts a writer wrote before dying without a header expire by TTL.
+   */
   private async finishBatch(batchId: string, owner: string): Promise<boolean> {
-    const deleted = await this.o.table.delete({
+    const header = await this.o.table.take({
       Key: this.o.table.key(BATCHES_PK, batchId),
       ConditionExpression: 'leaseOwner = :me',
       ExpressionAttributeValues: { ':me': s(owner) },
     });
-    if (!deleted) return false;
-    const parts = await this.o.table.query({
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': s(batchPartsPk(batchId)) },
-      ConsistentRead: true,
-      ProjectionExpression: 'pk, sk',
-    });
-    await inParallel(parts, this.o.concurrency, (part) => this.o.table.delete({ Key: { pk: part.pk ?? s(""), sk: part.sk ?? s("") } }));
+    if (header === undefined) return false;
+    const indexes = Array.from({ length: Number(header.parts?.N ?? 0) }, (_, index) => index);
+    await inParallel(indexes, this.o.concurrency, (index) => this.o.table.delete({ Key: this.o.table.key(batchPartsPk(batchId), padNumber(index)) }));
     return true;
   }
 
@@ -342,4 +353,13 @@ export class UsageWriter {
       this.completedMarkers.delete(oldest);
     }
   }
+}
+
+/** The journal of a batch small enough to travel in its header, or undefined when it needs part items. */
+function inlineJournal(deltas: readonly UsageDelta[], uses: readonly IncludedUse[] | undefined): Item | undefined {
+  if (deltas.length > DELTAS_PER_PART || (uses?.length ?? 0) > DELTAS_PER_PART) return undefined;
+  const deltasJson = JSON.stringify(deltas);
+  const usesJson = uses === undefined ? undefined : JSON.stringify(uses);
+  if (deltasJson.length + (usesJson?.length ?? 0) > INLINE_JOURNAL_CHARS) return undefined;
+  return usesJson === undefined ? { deltas: s(deltasJson) } : { deltas: s(deltasJson), uses: s(usesJson) };
 }

@@ -1,6 +1,8 @@
 import { customerKey, ErrorCodes, isMeterkitError, tagsKey } from '@meterkit/core';
 import type { CustomerIdentity, UsageDelta } from '@meterkit/core';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStore } from '../src';
+import { BATCHES_PK, batchPartsPk } from '../src/table-layout';
 import { LocalDynamo } from './support/dynalite';
 
 const dynamo = new LocalDynamo();
@@ -61,26 +63,58 @@ it('adds a batch reaching 300 records, tagged and untagged, in one call', async 
   expect(claimed?.frozen?.allocations).toEqual([{ quantity: 1 }, { tags: { team: 'a\u0000b' }, quantity: 2 }]);
 });
 
-it('a multi-record write interrupted after its journal is finished once by the next claim, never counted twice', async () => {
+/** The batch journal's items left in the table: headers (pk `B`) and parts (pk `B#<batch id>`). */
+async function journalItems(store: DynamoDbStore, table: string): Promise<string[]> {
+  const { Items = [] } = await store.client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+  return Items.map((item) => item['pk']?.S ?? '').filter((pk) => pk === BATCHES_PK || pk.startsWith(batchPartsPk('')));
+}
+
+// 100 deltas travel in the batch's header; 1,200 need part items.
+it.each([
+  ['journaled in its header', 100],
+  ['journaled in parts', 1_200],
+])('a multi-record write interrupted after its journal (%s) is finished once by the next claim, never counted twice', async (_how, records) => {
   const table = dynamo.freshTableName('crash');
   // The writer's hold on its batch lapses at once, as if it had crashed long ago.
   const writer = await openStore(table, { recoverBatchesAfterMs: 0 });
   // The first 40 record writes succeed, then DynamoDB refuses every write: the writer stops half-way.
   failCalls(writer, 'UpdateItemCommand', (call) => call > 40);
-  const deltas = Array.from({ length: 100 }, (_, i) => delta(i, 5));
+  const deltas = Array.from({ length: records }, (_, i) => delta(i, 5));
   await expect(writer.addUsage(deltas)).resolves.toEqual({ late: [] });
   const partial = await totals(writer);
   expect(partial.size).toBeGreaterThanOrEqual(40);
-  expect(partial.size).toBeLessThan(100);
+  expect(partial.size).toBeLessThan(records);
 
   const recoverer = await openStore(table, { recoverBatchesAfterMs: 0 });
   await recoverer.claim({ now: HOUR0, dueBefore: HOUR0, owner: 'b', leaseMs: 60_000, limit: 0 });
   const recovered = await totals(recoverer);
-  expect(recovered.size).toBe(100);
+  expect(recovered.size).toBe(records);
   expect([...recovered.values()].every((quantity) => quantity === 5)).toBe(true);
+  expect(await journalItems(recoverer, table)).toEqual([]);
   // A second recovery finds nothing left to do.
   await recoverer.claim({ now: HOUR0, dueBefore: HOUR0, owner: 'b', leaseMs: 60_000, limit: 0 });
   expect([...(await totals(recoverer)).values()].every((quantity) => quantity === 5)).toBe(true);
+});
+
+it.each([
+  ['in its header', 10, 0],
+  ['in parts', 1_200, 3],
+])('a multi-record write journaled %s leaves no journal item once finished', async (_how, records, partItems) => {
+  const table = dynamo.freshTableName('journal');
+  const store = await openStore(table);
+  const puts: string[] = [];
+  store.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PutItemCommand') puts.push((args.input as { Item?: Record<string, { S?: string }> }).Item?.['pk']?.S ?? '');
+      return next(args);
+    },
+    { step: 'initialize', name: 'count-puts' },
+  );
+  await store.addUsage(Array.from({ length: records }, (_, i) => delta(i, 2)));
+  expect(puts.filter((pk) => pk.startsWith(batchPartsPk('')))).toHaveLength(partItems);
+  expect(puts.filter((pk) => pk === BATCHES_PK)).toHaveLength(1);
+  expect(await journalItems(store, table)).toEqual([]);
+  expect([...(await totals(store)).values()]).toEqual(Array.from({ length: records }, () => 2));
 });
 
 it('a multi-record write that fails before its journal is complete changes nothing and fails', async () => {
