@@ -11,13 +11,18 @@ import type { RecordGroup } from './record-update';
 import type { Table } from './table';
 import { appliedBatchPk, BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, unsettledKey } from './table-layout';
 
-/** Deltas per batch part: keeps each part item far below DynamoDB's 400 KB item limit. */
+/** Most deltas (or included uses) per batch part. */
 const DELTAS_PER_PART = 500;
 /**
- * A batch whose journal is at most this many characters of JSON is journaled in its header alone (no part items):
+ * Most bytes of JSON per batch part: DynamoDB refuses items over 400 KB, and a delta carrying five tags of AWS's
+ * longest keys and values is about 4 KB of JSON.
+ */
+const PART_BYTES = 300 * 1024;
+/**
+ * A batch whose journal is at most this many bytes of JSON is journaled in its header alone (no part items):
  * one write to journal it and one to finish it, where parts cost two more calls and a query.
  */
-const INLINE_JOURNAL_CHARS = 64 * 1024;
+const INLINE_JOURNAL_BYTES = 64 * 1024;
 /** Markers this process may still remove from records; older ones stay on their record. */
 const MAX_REMEMBERED_MARKERS = 20_000;
 /** Orphaned parts (a writer died before its header) are deleted by TTL after this long. */
@@ -291,8 +296,8 @@ export class UsageWriter {
     const inline = inlineJournal(deltas, uses);
     const parts: Item[] = [];
     if (inline === undefined) {
-      for (let i = 0; i < deltas.length; i += DELTAS_PER_PART) parts.push({ deltas: s(JSON.stringify(deltas.slice(i, i + DELTAS_PER_PART))) });
-      for (let i = 0; i < (uses?.length ?? 0); i += DELTAS_PER_PART) parts.push({ uses: s(JSON.stringify(uses?.slice(i, i + DELTAS_PER_PART))) });
+      for (const json of jsonParts(deltas)) parts.push({ deltas: s(json) });
+      for (const json of jsonParts(uses ?? [])) parts.push({ uses: s(json) });
     }
     const expiresAt = n(Math.floor(Date.now() / 1000) + ORPHAN_PART_TTL_SECONDS);
     await inParallel(parts.map((part, index) => ({ part, index })), this.o.concurrency, async ({ part, index }) => {
@@ -360,6 +365,26 @@ function inlineJournal(deltas: readonly UsageDelta[], uses: readonly IncludedUse
   if (deltas.length > DELTAS_PER_PART || (uses?.length ?? 0) > DELTAS_PER_PART) return undefined;
   const deltasJson = JSON.stringify(deltas);
   const usesJson = uses === undefined ? undefined : JSON.stringify(uses);
-  if (deltasJson.length + (usesJson?.length ?? 0) > INLINE_JOURNAL_CHARS) return undefined;
+  if (Buffer.byteLength(deltasJson) + (usesJson === undefined ? 0 : Buffer.byteLength(usesJson)) > INLINE_JOURNAL_BYTES) return undefined;
   return usesJson === undefined ? { deltas: s(deltasJson) } : { deltas: s(deltasJson), uses: s(usesJson) };
+}
+
+/** `items` as JSON arrays of at most DELTAS_PER_PART items and PART_BYTES bytes each (an item over it alone). */
+function jsonParts(items: readonly unknown[]): string[] {
+  const parts: string[] = [];
+  let part: string[] = [];
+  let bytes = 2;
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    const size = Buffer.byteLength(json) + 1;
+    if (part.length > 0 && (part.length >= DELTAS_PER_PART || bytes + size > PART_BYTES)) {
+      parts.push(`[${part.join(',')}]`);
+      part = [];
+      bytes = 2;
+    }
+    part.push(json);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(`[${part.join(',')}]`);
+  return parts;
 }

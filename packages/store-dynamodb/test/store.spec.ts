@@ -117,6 +117,18 @@ it.each([
   expect([...(await totals(store)).values()]).toEqual(Array.from({ length: records }, () => 2));
 });
 
+it('journals a batch whose deltas carry the largest tags AWS allows in parts under the item size limit', async () => {
+  const table = dynamo.freshTableName('bigtags');
+  const store = await openStore(table);
+  // Five tags of the longest key and value each: about 4 KB of JSON per delta, 600 KB for the batch.
+  const tags = (n: number): Record<string, string> =>
+    Object.fromEntries(Array.from({ length: 5 }, (_, t) => [`${'k'.repeat(99)}${t}`, `${String(n).padStart(6, '0')}${'v'.repeat(250)}`]));
+  const deltas = Array.from({ length: 150 }, (_, i) => delta(i, 3, tags(i)));
+  await expect(store.addUsage(deltas)).resolves.toEqual({ late: [] });
+  expect([...(await totals(store)).values()]).toEqual(Array.from({ length: 150 }, () => 3));
+  expect(await journalItems(store, table)).toEqual([]);
+});
+
 it('a multi-record write that fails before its journal is complete changes nothing and fails', async () => {
   const store = await openStore(dynamo.freshTableName('nojournal'));
   failCalls(store, 'PutItemCommand', () => true);
