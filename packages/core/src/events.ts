@@ -71,7 +71,7 @@ export class MeteringEmitter {
     });
   }
 
-  /** Whether anyone listens to `recorded` (what listens('recorded') answers, without a lookup). */
+  /** Whether anyone listens to `recorded`, asked on every commit. */
   get hearsRecorded(): boolean {
     return this.recordedListeners > 0;
   }
@@ -89,10 +89,6 @@ export class MeteringEmitter {
   off<E extends MeteringEventName>(event: E, listener: MeteringListener<E>): this {
     this.emitter.off(event, listener as (payload: unknown) => void);
     return this;
-  }
-
-  listens(event: MeteringEventName): boolean {
-    return this.emitter.listenerCount(event) > 0;
   }
 
   /** Returns false when nobody listened. A throwing listener does not break metering. */

@@ -293,11 +293,13 @@ export class UsageWriter {
    * otherwise: another call has the batch).
    */
   private async journal(batchId: string, deltas: readonly UsageDelta[], uses?: readonly IncludedUse[]): Promise<boolean> {
-    const inline = inlineJournal(deltas, uses);
+    const deltaParts = jsonParts(deltas);
+    const useParts = uses === undefined ? undefined : jsonParts(uses);
+    const inline = inlineJournal(deltaParts, useParts);
     const parts: Item[] = [];
     if (inline === undefined) {
-      for (const json of jsonParts(deltas)) parts.push({ deltas: s(json) });
-      for (const json of jsonParts(uses ?? [])) parts.push({ uses: s(json) });
+      for (const json of deltaParts) parts.push({ deltas: s(json) });
+      for (const json of useParts ?? []) parts.push({ uses: s(json) });
     }
     const expiresAt = n(Math.floor(Date.now() / 1000) + ORPHAN_PART_TTL_SECONDS);
     await inParallel(parts.map((part, index) => ({ part, index })), this.o.concurrency, async ({ part, index }) => {
@@ -360,13 +362,16 @@ export class UsageWriter {
   }
 }
 
-/** The journal of a batch small enough to travel in its header, or undefined when it needs part items. */
-function inlineJournal(deltas: readonly UsageDelta[], uses: readonly IncludedUse[] | undefined): Item | undefined {
-  if (deltas.length > DELTAS_PER_PART || (uses?.length ?? 0) > DELTAS_PER_PART) return undefined;
-  const deltasJson = JSON.stringify(deltas);
-  const usesJson = uses === undefined ? undefined : JSON.stringify(uses);
-  if (Buffer.byteLength(deltasJson) + (usesJson === undefined ? 0 : Buffer.byteLength(usesJson)) > INLINE_JOURNAL_BYTES) return undefined;
-  return usesJson === undefined ? { deltas: s(deltasJson) } : { deltas: s(deltasJson), uses: s(usesJson) };
+/**
+ * The journal of a batch small enough to travel in its header (one part of deltas, at most one of uses), or undefined
+ * when it needs part items. The header always carries `deltas` then: that is how recovery tells it holds the journal.
+ */
+function inlineJournal(deltaParts: readonly string[], useParts: readonly string[] | undefined): Item | undefined {
+  if (deltaParts.length > 1 || (useParts?.length ?? 0) > 1) return undefined;
+  const deltas = deltaParts[0] ?? '[]';
+  const uses = useParts === undefined ? undefined : (useParts[0] ?? '[]');
+  if (Buffer.byteLength(deltas) + (uses === undefined ? 0 : Buffer.byteLength(uses)) > INLINE_JOURNAL_BYTES) return undefined;
+  return uses === undefined ? { deltas: s(deltas) } : { deltas: s(deltas), uses: s(uses) };
 }
 
 /** `items` as JSON arrays of at most DELTAS_PER_PART items and PART_BYTES bytes each (an item over it alone). */
