@@ -1,17 +1,9 @@
 import { frozenUsageFromAllocations } from '@meterkit/core';
-import type { AllocationRow, FrozenUsage, RecordState, StoredRecord, Tags } from '@meterkit/core';
+import type { FrozenUsage, RecordState, StoredRecord } from '@meterkit/core';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { allocationRowsOfItem } from './tag-sets';
 
 export type Item = Record<string, AttributeValue>;
-
-const ALLOCATION_PREFIX = 'a:';
-const TAGS_PREFIX = 't:';
-
-/** Attribute names of one tag set's running total and tags. Hex, because tag keys hold NUL separators. */
-export function allocationAttributes(tagsKey: string): { quantity: string; tags: string } {
-  const hex = Buffer.from(tagsKey, 'utf8').toString('hex');
-  return { quantity: `${ALLOCATION_PREFIX}${hex}`, tags: `${TAGS_PREFIX}${hex}` };
-}
 
 export const s = (value: string): AttributeValue => ({ S: value });
 export const n = (value: number): AttributeValue => ({ N: String(value) });
@@ -23,22 +15,6 @@ function str(item: Item, name: string): string | undefined {
 function num(item: Item, name: string): number | undefined {
   const value = item[name]?.N;
   return value === undefined ? undefined : Number(value);
-}
-
-/** The live allocation rows of a record item. */
-export function allocationRowsOfItem(item: Item): AllocationRow[] {
-  const rows: AllocationRow[] = [];
-  for (const [name, value] of Object.entries(item)) {
-    if (!name.startsWith(ALLOCATION_PREFIX) || value.N === undefined) continue;
-    const hex = name.slice(ALLOCATION_PREFIX.length);
-    const tags = str(item, `${TAGS_PREFIX}${hex}`);
-    rows.push({
-      tagsKey: Buffer.from(hex, 'hex').toString('utf8'),
-      ...(tags === undefined ? {} : { tags: JSON.parse(tags) as Tags }),
-      quantity: Number(value.N),
-    });
-  }
-  return rows;
 }
 
 /** The snapshot a record item would be frozen with now. */

@@ -1,60 +1,37 @@
-import { recordId } from '@meterkit/core';
-import type { Tags, UsageDelta } from '@meterkit/core';
 import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { allocationAttributes, n, s } from './record-item';
+import { n, s } from './record-item';
 import type { Item } from './record-item';
+import type { RecordWrite } from './record-writes';
+import { UNITS_ATTRIBUTE } from './tag-budget';
+import type { TagPlan } from './tag-budget';
+import { tagSetAttributes } from './tag-sets';
 import { RECORD_SK, recordPk, unsettledKey } from './table-layout';
 
-/** All deltas of one batch that reach one record, summed per tag set. */
-export interface RecordGroup {
-  readonly id: string;
-  readonly first: UsageDelta;
-  readonly deltas: UsageDelta[];
-  quantity: number;
-  readonly allocations: Map<string, { tags: Tags | undefined; quantity: number }>;
-}
-
-export function groupByRecord(deltas: readonly UsageDelta[]): RecordGroup[] {
-  const groups = new Map<string, RecordGroup>();
-  for (const delta of deltas) {
-    const id = recordId(delta.customerKey, delta.dimension, delta.hour);
-    let group = groups.get(id);
-    if (group === undefined) {
-      group = { id, first: delta, deltas: [], quantity: 0, allocations: new Map() };
-      groups.set(id, group);
-    }
-    group.deltas.push(delta);
-    group.quantity += delta.quantity;
-    const allocation = group.allocations.get(delta.tagsKey) ?? { tags: delta.tags, quantity: 0 };
-    allocation.quantity += delta.quantity;
-    group.allocations.set(delta.tagsKey, allocation);
-  }
-  return [...groups.values()];
-}
-
 /** Name of the attribute that marks a write as applied to a record: a retried write finds it and stops. */
-export function markerAttribute(writeId: string): string {
-  return `m:${writeId}`;
+export function markerAttribute(writeId: string, part = 0): string {
+  return part === 0 ? `m:${writeId}` : `m:${writeId}#${part}`;
 }
 
 /**
- * One UpdateItem adding a group to its record, all tag sets included: atomic because it is one item.
+ * One UpdateItem adding a write to its record, its tag sets as `plan` places them: atomic because it is one item.
  * `open` expects the record missing or open (and keeps it open, in the unsettled index); otherwise it expects
- * a frozen record and only adds to its live total. The marker makes the write apply at most once.
+ * a frozen record and only adds to its live total. The marker makes the write apply at most once; the units
+ * condition keeps the record's tag sets within their budget.
  */
 export function recordUpdate(
-  group: RecordGroup,
+  write: RecordWrite,
+  plan: TagPlan,
   expectOpen: boolean,
   writeId: string,
   staleMarkers: readonly string[],
 ): Omit<UpdateItemCommandInput, 'TableName'> {
-  const names: Record<string, string> = { '#state': 'state', '#marker': markerAttribute(writeId) };
-  const values: Item = { ':q': n(group.quantity), ':one': n(1), ':open': s('open') };
+  const names: Record<string, string> = { '#state': 'state', '#marker': markerAttribute(writeId, write.part) };
+  const values: Item = { ':q': n(write.quantity), ':one': n(1), ':open': s('open') };
   const sets = ['#marker = :one'];
   const adds = ['quantity :q', 'version :one'];
   let index = 0;
-  for (const [tagsKey, allocation] of group.allocations) {
-    const attributes = allocationAttributes(tagsKey);
+  for (const [tagsKey, allocation] of plan.allocations) {
+    const attributes = tagSetAttributes(tagsKey, allocation.tags);
     names[`#a${index}`] = attributes.quantity;
     values[`:a${index}`] = n(allocation.quantity);
     adds.push(`#a${index} :a${index}`);
@@ -66,10 +43,10 @@ export function recordUpdate(
     index += 1;
   }
   if (expectOpen) {
-    const d = group.first;
+    const d = write.first;
     Object.assign(names, { '#hour': 'hour', '#source': 'source', '#customer': 'customer', '#dimension': 'dimension' });
     Object.assign(values, {
-      ':id': s(group.id),
+      ':id': s(write.id),
       ':ck': s(d.customerKey),
       ':pc': s(d.productCode),
       ':customer': s(JSON.stringify(d.customer)),
@@ -77,7 +54,7 @@ export function recordUpdate(
       ':hour': n(d.hour),
       ':metered': s('metered'),
       ':zero': n(0),
-      ':uk': s(unsettledKey(d.hour, group.id)),
+      ':uk': s(unsettledKey(d.hour, write.id)),
     });
     sets.push(
       'id = :id',
@@ -97,11 +74,18 @@ export function recordUpdate(
     names[`#old${i}`] = marker;
     return `#old${i}`;
   });
-  const condition = expectOpen
+  let condition = expectOpen
     ? '(attribute_not_exists(pk) OR #state = :open) AND attribute_not_exists(#marker)'
     : 'attribute_exists(pk) AND #state <> :open AND attribute_not_exists(#marker)';
+  if (plan.units.length > 0) {
+    names['#units'] = UNITS_ATTRIBUTE;
+    values[':units'] = { SS: plan.units };
+    values[':maxUnits'] = n(plan.maxUnitsBefore);
+    adds.push('#units :units');
+    condition += ' AND (attribute_not_exists(#units) OR size(#units) <= :maxUnits)';
+  }
   return {
-    Key: { pk: s(recordPk(group.id)), sk: s(RECORD_SK) },
+    Key: { pk: s(recordPk(write.id)), sk: s(RECORD_SK) },
     UpdateExpression: `SET ${sets.join(', ')} ADD ${adds.join(', ')}${removes.length === 0 ? '' : ` REMOVE ${removes.join(', ')}`}`,
     ConditionExpression: condition,
     ExpressionAttributeNames: names,

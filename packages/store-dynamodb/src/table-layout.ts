@@ -5,7 +5,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  *
  * | item             | pk                | sk                         | notes                                              |
  * |------------------|-------------------|----------------------------|----------------------------------------------------|
- * | usage record     | `R#<recordId>`    | `#`                        | allocations as attributes `a:<hex tagsKey>`/`t:<hex>` |
+ * | usage record     | `R#<recordId>`    | `#`                        | tag sets as attributes (tag-sets.ts), units `u` |
  * | customer         | `C`               | `<customer key>`           | `tenantId` + `updatedAt` feed the tenant index     |
  * | batch header     | `B`               | `<createdAt>#<batchId>`    | commit point of a multi-record addUsage            |
  * | batch part       | `B#<batchId>`     | `<part number>`            | the deltas (or included uses) of that batch, JSON  |

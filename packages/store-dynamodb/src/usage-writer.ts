@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { allocationRowsOf, allowanceAdditions, BATCH_ID_RETENTION_MS, meterUses, recordId, sameFrozenUsage } from '@meterkit/core';
+import { allocationRowsOf, allowanceAdditions, frozenUsageFromAllocations, BATCH_ID_RETENTION_MS, meterUses, recordId, sameFrozenUsage } from '@meterkit/core';
 import type { AddUsageAboveIncludedResult, AddUsageResult, FinalTotal, IncludedUse, SetTotalResult, UsageDelta } from '@meterkit/core';
 import { counterMarkerKey, counterUpdate, counterKey } from './allowance-counters';
 import type { CounterAddition } from './allowance-counters';
 import { inParallel } from './parallel';
-import { allocationAttributes, n, s, toStoredRecord } from './record-item';
+import { n, s, toStoredRecord } from './record-item';
 import type { Item } from './record-item';
-import { groupByRecord, markerAttribute, recordUpdate } from './record-update';
-import type { RecordGroup } from './record-update';
+import { markerAttribute, recordUpdate } from './record-update';
+import { recordWrites } from './record-writes';
+import type { RecordWrite } from './record-writes';
+import { planTagSets, UNITS_ATTRIBUTE } from './tag-budget';
+import { tagSetAttributes } from './tag-sets';
 import type { Table } from './table';
 import { appliedBatchPk, BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, unsettledKey } from './table-layout';
 
@@ -23,6 +26,8 @@ const PART_BYTES = 300 * 1024;
  * one write to journal it and one to finish it, where parts cost two more calls and a query.
  */
 const INLINE_JOURNAL_BYTES = 64 * 1024;
+/** Markers one record write removes at most (they take room in its update expression); the rest wait for the next. */
+const STALE_MARKERS_PER_WRITE = 20;
 /** Markers this process may still remove from records; older ones stay on their record. */
 const MAX_REMEMBERED_MARKERS = 20_000;
 /** Orphaned parts (a writer died before its header) are deleted by TTL after this long. */
@@ -70,28 +75,28 @@ export class UsageWriter {
   }
 
   private async addUsageOnce(deltas: readonly UsageDelta[], batchId?: string): Promise<AddUsageResult> {
-    const groups = groupByRecord(deltas);
-    if (groups.length === 0) return { late: [] };
+    const writes = recordWrites(deltas);
+    if (writes.length === 0) return { late: [] };
     if (batchId !== undefined && this.completedBatches.has(batchId)) return { late: [], applied: false };
     const writeId = batchId ?? randomUUID();
-    if (groups.length === 1) {
-      const late = await this.applyGroup(groups[0] as RecordGroup, writeId);
-      this.remember(groups, writeId);
+    if (writes.length === 1) {
+      const late = await this.applyWrite(writes[0] as RecordWrite, writeId);
+      this.remember(writes, writeId);
       this.completed(batchId);
       return { late: late ? [...deltas] : [] };
     }
     await this.journal(writeId, deltas);
-    const late = new Set<string>();
+    const late = new Set<UsageDelta>();
     try {
-      await inParallel(groups, this.o.concurrency, async (group) => {
-        if (await this.applyGroup(group, writeId)) late.add(group.id);
+      await inParallel(writes, this.o.concurrency, async (write) => {
+        if (await this.applyWrite(write, writeId)) for (const delta of write.deltas) late.add(delta);
       });
-      if (await this.finishBatch(writeId, this.o.owner)) this.remember(groups, writeId);
+      if (await this.finishBatch(writeId, this.o.owner)) this.remember(writes, writeId);
     } catch {
       // The batch is journaled: the next claim finishes it. Failing here would have the caller write it again.
     }
     this.completed(batchId);
-    return { late: deltas.filter((d) => late.has(recordId(d.customerKey, d.dimension, d.hour))) };
+    return { late: deltas.filter((d) => late.has(d)) };
   }
 
   /**
@@ -133,7 +138,7 @@ export class UsageWriter {
     const applied = await this.applyIncluded(batchId, deltas, uses);
     await this.markApplied(batchId);
     if (await this.finishBatch(batchId, this.o.owner)) {
-      this.remember(applied.groups, batchId);
+      this.remember(applied.writes, batchId);
       this.rememberCounters(applied.counters, batchId);
     }
     this.completed(batchId);
@@ -149,12 +154,12 @@ export class UsageWriter {
     });
     const { metered, deltas: meteredDeltas } = meterUses(uses, before);
     const all = [...deltas, ...meteredDeltas];
-    const groups = groupByRecord(all);
-    const late = new Set<string>();
-    await inParallel(groups, this.o.concurrency, async (group) => {
-      if (await this.applyGroup(group, batchId)) late.add(group.id);
+    const writes = recordWrites(all);
+    const late = new Set<UsageDelta>();
+    await inParallel(writes, this.o.concurrency, async (write) => {
+      if (await this.applyWrite(write, batchId)) for (const delta of write.deltas) late.add(delta);
     });
-    return { groups, counters, metered, late: all.filter((d) => late.has(recordId(d.customerKey, d.dimension, d.hour))) };
+    return { writes, counters, metered, late: all.filter((d) => late.has(d)) };
   }
 
   /** Adds a batch's uses to one counter once; answers the counter's value before them. */
@@ -230,15 +235,20 @@ export class UsageWriter {
           await this.markApplied(batchId);
         }
       } else {
-        await inParallel(groupByRecord(deltas), this.o.concurrency, (group) => this.applyGroup(group, batchId));
+        await inParallel(recordWrites(deltas), this.o.concurrency, (write) => this.applyWrite(write, batchId));
       }
       await this.finishBatch(batchId, this.o.owner);
     }
   }
 
-  /** Stores a finalized total as a frozen, pending record, or compares it with the record already there. */
+  /**
+   * Stores a finalized total as a frozen, pending record, or compares it with the record already there. Tag sets
+   * over the record's budget are stored untagged, the same way on every call, so a repeated total compares equal.
+   */
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
     const id = recordId(total.customerKey, total.dimension, total.hour);
+    const plan = planTagSets(new Map(allocationRowsOf(total.usage).map((row) => [row.tagsKey, { tags: row.tags, quantity: row.quantity }])), undefined);
+    const usage = plan.folded === 0 ? total.usage : frozenUsageFromAllocations([...plan.allocations].map(([tagsKey, row]) => ({ tagsKey, ...(row.tags === undefined ? {} : { tags: row.tags }), quantity: row.quantity })));
     const item: Item = {
       pk: s(recordPk(id)),
       sk: s(RECORD_SK),
@@ -249,39 +259,46 @@ export class UsageWriter {
       dimension: s(total.dimension),
       hour: n(total.hour),
       state: s('pending'),
-      quantity: n(total.usage.quantity),
+      quantity: n(usage.quantity),
       version: n(1),
-      frozen: s(JSON.stringify(total.usage)),
-      frozenQuantity: n(total.usage.quantity),
+      frozen: s(JSON.stringify(usage)),
+      frozenQuantity: n(usage.quantity),
       source: s('total'),
       attempts: n(0),
       nextAttemptAt: n(now),
       us: s('pending'),
       uk: s(unsettledKey(total.hour, id)),
+      ...(plan.units.length === 0 ? {} : { [UNITS_ATTRIBUTE]: { SS: plan.units } }),
     };
-    for (const row of allocationRowsOf(total.usage)) {
-      const attributes = allocationAttributes(row.tagsKey);
+    for (const [tagsKey, row] of plan.allocations) {
+      const attributes = tagSetAttributes(tagsKey, row.tags);
       item[attributes.quantity] = n(row.quantity);
       if (row.tags !== undefined) item[attributes.tags] = s(JSON.stringify(row.tags));
     }
     if (await this.o.table.put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' })) return { outcome: 'created' };
     const existing = toStoredRecord((await this.o.table.get(recordPk(id), RECORD_SK)) as Item);
-    const same = existing.source === 'total' && existing.frozen !== undefined && sameFrozenUsage(existing.frozen, total.usage);
+    const same = existing.source === 'total' && existing.frozen !== undefined && sameFrozenUsage(existing.frozen, usage);
     return same ? { outcome: 'unchanged' } : { outcome: 'conflict', existing };
   }
 
-  /** Applies a group once; true when its record was already frozen (the usage is late). */
-  private async applyGroup(group: RecordGroup, writeId: string): Promise<boolean> {
+  /**
+   * Applies a write once; true when its record was already frozen (the usage is late). A write refused because the
+   * record was not as expected (its state, or tag sets the write did not know of) is planned again from the record.
+   */
+  private async applyWrite(write: RecordWrite, writeId: string): Promise<boolean> {
     let expectOpen = true;
+    let current: Item | undefined;
     for (let attempt = 0; attempt < this.o.conflictRetries; attempt++) {
-      const stale = this.completedMarkers.get(group.id) ?? [];
-      const applied = await this.o.table.update(recordUpdate(group, expectOpen, writeId, stale));
+      const markers = this.completedMarkers.get(write.id) ?? [];
+      const stale = markers.slice(0, STALE_MARKERS_PER_WRITE);
+      const applied = await this.o.table.update(recordUpdate(write, planTagSets(write.allocations, current), expectOpen, writeId, stale));
       if (applied !== undefined) {
-        this.completedMarkers.delete(group.id);
+        if (markers.length > stale.length) this.completedMarkers.set(write.id, markers.slice(stale.length));
+        else this.completedMarkers.delete(write.id);
         return !expectOpen;
       }
-      const current = await this.o.table.get(recordPk(group.id), RECORD_SK);
-      if (current?.[markerAttribute(writeId)] !== undefined) return current.state?.S !== 'open';
+      current = await this.o.table.get(recordPk(write.id), RECORD_SK);
+      if (current?.[markerAttribute(writeId, write.part)] !== undefined) return current.state?.S !== 'open';
       expectOpen = current === undefined || current.state?.S === 'open';
     }
     throw new Error(`usage kept conflicting with concurrent writes after ${this.o.conflictRetries} attempts`);
@@ -347,13 +364,12 @@ export class UsageWriter {
     }
   }
 
-  private remember(groups: readonly RecordGroup[], writeId: string): void {
+  private remember(writes: readonly RecordWrite[], writeId: string): void {
     if (this.stillWriting(writeId)) return;
-    const marker = markerAttribute(writeId);
-    for (const group of groups) {
-      const markers = this.completedMarkers.get(group.id) ?? [];
-      markers.push(marker);
-      this.completedMarkers.set(group.id, markers);
+    for (const write of writes) {
+      const markers = this.completedMarkers.get(write.id) ?? [];
+      markers.push(markerAttribute(writeId, write.part));
+      this.completedMarkers.set(write.id, markers);
     }
     while (this.completedMarkers.size > MAX_REMEMBERED_MARKERS) {
       const oldest = this.completedMarkers.keys().next().value as string;
