@@ -2,7 +2,8 @@
 // api_calls unit per request, with the rate limiter users of that framework already accept, or with the floor: the
 // hooks meterkit adds, doing nothing (the least a framework lets any per-request feature cost). `control` is bare
 // again, in a process of its own: measured like every other variant, it reads what an identical app reads, the
-// resolution of the method on this machine.
+// resolution of the method on this machine. `meterkit-idle` is bare in a process running meterkit's engine and store
+// beside it, no request metered: what the engine's presence costs, apart from the request path (Express, Fastify).
 const { PRODUCT } = require('../lib/fixtures');
 
 const ROUTE = '/hello';
@@ -20,7 +21,7 @@ async function express(variant, metering) {
   const app = createApp();
   app.disable('x-powered-by');
   const handler = (req, res) => res.json({ ok: true });
-  if (variant === 'bare' || variant === 'control') {
+  if (variant === 'bare' || variant === 'control' || variant === 'meterkit-idle') {
     app.get(ROUTE, handler);
   } else if (variant === 'meterkit') {
     const { meterkit } = require('@meterkit/express');
@@ -46,7 +47,7 @@ async function fastify(variant, metering) {
   const Fastify = require('fastify');
   const app = Fastify({ logger: false });
   const handler = async () => ({ ok: true });
-  if (variant === 'bare' || variant === 'control') {
+  if (variant === 'bare' || variant === 'control' || variant === 'meterkit-idle') {
     app.get(ROUTE, handler);
   } else if (variant === 'meterkit') {
     const { meterkit } = require('@meterkit/fastify');
