@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { customerKey, tagsKey } from '@meterkit/core';
 import type { UsageDelta } from '@meterkit/core';
-import type { DynamoDbStore } from '../src';
 import { LocalDynamo } from './support/dynalite';
+import { scheduleUpdates } from './support/scheduled-updates';
 import { licenseCustomer } from './support/license-customer';
 
 // Invariant: however the engine's calls of a batch id overlap (a retry started while the first write may still land)
@@ -17,17 +17,6 @@ afterAll(() => dynamo.stop());
 
 function delta(quantity: number, hour = HOUR0): UsageDelta {
   return { customer, customerKey: customerKey(customer), productCode: 'prod-x', dimension: 'api_calls', hour, tagsKey: tagsKey(undefined), quantity };
-}
-
-/** Every UpdateItem waits for the scheduler before it is sent: the property picks the order they reach DynamoDB in. */
-function scheduleUpdates(store: DynamoDbStore, s: fc.Scheduler): void {
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'UpdateItemCommand') await s.schedule(Promise.resolve(), 'UpdateItem');
-      return next(args);
-    },
-    { step: 'initialize', name: 'scheduled-updates' },
-  );
 }
 
 const batchesArb = fc.array(

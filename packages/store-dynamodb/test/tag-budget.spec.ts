@@ -8,6 +8,7 @@ import { TAG_SETS_PER_WRITE } from '../src/record-writes';
 import { RECORD_SK, recordPk, unsettledKey } from '../src/table-layout';
 import { fuzzParameters } from '../../core/test/generative/run';
 import { LocalDynamo } from './support/dynalite';
+import { scheduleUpdates } from './support/scheduled-updates';
 import { licenseCustomer } from './support/license-customer';
 
 // Invariant: however many tag sets usage carries, of whatever length, and however two instances' writes to one record
@@ -213,17 +214,6 @@ const writesArb = fc.array(
   })),
   { minLength: 1, maxLength: 8 },
 );
-
-/** Every UpdateItem of `store` waits for the scheduler: the property picks the order they reach DynamoDB in. */
-function scheduleUpdates(store: DynamoDbStore, s: fc.Scheduler): void {
-  store.client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'UpdateItemCommand') await s.schedule(Promise.resolve(), 'UpdateItem');
-      return next(args);
-    },
-    { step: 'initialize', name: 'scheduled-updates' },
-  );
-}
 
 it('generative: two instances writing tag sets of any length to one record, in any order, bill exactly; tags drop only past the budget', async () => {
   const parameters = fuzzParameters(6);
