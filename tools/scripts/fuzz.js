@@ -12,7 +12,7 @@ const seed = process.env.METERKIT_FUZZ_SEED ?? String(1 + Math.floor(Math.random
 const suites = [
   ['packages/core', ['test/generative/engine.property.spec.ts', 'test/consumption.property.spec.ts', 'test/aws-call-timeout.property.spec.ts', 'test/registration-races.property.spec.ts', 'test/close-during-flush.property.spec.ts', 'test/store/races.spec.ts', 'test/races']],
   ['packages/store-postgres', ['test/races.spec.ts']],
-  ['packages/store-dynamodb', ['test/races.spec.ts', 'test/call-pacer.spec.ts']],
+  ['packages/store-dynamodb', ['test/races.spec.ts', 'test/call-pacer.spec.ts', 'test/tag-budget.spec.ts']],
 ];
 
 console.log(`fuzz: METERKIT_FUZZ_SEED=${seed} METERKIT_FUZZ_RUNS=${runs}`);
