@@ -3,7 +3,7 @@
 // hooks meterkit adds, doing nothing (the least a framework lets any per-request feature cost). `control` is bare
 // again, in a process of its own: measured like every other variant, it reads what an identical app reads, the
 // resolution of the method on this machine. `meterkit-idle` is bare in a process running meterkit's engine and store
-// beside it, no request metered: what the engine's presence costs, apart from the request path (Express, Fastify).
+// beside it, no request metered: what the engine's presence costs, apart from the request path.
 const { PRODUCT } = require('../lib/fixtures');
 
 const ROUTE = '/hello';
@@ -137,7 +137,7 @@ async function nest(variant, metering, platform = 'express') {
     // meterkit in the app, on a route that declares no metering (a health check, a page): what it costs there.
     const { MeteringModule } = require('@meterkit/nestjs');
     imports.push(MeteringModule.forRoot({ metering, identify }));
-  } else if (variant !== 'bare' && variant !== 'control') throw new Error(`unknown variant ${variant}`);
+  } else if (variant !== 'bare' && variant !== 'control' && variant !== 'meterkit-idle') throw new Error(`unknown variant ${variant}`);
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);
   class AppModule {
