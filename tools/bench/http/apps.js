@@ -137,6 +137,12 @@ async function nest(variant, metering, platform = 'express') {
     // meterkit in the app, on a route that declares no metering (a health check, a page): what it costs there.
     const { MeteringModule } = require('@meterkit/nestjs');
     imports.push(MeteringModule.forRoot({ metering, identify }));
+  } else if (variant === 'channels') {
+    // Bare, with no-op subscribers on the two diagnostics channels meterkit's response settling subscribes to: what
+    // Node's publishing of a message per request costs on its own.
+    const { subscribe } = require('node:diagnostics_channel');
+    subscribe('http.server.request.start', () => undefined);
+    subscribe('http.server.response.finish', () => undefined);
   } else if (variant !== 'bare' && variant !== 'control' && variant !== 'meterkit-idle') throw new Error(`unknown variant ${variant}`);
   Reflect.decorate(decorators, HelloController.prototype, 'hello', Object.getOwnPropertyDescriptor(HelloController.prototype, 'hello'));
   Reflect.decorate([Controller()], HelloController);
