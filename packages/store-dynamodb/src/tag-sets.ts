@@ -36,9 +36,8 @@ export interface TagSetAttributes {
 export function tagSetAttributes(tagsKey: string, tags: Tags | undefined): TagSetAttributes {
   if (tagsKey === '') return { quantity: HEX_QUANTITY, tags: HEX_TAGS, units: [] };
   const hash = createHash('sha256').update(tagsKey, 'utf8').digest('base64url');
-  const keyBytes = Buffer.byteLength(tagsKey, 'utf8');
-  const id = keyBytes <= HEX_KEY_BYTES ? Buffer.from(tagsKey, 'utf8').toString('hex') : hash.slice(0, HASH_CHARS);
-  const hashed = keyBytes > HEX_KEY_BYTES;
+  const hashed = Buffer.byteLength(tagsKey, 'utf8') > HEX_KEY_BYTES;
+  const id = hashed ? hash.slice(0, HASH_CHARS) : Buffer.from(tagsKey, 'utf8').toString('hex');
   const quantity = `${hashed ? HASHED_QUANTITY : HEX_QUANTITY}${id}`;
   const tagsName = `${hashed ? HASHED_TAGS : HEX_TAGS}${id}`;
   const count = unitsOf(quantity, tagsName, tags === undefined ? 2 : Buffer.byteLength(JSON.stringify(tags), 'utf8'));
@@ -49,7 +48,7 @@ export function tagSetAttributes(tagsKey: string, tags: Tags | undefined): TagSe
 /**
  * Units of one tag set: at most UNIT_BYTES of its record's item each. A tag set adds its two attribute names, a
  * number (9 bytes up to 2^53), its tags JSON twice (live, and in the frozen snapshot with 30 bytes of quantity and
- * punctuation) and a unit name (11 bytes) per unit.
+ * punctuation) and a unit name (UNIT_NAME_BYTES) per unit.
  */
 function unitsOf(quantityName: string, tagsName: string, tagsJsonBytes: number): number {
   const bytes = quantityName.length + 9 + tagsName.length + 2 * tagsJsonBytes + 30;
