@@ -21,8 +21,8 @@ export interface TagPlan {
   readonly units: string[];
   /** The write applies only if the record's `u` set has at most this many units (it then stays within budget). */
   readonly maxUnitsBefore: number;
-  /** Tag sets counted untagged. */
-  readonly folded: number;
+  /** Tags keys of the tag sets counted untagged. */
+  readonly folded: string[];
 }
 
 /**
@@ -36,7 +36,7 @@ export function planTagSets(allocations: Allocations, current: Record<string, At
   const units = new Set<string>();
   let newUnits = 0;
   let untagged = allocations.get('')?.quantity ?? 0;
-  let folded = 0;
+  const folded: string[] = [];
   for (const key of [...allocations.keys()].sort()) {
     const allocation = allocations.get(key)!;
     if (key === '') continue;
@@ -44,7 +44,7 @@ export function planTagSets(allocations: Allocations, current: Record<string, At
     const held = current?.[attributes.quantity] !== undefined;
     if (!held && used + newUnits + attributes.units.length > TAG_UNITS_PER_RECORD) {
       untagged += allocation.quantity;
-      folded += 1;
+      folded.push(key);
       continue;
     }
     if (!held) newUnits += attributes.units.length;

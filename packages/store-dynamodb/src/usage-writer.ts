@@ -9,6 +9,8 @@ import type { Item } from './record-item';
 import { markerAttribute, recordUpdate } from './record-update';
 import { recordWrites } from './record-writes';
 import type { RecordWrite } from './record-writes';
+import { WriteOutcome } from './write-outcome';
+import type { Applied } from './write-outcome';
 import { planTagSets, UNITS_ATTRIBUTE } from './tag-budget';
 import { tagSetAttributes } from './tag-sets';
 import type { Table } from './table';
@@ -79,24 +81,22 @@ export class UsageWriter {
     if (writes.length === 0) return { late: [] };
     if (batchId !== undefined && this.completedBatches.has(batchId)) return { late: [], applied: false };
     const writeId = batchId ?? randomUUID();
+    const outcome = new WriteOutcome();
     if (writes.length === 1) {
-      const late = await this.applyWrite(writes[0] as RecordWrite, writeId);
+      outcome.add(writes[0] as RecordWrite, await this.applyWrite(writes[0] as RecordWrite, writeId));
       this.remember(writes, writeId);
       this.completed(batchId);
-      return { late: late ? [...deltas] : [] };
+      return outcome.of(deltas);
     }
     await this.journal(writeId, deltas);
-    const late = new Set<UsageDelta>();
     try {
-      await inParallel(writes, this.o.concurrency, async (write) => {
-        if (await this.applyWrite(write, writeId)) for (const delta of write.deltas) late.add(delta);
-      });
+      await inParallel(writes, this.o.concurrency, async (write) => outcome.add(write, await this.applyWrite(write, writeId)));
       if (await this.finishBatch(writeId, this.o.owner)) this.remember(writes, writeId);
     } catch {
       // The batch is journaled: the next claim finishes it. Failing here would have the caller write it again.
     }
     this.completed(batchId);
-    return { late: deltas.filter((d) => late.has(d)) };
+    return outcome.of(deltas);
   }
 
   /**
@@ -142,7 +142,7 @@ export class UsageWriter {
       this.rememberCounters(applied.counters, batchId);
     }
     this.completed(batchId);
-    return { late: applied.late, applied: true, metered: applied.metered };
+    return { ...applied.outcome, applied: true, metered: applied.metered };
   }
 
   /** Adds the uses to their counters, then the plain deltas and the metered parts to their records, each item once. */
@@ -155,11 +155,9 @@ export class UsageWriter {
     const { metered, deltas: meteredDeltas } = meterUses(uses, before);
     const all = [...deltas, ...meteredDeltas];
     const writes = recordWrites(all);
-    const late = new Set<UsageDelta>();
-    await inParallel(writes, this.o.concurrency, async (write) => {
-      if (await this.applyWrite(write, batchId)) for (const delta of write.deltas) late.add(delta);
-    });
-    return { writes, counters, metered, late: all.filter((d) => late.has(d)) };
+    const outcome = new WriteOutcome();
+    await inParallel(writes, this.o.concurrency, async (write) => outcome.add(write, await this.applyWrite(write, batchId)));
+    return { writes, counters, metered, outcome: outcome.of(all) };
   }
 
   /** Adds a batch's uses to one counter once; answers the counter's value before them. */
@@ -248,7 +246,7 @@ export class UsageWriter {
   async setTotal(total: FinalTotal, now: number): Promise<SetTotalResult> {
     const id = recordId(total.customerKey, total.dimension, total.hour);
     const plan = planTagSets(new Map(allocationRowsOf(total.usage).map((row) => [row.tagsKey, { tags: row.tags, quantity: row.quantity }])), undefined);
-    const usage = plan.folded === 0 ? total.usage : frozenUsageFromAllocations([...plan.allocations].map(([tagsKey, row]) => ({ tagsKey, ...(row.tags === undefined ? {} : { tags: row.tags }), quantity: row.quantity })));
+    const usage = plan.folded.length === 0 ? total.usage : frozenUsageFromAllocations([...plan.allocations].map(([tagsKey, row]) => ({ tagsKey, ...(row.tags === undefined ? {} : { tags: row.tags }), quantity: row.quantity })));
     const item: Item = {
       pk: s(recordPk(id)),
       sk: s(RECORD_SK),
@@ -282,23 +280,25 @@ export class UsageWriter {
   }
 
   /**
-   * Applies a write once; true when its record was already frozen (the usage is late). A write refused because the
-   * record was not as expected (its state, or tag sets the write did not know of) is planned again from the record.
+   * Applies a write once: whether its record was already frozen (the usage is late) and which of its tag sets went
+   * untagged. A write refused because the record was not as expected (its state, or tag sets the write did not know
+   * of) is planned again from the record. A write another call applied reports nothing untagged (its plan is unknown).
    */
-  private async applyWrite(write: RecordWrite, writeId: string): Promise<boolean> {
+  private async applyWrite(write: RecordWrite, writeId: string): Promise<Applied> {
     let expectOpen = true;
     let current: Item | undefined;
     for (let attempt = 0; attempt < this.o.conflictRetries; attempt++) {
       const markers = this.completedMarkers.get(write.id) ?? [];
       const stale = markers.slice(0, STALE_MARKERS_PER_WRITE);
-      const applied = await this.o.table.update(recordUpdate(write, planTagSets(write.allocations, current), expectOpen, writeId, stale));
+      const plan = planTagSets(write.allocations, current);
+      const applied = await this.o.table.update(recordUpdate(write, plan, expectOpen, writeId, stale));
       if (applied !== undefined) {
         if (markers.length > stale.length) this.completedMarkers.set(write.id, markers.slice(stale.length));
         else this.completedMarkers.delete(write.id);
-        return !expectOpen;
+        return { late: !expectOpen, untagged: plan.folded };
       }
       current = await this.o.table.get(recordPk(write.id), RECORD_SK);
-      if (current?.[markerAttribute(writeId, write.part)] !== undefined) return current.state?.S !== 'open';
+      if (current?.[markerAttribute(writeId, write.part)] !== undefined) return { late: current.state?.S !== 'open', untagged: [] };
       expectOpen = current === undefined || current.state?.S === 'open';
     }
     throw new Error(`usage kept conflicting with concurrent writes after ${this.o.conflictRetries} attempts`);

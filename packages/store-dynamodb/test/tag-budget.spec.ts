@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { customerKey, recordId, tagsKey } from '@meterkit/core';
+import { createMetering, customerKey, recordId, silentLogger, tagsKey } from '@meterkit/core';
 import type { FrozenUsage, StoredRecord, Tags, UsageDelta } from '@meterkit/core';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbStore } from '../src';
@@ -80,13 +80,18 @@ it("regression: a record keeps taking usage past the tag sets of AWS's longest t
   // every later usage waited behind it.
   await withStores(1, async ([store]) => {
     let written = 0;
+    const untagged: UsageDelta[] = [];
     for (let call = 0; call < 12; call++) {
       const deltas = Array.from({ length: 10 }, (_, i) => delta(1 + (i % 3), longestTags(call * 10 + i)));
       written += deltas.reduce((sum, d) => sum + d.quantity, 0);
-      await expect(store!.addUsage(deltas)).resolves.toEqual({ late: [] });
+      const result = await store!.addUsage(deltas);
+      expect(result.late).toEqual([]);
+      untagged.push(...(result.untagged ?? []));
     }
     // One call with 60 new tag sets: more than one update carries, so it is cut in two and journaled.
-    await expect(store!.addUsage(Array.from({ length: 60 }, (_, i) => delta(2, longestTags(1_000 + i))))).resolves.toEqual({ late: [] });
+    const last = await store!.addUsage(Array.from({ length: 60 }, (_, i) => delta(2, longestTags(1_000 + i))));
+    expect(last.late).toEqual([]);
+    untagged.push(...(last.untagged ?? []));
     written += 120;
     const record = await frozenRecord(store!);
     expect(record.quantity).toBe(written);
@@ -96,6 +101,9 @@ it("regression: a record keeps taking usage past the tag sets of AWS's longest t
     expect(tagged.size).toBeLessThan(180);
     const taggedSum = [...tagged.values()].reduce((sum, q) => sum + q, 0);
     expect(untaggedQuantity(record.frozen!)).toBe(written - taggedSum);
+    // Each call answered which of its deltas went untagged: exactly the tag sets the record does not hold.
+    expect(untagged).toHaveLength(180 - tagged.size);
+    expect(untagged.every((d) => !tagged.has(d.tagsKey))).toBe(true);
     expect(await unitsOnRecord(store!, record)).toBeLessThanOrEqual(TAG_UNITS_PER_RECORD);
   });
 });
@@ -193,6 +201,30 @@ it('a record written by 0.1 (every tag set named by its hex) and then by this ve
       ),
     });
   });
+});
+
+it('the engine warns when a persist counted usage untagged past the budget, with how many deltas and nothing else', async () => {
+  const store = await dynamo.store(dynamo.freshTableName('engine-tags'));
+  const warnings: Array<{ obj: object; msg?: string }> = [];
+  const metering = createMetering({
+    products: [{ productCode: 'prod-x', dimensions: ['api_calls'] }],
+    store,
+    aws: { region: 'us-east-1' },
+    clock: () => HOUR0 + 60_000,
+    logger: { ...silentLogger, warn: (obj, msg) => warnings.push({ obj, ...(msg === undefined ? {} : { msg }) }) },
+    persistIntervalMs: 3_600_000,
+    flushIntervalMs: 3_600_000,
+  });
+  metering.on('error', () => undefined);
+  try {
+    const meter = metering.meter(customer);
+    for (let n = 0; n < 100; n++) meter.record('api_calls', 1, { tags: longestTags(n) });
+    await meter.commit();
+    await metering.persist();
+    expect(warnings).toEqual([{ obj: { deltas: 25 }, msg: 'usage carried more tag sets than the store keeps per record; it is billed untagged' }]);
+  } finally {
+    await metering.close();
+  }
 });
 
 /** Tag sets of three lengths: short (hex-named), a few hundred bytes, and AWS's longest. */

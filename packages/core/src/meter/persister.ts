@@ -193,7 +193,7 @@ export class Persister {
   }
 
   /** The store holds the batch: it is no longer retried. Only the write that applied it reports it. */
-  private confirm(batch: Batch, { late, applied }: AddUsageResult): void {
+  private confirm(batch: Batch, { late, applied, untagged }: AddUsageResult): void {
     const index = this.unconfirmed.indexOf(batch);
     if (index >= 0) {
       this.unconfirmed.splice(index, 1);
@@ -206,6 +206,9 @@ export class Persister {
     if (late.length > 0) {
       this.logger.warn({ deltas: late.length }, 'usage arrived after its hour was frozen; it is counted in status, not sent');
       this.events.emit('late', { deltas: late });
+    }
+    if (untagged !== undefined && untagged.length > 0) {
+      this.logger.warn({ deltas: untagged.length }, 'usage carried more tag sets than the store keeps per record; it is billed untagged');
     }
   }
 }

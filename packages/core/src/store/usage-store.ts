@@ -73,6 +73,11 @@ export interface AddUsageResult {
   readonly late: readonly UsageDelta[];
   /** False when the batch id had been applied before and nothing was added. */
   readonly applied?: boolean;
+  /**
+   * Deltas whose tags the store could not keep on their record (a store's bound on tag sets per record, as the
+   * DynamoDB store's budget): counted in full, untagged. Omitted when there are none.
+   */
+  readonly untagged?: readonly UsageDelta[];
 }
 
 /** How long stores remember applied batch ids. */
