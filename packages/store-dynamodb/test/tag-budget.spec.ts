@@ -14,8 +14,8 @@ import { licenseCustomer } from './support/license-customer';
 // Invariant: however many tag sets usage carries, of whatever length, and however two instances' writes to one record
 // interleave, every write is applied (none is refused for the record's size, which would hold all later usage back),
 // the record's quantity is exactly what was written, its allocations sum to it, no tag set is credited more than was
-// written with it (what a tag set is not credited is billed untagged), and tag sets are billed untagged only once the
-// record's budget is spent.
+// written with it (what a tag set is not credited is billed untagged, and the write answers it as untagged), and tag
+// sets are billed untagged only once the record's budget is spent.
 
 const dynamo = new LocalDynamo();
 const HOUR0 = Date.UTC(2026, 6, 15, 10);
@@ -271,6 +271,15 @@ it('generative: two instances writing tag sets of any length to one record, in a
         expect(record.frozen!.allocations.reduce((sum, a) => sum + a.quantity, 0)).toBe(record.frozen!.allocations.length === 0 ? 0 : total);
         const tagged = taggedQuantities(record.frozen!);
         for (const [key, quantity] of tagged) expect(quantity).toBeLessThanOrEqual(written.get(key) ?? -1);
+        // The calls answered as untagged exactly what the record does not hold tagged (no answer is lost here).
+        const answeredUntagged = new Map<string, number>();
+        for (const outcome of outcomes) {
+          if (outcome.status !== 'fulfilled') continue;
+          for (const d of outcome.value.untagged ?? []) answeredUntagged.set(d.tagsKey, (answeredUntagged.get(d.tagsKey) ?? 0) + d.quantity);
+        }
+        for (const [key, quantity] of written) {
+          if (key !== '') expect((tagged.get(key) ?? 0) + (answeredUntagged.get(key) ?? 0)).toBe(quantity);
+        }
         const creditedTagged = [...tagged.values()].reduce((sum, q) => sum + q, 0);
         expect(untaggedQuantity(record.frozen!)).toBe(total - creditedTagged);
         const units = await unitsOnRecord(stores[2]!, record);
