@@ -4,7 +4,6 @@ import type { Item } from './record-item';
 import type { RecordWrite } from './record-writes';
 import { UNITS_ATTRIBUTE } from './tag-budget';
 import type { TagPlan } from './tag-budget';
-import { tagSetAttributes } from './tag-sets';
 import { RECORD_SK, recordPk, unsettledKey } from './table-layout';
 
 /** Name of the attribute that marks a write as applied to a record: a retried write finds it and stops. */
@@ -30,14 +29,13 @@ export function recordUpdate(
   const sets = ['#marker = :one'];
   const adds = ['quantity :q', 'version :one'];
   let index = 0;
-  for (const [tagsKey, allocation] of plan.allocations) {
-    const attributes = tagSetAttributes(tagsKey, allocation.tags);
+  for (const { tags, quantity, attributes } of plan.allocations.values()) {
     names[`#a${index}`] = attributes.quantity;
-    values[`:a${index}`] = n(allocation.quantity);
+    values[`:a${index}`] = n(quantity);
     adds.push(`#a${index} :a${index}`);
-    if (allocation.tags !== undefined) {
+    if (tags !== undefined) {
       names[`#t${index}`] = attributes.tags;
-      values[`:t${index}`] = s(JSON.stringify(allocation.tags));
+      values[`:t${index}`] = s(JSON.stringify(tags));
       sets.push(`#t${index} = :t${index}`);
     }
     index += 1;

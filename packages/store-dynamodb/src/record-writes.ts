@@ -1,5 +1,6 @@
 import { recordId } from '@meterkit/core';
-import type { Tags, UsageDelta } from '@meterkit/core';
+import type { UsageDelta } from '@meterkit/core';
+import type { TagSetTotals } from './tag-budget';
 
 /**
  * Most tag sets one record write carries. DynamoDB caps an update expression at 4 KB and 300 operators; a tag set
@@ -18,13 +19,13 @@ export interface RecordWrite {
   readonly first: UsageDelta;
   readonly deltas: readonly UsageDelta[];
   readonly quantity: number;
-  readonly allocations: Map<string, { tags: Tags | undefined; quantity: number }>;
+  readonly allocations: TagSetTotals;
 }
 
 interface RecordGroup {
   readonly id: string;
   readonly deltas: UsageDelta[];
-  readonly allocations: Map<string, { tags: Tags | undefined; quantity: number }>;
+  readonly allocations: TagSetTotals;
 }
 
 /**
@@ -48,7 +49,7 @@ export function recordWrites(deltas: readonly UsageDelta[]): RecordWrite[] {
   return writes;
 }
 
-function write(id: string, part: number, deltas: readonly UsageDelta[], allocations: RecordGroup['allocations']): RecordWrite {
+function write(id: string, part: number, deltas: readonly UsageDelta[], allocations: TagSetTotals): RecordWrite {
   let quantity = 0;
   for (const allocation of allocations.values()) quantity += allocation.quantity;
   return { id, part, first: deltas[0]!, deltas, quantity, allocations };

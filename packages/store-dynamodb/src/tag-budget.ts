@@ -1,6 +1,7 @@
 import type { Tags } from '@meterkit/core';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { tagSetAttributes } from './tag-sets';
+import type { TagSetAttributes } from './tag-sets';
 
 /**
  * Units a record's tag sets may take: 2,500 units of 128 bytes, 320 KB of its item, the rest of DynamoDB's 400 KB
@@ -11,12 +12,20 @@ export const TAG_UNITS_PER_RECORD = 2500;
 /** The record attribute holding the names of the units its tag sets take: a string set, so re-adding one is a no-op. */
 export const UNITS_ATTRIBUTE = 'u';
 
-export type Allocations = ReadonlyMap<string, { readonly tags: Tags | undefined; readonly quantity: number }>;
+/** A write's totals per tags key ('' for untagged usage). */
+export type TagSetTotals = Map<string, { tags: Tags | undefined; quantity: number }>;
+
+/** A tag set as a write places it: its total and the attributes it is written to. */
+export interface PlannedTagSet {
+  readonly tags: Tags | undefined;
+  readonly quantity: number;
+  readonly attributes: TagSetAttributes;
+}
 
 /** How a write's tag sets go to a record: within its budget, the rest counted untagged. */
 export interface TagPlan {
   /** Per tags key; tag sets over the budget are folded into the untagged one (''). */
-  readonly allocations: Map<string, { tags: Tags | undefined; quantity: number }>;
+  readonly allocations: Map<string, PlannedTagSet>;
   /** Units of the tag sets written tagged, to add to the record's `u` set. */
   readonly units: string[];
   /** The write applies only if the record's `u` set has at most this many units (it then stays within budget). */
@@ -30,9 +39,9 @@ export interface TagPlan {
  * was not read: every tag set is then taken as new and the record's units as none, which the write's condition
  * checks. Tag sets the record already holds cost nothing more; new ones are taken in tags-key order while they fit.
  */
-export function planTagSets(allocations: Allocations, current: Record<string, AttributeValue> | undefined): TagPlan {
+export function planTagSets(allocations: TagSetTotals, current: Record<string, AttributeValue> | undefined): TagPlan {
   const used = current?.[UNITS_ATTRIBUTE]?.SS?.length ?? 0;
-  const planned = new Map<string, { tags: Tags | undefined; quantity: number }>();
+  const planned = new Map<string, PlannedTagSet>();
   const units = new Set<string>();
   let newUnits = 0;
   let untagged = allocations.get('')?.quantity ?? 0;
@@ -48,9 +57,9 @@ export function planTagSets(allocations: Allocations, current: Record<string, At
       continue;
     }
     if (!held) newUnits += attributes.units.length;
-    planned.set(key, { tags: allocation.tags, quantity: allocation.quantity });
+    planned.set(key, { tags: allocation.tags, quantity: allocation.quantity, attributes });
     for (const unit of attributes.units) units.add(unit);
   }
-  if (untagged > 0 || allocations.has('')) planned.set('', { tags: undefined, quantity: untagged });
+  if (untagged > 0 || allocations.has('')) planned.set('', { tags: undefined, quantity: untagged, attributes: tagSetAttributes('', undefined) });
   return { allocations: planned, units: [...units], maxUnitsBefore: TAG_UNITS_PER_RECORD - newUnits, folded };
 }

@@ -12,7 +12,6 @@ import type { RecordWrite } from './record-writes';
 import { WriteOutcome } from './write-outcome';
 import type { Applied } from './write-outcome';
 import { planTagSets, UNITS_ATTRIBUTE } from './tag-budget';
-import { tagSetAttributes } from './tag-sets';
 import type { Table } from './table';
 import { appliedBatchPk, BATCHES_PK, batchPartsPk, padNumber, RECORD_SK, recordPk, TTL_ATTRIBUTE, unsettledKey } from './table-layout';
 
@@ -268,10 +267,9 @@ export class UsageWriter {
       uk: s(unsettledKey(total.hour, id)),
       ...(plan.units.length === 0 ? {} : { [UNITS_ATTRIBUTE]: { SS: plan.units } }),
     };
-    for (const [tagsKey, row] of plan.allocations) {
-      const attributes = tagSetAttributes(tagsKey, row.tags);
-      item[attributes.quantity] = n(row.quantity);
-      if (row.tags !== undefined) item[attributes.tags] = s(JSON.stringify(row.tags));
+    for (const { tags, quantity, attributes } of plan.allocations.values()) {
+      item[attributes.quantity] = n(quantity);
+      if (tags !== undefined) item[attributes.tags] = s(JSON.stringify(tags));
     }
     if (await this.o.table.put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' })) return { outcome: 'created' };
     const existing = toStoredRecord((await this.o.table.get(recordPk(id), RECORD_SK)) as Item);
