@@ -13,9 +13,10 @@
 // process's start and exit taken out. Needs `valgrind` (Debian: valgrind); about a minute per build at 1,000
 // customers.
 'use strict';
-const { execFileSync, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const { existsSync } = require('node:fs');
 const { join, resolve } = require('node:path');
+const { commandAvailable } = require('./lib/command-available');
 
 const ROOT = resolve(__dirname, '..', '..');
 /** Requests of the shorter run: at least one per customer, so that both runs reach every customer. */
@@ -54,15 +55,6 @@ function child() {
   })();
 }
 
-function valgrindAvailable() {
-  try {
-    execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Totals of one child run: instructions, first-level data cache misses, last-level data cache misses. */
 function counted(build, mode, customers, requests) {
   const run = spawnSync(
@@ -84,7 +76,7 @@ function main() {
   if (modeArg !== 'meterFor' && modeArg !== 'meter') throw new Error(`mode is meterFor or meter, got ${modeArg}`);
   const customers = Number(customersArg);
   if (!Number.isSafeInteger(customers) || customers < 1) throw new Error(`customers must be a positive integer, got ${customersArg}`);
-  if (!valgrindAvailable()) {
+  if (!commandAvailable('valgrind')) {
     console.error('valgrind is not installed (Debian: apt-get install valgrind).');
     process.exit(1);
   }

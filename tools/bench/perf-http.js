@@ -14,6 +14,7 @@ const { mkdtempSync, rmSync, existsSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const autocannon = require('autocannon');
+const { commandAvailable } = require('./lib/command-available');
 const { tenantRequests } = require('./http/apps');
 const { cpuPinning } = require('./lib/cpu-pinning');
 const { startDynalite } = require('./lib/services');
@@ -23,15 +24,6 @@ const FREQUENCY = 4999;
 const [framework = 'fastify', variantsArg = 'bare,control,meterkit', roundsArg = '3', secondsArg = '5'] = process.argv.slice(2);
 const VARIANTS = variantsArg.split(',');
 const pinning = cpuPinning();
-
-function perfAvailable() {
-  try {
-    execFileSync('perf', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const load = (port, seconds) => autocannon({ url: `http://127.0.0.1:${port}`, connections: 10, duration: seconds, requests: tenantRequests() });
 
@@ -115,7 +107,7 @@ function shortSymbol(key) {
 }
 
 async function main() {
-  if (!perfAvailable()) {
+  if (!commandAvailable('perf')) {
     console.error('perf-http: `perf` is not installed (Debian: apt-get install linux-perf).');
     process.exit(2);
   }
